@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# radioplay: GNU Makefile. `make` builds build/radioplay; `make demo` and
+# `make check` install missing Debian packages first. V=1 shows commands.
+
+# ---- options ---------------------------------------------------------------
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+OPT      ?= -O2
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla
+PKGS     := espeak-ng sndfile samplerate inih
+DEB_PKGS := build-essential pkg-config libespeak-ng-dev espeak-ng-data espeak-ng \
+            libsndfile1-dev portaudio19-dev libsamplerate0-dev libebur128-dev \
+            libinih-dev sox
+CHAPTER  ?= $(firstword $(wildcard ../shared/chapters/000_*.txt) scripts/siege.txt)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS    ?= $(OPT) -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -MMD -MP $(PKG_CFLAGS)
+LDLIBS     = $(PKG_LIBS) -lm
+
+SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/sfx_builtin.o
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+TEST_LIB := $(BUILD)/obj/tests/wav.o
+PRESETS  := $(sort $(wildcard sfx/*.sfx))
+
+.PHONY: all check bench fuzz asan valgrind fmt install uninstall clean deps demo tests
+
+all: $(BUILD)/radioplay
+
+# ---- build -----------------------------------------------------------------
+$(BUILD)/radioplay: $(BUILD)/obj/main.o $(BUILD)/libradioplay.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libradioplay.a: $(OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Built-in effect presets are compiled into the binary, so it runs from any
+# directory; users add or override presets with --sfx-dir.
+$(BUILD)/gen/sfx_builtin.c: $(PRESETS) src/embed.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sh src/embed.sh $(PRESETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/sfx_builtin.o: $(BUILD)/gen/sfx_builtin.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_LIB) $(BUILD)/libradioplay.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(BUILD)/radioplay $(TESTS)
+
+# ---- user targets ----------------------------------------------------------
+# Installs the Debian packages that are missing (with sudo when not root).
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "  DEPS   $$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BUILD)/radioplay render scripts/siege.txt -o $(BUILD)/siege.wav
+	@echo "demo: wrote $(BUILD)/siege.wav ($$($(BUILD)/radioplay info $(BUILD)/siege.wav))"
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)BUILD=$(BUILD) sh tests/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) sh tests/bench.sh "$(CHAPTER)"
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+valgrind: tests
+	$(Q)BUILD=$(BUILD) VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full" sh tests/run.sh
+
+fmt:
+	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
+
+install: $(BUILD)/radioplay
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/radioplay $(DESTDIR)$(PREFIX)/bin/radioplay
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/radioplay
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Shared vocabulary of every radioplay module: the status enum, located
+// diagnostics (the only way a module reports a problem; only main.c prints
+// them), a growable string buffer, overflow-checked allocation, a
+// deterministic PRNG and the did-you-mean helper used by every name lookup.
+#ifndef RP_COMMON_H
+#define RP_COMMON_H
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    RP_OK = 0,
+    RP_ERR_NOMEM,     // an allocation failed
+    RP_ERR_IO,        // reading or writing a file failed
+    RP_ERR_INPUT,     // the chapter, cast sheet or a preset is malformed
+    RP_ERR_USAGE,     // bad command line
+    RP_ERR_LIMIT,     // an input exceeded a named limit
+    RP_ERR_SPEECH,    // espeak-ng failed
+    RP_ERR_VOICE,     // unknown voice or variant
+    RP_ERR_FORMAT,    // unsupported output format
+    RP_ERR_RESAMPLE,  // libsamplerate failed
+    RP_ERR_INTERRUPTED, // stopped by a signal
+    RP_STATUS_COUNT
+} rp_status;
+
+const char *rp_strerror(rp_status st);
+
+typedef enum { RP_DIAG_ERROR, RP_DIAG_WARNING, RP_DIAG_NOTE } rp_severity;
+
+// One located message. line/col are 1-based; col counts code points, not
+// bytes. line == 0 means "the whole file"; file == NULL means no file.
+typedef struct {
+    rp_severity sev;
+    char *file;
+    int line, col;
+    char *subsystem;  // "parse", "cast", "sfx", "speech", ...
+    char *msg;
+    char *hint;       // may be NULL
+} rp_diag;
+
+typedef struct {
+    rp_diag *items;
+    size_t n, cap;
+    size_t n_errors;
+} rp_diags;
+
+void rp_diags_init(rp_diags *d);
+void rp_diags_deinit(rp_diags *d);
+// Adds a diagnostic; hint may be NULL. Never fails visibly: on allocation
+// failure the message is dropped but n_errors is still counted.
+void rp_diag_add(rp_diags *d, rp_severity sev, const char *file, int line, int col,
+                 const char *subsystem, const char *hint, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 8, 9)))
+#endif
+    ;
+// "file:line:col: error: msg (hint)" into buf; returns buf.
+char *rp_diag_format(const rp_diag *dg, char *buf, size_t cap);
+
+// Growable NUL-terminated byte string.
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int failed;  // set once an allocation failed; further appends are ignored
+} rp_strbuf;
+
+void rp_strbuf_init(rp_strbuf *b);
+void rp_strbuf_deinit(rp_strbuf *b);
+void rp_strbuf_append(rp_strbuf *b, const char *s, size_t n);
+void rp_strbuf_puts(rp_strbuf *b, const char *s);
+void rp_strbuf_printf(rp_strbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+// Takes the string out of the buffer (caller frees); the buffer is reset.
+char *rp_strbuf_take(rp_strbuf *b);
+
+// calloc/realloc with overflow-checked n * size; NULL on failure.
+void *rp_calloc(size_t n, size_t size);
+void *rp_realloc_array(void *p, size_t n, size_t size);
+char *rp_strdup(const char *s);
+char *rp_strndup(const char *s, size_t n);
+// Grows *items (element size esz) so that it holds at least need elements.
+rp_status rp_grow(void **items, size_t *cap, size_t need, size_t esz);
+
+// Case-insensitive ASCII compare.
+int rp_strcasecmp(const char *a, const char *b);
+
+// The candidate closest to word (Damerau-Levenshtein, case-insensitive), or
+// NULL when none is close enough to suggest.
+const char *rp_suggest(const char *word, const char *const *cands, size_t n);
+
+// Number of code points in the first n bytes of UTF-8 s.
+size_t rp_utf8_count(const char *s, size_t n);
+// Decodes one code point at s (at most n bytes); stores its byte length in
+// *len (1 for an invalid byte, which decodes as U+FFFD).
+uint32_t rp_utf8_decode(const char *s, size_t n, int *len);
+
+// splitmix64: a tiny, well-mixed, seedable PRNG. Every noise source owns one.
+typedef struct { uint64_t s; } rp_rng;
+static inline uint64_t rp_rng_next(rp_rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+// Uniform in [0, 1).
+static inline double rp_rng_unit(rp_rng *r) { return (double)(rp_rng_next(r) >> 11) * 0x1.0p-53; }
+// Uniform in [-1, 1).
+static inline float rp_rng_bipolar(rp_rng *r) { return (float)(rp_rng_unit(r) * 2.0 - 1.0); }
+
+// FNV-1a 64-bit, for stable seeds and names-to-voices hashing.
+uint64_t rp_hash64(const void *data, size_t n, uint64_t h);
+#define RP_HASH_INIT 0xcbf29ce484222325ull
+// Mixes two 64-bit values into a seed (for "render seed + cue identity").
+uint64_t rp_seed_mix(uint64_t a, uint64_t b);
+
+static inline double rp_db_to_gain(double db) { return pow(10.0, db / 20.0); }
+
+#endif

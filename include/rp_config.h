@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Every tunable default in one place (as fzy keeps its config.def.h). The
+// cast sheet's [render] section overrides the ones users care about.
+#ifndef RP_CONFIG_H
+#define RP_CONFIG_H
+
+#define RP_VERSION "0.1.0"
+
+// Output.
+#define RP_DEFAULT_RATE_HZ 48000
+#define RP_DEFAULT_CHANNELS 2
+#define RP_MIN_RATE_HZ 8000
+#define RP_MAX_RATE_HZ 192000
+#define RP_BLOCK_FRAMES 1024        // mixer block size
+
+// Pauses between utterances, in seconds.
+#define RP_PAUSE_SENTENCE_S 0.30
+#define RP_PAUSE_COMMA_S 0.0        // clauses stay inside one utterance
+#define RP_PAUSE_PARAGRAPH_S 0.70
+#define RP_PAUSE_SPEAKER_S 0.45     // added when the voice changes
+#define RP_PAUSE_HEADING_S 1.20     // after a heading (and before, unless at start)
+#define RP_PAUSE_SCENE_S 2.00
+#define RP_LEAD_IN_S 0.50           // silence at the start of a render
+#define RP_TAIL_S 1.00              // silence after the last event
+
+// Levels, in dB.
+#define RP_SPEECH_GAIN_DB (-3.0)
+#define RP_SFX_GAIN_DB (-6.0)
+#define RP_BED_GAIN_DB (-14.0)
+#define RP_BED_DUCK_DB (-10.0)      // beds under speech
+#define RP_DUCK_ATTACK_S 0.15
+#define RP_DUCK_RELEASE_S 0.40
+#define RP_BED_FADE_S 2.0           // default bed fade in/out
+#define RP_LIMITER_CEILING_DB (-1.0)
+#define RP_LIMITER_LOOKAHEAD_S 0.005
+#define RP_LIMITER_RELEASE_S 0.080
+
+// Speech.
+#define RP_ESPEAK_RATE_HZ 22050     // espeak-ng's native output rate
+#define RP_SILENCE_TRIM_DB (-50.0)  // clip edges quieter than this are trimmed
+#define RP_SILENCE_KEEP_S 0.020     // kept around trimmed speech
+#define RP_DEFAULT_NARRATOR_VOICE "en-gb"
+#define RP_DEFAULT_NARRATOR_VARIANT "m3"
+#define RP_DEFAULT_WPM 165
+#define RP_DEFAULT_PITCH 50
+#define RP_DEFAULT_RANGE 50
+#define RP_DEFAULT_VOLUME 100
+
+// Render seed (overridden with --seed or [render] seed).
+#define RP_DEFAULT_SEED 1
+
+// Input limits.
+#define RP_MAX_CHAPTER_BYTES (64u * 1024u * 1024u)
+#define RP_MAX_CAST_BYTES (4u * 1024u * 1024u)
+#define RP_MAX_PRESET_BYTES (1u * 1024u * 1024u)
+#define RP_MAX_LINE_BYTES (1u * 1024u * 1024u)
+#define RP_MAX_NAME_BYTES 64
+#define RP_MAX_DIRECTIVE_PARAMS 16
+#define RP_MAX_UTTERANCE_BYTES 4000 // longer sentences are split at commas/spaces
+#define RP_MAX_PAUSE_S 60.0
+#define RP_MAX_DIAGS 200
+
+#endif

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Reading input files whole, within a named limit, and listing preset
+// directories. The parsers never see a path: they take what this returns.
+#ifndef RP_IO_H
+#define RP_IO_H
+
+#include "rp_common.h"
+
+// Reads path into a NUL-terminated buffer (caller frees). Files over
+// max_bytes are an error (RP_ERR_LIMIT).
+rp_status rp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                       rp_diags *d);
+
+// 1 if path names an existing regular file.
+int rp_file_exists(const char *path);
+
+// 1 if a and b name the same file (device and inode).
+int rp_same_file(const char *a, const char *b);
+
+// Sorted names of the files in dir ending in ext (caller frees each and the
+// array). A missing directory is an error.
+rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n, rp_diags *d);
+
+#endif

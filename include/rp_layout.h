@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Layout: from the attributed, cast script to a timeline. First rp_layout_build
+// splits the script into utterances (one sentence of one voice each) with the
+// pause owed before each, and anchors every cue to the code point it stands
+// at. After synthesis has given every utterance its clip, rp_layout_place
+// turns that into events at absolute frames. Positions are int64_t frames at
+// the output rate.
+#ifndef RP_LAYOUT_H
+#define RP_LAYOUT_H
+
+#include "rp_cast.h"
+#include "rp_script.h"
+#include "rp_sfx.h"
+#include "rp_speech.h"
+
+typedef struct {
+    char *text;             // what is spoken (UTF-8)
+    const rp_voice *voice;  // borrowed from the cast
+    const char *speaker;    // "Narrator" or the character's label (borrowed)
+    int line, col;          // where the text starts in the chapter
+    size_t block;           // index of its block in the script
+    rp_clip clip;           // filled by synthesis
+} rp_utterance;
+
+typedef enum { RP_CUE_SFX, RP_CUE_BED, RP_CUE_STOP, RP_CUE_PAUSE } rp_cue_kind;
+
+typedef struct {
+    rp_cue_kind kind;
+    const rp_sfx_preset *preset;  // sfx and bed (borrowed from the library)
+    const char *name;             // preset or bed name (borrowed from the script)
+    // Where it fires: char_pos >= 0: on the word at that code point of the
+    // next utterance in the plan; char_pos < 0: where the plan has got to.
+    int32_t char_pos;
+    double gain_db, pan, delay_s, fade_s, seconds;
+    int has_pan;
+    uint64_t seed;
+    int line, col;
+} rp_cue;
+
+typedef enum { RP_ITEM_UTT, RP_ITEM_CUE, RP_ITEM_GAP } rp_item_kind;
+
+// The plan in chapter order: utterances, cues and gaps (seconds of silence).
+typedef struct {
+    rp_item_kind kind;
+    size_t index;    // into utts or cues
+    double seconds;  // gaps
+} rp_item;
+
+typedef struct {
+    rp_utterance *utts;
+    size_t n_utts, cap_utts;
+    rp_cue *cues;
+    size_t n_cues, cap_cues;
+    rp_item *items;
+    size_t n_items, cap_items;
+} rp_plan;
+
+// Builds the plan. Unknown effects, bad cue parameters and stop without bed
+// are located errors (RP_ERR_INPUT). The plan borrows from s, c and lib,
+// which must outlive it.
+rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_library *lib,
+                          rp_plan *out, rp_diags *d);
+void rp_plan_deinit(rp_plan *p);
+
+typedef enum { RP_EV_SPEECH, RP_EV_SFX, RP_EV_BED, RP_EV_PAUSE } rp_event_kind;
+
+typedef struct {
+    rp_event_kind kind;
+    int64_t start, end;           // frames; end exclusive (beds: end of fade-out)
+    size_t utt;                   // speech: index into plan.utts
+    const rp_sfx_preset *preset;  // sfx and bed
+    const char *name;             // preset name, or speaker for speech
+    uint64_t seed;
+    float gain, pan;              // linear gain, pan -1..1
+    int64_t fade_in, fade_out;    // frames (beds)
+    int line, col;
+} rp_event;
+
+typedef struct {
+    rp_event *ev;       // sorted by start, then by order in the chapter
+    size_t n;
+    int64_t n_frames;   // total length including the tail
+    int rate_hz;
+} rp_timeline;
+
+// Places every utterance and cue on the timeline. Every utterance must have
+// its clip.
+rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeline *out);
+void rp_timeline_deinit(rp_timeline *t);
+
+// The cue sheet as TSV: "start\tend\tkind\twho\ttext", seconds with three
+// decimals.
+void rp_timeline_write_tsv(const rp_timeline *t, const rp_plan *p, rp_strbuf *out);
+
+#endif

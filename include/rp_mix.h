@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The block mixer: sums the timeline's events (speech clips, effects, beds)
+// block by block into interleaved float frames, with per-event gain and pan,
+// bed fades and ducking of beds under speech. Memory does not grow with the
+// chapter: only the events sounding in the current block hold state.
+#ifndef RP_MIX_H
+#define RP_MIX_H
+
+#include "rp_layout.h"
+
+typedef struct rp_mixer rp_mixer;
+
+// Borrows t and p, which must outlive the mixer. channels is 1 or 2.
+rp_mixer *rp_mixer_new(const rp_timeline *t, const rp_plan *p, const rp_render_config *r,
+                       int channels, rp_status *st);
+void rp_mixer_free(rp_mixer *m);
+
+// Writes up to max_frames interleaved frames into out; returns how many
+// (0 at the end of the timeline). Allocates only when an effect starts.
+size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames);
+
+// Frames produced so far.
+int64_t rp_mixer_position(const rp_mixer *m);
+
+// Constant-power pan law (sin/cos, -3 dB at centre): gains for pan in -1..1.
+void rp_pan_gains(float pan, float *gl, float *gr);
+
+#endif

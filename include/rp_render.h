@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The whole pipeline wired together for one chapter: read, parse, attribute,
+// cast, lay out, synthesize, mix, master, write. main.c (and later the live
+// player) drive these stages; each stage's work lives in its own module.
+#ifndef RP_RENDER_H
+#define RP_RENDER_H
+
+#include <signal.h>
+
+#include "rp_cast.h"
+#include "rp_layout.h"
+#include "rp_script.h"
+#include "rp_sfx.h"
+#include "rp_speech.h"
+
+typedef struct {
+    const char *chapter_path;
+    const char *cast_path;  // NULL: CHAPTER.cast beside the chapter, if present
+    const char *sfx_dir;    // NULL: built-in presets only
+    int rate_hz;            // 0: from the cast sheet
+    int channels;           // 0: from the cast sheet
+    long long seed;         // < 0: from the cast sheet
+} rp_drama_options;
+
+typedef struct {
+    char *text;             // the chapter's bytes
+    size_t len;
+    char *cast_path;        // the sheet that was loaded, or NULL
+    rp_script script;
+    rp_cast cast;
+    rp_sfx_library lib;
+    rp_plan plan;
+    rp_timeline timeline;
+    rp_speech *speech;
+} rp_drama;
+
+// Called with a stage name ("speech", "mix") and progress within it.
+typedef void (*rp_progress_fn)(void *user, const char *stage, int64_t done, int64_t total);
+
+// Reads and parses everything up to the plan (no synthesis).
+rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d);
+// Parses and attributes only (for `quotes`).
+rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags *d);
+// Synthesizes every utterance and places the timeline.
+rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_diags *d);
+// Mixes, masters and writes the timeline to out_path. *stop, when it becomes
+// non-zero (a signal), abandons the render and leaves no file behind.
+rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
+                          rp_progress_fn progress, void *user, rp_diags *d);
+void rp_drama_deinit(rp_drama *dr);
+
+// Loads the built-in presets and, when dir is given, every dir/*.sfx over
+// them (a user preset replaces a built-in one of the same name).
+rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d);
+
+// Renders one preset alone to a file (`radioplay sfx NAME -o FILE`).
+rp_status rp_render_sfx(const rp_sfx_preset *p, const char *out_path, int rate_hz,
+                        uint64_t seed, double duration_s, rp_diags *d);
+
+#endif

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The parsed chapter: blocks (headings, paragraphs, scene breaks) made of
+// runs (narration, quotes, directives), every element located by line and
+// column. Produced by rp_parse (parse.c), completed by rp_attribute
+// (attribute.c), read by the cast and layout stages.
+#ifndef RP_SCRIPT_H
+#define RP_SCRIPT_H
+
+#include "rp_common.h"
+
+typedef enum { RP_BLOCK_HEADING, RP_BLOCK_PARAGRAPH, RP_BLOCK_SCENE_BREAK } rp_block_kind;
+
+typedef enum {
+    RP_RUN_NARRATION,  // prose read by the narrator
+    RP_RUN_QUOTE,      // dialogue, spoken by run.speaker
+    RP_RUN_DIRECTIVE   // {sfx ...}, {bed ...}, {stop ...}, {pause ...}, {# ...}
+} rp_run_kind;
+
+typedef enum {
+    RP_DIR_SFX,      // {sfx NAME key=value ...}: one-shot effect at the next word
+    RP_DIR_BED,      // {bed NAME fade=S gain=DB ...}: looping ambience from here
+    RP_DIR_STOP,     // {stop NAME fade=S}: ends the bed NAME
+    RP_DIR_PAUSE,    // {pause S}: silence of S seconds
+    RP_DIR_COMMENT   // {# ...}: ignored
+} rp_dir_kind;
+
+typedef struct {
+    char *key;    // "gain", "pan", "delay", "fade", ...
+    char *value;  // raw text, validated by the consumer
+    int line, col;
+} rp_param;
+
+typedef struct {
+    rp_dir_kind kind;
+    char *name;         // effect or bed name (NULL for pause and comment)
+    double seconds;     // for pause
+    rp_param *params;
+    size_t n_params;
+} rp_directive;
+
+// Who decided a quote's speaker, most authoritative first.
+typedef enum {
+    RP_SPK_NONE = 0,     // not attributed yet
+    RP_SPK_TAG,          // {Name}"..."
+    RP_SPK_SCREENPLAY,   // NAME: text
+    RP_SPK_RULE,         // attribute.c decided; see run.rule
+    RP_SPK_GUESS         // fallback; low confidence
+} rp_spk_source;
+
+typedef struct {
+    rp_run_kind kind;
+    int line, col;     // of the first character (the opening quote mark for quotes)
+    // Text to speak: UTF-8, quote marks removed, whitespace runs folded to one
+    // space, no leading or trailing space. NULL for directives.
+    char *text;
+    // Quotes only.
+    char *speaker;     // NULL until attributed
+    rp_spk_source spk_source;
+    const char *rule;  // static string naming the rule that decided, or NULL
+    double confidence; // 0..1
+    // Directives only.
+    rp_directive dir;
+} rp_run;
+
+typedef struct {
+    rp_block_kind kind;
+    int line, col;
+    // Headings hold one narration run (the title); scene breaks hold none
+    // (or only directives that followed the break on its line).
+    rp_run *runs;
+    size_t n_runs;
+} rp_block;
+
+typedef enum { RP_GENDER_UNKNOWN, RP_GENDER_MALE, RP_GENDER_FEMALE } rp_gender;
+
+// A speaker found by rp_attribute (or named by a tag or screenplay line).
+typedef struct {
+    char *name;        // canonical label, as used in run.speaker
+    rp_gender gender;
+    size_t n_quotes;
+} rp_character;
+
+typedef struct {
+    char *name;        // the file name given to rp_parse, for diagnostics
+    rp_block *blocks;
+    size_t n_blocks;
+    rp_character *chars;  // filled by rp_attribute, in order of first quote
+    size_t n_chars;
+} rp_script;
+
+// Parses a chapter from memory. name is used in diagnostics only. Returns
+// RP_OK, or RP_ERR_INPUT when at least one error diagnostic was added (the
+// parser goes on after an error to report several per run; *out then holds
+// what could be parsed and must still be freed), or RP_ERR_NOMEM/RP_ERR_LIMIT.
+rp_status rp_parse(const char *name, const char *bytes, size_t len, rp_script *out,
+                   rp_diags *d);
+void rp_script_deinit(rp_script *s);
+
+// Fills the speaker of every quote run that has none (see attribute.c for the
+// rules). Explicit tags and screenplay lines are never changed. Every quote
+// ends with a non-NULL speaker: unattributed ones get a character label,
+// never the narrator.
+rp_status rp_attribute(rp_script *s, rp_diags *d);
+
+// The names of known directives, for did-you-mean in the parser and docs.
+extern const char *const rp_directive_names[];
+extern const size_t rp_n_directive_names;
+
+#endif

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The cast sheet. INI text is parsed with libinih (this is the only file that
+// includes ini.h); Debian builds inih without line numbers in the handler, so
+// a reader callback feeds it one line at a time and remembers which line it
+// is, which gives every diagnostic its line and column. Automatic casting
+// picks voices from a palette by a hash of the speaker's name, so a name gets
+// the same voice in every run and every chapter unless two names collide.
+#include "rp_cast.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_config.h"
+
+const char *const rp_voice_fx_names[RP_VFX_COUNT] = {
+    "none", "radio", "robot", "megaphone", "whisper", "distant",
+};
+
+rp_render_config rp_render_config_default(void)
+{
+    return (rp_render_config){
+        .rate_hz = RP_DEFAULT_RATE_HZ,
+        .channels = RP_DEFAULT_CHANNELS,
+        .seed = RP_DEFAULT_SEED,
+        .pause_sentence_s = RP_PAUSE_SENTENCE_S,
+        .pause_paragraph_s = RP_PAUSE_PARAGRAPH_S,
+        .pause_speaker_s = RP_PAUSE_SPEAKER_S,
+        .pause_heading_s = RP_PAUSE_HEADING_S,
+        .pause_scene_s = RP_PAUSE_SCENE_S,
+        .lead_in_s = RP_LEAD_IN_S,
+        .tail_s = RP_TAIL_S,
+        .speech_gain_db = RP_SPEECH_GAIN_DB,
+        .sfx_gain_db = RP_SFX_GAIN_DB,
+        .bed_gain_db = RP_BED_GAIN_DB,
+        .duck_db = RP_BED_DUCK_DB,
+        .announce_headings = 1,
+    };
+}
+
+static void voice_defaults(rp_voice *v)
+{
+    snprintf(v->voice, sizeof v->voice, "%s", "en-us");
+    v->variant[0] = '\0';
+    v->rate_wpm = RP_DEFAULT_WPM;
+    v->pitch = RP_DEFAULT_PITCH;
+    v->range = RP_DEFAULT_RANGE;
+    v->volume = RP_DEFAULT_VOLUME;
+    v->pan = 0.0;
+    v->gain_db = 0.0;
+    v->fx = RP_VFX_NONE;
+}
+
+rp_status rp_cast_init(rp_cast *c)
+{
+    memset(c, 0, sizeof *c);
+    c->render = rp_render_config_default();
+    voice_defaults(&c->narrator);
+    snprintf(c->narrator.voice, sizeof c->narrator.voice, "%s", RP_DEFAULT_NARRATOR_VOICE);
+    snprintf(c->narrator.variant, sizeof c->narrator.variant, "%s", RP_DEFAULT_NARRATOR_VARIANT);
+    c->narrator.name = rp_strdup("Narrator");
+    return c->narrator.name ? RP_OK : RP_ERR_NOMEM;
+}
+
+void rp_cast_deinit(rp_cast *c)
+{
+    if (!c)
+        return;
+    free(c->file);
+    free(c->narrator.name);
+    for (size_t i = 0; i < c->n_voices; i++)
+        free(c->voices[i].name);
+    free(c->voices);
+    for (size_t i = 0; i < c->n_sfx; i++) {
+        free(c->sfx[i].preset);
+        free(c->sfx[i].key);
+        free(c->sfx[i].value);
+    }
+    free(c->sfx);
+    for (size_t i = 0; i < c->n_rules; i++) {
+        free(c->rules[i].phrase);
+        free(c->rules[i].preset);
+    }
+    free(c->rules);
+    memset(c, 0, sizeof *c);
+}
+
+void rp_voice_espeak_name(const rp_voice *v, char *buf, size_t cap)
+{
+    if (v->variant[0])
+        snprintf(buf, cap, "%s+%s", v->voice, v->variant);
+    else
+        snprintf(buf, cap, "%s", v->voice);
+}
+
+// ---- loading -------------------------------------------------------------
+
+enum section { SEC_NONE, SEC_RENDER, SEC_NARRATOR, SEC_VOICE, SEC_SFX, SEC_RULES, SEC_BAD };
+
+typedef struct {
+    rp_cast *c;
+    rp_diags *d;
+    const char *pos, *end;  // reader position in the sheet text
+    int line;               // 1-based number of the line inih is handling
+    char text[1024];        // that line, for columns
+    char section[256];      // the section inih reported last
+    enum section sec;
+    rp_voice *voice;        // the [voice]/[narrator] being filled
+    char sfx_name[RP_MAX_NAME_BYTES + 1];
+    size_t n_errors;
+} loader;
+
+static char *read_line(char *str, int num, void *stream)
+{
+    loader *L = stream;
+    if (L->pos >= L->end)
+        return NULL;
+    const char *nl = memchr(L->pos, '\n', (size_t)(L->end - L->pos));
+    size_t len = nl ? (size_t)(nl - L->pos) + 1 : (size_t)(L->end - L->pos);
+    size_t take = len < (size_t)num - 1 ? len : (size_t)num - 1;
+    memcpy(str, L->pos, take);
+    str[take] = '\0';
+    size_t keep = take < sizeof L->text - 1 ? take : sizeof L->text - 1;
+    memcpy(L->text, L->pos, keep);
+    L->text[keep] = '\0';
+    L->pos += len;
+    L->line++;
+    return str;
+}
+
+static int col_of(const loader *L, const char *s)
+{
+    const char *p = s && *s ? strstr(L->text, s) : NULL;
+    return p ? (int)rp_utf8_count(L->text, (size_t)(p - L->text)) + 1 : 1;
+}
+
+// Column of the value: just after '=' (or ':'), skipping spaces.
+static int value_col(const loader *L)
+{
+    const char *p = strpbrk(L->text, "=:");
+    if (!p)
+        return 1;
+    p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return (int)rp_utf8_count(L->text, (size_t)(p - L->text)) + 1;
+}
+
+static void err(loader *L, int col, const char *hint, const char *fmt, const char *a,
+                const char *b)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    rp_diag_add(L->d, RP_DIAG_ERROR, L->c->file, L->line, col, "cast", hint, "%s", msg);
+    L->n_errors++;
+}
+
+static int parse_double(loader *L, const char *key, const char *value, double lo, double hi,
+                        const char *unit, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(value, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (end == value || *end || errno || !isfinite(x)) {
+        err(L, value_col(L), NULL, "%s: '%s' is not a number", key, value);
+        return 0;
+    }
+    if (x < lo || x > hi) {
+        char range[160];
+        snprintf(range, sizeof range, "%g to %g%s%s", lo, hi, unit[0] ? " " : "", unit);
+        err(L, value_col(L), NULL, "%s must be between %s", key, range);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+static int parse_int(loader *L, const char *key, const char *value, int lo, int hi,
+                     const char *unit, int *out)
+{
+    double x;
+    if (!parse_double(L, key, value, lo, hi, unit, &x))
+        return 0;
+    if (x != floor(x)) {
+        err(L, value_col(L), NULL, "%s must be a whole number, not '%s'", key, value);
+        return 0;
+    }
+    *out = (int)x;
+    return 1;
+}
+
+static int parse_bool(loader *L, const char *key, const char *value, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (!rp_strcasecmp(value, yes[i]))
+            return *out = 1, 1;
+        if (!rp_strcasecmp(value, no[i]))
+            return *out = 0, 1;
+    }
+    err(L, value_col(L), "use yes or no", "%s: '%s' is not yes or no", key, value);
+    return 0;
+}
+
+static int copy_name(loader *L, char *dst, size_t cap, const char *key, const char *value)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n >= cap) {
+        err(L, value_col(L), NULL, "%s: '%s' is empty or too long", key, value);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = value[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '/')) {
+            err(L, value_col(L), NULL, "%s: '%s' is not a voice name", key, value);
+            return 0;
+        }
+    }
+    memcpy(dst, value, n + 1);
+    return 1;
+}
+
+static const char *const render_keys[] = {
+    "rate", "channels", "seed", "pause_sentence", "pause_paragraph", "pause_speaker",
+    "pause_heading", "pause_scene", "lead_in", "tail", "speech_gain", "sfx_gain",
+    "bed_gain", "duck", "headings",
+};
+
+static const char *const voice_keys[] = {
+    "voice", "variant", "rate", "pitch", "range", "volume", "pan", "gain", "effect",
+};
+
+static void unknown_key(loader *L, const char *key, const char *const *keys, size_t n)
+{
+    char hint[128] = "";
+    const char *s = rp_suggest(key, keys, n);
+    if (s)
+        snprintf(hint, sizeof hint, "did you mean '%s'?", s);
+    err(L, col_of(L, key), s ? hint : NULL, "unknown key '%s' in [%s]", key, L->section);
+}
+
+static void render_key(loader *L, const char *key, const char *value)
+{
+    rp_render_config *r = &L->c->render;
+    double x;
+    int i;
+    if (!strcmp(key, "rate")) {
+        if (parse_int(L, key, value, RP_MIN_RATE_HZ, RP_MAX_RATE_HZ, "Hz", &i))
+            r->rate_hz = i;
+    } else if (!strcmp(key, "channels")) {
+        if (parse_int(L, key, value, 1, 2, "", &i))
+            r->channels = i;
+    } else if (!strcmp(key, "seed")) {
+        if (parse_double(L, key, value, 0, 4294967295.0, "", &x) && x == floor(x))
+            r->seed = (uint64_t)x;
+    } else if (!strcmp(key, "headings")) {
+        if (parse_bool(L, key, value, &i))
+            r->announce_headings = i;
+    } else {
+        struct { const char *k; double *p; double lo, hi; const char *unit; } t[] = {
+            {"pause_sentence", &r->pause_sentence_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"pause_paragraph", &r->pause_paragraph_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"pause_speaker", &r->pause_speaker_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"pause_heading", &r->pause_heading_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"pause_scene", &r->pause_scene_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"lead_in", &r->lead_in_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"tail", &r->tail_s, 0, RP_MAX_PAUSE_S, "s"},
+            {"speech_gain", &r->speech_gain_db, -60, 12, "dB"},
+            {"sfx_gain", &r->sfx_gain_db, -60, 12, "dB"},
+            {"bed_gain", &r->bed_gain_db, -60, 12, "dB"},
+            {"duck", &r->duck_db, -60, 0, "dB"},
+        };
+        for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+            if (!strcmp(key, t[k].k)) {
+                if (parse_double(L, key, value, t[k].lo, t[k].hi, t[k].unit, &x))
+                    *t[k].p = x;
+                return;
+            }
+        }
+        unknown_key(L, key, render_keys, sizeof render_keys / sizeof render_keys[0]);
+    }
+}
+
+static void voice_key(loader *L, rp_voice *v, const char *key, const char *value)
+{
+    double x;
+    int i;
+    if (!strcmp(key, "voice")) {
+        copy_name(L, v->voice, sizeof v->voice, key, value);
+    } else if (!strcmp(key, "variant")) {
+        if (!value[0] || !rp_strcasecmp(value, "none"))
+            v->variant[0] = '\0';
+        else
+            copy_name(L, v->variant, sizeof v->variant, key, value);
+    } else if (!strcmp(key, "rate")) {
+        if (parse_int(L, key, value, 80, 450, "words/min", &i))
+            v->rate_wpm = i;
+    } else if (!strcmp(key, "pitch")) {
+        if (parse_int(L, key, value, 0, 100, "", &i))
+            v->pitch = i;
+    } else if (!strcmp(key, "range")) {
+        if (parse_int(L, key, value, 0, 100, "", &i))
+            v->range = i;
+    } else if (!strcmp(key, "volume")) {
+        if (parse_int(L, key, value, 0, 200, "", &i))
+            v->volume = i;
+    } else if (!strcmp(key, "pan")) {
+        if (parse_double(L, key, value, -1, 1, "", &x))
+            v->pan = x;
+    } else if (!strcmp(key, "gain")) {
+        if (parse_double(L, key, value, -40, 12, "dB", &x))
+            v->gain_db = x;
+    } else if (!strcmp(key, "effect")) {
+        for (int k = 0; k < RP_VFX_COUNT; k++) {
+            if (!rp_strcasecmp(value, rp_voice_fx_names[k])) {
+                v->fx = (rp_voice_fx)k;
+                return;
+            }
+        }
+        char hint[128] = "one of none, radio, robot, megaphone, whisper, distant";
+        const char *s = rp_suggest(value, rp_voice_fx_names, RP_VFX_COUNT);
+        if (s)
+            snprintf(hint, sizeof hint, "did you mean '%s'?", s);
+        err(L, value_col(L), hint, "unknown voice effect '%s'%s", value, "");
+    } else {
+        unknown_key(L, key, voice_keys, sizeof voice_keys / sizeof voice_keys[0]);
+    }
+}
+
+static rp_voice *find_voice(rp_cast *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_voices; i++)
+        if (!rp_strcasecmp(c->voices[i].name, name))
+            return &c->voices[i];
+    return NULL;
+}
+
+static rp_voice *add_voice(rp_cast *c, const char *name)
+{
+    if (rp_grow((void **)&c->voices, &c->cap_voices, c->n_voices + 1, sizeof *c->voices))
+        return NULL;
+    rp_voice *v = &c->voices[c->n_voices];
+    memset(v, 0, sizeof *v);
+    voice_defaults(v);
+    if (!(v->name = rp_strdup(name)))
+        return NULL;
+    c->n_voices++;
+    return v;
+}
+
+static const char *trim_prefix(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (rp_strcasecmp(prefix, "") && !strncmp(s, prefix, n) && (s[n] == ' ' || s[n] == '\t')) {
+        s += n;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        return s;
+    }
+    return NULL;
+}
+
+static void begin_section(loader *L, const char *section)
+{
+    static const char *const names[] = {"render", "narrator", "voice", "sfx", "rules"};
+    snprintf(L->section, sizeof L->section, "%s", section);
+    L->voice = NULL;
+    const char *arg;
+    if (!section[0]) {
+        L->sec = SEC_NONE;
+    } else if (!strcmp(section, "render")) {
+        L->sec = SEC_RENDER;
+    } else if (!strcmp(section, "narrator")) {
+        L->sec = SEC_NARRATOR;
+        L->voice = &L->c->narrator;
+        L->c->narrator.line = L->line;
+    } else if (!strcmp(section, "rules")) {
+        L->sec = SEC_RULES;
+    } else if ((arg = trim_prefix(section, "voice"))) {
+        L->sec = SEC_VOICE;
+        if (strlen(arg) > RP_MAX_NAME_BYTES) {
+            err(L, 2, NULL, "speaker name '%s' is longer than %s bytes", arg, "64");
+            L->sec = SEC_BAD;
+            return;
+        }
+        if (!rp_strcasecmp(arg, "narrator")) {
+            L->voice = &L->c->narrator;
+            return;
+        }
+        rp_voice *v = find_voice(L->c, arg);
+        if (v) {
+            char prev[32];
+            snprintf(prev, sizeof prev, "%d", v->line);
+            err(L, 1, "merge the two sections", "duplicate section [voice %s] (first at line %s)",
+                arg, prev);
+            L->sec = SEC_BAD;
+            return;
+        }
+        if (!(v = add_voice(L->c, arg))) {
+            L->sec = SEC_BAD;
+            return;
+        }
+        v->line = L->line;
+        L->voice = v;
+    } else if ((arg = trim_prefix(section, "sfx"))) {
+        L->sec = SEC_SFX;
+        snprintf(L->sfx_name, sizeof L->sfx_name, "%s", arg);
+    } else {
+        char word[64];
+        snprintf(word, sizeof word, "%.*s", (int)strcspn(section, " \t"), section);
+        const char *s = rp_suggest(word, names, sizeof names / sizeof names[0]);
+        char hint[200];
+        if (s)
+            snprintf(hint, sizeof hint, "did you mean '%s'?", s);
+        else
+            snprintf(hint, sizeof hint, "sections are [render], [narrator], [voice NAME], "
+                                        "[sfx NAME] and [rules]");
+        err(L, 1, hint, "unknown section [%s]%s", section, "");
+        L->sec = SEC_BAD;
+    }
+}
+
+static int add_setting(loader *L, const char *key, const char *value)
+{
+    rp_cast *c = L->c;
+    if (rp_grow((void **)&c->sfx, &c->cap_sfx, c->n_sfx + 1, sizeof *c->sfx))
+        return 0;
+    rp_sfx_setting *s = &c->sfx[c->n_sfx];
+    s->preset = rp_strdup(L->sfx_name);
+    s->key = rp_strdup(key);
+    s->value = rp_strdup(value);
+    s->line = L->line;
+    s->col = col_of(L, key);
+    if (!s->preset || !s->key || !s->value) {
+        free(s->preset), free(s->key), free(s->value);
+        return 0;
+    }
+    c->n_sfx++;
+    return 1;
+}
+
+static int add_rule(loader *L, const char *phrase, const char *preset)
+{
+    rp_cast *c = L->c;
+    if (!phrase[0] || !preset[0]) {
+        err(L, 1, "write: sound words = preset", "rule needs a phrase and a preset%s%s", "", "");
+        return 1;
+    }
+    if (rp_grow((void **)&c->rules, &c->cap_rules, c->n_rules + 1, sizeof *c->rules))
+        return 0;
+    rp_rule *r = &c->rules[c->n_rules];
+    r->phrase = rp_strdup(phrase);
+    r->preset = rp_strdup(preset);
+    r->line = L->line;
+    if (!r->phrase || !r->preset) {
+        free(r->phrase), free(r->preset);
+        return 0;
+    }
+    c->n_rules++;
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+    loader *L = user;
+    if (!key) {  // inih calls this at each new section when INI_CALL_HANDLER_ON_NEW_SECTION
+        return 1;
+    }
+    if (strcmp(section, L->section) != 0)
+        begin_section(L, section);
+    switch (L->sec) {
+    case SEC_NONE:
+        break;
+    case SEC_BAD:
+        return 1;
+    case SEC_RENDER:
+        render_key(L, key, value);
+        return 1;
+    case SEC_NARRATOR:
+    case SEC_VOICE:
+        if (L->voice)
+            voice_key(L, L->voice, key, value);
+        return 1;
+    case SEC_SFX:
+        return add_setting(L, key, value);
+    case SEC_RULES:
+        return add_rule(L, key, value);
+    }
+    err(L, 1, "put keys inside a section such as [render]", "key '%s' is outside any section%s",
+        key, "");
+    return 1;
+}
+
+// inih reports a section only when it has a key; an empty or misspelled
+// section with no keys is still checked by scanning header lines here.
+static void check_headers(loader *L, const char *bytes, size_t len)
+{
+    const char *p = bytes, *end = bytes + len;
+    int line = 0;
+    while (p < end) {
+        line++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < le && *q == '[' && !memchr(q, ']', (size_t)(le - q))) {
+            rp_diag_add(L->d, RP_DIAG_ERROR, L->c->file, line, (int)(q - p) + 1, "cast",
+                        "close the section name with ']'", "unclosed section header");
+            L->n_errors++;
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
+rp_status rp_cast_load(rp_cast *c, const char *file, const char *bytes, size_t len, rp_diags *d)
+{
+    if (len > RP_MAX_CAST_BYTES) {
+        rp_diag_add(d, RP_DIAG_ERROR, file, 0, 0, "cast", NULL, "cast sheet is larger than %u bytes",
+                    RP_MAX_CAST_BYTES);
+        return RP_ERR_LIMIT;
+    }
+    if (memchr(bytes, '\0', len)) {
+        rp_diag_add(d, RP_DIAG_ERROR, file, 0, 0, "cast", NULL, "cast sheet contains binary data");
+        return RP_ERR_INPUT;
+    }
+    free(c->file);
+    c->file = rp_strdup(file);
+    loader L = {.c = c, .d = d, .pos = bytes, .end = bytes + len, .sec = SEC_NONE};
+    check_headers(&L, bytes, len);
+    int rc = ini_parse_stream(read_line, &L, handler, &L);
+    if (rc > 0) {
+        // inih reports the first line it could not parse; keep its own line.
+        rp_diag_add(d, RP_DIAG_ERROR, file, rc, 1, "cast", "write key = value",
+                    "cannot parse this line of the cast sheet");
+        L.n_errors++;
+    } else if (rc < 0) {
+        return RP_ERR_NOMEM;
+    }
+    return L.n_errors ? RP_ERR_INPUT : RP_OK;
+}
+
+// ---- automatic casting -----------------------------------------------------
+
+typedef struct {
+    const char *voice, *variant;
+    rp_gender gender;
+} palette_entry;
+
+// Distinct English voices: espeak-ng accents times its male/female variants.
+static const palette_entry palette[] = {
+    {"en-us", "m1", RP_GENDER_MALE},          {"en-gb", "f2", RP_GENDER_FEMALE},
+    {"en-gb-scotland", "m2", RP_GENDER_MALE}, {"en-us", "f1", RP_GENDER_FEMALE},
+    {"en-gb-x-rp", "m4", RP_GENDER_MALE},     {"en-us", "f3", RP_GENDER_FEMALE},
+    {"en-029", "m7", RP_GENDER_MALE},         {"en-gb-x-rp", "f4", RP_GENDER_FEMALE},
+    {"en-us", "m6", RP_GENDER_MALE},          {"en-gb-scotland", "f5", RP_GENDER_FEMALE},
+    {"en-gb-x-gbclan", "m5", RP_GENDER_MALE}, {"en-029", "f2", RP_GENDER_FEMALE},
+    {"en-gb", "m1", RP_GENDER_MALE},          {"en-gb-x-gbclan", "f1", RP_GENDER_FEMALE},
+    {"en-gb-x-gbcwmd", "m2", RP_GENDER_MALE}, {"en-gb-x-gbcwmd", "f3", RP_GENDER_FEMALE},
+};
+enum { N_PALETTE = sizeof palette / sizeof palette[0] };
+
+static uint64_t name_hash(const char *name)
+{
+    uint64_t h = RP_HASH_INIT;
+    for (const char *p = name; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 'A' && ch <= 'Z')
+            ch += 32;
+        h = rp_hash64(&ch, 1, h);
+    }
+    return h;
+}
+
+static int same_sound(const rp_voice *a, const char *voice, const char *variant, int pitch)
+{
+    return !strcmp(a->voice, voice) && !strcmp(a->variant, variant) && abs(a->pitch - pitch) < 8;
+}
+
+static int voice_taken(const rp_cast *c, const char *voice, const char *variant, int pitch)
+{
+    if (same_sound(&c->narrator, voice, variant, pitch))
+        return 1;
+    for (size_t i = 0; i < c->n_voices; i++)
+        if (same_sound(&c->voices[i], voice, variant, pitch))
+            return 1;
+    return 0;
+}
+
+static rp_gender gender_of(const rp_script *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_chars; i++)
+        if (!rp_strcasecmp(s->chars[i].name, name))
+            return s->chars[i].gender;
+    return RP_GENDER_UNKNOWN;
+}
+
+static void auto_voice(rp_cast *c, rp_voice *v, rp_gender g)
+{
+    uint64_t h = name_hash(v->name);
+    if (g == RP_GENDER_UNKNOWN)
+        g = (h >> 40) & 1 ? RP_GENDER_FEMALE : RP_GENDER_MALE;
+    static const int pitches[] = {50, 38, 62, 44, 56};
+    size_t start = (size_t)(h % N_PALETTE);
+    for (size_t round = 0; round < 5; round++) {
+        int pitch = pitches[(h / N_PALETTE + round) % 5];
+        for (size_t k = 0; k < N_PALETTE; k++) {
+            const palette_entry *e = &palette[(start + k) % N_PALETTE];
+            if (e->gender != g || voice_taken(c, e->voice, e->variant, pitch))
+                continue;
+            snprintf(v->voice, sizeof v->voice, "%s", e->voice);
+            snprintf(v->variant, sizeof v->variant, "%s", e->variant);
+            v->pitch = pitch;
+            goto placed;
+        }
+    }
+    // More speakers than distinct voices: keep the hashed choice.
+    snprintf(v->voice, sizeof v->voice, "%s", palette[start].voice);
+    snprintf(v->variant, sizeof v->variant, "%s", palette[start].variant);
+placed:
+    v->rate_wpm = RP_DEFAULT_WPM - 10 + (int)((h >> 8) % 21);
+    // Spread speakers across the field, never dead centre (the narrator's).
+    static const double pans[] = {-0.5, 0.5, -0.3, 0.3, -0.65, 0.65, -0.15, 0.15};
+    v->pan = pans[(h >> 16) % 8];
+    v->automatic = 1;
+}
+
+rp_status rp_cast_assign(rp_cast *c, const rp_script *s)
+{
+    for (size_t i = 0; i < s->n_chars; i++) {
+        const char *name = s->chars[i].name;
+        if (!name || find_voice(c, name) || !rp_strcasecmp(name, "narrator"))
+            continue;
+        rp_voice *v = add_voice(c, name);
+        if (!v)
+            return RP_ERR_NOMEM;
+        auto_voice(c, v, gender_of(s, name));
+    }
+    return RP_OK;
+}
+
+const rp_voice *rp_cast_voice(const rp_cast *c, const char *speaker)
+{
+    if (!speaker || !rp_strcasecmp(speaker, "narrator"))
+        return &c->narrator;
+    for (size_t i = 0; i < c->n_voices; i++)
+        if (!rp_strcasecmp(c->voices[i].name, speaker))
+            return &c->voices[i];
+    return NULL;
+}
+
+// ---- writing ---------------------------------------------------------------
+
+static void write_voice(rp_strbuf *b, const rp_voice *v)
+{
+    rp_strbuf_printf(b, "voice = %s\nvariant = %s\nrate = %d\npitch = %d\nrange = %d\n",
+                     v->voice, v->variant[0] ? v->variant : "none", v->rate_wpm, v->pitch,
+                     v->range);
+    rp_strbuf_printf(b, "volume = %d\npan = %.2f\ngain = %.1f\neffect = %s\n", v->volume, v->pan,
+                     v->gain_db, rp_voice_fx_names[v->fx]);
+}
+
+void rp_cast_write(const rp_cast *c, rp_strbuf *b)
+{
+    const rp_render_config *r = &c->render;
+    rp_strbuf_puts(b, "# radioplay cast sheet: edit and render again.\n"
+                      "# Times in seconds, gains in dB, pan from -1 (left) to 1 (right).\n\n");
+    rp_strbuf_printf(b, "[render]\nrate = %d\nchannels = %d\nseed = %llu\n", r->rate_hz,
+                     r->channels, (unsigned long long)r->seed);
+    rp_strbuf_printf(b, "pause_sentence = %.3g\npause_paragraph = %.3g\npause_speaker = %.3g\n",
+                     r->pause_sentence_s, r->pause_paragraph_s, r->pause_speaker_s);
+    rp_strbuf_printf(b, "pause_heading = %.3g\npause_scene = %.3g\nlead_in = %.3g\ntail = %.3g\n",
+                     r->pause_heading_s, r->pause_scene_s, r->lead_in_s, r->tail_s);
+    rp_strbuf_printf(b, "speech_gain = %.3g\nsfx_gain = %.3g\nbed_gain = %.3g\nduck = %.3g\n",
+                     r->speech_gain_db, r->sfx_gain_db, r->bed_gain_db, r->duck_db);
+    rp_strbuf_printf(b, "headings = %s\n\n[narrator]\n", r->announce_headings ? "yes" : "no");
+    write_voice(b, &c->narrator);
+    for (size_t i = 0; i < c->n_voices; i++) {
+        const rp_voice *v = &c->voices[i];
+        rp_strbuf_printf(b, "\n%s[voice %s]\n", v->automatic ? "# chosen automatically\n" : "",
+                         v->name);
+        write_voice(b, v);
+    }
+    const char *open = NULL;
+    for (size_t i = 0; i < c->n_sfx; i++) {
+        const rp_sfx_setting *s = &c->sfx[i];
+        if (!open || strcmp(open, s->preset))
+            rp_strbuf_printf(b, "\n[sfx %s]\n", s->preset);
+        open = s->preset;
+        rp_strbuf_printf(b, "%s = %s\n", s->key, s->value);
+    }
+    if (c->n_rules) {
+        rp_strbuf_puts(b, "\n[rules]\n");
+        for (size_t i = 0; i < c->n_rules; i++)
+            rp_strbuf_printf(b, "%s = %s\n", c->rules[i].phrase, c->rules[i].preset);
+    }
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Shared helpers: status text, diagnostics, string buffers, checked
+// allocation, UTF-8 decoding, hashing and did-you-mean suggestions.
+#include "rp_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_config.h"
+
+static const char *const status_text[RP_STATUS_COUNT] = {
+    [RP_OK] = "success",
+    [RP_ERR_NOMEM] = "out of memory",
+    [RP_ERR_IO] = "input/output error",
+    [RP_ERR_INPUT] = "malformed input",
+    [RP_ERR_USAGE] = "bad usage",
+    [RP_ERR_LIMIT] = "input exceeds a limit",
+    [RP_ERR_SPEECH] = "speech synthesis failed",
+    [RP_ERR_VOICE] = "unknown voice",
+    [RP_ERR_FORMAT] = "unsupported output format",
+    [RP_ERR_RESAMPLE] = "resampling failed",
+    [RP_ERR_INTERRUPTED] = "interrupted",
+};
+
+const char *rp_strerror(rp_status st)
+{
+    if ((unsigned)st >= RP_STATUS_COUNT || !status_text[st])
+        return "unknown status";
+    return status_text[st];
+}
+
+void rp_diags_init(rp_diags *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+void rp_diags_deinit(rp_diags *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->items[i].file);
+        free(d->items[i].subsystem);
+        free(d->items[i].msg);
+        free(d->items[i].hint);
+    }
+    free(d->items);
+    memset(d, 0, sizeof *d);
+}
+
+void rp_diag_add(rp_diags *d, rp_severity sev, const char *file, int line, int col,
+                 const char *subsystem, const char *hint, const char *fmt, ...)
+{
+    if (!d)
+        return;
+    if (sev == RP_DIAG_ERROR)
+        d->n_errors++;
+    if (d->n >= RP_MAX_DIAGS)
+        return;
+    if (rp_grow((void **)&d->items, &d->cap, d->n + 1, sizeof *d->items) != RP_OK)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rp_diag *dg = &d->items[d->n];
+    dg->sev = sev;
+    dg->file = file ? rp_strdup(file) : NULL;
+    dg->line = line;
+    dg->col = col;
+    dg->subsystem = rp_strdup(subsystem ? subsystem : "");
+    dg->msg = rp_strdup(msg);
+    dg->hint = hint ? rp_strdup(hint) : NULL;
+    if (!dg->msg || !dg->subsystem) {
+        free(dg->file);
+        free(dg->subsystem);
+        free(dg->msg);
+        free(dg->hint);
+        return;
+    }
+    d->n++;
+}
+
+char *rp_diag_format(const rp_diag *dg, char *buf, size_t cap)
+{
+    static const char *const sev_text[] = {"error", "warning", "note"};
+    char loc[600] = "";
+    if (dg->file && dg->line > 0)
+        snprintf(loc, sizeof loc, "%s:%d:%d: ", dg->file, dg->line, dg->col > 0 ? dg->col : 1);
+    else if (dg->file)
+        snprintf(loc, sizeof loc, "%s: ", dg->file);
+    snprintf(buf, cap, "%s%s: %s%s%s%s", loc, sev_text[dg->sev], dg->msg,
+             dg->hint ? " (" : "", dg->hint ? dg->hint : "", dg->hint ? ")" : "");
+    return buf;
+}
+
+void rp_strbuf_init(rp_strbuf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void rp_strbuf_deinit(rp_strbuf *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof *b);
+}
+
+void rp_strbuf_append(rp_strbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (rp_grow((void **)&b->s, &b->cap, b->len + n + 1, 1) != RP_OK) {
+        b->failed = 1;
+        return;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void rp_strbuf_puts(rp_strbuf *b, const char *s)
+{
+    rp_strbuf_append(b, s, strlen(s));
+}
+
+void rp_strbuf_printf(rp_strbuf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        rp_strbuf_append(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    rp_strbuf_append(b, big, (size_t)n);
+    free(big);
+}
+
+char *rp_strbuf_take(rp_strbuf *b)
+{
+    char *s = b->failed ? NULL : b->s;
+    if (!s && !b->failed)
+        s = rp_strdup("");
+    if (b->failed)
+        free(b->s);
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
+void *rp_calloc(size_t n, size_t size)
+{
+    if (n == 0 || size == 0)
+        return calloc(1, 1);
+    return calloc(n, size);
+}
+
+void *rp_realloc_array(void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    return realloc(p, bytes ? bytes : 1);
+}
+
+char *rp_strdup(const char *s)
+{
+    return s ? rp_strndup(s, strlen(s)) : NULL;
+}
+
+char *rp_strndup(const char *s, size_t n)
+{
+    char *r = malloc(n + 1);
+    if (!r)
+        return NULL;
+    memcpy(r, s, n);
+    r[n] = '\0';
+    return r;
+}
+
+rp_status rp_grow(void **items, size_t *cap, size_t need, size_t esz)
+{
+    if (need <= *cap)
+        return RP_OK;
+    size_t ncap = *cap ? *cap : 8;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return RP_ERR_NOMEM;
+        ncap *= 2;
+    }
+    void *p = rp_realloc_array(*items, ncap, esz);
+    if (!p)
+        return RP_ERR_NOMEM;
+    *items = p;
+    *cap = ncap;
+    return RP_OK;
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+int rp_strcasecmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int d = lower((unsigned char)*a) - lower((unsigned char)*b);
+        if (d || !*a)
+            return d;
+    }
+}
+
+// Optimal string alignment distance, case-insensitive, capped at 64 bytes.
+static int edit_distance(const char *a, const char *b)
+{
+    enum { N = 64 };
+    size_t la = strlen(a), lb = strlen(b);
+    if (la >= N || lb >= N)
+        return 1000;
+    int d[N + 1][N + 1];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v)
+                v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && lower((unsigned char)a[i - 1]) == lower((unsigned char)b[j - 2]) &&
+                lower((unsigned char)a[i - 2]) == lower((unsigned char)b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *rp_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 1000;
+    size_t lw = strlen(word);
+    int limit = lw <= 3 ? 1 : lw <= 6 ? 2 : 3;
+    for (size_t i = 0; i < n; i++) {
+        if (!cands[i])
+            continue;
+        int dist = edit_distance(word, cands[i]);
+        if (dist < best_d) {
+            best_d = dist;
+            best = cands[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+uint32_t rp_utf8_decode(const char *s, size_t n, int *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    *len = 1;
+    if (n == 0)
+        return 0;
+    if (u[0] < 0x80)
+        return u[0];
+    int need;
+    uint32_t cp, min;
+    if ((u[0] & 0xE0) == 0xC0) {
+        need = 1, cp = u[0] & 0x1F, min = 0x80;
+    } else if ((u[0] & 0xF0) == 0xE0) {
+        need = 2, cp = u[0] & 0x0F, min = 0x800;
+    } else if ((u[0] & 0xF8) == 0xF0) {
+        need = 3, cp = u[0] & 0x07, min = 0x10000;
+    } else {
+        return 0xFFFD;
+    }
+    if ((size_t)need >= n)
+        return 0xFFFD;
+    for (int i = 1; i <= need; i++) {
+        if ((u[i] & 0xC0) != 0x80)
+            return 0xFFFD;
+        cp = (cp << 6) | (u[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0xFFFD;
+    *len = need + 1;
+    return cp;
+}
+
+size_t rp_utf8_count(const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n;) {
+        int len;
+        rp_utf8_decode(s + i, n - i, &len);
+        i += (size_t)len;
+        count++;
+    }
+    return count;
+}
+
+uint64_t rp_hash64(const void *data, size_t n, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+uint64_t rp_seed_mix(uint64_t a, uint64_t b)
+{
+    rp_rng r = {a ^ (b * 0x9E3779B97F4A7C15ull)};
+    return rp_rng_next(&r);
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// File input helpers, so that parsing modules work on memory only.
+#include "rp_io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+rp_status rp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                       rp_diags *d)
+{
+    *out = NULL;
+    *len = 0;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "io", NULL, "cannot open: %s", strerror(errno));
+        return RP_ERR_IO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "io", NULL, "is a directory, not a file");
+        return RP_ERR_IO;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "io", NULL, "cannot open: %s", strerror(errno));
+        return RP_ERR_IO;
+    }
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    char chunk[65536];
+    size_t n;
+    rp_status rs = RP_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > max_bytes) {
+            rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "io", "split it into smaller files",
+                        "file is larger than the limit of %zu bytes", max_bytes);
+            rs = RP_ERR_LIMIT;
+            break;
+        }
+        rp_strbuf_append(&b, chunk, n);
+        if (b.failed) {
+            rs = RP_ERR_NOMEM;
+            break;
+        }
+    }
+    if (rs == RP_OK && ferror(f)) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "io", NULL, "read failed: %s", strerror(errno));
+        rs = RP_ERR_IO;
+    }
+    fclose(f);
+    if (rs != RP_OK) {
+        rp_strbuf_deinit(&b);
+        return rs;
+    }
+    *len = b.len;
+    *out = rp_strbuf_take(&b);
+    return *out ? RP_OK : RP_ERR_NOMEM;
+}
+
+int rp_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int rp_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n, rp_diags *d)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *dp = opendir(dir);
+    if (!dp) {
+        rp_diag_add(d, RP_DIAG_ERROR, dir, 0, 0, "io", NULL, "cannot open directory: %s",
+                    strerror(errno));
+        return RP_ERR_IO;
+    }
+    size_t cap = 0, lext = strlen(ext);
+    struct dirent *e;
+    rp_status st = RP_OK;
+    while ((e = readdir(dp))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= lext || strcmp(e->d_name + len - lext, ext))
+            continue;
+        if ((st = rp_grow((void **)names, &cap, *n + 1, sizeof **names)))
+            break;
+        if (!((*names)[*n] = rp_strdup(e->d_name))) {
+            st = RP_ERR_NOMEM;
+            break;
+        }
+        (*n)++;
+    }
+    closedir(dp);
+    if (*n)
+        qsort(*names, *n, sizeof **names, cmp_name);
+    return st;
+}

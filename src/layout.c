@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Layout: the script becomes a plan (utterances, cues and gaps in chapter
+// order), and after synthesis the plan becomes a timeline of events at
+// absolute frames. Pauses owed at a point (sentence, speaker change,
+// paragraph, heading, scene break) do not add up: the longest one wins, so a
+// scene break after a paragraph is a scene break, not both. Explicit {pause}
+// adds its silence on top.
+#include "rp_layout.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_config.h"
+
+void rp_plan_deinit(rp_plan *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_utts; i++) {
+        free(p->utts[i].text);
+        rp_clip_deinit(&p->utts[i].clip);
+    }
+    free(p->utts);
+    free(p->cues);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+void rp_timeline_deinit(rp_timeline *t)
+{
+    if (!t)
+        return;
+    free(t->ev);
+    memset(t, 0, sizeof *t);
+}
+
+// ---- building the plan -----------------------------------------------------
+
+typedef struct {
+    const rp_script *s;
+    const rp_cast *c;
+    const rp_sfx_library *lib;
+    rp_plan *p;
+    rp_diags *d;
+    double pending;          // longest pause owed before the next utterance
+    const rp_voice *last_voice;
+    int started;             // an utterance or cursor cue has been placed
+    size_t n_errors;
+    // Beds playing, for {stop} checks.
+    const char *beds[64];
+    size_t n_beds;
+    // Cue occurrence counts per preset name, for stable seeds.
+    struct { const char *name; uint32_t count; } seen[256];
+    size_t n_seen;
+} builder;
+
+static void owe(builder *B, double s)
+{
+    if (B->started && s > B->pending)
+        B->pending = s;
+}
+
+static rp_status add_item(builder *B, rp_item_kind kind, size_t index, double seconds)
+{
+    rp_plan *p = B->p;
+    if (rp_grow((void **)&p->items, &p->cap_items, p->n_items + 1, sizeof *p->items))
+        return RP_ERR_NOMEM;
+    p->items[p->n_items++] = (rp_item){kind, index, seconds};
+    return RP_OK;
+}
+
+static rp_status flush_gap(builder *B)
+{
+    rp_status st = RP_OK;
+    if (B->pending > 0)
+        st = add_item(B, RP_ITEM_GAP, 0, B->pending);
+    B->pending = 0;
+    return st;
+}
+
+static rp_status add_utterance(builder *B, const char *text, size_t len, const rp_voice *v,
+                               const char *speaker, int line, int col, size_t block)
+{
+    if (B->last_voice && v != B->last_voice)
+        owe(B, B->c->render.pause_speaker_s);
+    rp_status st = flush_gap(B);
+    if (st)
+        return st;
+    rp_plan *p = B->p;
+    if (rp_grow((void **)&p->utts, &p->cap_utts, p->n_utts + 1, sizeof *p->utts))
+        return RP_ERR_NOMEM;
+    rp_utterance *u = &p->utts[p->n_utts];
+    memset(u, 0, sizeof *u);
+    if (!(u->text = rp_strndup(text, len)))
+        return RP_ERR_NOMEM;
+    u->voice = v;
+    u->speaker = speaker;
+    u->line = line;
+    u->col = col;
+    u->block = block;
+    B->last_voice = v;
+    B->started = 1;
+    return add_item(B, RP_ITEM_UTT, p->n_utts++, 0);
+}
+
+static uint64_t cue_seed(builder *B, const char *name)
+{
+    uint32_t count = 0;
+    size_t i;
+    for (i = 0; i < B->n_seen; i++)
+        if (!strcmp(B->seen[i].name, name))
+            break;
+    if (i < B->n_seen) {
+        count = ++B->seen[i].count;
+    } else if (B->n_seen < sizeof B->seen / sizeof B->seen[0]) {
+        B->seen[B->n_seen].name = name;
+        B->seen[B->n_seen++].count = 0;
+    }
+    // Seeded by the effect's name and its occurrence among cues of that name,
+    // so editing one cue leaves every other cue's sound as it was.
+    uint64_t h = rp_hash64(name, strlen(name), RP_HASH_INIT);
+    return rp_seed_mix(B->c->render.seed, rp_seed_mix(h, count));
+}
+
+static void cue_error(builder *B, int line, int col, const char *hint, const char *fmt,
+                      const char *a, const char *b)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, a, b ? b : "");
+    rp_diag_add(B->d, RP_DIAG_ERROR, B->s->name, line, col, "layout", hint, "%s", msg);
+    B->n_errors++;
+}
+
+static int param_number(builder *B, const rp_param *pr, double lo, double hi, const char *unit,
+                        double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(pr->value, &end);
+    if (end == pr->value || *end || errno || !isfinite(x)) {
+        cue_error(B, pr->line, pr->col, NULL, "%s: '%s' is not a number", pr->key, pr->value);
+        return 0;
+    }
+    if (x < lo || x > hi) {
+        char range[128];
+        snprintf(range, sizeof range, "%g to %g %s", lo, hi, unit);
+        cue_error(B, pr->line, pr->col, NULL, "%s must be between %s", pr->key, range);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+static void read_params(builder *B, const rp_directive *dir, rp_cue *q)
+{
+    static const char *const sfx_keys[] = {"gain", "pan", "delay"};
+    static const char *const bed_keys[] = {"gain", "pan", "fade"};
+    static const char *const stop_keys[] = {"fade"};
+    const char *const *keys = dir->kind == RP_DIR_SFX   ? sfx_keys
+                              : dir->kind == RP_DIR_BED ? bed_keys
+                                                        : stop_keys;
+    size_t n_keys = dir->kind == RP_DIR_STOP ? 1 : 3;
+    for (size_t i = 0; i < dir->n_params; i++) {
+        const rp_param *pr = &dir->params[i];
+        size_t k;
+        for (k = 0; k < n_keys; k++)
+            if (!strcmp(pr->key, keys[k]))
+                break;
+        if (k == n_keys) {
+            const char *s = rp_suggest(pr->key, keys, n_keys);
+            char hint[128];
+            if (s)
+                snprintf(hint, sizeof hint, "did you mean '%s'?", s);
+            else
+                snprintf(hint, sizeof hint, "%s takes %s%s%s%s%s",
+                         dir->kind == RP_DIR_STOP ? "stop" : dir->kind == RP_DIR_BED ? "bed" : "sfx",
+                         keys[0], n_keys > 1 ? ", " : "", n_keys > 1 ? keys[1] : "",
+                         n_keys > 2 ? ", " : "", n_keys > 2 ? keys[2] : "");
+            cue_error(B, pr->line, pr->col, hint, "unknown parameter '%s'%s", pr->key, "");
+            continue;
+        }
+        if (!strcmp(pr->key, "gain"))
+            param_number(B, pr, -60, 12, "dB", &q->gain_db);
+        else if (!strcmp(pr->key, "pan") && param_number(B, pr, -1, 1, "", &q->pan))
+            q->has_pan = 1;
+        else if (!strcmp(pr->key, "delay"))
+            param_number(B, pr, 0, RP_MAX_PAUSE_S, "s", &q->delay_s);
+        else if (!strcmp(pr->key, "fade"))
+            param_number(B, pr, 0, RP_MAX_PAUSE_S, "s", &q->fade_s);
+    }
+}
+
+static const rp_sfx_preset *find_preset(builder *B, const rp_run *r, int want_bed)
+{
+    const char *name = r->dir.name ? r->dir.name : "";
+    const rp_sfx_preset *pr = rp_sfx_library_find(B->lib, name);
+    if (!pr) {
+        const char *names[512];
+        size_t n = 0;
+        for (size_t i = 0; i < B->lib->n && n < 512; i++)
+            if (rp_sfx_preset_is_bed(B->lib->items[i]) == want_bed)
+                names[n++] = rp_sfx_preset_name(B->lib->items[i]);
+        const char *s = rp_suggest(name, names, n);
+        char hint[160];
+        if (s)
+            snprintf(hint, sizeof hint, "did you mean '%s'?", s);
+        else
+            snprintf(hint, sizeof hint, "'radioplay sfx --list' shows the effects");
+        cue_error(B, r->line, r->col, hint, "unknown %s '%s'", want_bed ? "bed" : "effect", name);
+        return NULL;
+    }
+    if (rp_sfx_preset_is_bed(pr) != want_bed) {
+        char hint[160];
+        snprintf(hint, sizeof hint, "use {%s %s}", want_bed ? "sfx" : "bed", name);
+        cue_error(B, r->line, r->col, hint,
+                  want_bed ? "'%s' is a one-shot effect, not a bed%s"
+                           : "'%s' is a looping bed, not a one-shot effect%s",
+                  name, "");
+        return NULL;
+    }
+    return pr;
+}
+
+// Turns a directive into a cue; returns 0 when it makes none (comments,
+// errors). *is_pause is set for {pause}.
+static int make_cue(builder *B, const rp_run *r, rp_cue *q)
+{
+    memset(q, 0, sizeof *q);
+    q->line = r->line;
+    q->col = r->col;
+    q->name = r->dir.name;
+    switch (r->dir.kind) {
+    case RP_DIR_COMMENT:
+        return 0;
+    case RP_DIR_PAUSE:
+        q->kind = RP_CUE_PAUSE;
+        q->seconds = r->dir.seconds;
+        return q->seconds > 0;
+    case RP_DIR_SFX:
+        q->kind = RP_CUE_SFX;
+        if (!(q->preset = find_preset(B, r, 0)))
+            return 0;
+        break;
+    case RP_DIR_BED: {
+        q->kind = RP_CUE_BED;
+        q->fade_s = RP_BED_FADE_S;
+        if (!(q->preset = find_preset(B, r, 1)))
+            return 0;
+        for (size_t i = 0; i < B->n_beds; i++) {
+            if (!strcmp(B->beds[i], q->name)) {
+                cue_error(B, r->line, r->col, "stop it first with {stop NAME}",
+                          "bed '%s' is already playing%s", q->name, "");
+                return 0;
+            }
+        }
+        if (B->n_beds < sizeof B->beds / sizeof B->beds[0])
+            B->beds[B->n_beds++] = q->name;
+        break;
+    }
+    case RP_DIR_STOP: {
+        q->kind = RP_CUE_STOP;
+        q->fade_s = RP_BED_FADE_S;
+        size_t i;
+        for (i = 0; i < B->n_beds; i++)
+            if (q->name && !strcmp(B->beds[i], q->name))
+                break;
+        if (i == B->n_beds) {
+            const char *s = rp_suggest(q->name ? q->name : "", B->beds, B->n_beds);
+            char hint[128] = "start it with {bed NAME}";
+            if (s)
+                snprintf(hint, sizeof hint, "did you mean '%s'?", s);
+            cue_error(B, r->line, r->col, hint, "no bed named '%s' is playing%s",
+                      q->name ? q->name : "", "");
+            return 0;
+        }
+        B->beds[i] = B->beds[--B->n_beds];
+        break;
+    }
+    }
+    read_params(B, &r->dir, q);
+    if (q->kind == RP_CUE_SFX || q->kind == RP_CUE_BED)
+        q->seed = cue_seed(B, q->name);
+    return 1;
+}
+
+static rp_status add_cue(builder *B, const rp_cue *q)
+{
+    rp_plan *p = B->p;
+    if (rp_grow((void **)&p->cues, &p->cap_cues, p->n_cues + 1, sizeof *p->cues))
+        return RP_ERR_NOMEM;
+    p->cues[p->n_cues] = *q;
+    return add_item(B, RP_ITEM_CUE, p->n_cues++, 0);
+}
+
+// ---- sentences -------------------------------------------------------------
+
+static int is_abbrev(const char *text, size_t dot)
+{
+    static const char *const abbrev[] = {
+        "Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Prof", "Gen", "Capt", "Col", "Lt",
+        "Sgt", "Cpl", "Maj", "Adm", "Rev", "Hon", "vs", "etc", "e.g", "i.e", "No", "Mt", "Cmdr",
+    };
+    size_t b = dot;
+    while (b > 0 && text[b - 1] != ' ')
+        b--;
+    size_t n = dot - b;
+    if (n == 1 && text[b] >= 'A' && text[b] <= 'Z')
+        return 1;  // an initial: "J. Smith"
+    for (size_t i = 0; i < sizeof abbrev / sizeof abbrev[0]; i++)
+        if (strlen(abbrev[i]) == n && !strncmp(text + b, abbrev[i], n))
+            return 1;
+    return 0;
+}
+
+static int is_closer(const char *s)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c == '"' || c == '\'' || c == ')' || c == ']')
+        return 1;
+    // ” ’ » as UTF-8
+    return !strncmp(s, "\xE2\x80\x9D", 3) || !strncmp(s, "\xE2\x80\x99", 3) ||
+           !strncmp(s, "\xC2\xBB", 2);
+}
+
+static size_t closer_len(const char *s)
+{
+    return (unsigned char)s[0] < 0x80 ? 1 : (unsigned char)s[0] == 0xC2 ? 2 : 3;
+}
+
+// End (exclusive) of the sentence starting at text[from], before any space.
+static size_t sentence_end(const char *text, size_t len, size_t from)
+{
+    for (size_t i = from; i < len; i++) {
+        int stop = text[i] == '.' || text[i] == '!' || text[i] == '?';
+        size_t j = i + 1;
+        if (!stop && !strncmp(text + i, "\xE2\x80\xA6", 3)) {  // …
+            stop = 1;
+            j = i + 3;
+        }
+        if (!stop)
+            continue;
+        while (j < len && (text[j] == '.' || text[j] == '!' || text[j] == '?'))
+            j++;
+        while (j < len && is_closer(text + j))
+            j += closer_len(text + j);
+        if (j >= len)
+            return len;
+        if (text[j] != ' ')
+            continue;
+        unsigned char next = (unsigned char)text[j + 1];
+        if (next >= 'a' && next <= 'z')
+            continue;
+        if (text[i] == '.' && is_abbrev(text, i))
+            continue;
+        if (j - from > 1)
+            return j;
+    }
+    return len;
+}
+
+// Splits overlong sentences at a comma, semicolon or space so that espeak-ng
+// gets bounded input and clips stay short.
+static size_t chunk_end(const char *text, size_t from, size_t end)
+{
+    if (end - from <= RP_MAX_UTTERANCE_BYTES)
+        return end;
+    size_t limit = from + RP_MAX_UTTERANCE_BYTES;
+    size_t cut = 0;
+    for (size_t i = limit; i > from + RP_MAX_UTTERANCE_BYTES / 2; i--) {
+        if ((text[i] == ',' || text[i] == ';') && text[i + 1] == ' ') {
+            cut = i + 1;
+            break;
+        }
+    }
+    for (size_t i = limit; !cut && i > from; i--)
+        if (text[i] == ' ')
+            cut = i;
+    if (!cut) {  // no space at all: cut on a UTF-8 boundary
+        cut = limit;
+        while (cut > from + 1 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    return cut;
+}
+
+// ---- segments: the text of one voice with the cues anchored in it -----------
+
+typedef struct {
+    size_t offset;  // byte offset in the segment text
+    rp_cue cue;
+} anchored;
+
+typedef struct {
+    rp_strbuf text;
+    const rp_voice *voice;
+    const char *speaker;
+    int line, col;
+    anchored cues[64];
+    size_t n_cues;
+} segment;
+
+static rp_status emit_segment(builder *B, segment *g, size_t block)
+{
+    const char *t = g->text.s ? g->text.s : "";
+    size_t len = g->text.len;
+    size_t ci = 0;
+    rp_status st = RP_OK;
+    int line = g->line, col = g->col;
+    for (size_t from = 0; from < len && !st;) {
+        size_t end = chunk_end(t, from, sentence_end(t, len, from));
+        // Cues inside this sentence fire on their word.
+        for (; ci < g->n_cues && g->cues[ci].offset < end && !st; ci++) {
+            anchored *a = &g->cues[ci];
+            size_t at = a->offset > from ? a->offset - from : 0;
+            a->cue.char_pos = (int32_t)rp_utf8_count(t + from, at);
+            st = add_cue(B, &a->cue);
+        }
+        if (!st && from > 0)
+            owe(B, B->c->render.pause_sentence_s);
+        if (!st)
+            st = add_utterance(B, t + from, end - from, g->voice, g->speaker, line, col, block);
+        from = end;
+        while (from < len && t[from] == ' ')
+            from++;
+        // Later sentences of a wrapped paragraph: their exact line is not
+        // tracked, so they keep the segment's start as their location.
+    }
+    // Cues after the last word fire when the segment ends.
+    for (; ci < g->n_cues && !st; ci++) {
+        g->cues[ci].cue.char_pos = -1;
+        st = add_cue(B, &g->cues[ci].cue);
+    }
+    rp_strbuf_deinit(&g->text);
+    memset(g, 0, sizeof *g);
+    return st;
+}
+
+static const rp_voice *voice_for(builder *B, const rp_run *r)
+{
+    if (r->kind != RP_RUN_QUOTE)
+        return &B->c->narrator;
+    const rp_voice *v = rp_cast_voice(B->c, r->speaker ? r->speaker : "Stranger");
+    return v ? v : &B->c->narrator;
+}
+
+static rp_status paragraph(builder *B, const rp_block *b, size_t bi)
+{
+    segment g = {0};
+    rp_status st = RP_OK;
+    for (size_t i = 0; i < b->n_runs && !st; i++) {
+        const rp_run *r = &b->runs[i];
+        if (r->kind == RP_RUN_DIRECTIVE) {
+            rp_cue q;
+            if (!make_cue(B, r, &q))
+                continue;
+            if (q.kind == RP_CUE_PAUSE) {
+                if ((st = emit_segment(B, &g, bi)) == RP_OK && (st = flush_gap(B)) == RP_OK) {
+                    q.char_pos = -1;
+                    st = add_cue(B, &q);
+                }
+                B->started = 1;
+                continue;
+            }
+            // On the word that follows: offset just past the joining space.
+            if (g.n_cues < sizeof g.cues / sizeof g.cues[0]) {
+                g.cues[g.n_cues].offset = g.text.len + (g.text.len > 0);
+                g.cues[g.n_cues++].cue = q;
+            }
+            continue;
+        }
+        if (!r->text || !r->text[0])
+            continue;
+        const rp_voice *v = voice_for(B, r);
+        int starts_new = r->kind == RP_RUN_QUOTE || (g.voice && g.voice != v) ||
+                         (i > 0 && b->runs[i - 1].kind == RP_RUN_QUOTE);
+        if (g.text.len && starts_new) {
+            // Cues waiting at the very end of the previous segment belong to
+            // the start of this one.
+            segment next = {0};
+            size_t keep = g.n_cues;
+            while (keep > 0 && g.cues[keep - 1].offset > g.text.len)
+                keep--;
+            for (size_t k = keep; k < g.n_cues; k++)
+                next.cues[next.n_cues++] = (anchored){0, g.cues[k].cue};
+            g.n_cues = keep;
+            if ((st = emit_segment(B, &g, bi)))
+                break;
+            g = next;
+        }
+        if (!g.text.len) {
+            g.voice = v;
+            g.speaker = r->kind == RP_RUN_QUOTE ? r->speaker : "Narrator";
+            g.line = r->line;
+            g.col = r->col;
+        } else {
+            rp_strbuf_puts(&g.text, " ");
+        }
+        rp_strbuf_puts(&g.text, r->text);
+        if (g.text.failed)
+            st = RP_ERR_NOMEM;
+    }
+    if (!st) {
+        if (!g.text.len && g.n_cues) {
+            // A paragraph of directives only: they fire after the pause owed.
+            if ((st = flush_gap(B)) == RP_OK) {
+                for (size_t k = 0; k < g.n_cues && !st; k++) {
+                    g.cues[k].cue.char_pos = -1;
+                    st = add_cue(B, &g.cues[k].cue);
+                }
+            }
+            g.n_cues = 0;
+        }
+        st = emit_segment(B, &g, bi);
+    }
+    return st;
+}
+
+rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_library *lib,
+                          rp_plan *out, rp_diags *d)
+{
+    memset(out, 0, sizeof *out);
+    builder B = {.s = s, .c = c, .lib = lib, .p = out, .d = d};
+    const rp_render_config *r = &c->render;
+    rp_status st = RP_OK;
+    for (size_t i = 0; i < s->n_blocks && !st; i++) {
+        const rp_block *b = &s->blocks[i];
+        switch (b->kind) {
+        case RP_BLOCK_SCENE_BREAK:
+            owe(&B, r->pause_scene_s);
+            st = paragraph(&B, b, i);
+            break;
+        case RP_BLOCK_HEADING:
+            owe(&B, r->pause_heading_s);
+            if (r->announce_headings) {
+                st = paragraph(&B, b, i);
+            } else {
+                for (size_t k = 0; k < b->n_runs && !st; k++) {
+                    if (b->runs[k].kind != RP_RUN_DIRECTIVE)
+                        continue;
+                    rp_cue q;
+                    if (make_cue(&B, &b->runs[k], &q) && q.kind != RP_CUE_PAUSE) {
+                        q.char_pos = -1;
+                        st = add_cue(&B, &q);
+                    }
+                }
+            }
+            owe(&B, r->pause_heading_s);
+            break;
+        case RP_BLOCK_PARAGRAPH:
+            owe(&B, r->pause_paragraph_s);
+            st = paragraph(&B, b, i);
+            break;
+        }
+    }
+    if (!st)
+        st = flush_gap(&B);
+    if (st)
+        return st;
+    return B.n_errors ? RP_ERR_INPUT : RP_OK;
+}
+
+// ---- placing ---------------------------------------------------------------
+
+static int64_t to_frames(double s, int rate_hz)
+{
+    return (int64_t)llround(s * rate_hz);
+}
+
+static rp_status push_event(rp_timeline *t, size_t *cap, const rp_event *e)
+{
+    if (rp_grow((void **)&t->ev, cap, t->n + 1, sizeof *t->ev))
+        return RP_ERR_NOMEM;
+    t->ev[t->n++] = *e;
+    return RP_OK;
+}
+
+static int64_t word_frame(const rp_clip *clip, int32_t char_pos)
+{
+    for (size_t i = 0; i < clip->n_words; i++)
+        if (clip->words[i].char_pos >= char_pos)
+            return clip->words[i].frame;
+    return char_pos > 0 ? clip->n_frames : 0;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const rp_event *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    // Stable: order in the chapter (encoded in seed slot order via line/col).
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->col != y->col)
+        return x->col < y->col ? -1 : 1;
+    return (int)x->kind - (int)y->kind;
+}
+
+rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeline *out)
+{
+    memset(out, 0, sizeof *out);
+    out->rate_hz = r->rate_hz;
+    size_t cap = 0;
+    int64_t cursor = to_frames(r->lead_in_s, r->rate_hz), last_end = cursor;
+    // Cues wait for the utterance they are anchored in.
+    size_t waiting[256], n_waiting = 0;
+    // Open beds: event index by name.
+    struct { const char *name; size_t ev; } beds[64];
+    size_t n_beds = 0;
+    rp_status st = RP_OK;
+    for (size_t i = 0; i < p->n_items && !st; i++) {
+        const rp_item *it = &p->items[i];
+        if (it->kind == RP_ITEM_GAP) {
+            cursor += to_frames(it->seconds, r->rate_hz);
+            continue;
+        }
+        const rp_cue *q = it->kind == RP_ITEM_CUE ? &p->cues[it->index] : NULL;
+        if (q && q->kind == RP_CUE_PAUSE) {
+            // Explicit pauses show in the cue list; natural gaps do not.
+            rp_event e = {.kind = RP_EV_PAUSE, .start = cursor, .line = q->line, .col = q->col};
+            cursor += to_frames(q->seconds, r->rate_hz);
+            e.end = cursor;
+            st = push_event(out, &cap, &e);
+            continue;
+        }
+        if (q && q->char_pos >= 0) {
+            if (n_waiting < sizeof waiting / sizeof waiting[0])
+                waiting[n_waiting++] = it->index;
+            continue;
+        }
+        int64_t at = cursor;
+        const rp_utterance *u = NULL;
+        if (it->kind == RP_ITEM_UTT) {
+            u = &p->utts[it->index];
+            rp_event e = {.kind = RP_EV_SPEECH,
+                          .start = cursor,
+                          .end = cursor + u->clip.n_frames,
+                          .utt = it->index,
+                          .name = u->speaker,
+                          .gain = (float)rp_db_to_gain(r->speech_gain_db + u->voice->gain_db),
+                          .pan = (float)u->voice->pan,
+                          .line = u->line,
+                          .col = u->col};
+            st = push_event(out, &cap, &e);
+            cursor = e.end;
+            last_end = cursor > last_end ? cursor : last_end;
+        }
+        // Fire this cue, or the ones anchored in this utterance.
+        size_t n_fire = u ? n_waiting : 1;
+        for (size_t k = 0; k < n_fire && !st; k++) {
+            const rp_cue *c = u ? &p->cues[waiting[k]] : q;
+            int64_t t = u ? at + word_frame(&u->clip, c->char_pos) : at;
+            t += to_frames(c->delay_s, r->rate_hz);
+            rp_event e = {.start = t, .preset = c->preset, .name = c->name, .seed = c->seed,
+                          .pan = (float)c->pan, .line = c->line, .col = c->col};
+            if (c->kind == RP_CUE_SFX) {
+                e.kind = RP_EV_SFX;
+                e.gain = (float)rp_db_to_gain(r->sfx_gain_db + c->gain_db);
+                e.end = t + to_frames(rp_sfx_preset_duration_s(c->preset), r->rate_hz);
+                st = push_event(out, &cap, &e);
+                last_end = e.end > last_end ? e.end : last_end;
+            } else if (c->kind == RP_CUE_BED) {
+                e.kind = RP_EV_BED;
+                e.gain = (float)rp_db_to_gain(r->bed_gain_db + c->gain_db);
+                e.fade_in = to_frames(c->fade_s, r->rate_hz);
+                e.end = INT64_MAX;
+                if (n_beds < sizeof beds / sizeof beds[0]) {
+                    beds[n_beds].name = c->name;
+                    beds[n_beds++].ev = out->n;
+                }
+                st = push_event(out, &cap, &e);
+            } else if (c->kind == RP_CUE_STOP) {
+                for (size_t b = 0; b < n_beds; b++) {
+                    if (strcmp(beds[b].name, c->name))
+                        continue;
+                    rp_event *bed = &out->ev[beds[b].ev];
+                    bed->fade_out = to_frames(c->fade_s, r->rate_hz);
+                    bed->end = t + bed->fade_out;
+                    if (bed->end < bed->start)
+                        bed->end = bed->start;
+                    last_end = bed->end > last_end ? bed->end : last_end;
+                    beds[b] = beds[--n_beds];
+                    break;
+                }
+            }
+        }
+        if (u)
+            n_waiting = 0;
+    }
+    out->n_frames = (cursor > last_end ? cursor : last_end) + to_frames(r->tail_s, r->rate_hz);
+    // Beds still open fade out over the tail.
+    for (size_t i = 0; i < out->n; i++) {
+        rp_event *e = &out->ev[i];
+        if (e->kind == RP_EV_BED && e->end == INT64_MAX) {
+            e->end = out->n_frames;
+            e->fade_out = to_frames(r->tail_s, r->rate_hz);
+        }
+    }
+    if (!st)
+        qsort(out->ev, out->n, sizeof *out->ev, cmp_event);
+    return st;
+}
+
+// ---- cue sheet ---------------------------------------------------------------
+
+static void tsv_text(rp_strbuf *b, const char *s)
+{
+    for (; *s; s++)
+        rp_strbuf_append(b, *s == '\t' || *s == '\n' ? " " : s, 1);
+}
+
+void rp_timeline_write_tsv(const rp_timeline *t, const rp_plan *p, rp_strbuf *out)
+{
+    static const char *const kinds[] = {"speech", "sfx", "bed", "pause"};
+    rp_strbuf_puts(out, "start\tend\tkind\twho\ttext\n");
+    for (size_t i = 0; i < t->n; i++) {
+        const rp_event *e = &t->ev[i];
+        rp_strbuf_printf(out, "%.3f\t%.3f\t%s\t", (double)e->start / t->rate_hz,
+                         (double)e->end / t->rate_hz, kinds[e->kind]);
+        tsv_text(out, e->name ? e->name : "-");
+        rp_strbuf_puts(out, "\t");
+        if (e->kind == RP_EV_SPEECH)
+            tsv_text(out, p->utts[e->utt].text);
+        else
+            rp_strbuf_printf(out, "line %d", e->line);
+        rp_strbuf_puts(out, "\n");
+    }
+}

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// radioplay's command line: parses arguments, wires the pipeline stages
+// (render.c), prints diagnostics and picks the exit code: 0 success, 1 input,
+// render or I/O failure, 2 usage.
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rp_config.h"
+#include "rp_io.h"
+#include "rp_render.h"
+#include "rp_sink.h"
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+static int verbosity = 1;  // 0 quiet, 1 normal, 2 verbose
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void print_diags(const rp_diags *d)
+{
+    char buf[2048];
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->items[i].sev != RP_DIAG_ERROR && verbosity == 0)
+            continue;
+        fprintf(stderr, "radioplay: %s\n", rp_diag_format(&d->items[i], buf, sizeof buf));
+    }
+    if (d->n_errors > d->n)
+        fprintf(stderr, "radioplay: %zu more errors not shown\n", d->n_errors - d->n);
+}
+
+static int exit_code(rp_status st)
+{
+    return st == RP_OK ? 0 : st == RP_ERR_USAGE ? EXIT_USAGE : EXIT_INPUT;
+}
+
+// ---- help ------------------------------------------------------------------
+
+static const char usage_text[] =
+    "usage: radioplay COMMAND [OPTIONS]\n"
+    "\n"
+    "Turns a story chapter into an audio drama.\n"
+    "\n"
+    "commands:\n"
+    "  render CHAPTER [-o OUT]   render to an audio file (.wav, .flac, .ogg)\n"
+    "  cast CHAPTER              print the resolved cast sheet\n"
+    "  cues CHAPTER              print the timeline as TSV\n"
+    "  quotes CHAPTER            print every quote with its speaker as TSV\n"
+    "  voices                    list espeak-ng voices and variants\n"
+    "  sfx NAME -o OUT | --list  audition an effect preset\n"
+    "  info FILE                 print an audio file's length and format\n"
+    "\n"
+    "'radioplay COMMAND --help' shows a command's options.\n"
+    "exit status: 0 success, 1 input/render/I-O error, 2 usage error\n";
+
+static const char common_opts[] =
+    "  --cast FILE     cast sheet (default: CHAPTER.cast beside the chapter)\n"
+    "  --sfx-dir DIR   extra effect presets (*.sfx), overriding built-in ones\n"
+    "  --rate HZ       output sample rate (default 48000)\n"
+    "  --channels N    1 or 2 (default 2)\n"
+    "  --seed N        effects seed (default 1)\n"
+    "  -q, --quiet     errors only\n"
+    "  -v, --verbose   more detail\n";
+
+static const struct {
+    const char *name, *synopsis, *about;
+} commands[] = {
+    {"render", "radioplay render CHAPTER [-o OUT] [options]",
+     "Renders CHAPTER to OUT (default: CHAPTER with .wav). The format follows OUT's\n"
+     "extension: .wav (16-bit), .flac (16-bit), .ogg (Vorbis). The file is written\n"
+     "to a temporary name and renamed into place when complete."},
+    {"cast", "radioplay cast CHAPTER [options]",
+     "Prints the cast sheet radioplay would use, every automatic choice filled in;\n"
+     "save it as CHAPTER.cast, edit it, and render again."},
+    {"cues", "radioplay cues CHAPTER [options]",
+     "Prints the resolved timeline as TSV: start, end (seconds), kind (speech, sfx,\n"
+     "bed, pause), who, text."},
+    {"quotes", "radioplay quotes CHAPTER [options]",
+     "Prints one row per quote: line, col (1-based, in characters, of the opening\n"
+     "quote mark) and speaker."},
+    {"voices", "radioplay voices", "Lists the espeak-ng voices and variants for the cast sheet."},
+    {"sfx", "radioplay sfx NAME -o OUT [--seed N] [--duration S] [--sfx-dir DIR] | --list",
+     "Renders one effect preset to OUT, or lists the presets with --list."},
+    {"info", "radioplay info FILE", "Prints an audio file's duration, rate, channels and format."},
+};
+
+static int command_help(const char *cmd, FILE *f)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(commands[i].name, cmd))
+            continue;
+        fprintf(f, "usage: %s\n\n%s\n", commands[i].synopsis, commands[i].about);
+        if (strcmp(cmd, "voices") && strcmp(cmd, "info"))
+            fprintf(f, "\noptions:\n%s", common_opts);
+        if (!strcmp(cmd, "render"))
+            fprintf(f, "  -o, --output OUT  output file\n");
+        if (!strcmp(cmd, "sfx"))
+            fprintf(f, "  -o OUT          output file\n  --duration S    length in seconds "
+                       "(default: the preset's; beds 10 s)\n  --list          list presets\n");
+        return 0;
+    }
+    return 1;
+}
+
+// ---- options -----------------------------------------------------------------
+
+typedef struct {
+    const char *cmd;
+    const char *positional[8];
+    int n_positional;
+    const char *out;
+    double duration_s;
+    int list;
+    rp_drama_options drama;
+} options;
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "radioplay: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'radioplay %s--help'.\n", cmd ? cmd : "");
+    return EXIT_USAGE;
+}
+
+static int parse_number(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                        double *out)
+{
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || *end || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "radioplay: %s: '%s' must be a number from %g to %g\n", opt, s, lo, hi);
+        fprintf(stderr, "Try 'radioplay %s --help'.\n", cmd);
+        return EXIT_USAGE;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+    const char *cmd = o->cmd;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+        int rc;
+#define NEED_ARG                                                              \
+    if (!next)                                                                \
+        return usage_error(cmd, "option %s needs a value", a);                \
+    i++
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            command_help(cmd, stdout);
+            exit(0);
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            verbosity = 0;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            verbosity = 2;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            NEED_ARG;
+            o->out = next;
+        } else if (!strcmp(a, "--cast")) {
+            NEED_ARG;
+            o->drama.cast_path = next;
+        } else if (!strcmp(a, "--sfx-dir")) {
+            NEED_ARG;
+            o->drama.sfx_dir = next;
+        } else if (!strcmp(a, "--rate")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, RP_MIN_RATE_HZ, RP_MAX_RATE_HZ, &x)))
+                return rc;
+            o->drama.rate_hz = (int)x;
+        } else if (!strcmp(a, "--channels")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 1, 2, &x)))
+                return rc;
+            o->drama.channels = (int)x;
+        } else if (!strcmp(a, "--seed")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 0, 4294967295.0, &x)))
+                return rc;
+            o->drama.seed = (long long)x;
+        } else if (!strcmp(a, "--duration")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 0.01, 3600, &x)))
+                return rc;
+            o->duration_s = x;
+        } else if (!strcmp(a, "--list")) {
+            o->list = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error(cmd, "unknown option '%s'", a);
+        } else if (o->n_positional < 8) {
+            o->positional[o->n_positional++] = a;
+        } else {
+            return usage_error(cmd, "too many arguments%s", "");
+        }
+#undef NEED_ARG
+    }
+    return 0;
+}
+
+// ---- progress ------------------------------------------------------------------
+
+static int progress_on;
+
+static void progress(void *user, const char *stage, int64_t done, int64_t total)
+{
+    (void)user;
+    if (!progress_on || total <= 0)
+        return;
+    static int last = -1;
+    int pct = (int)(done * 100 / total);
+    if (pct == last && done != total)
+        return;
+    last = pct;
+    int bar = pct * 30 / 100;
+    fprintf(stderr, "\r%-6s [%.*s%*s] %3d%%", stage, bar, "==============================",
+            30 - bar, "", pct);
+    if (done == total) {
+        fputc('\n', stderr);
+        last = -1;
+    }
+}
+
+// ---- commands --------------------------------------------------------------------
+
+static char *default_output(const char *chapter)
+{
+    const char *slash = strrchr(chapter, '/');
+    const char *dot = strrchr(chapter, '.');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chapter) : strlen(chapter);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_append(&b, chapter, stem);
+    rp_strbuf_puts(&b, ".wav");
+    return rp_strbuf_take(&b);
+}
+
+static int need_chapter(const options *o)
+{
+    if (o->n_positional != 1)
+        return usage_error(o->cmd, o->n_positional ? "expected one chapter file%s"
+                                                   : "missing chapter file%s", "");
+    return 0;
+}
+
+static void print_out(const char *s)
+{
+    if (s)
+        fputs(s, stdout);
+}
+
+static int cmd_render(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    const char *chapter = o->positional[0];
+    char *out = o->out ? rp_strdup(o->out) : default_output(chapter);
+    if (rp_format_from_path(out) < 0) {
+        fprintf(stderr, "radioplay: %s: unknown output format (use .wav, .flac or .ogg)\n", out);
+        free(out);
+        return EXIT_USAGE;
+    }
+    if (rp_same_file(chapter, out)) {
+        fprintf(stderr, "radioplay: %s: refusing to overwrite the input chapter\n", out);
+        free(out);
+        return EXIT_INPUT;
+    }
+    rp_drama dr;
+    progress_on = verbosity > 0 && isatty(2);
+    rp_status st = rp_drama_load(&dr, &o->drama, d);
+    if (!st)
+        st = rp_drama_voice(&dr, progress, NULL, d);
+    if (!st)
+        st = rp_drama_render(&dr, out, &interrupted, progress, NULL, d);
+    print_diags(d);
+    if (st == RP_ERR_INTERRUPTED)
+        fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);
+    else if (st && d->n == 0)
+        fprintf(stderr, "radioplay: %s: %s\n", chapter, rp_strerror(st));
+    if (!st && verbosity > 0) {
+        double secs = (double)dr.timeline.n_frames / dr.cast.render.rate_hz;
+        fprintf(stderr, "radioplay: wrote %s (%d:%04.1f, %d Hz, %d ch, %zu lines, %zu cues)\n", out,
+                (int)(secs / 60), secs - 60 * (int)(secs / 60), dr.cast.render.rate_hz,
+                dr.cast.render.channels, dr.plan.n_utts, dr.plan.n_cues);
+    }
+    rp_drama_deinit(&dr);
+    free(out);
+    return exit_code(st);
+}
+
+static int cmd_cast(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    rp_drama dr;
+    rp_status st = rp_drama_load(&dr, &o->drama, d);
+    print_diags(d);
+    if (!st) {
+        rp_strbuf b;
+        rp_strbuf_init(&b);
+        rp_cast_write(&dr.cast, &b);
+        print_out(b.s);
+        rp_strbuf_deinit(&b);
+    }
+    rp_drama_deinit(&dr);
+    return exit_code(st);
+}
+
+static int cmd_cues(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    rp_drama dr;
+    rp_status st = rp_drama_load(&dr, &o->drama, d);
+    if (!st)
+        st = rp_drama_voice(&dr, NULL, NULL, d);
+    print_diags(d);
+    if (!st) {
+        rp_strbuf b;
+        rp_strbuf_init(&b);
+        rp_timeline_write_tsv(&dr.timeline, &dr.plan, &b);
+        print_out(b.s);
+        rp_strbuf_deinit(&b);
+    }
+    rp_drama_deinit(&dr);
+    return exit_code(st);
+}
+
+static int cmd_quotes(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    rp_drama dr;
+    rp_status st = rp_drama_load_script(&dr, &o->drama, d);
+    print_diags(d);
+    if (!st) {
+        printf("line\tcol\tspeaker\n");
+        for (size_t i = 0; i < dr.script.n_blocks; i++) {
+            const rp_block *b = &dr.script.blocks[i];
+            for (size_t k = 0; k < b->n_runs; k++)
+                if (b->runs[k].kind == RP_RUN_QUOTE)
+                    printf("%d\t%d\t%s\n", b->runs[k].line, b->runs[k].col,
+                           b->runs[k].speaker ? b->runs[k].speaker : "unknown");
+        }
+    }
+    rp_drama_deinit(&dr);
+    return exit_code(st);
+}
+
+static int cmd_voices(options *o, rp_diags *d)
+{
+    if (o->n_positional)
+        return usage_error(o->cmd, "voices takes no arguments%s", "");
+    rp_speech *sp;
+    rp_status st = rp_speech_new(&sp, RP_DEFAULT_RATE_HZ, d);
+    if (!st) {
+        rp_strbuf b;
+        rp_strbuf_init(&b);
+        st = rp_speech_list_voices(sp, &b);
+        print_out(b.s);
+        rp_strbuf_deinit(&b);
+        rp_speech_free(sp);
+    }
+    print_diags(d);
+    return exit_code(st);
+}
+
+static int cmd_sfx(options *o, rp_diags *d)
+{
+    rp_sfx_library lib;
+    rp_sfx_library_init(&lib);
+    rp_status st = rp_sfx_library_load(&lib, o->drama.sfx_dir, d);
+    int rc = 0;
+    if (st) {
+        print_diags(d);
+        rc = exit_code(st);
+    } else if (o->list) {
+        for (size_t i = 0; i < lib.n; i++)
+            printf("%-16s %-8s %s\n", rp_sfx_preset_name(lib.items[i]),
+                   rp_sfx_preset_is_bed(lib.items[i]) ? "bed" : "one-shot",
+                   rp_sfx_preset_description(lib.items[i]));
+    } else if (o->n_positional != 1 || !o->out) {
+        rc = usage_error("sfx ", "expected: radioplay sfx NAME -o OUT%s", "");
+    } else {
+        const rp_sfx_preset *p = rp_sfx_library_find(&lib, o->positional[0]);
+        if (!p) {
+            const char *names[512];
+            size_t n = 0;
+            for (size_t i = 0; i < lib.n && n < 512; i++)
+                names[n++] = rp_sfx_preset_name(lib.items[i]);
+            const char *s = rp_suggest(o->positional[0], names, n);
+            fprintf(stderr, "radioplay: unknown effect '%s'%s%s%s\n", o->positional[0],
+                    s ? " (did you mean '" : " (see 'radioplay sfx --list')", s ? s : "",
+                    s ? "'?)" : "");
+            rc = EXIT_INPUT;
+        } else {
+            int rate = o->drama.rate_hz > 0 ? o->drama.rate_hz : RP_DEFAULT_RATE_HZ;
+            uint64_t seed = o->drama.seed >= 0 ? (uint64_t)o->drama.seed : RP_DEFAULT_SEED;
+            st = rp_render_sfx(p, o->out, rate, seed, o->duration_s, d);
+            print_diags(d);
+            rc = exit_code(st);
+        }
+    }
+    rp_sfx_library_deinit(&lib);
+    return rc;
+}
+
+static int cmd_info(options *o, rp_diags *d)
+{
+    if (o->n_positional != 1)
+        return usage_error(o->cmd, "expected one audio file%s", "");
+    rp_audio_info info;
+    rp_status st = rp_audio_info_read(o->positional[0], &info, d);
+    print_diags(d);
+    if (!st) {
+        double secs = (double)info.frames / info.rate_hz;
+        printf("%.3f s (%d:%04.1f), %d Hz, %d channels, %s\n", secs, (int)(secs / 60),
+               secs - 60 * (int)(secs / 60), info.rate_hz, info.channels, info.format);
+    }
+    return exit_code(st);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (argc > 2 && !command_help(argv[2], stdout))
+            return 0;
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("radioplay %s\n", RP_VERSION);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(options *, rp_diags *);
+    } table[] = {
+        {"render", cmd_render}, {"cast", cmd_cast},     {"cues", cmd_cues}, {"quotes", cmd_quotes},
+        {"voices", cmd_voices}, {"sfx", cmd_sfx},       {"info", cmd_info},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (strcmp(cmd, table[i].name))
+            continue;
+        options o = {.cmd = cmd, .drama = {.seed = -1}};
+        int rc = parse_options(argc, argv, &o);
+        if (rc)
+            return rc;
+        o.drama.chapter_path = o.positional[0];
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        rp_diags d;
+        rp_diags_init(&d);
+        rc = table[i].fn(&o, &d);
+        rp_diags_deinit(&d);
+        return rc;
+    }
+    const char *names[] = {"render", "cast", "cues", "quotes", "voices", "sfx", "info"};
+    const char *s = rp_suggest(cmd, names, 7);
+    fprintf(stderr, "radioplay: unknown command '%s'%s%s%s\n", cmd, s ? " (did you mean '" : "",
+            s ? s : "", s ? "'?)" : "");
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}

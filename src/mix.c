@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The block mixer. Events are sorted by start; the mixer keeps a cursor into
+// them and a small set of active events, so each block costs only what is
+// sounding in it. Speech is panned with a constant-power law; effects and
+// beds are stereo already and are placed with a balance control. Beds duck
+// under speech: since the timeline is known in advance, the duck starts
+// RP_DUCK_ATTACK_S before a line so the bed is down when the first word
+// lands, and recovers over RP_DUCK_RELEASE_S after it.
+#include "rp_mix.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_config.h"
+
+enum { MAX_ACTIVE = 256 };
+
+typedef struct {
+    const rp_event *e;
+    rp_sfx_voice *voice;  // effects and beds
+} active;
+
+struct rp_mixer {
+    const rp_timeline *t;
+    const rp_plan *p;
+    int channels;
+    int64_t pos;        // frames produced
+    size_t next;        // first event not yet started
+    active act[MAX_ACTIVE];
+    size_t n_act;
+    // Ducking.
+    float duck_gain, duck_floor, duck_attack, duck_release;
+    int64_t duck_lead, duck_tail;
+    struct span { int64_t start, end; } *speech;  // speech events, in order
+    size_t n_speech, speech_from;
+    float mix[RP_BLOCK_FRAMES * 2];
+    float fx[RP_BLOCK_FRAMES * 2];
+    float duck[RP_BLOCK_FRAMES];
+};
+
+void rp_pan_gains(float pan, float *gl, float *gr)
+{
+    if (pan < -1.0f)
+        pan = -1.0f;
+    if (pan > 1.0f)
+        pan = 1.0f;
+    double theta = (pan + 1.0) * (M_PI / 4.0);
+    *gl = (float)cos(theta);
+    *gr = (float)sin(theta);
+}
+
+rp_mixer *rp_mixer_new(const rp_timeline *t, const rp_plan *p, const rp_render_config *r,
+                       int channels, rp_status *st)
+{
+    *st = RP_OK;
+    if (channels < 1 || channels > 2) {
+        *st = RP_ERR_USAGE;
+        return NULL;
+    }
+    rp_mixer *m = calloc(1, sizeof *m);
+    if (!m) {
+        *st = RP_ERR_NOMEM;
+        return NULL;
+    }
+    m->t = t;
+    m->p = p;
+    m->channels = channels;
+    m->duck_gain = 1.0f;
+    m->duck_floor = (float)rp_db_to_gain(r->duck_db);
+    // One-pole smoothing coefficients reaching ~95% in the given time.
+    m->duck_attack = (float)(1.0 - exp(-3.0 / (RP_DUCK_ATTACK_S * t->rate_hz)));
+    m->duck_release = (float)(1.0 - exp(-3.0 / (RP_DUCK_RELEASE_S * t->rate_hz)));
+    m->duck_lead = (int64_t)(RP_DUCK_ATTACK_S * t->rate_hz);
+    m->duck_tail = (int64_t)(0.1 * t->rate_hz);
+    m->speech = rp_calloc(t->n, sizeof *m->speech);
+    if (!m->speech) {
+        free(m);
+        *st = RP_ERR_NOMEM;
+        return NULL;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        if (t->ev[i].kind == RP_EV_SPEECH)
+            m->speech[m->n_speech++] = (struct span){t->ev[i].start, t->ev[i].end};
+    return m;
+}
+
+void rp_mixer_free(rp_mixer *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_act; i++)
+        rp_sfx_voice_free(m->act[i].voice);
+    free(m->speech);
+    free(m);
+}
+
+int64_t rp_mixer_position(const rp_mixer *m)
+{
+    return m->pos;
+}
+
+// 1 where speech sounds within [from - tail, to + lead).
+static int speech_near(rp_mixer *m, int64_t from, int64_t to)
+{
+    while (m->speech_from < m->n_speech && m->speech[m->speech_from].end + m->duck_tail <= from)
+        m->speech_from++;
+    return m->speech_from < m->n_speech && m->speech[m->speech_from].start < to + m->duck_lead;
+}
+
+static void fill_duck(rp_mixer *m, size_t n)
+{
+    // Decided per 64-frame slice: fine enough for a 150 ms attack.
+    float g = m->duck_gain;
+    for (size_t s = 0; s < n; s += 64) {
+        size_t e = s + 64 < n ? s + 64 : n;
+        int near = speech_near(m, m->pos + (int64_t)s, m->pos + (int64_t)e);
+        float target = near ? m->duck_floor : 1.0f;
+        float k = target < g ? m->duck_attack : m->duck_release;
+        for (size_t i = s; i < e; i++) {
+            g += (target - g) * k;
+            m->duck[i] = g;
+        }
+    }
+    m->duck_gain = g;
+}
+
+static void add_speech(rp_mixer *m, const rp_event *e, int64_t off, size_t from, size_t n)
+{
+    const rp_clip *c = &m->p->utts[e->utt].clip;
+    float gl, gr;
+    rp_pan_gains(e->pan, &gl, &gr);
+    gl *= e->gain;
+    gr *= e->gain;
+    const float *src = c->pcm + off;
+    float *dst = m->mix + from * 2;
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] += src[i] * gl;
+        dst[2 * i + 1] += src[i] * gr;
+    }
+}
+
+static float fade_gain(const rp_event *e, int64_t at)
+{
+    float g = 1.0f;
+    if (e->fade_in > 0 && at - e->start < e->fade_in)
+        g = (float)(at - e->start) / (float)e->fade_in;
+    if (e->fade_out > 0 && e->end - at < e->fade_out) {
+        float h = (float)(e->end - at) / (float)e->fade_out;
+        g = h < g ? h : g;
+    }
+    return g;
+}
+
+static void add_effect(rp_mixer *m, const active *a, int64_t at, size_t from, size_t n)
+{
+    const rp_event *e = a->e;
+    rp_sfx_voice_render(a->voice, m->fx, n);
+    // Balance: moving right attenuates the left channel and vice versa.
+    float bl = e->pan > 0 ? 1.0f - e->pan : 1.0f;
+    float br = e->pan < 0 ? 1.0f + e->pan : 1.0f;
+    int bed = e->kind == RP_EV_BED;
+    float *dst = m->mix + from * 2;
+    for (size_t i = 0; i < n; i++) {
+        float g = e->gain;
+        if (bed)
+            g *= fade_gain(e, at + (int64_t)i) * m->duck[from + i];
+        dst[2 * i] += m->fx[2 * i] * g * bl;
+        dst[2 * i + 1] += m->fx[2 * i + 1] * g * br;
+    }
+}
+
+size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
+{
+    const rp_timeline *t = m->t;
+    if (m->pos >= t->n_frames)
+        return 0;
+    size_t n = max_frames < RP_BLOCK_FRAMES ? max_frames : RP_BLOCK_FRAMES;
+    if ((int64_t)n > t->n_frames - m->pos)
+        n = (size_t)(t->n_frames - m->pos);
+    int64_t b0 = m->pos, b1 = m->pos + (int64_t)n;
+    memset(m->mix, 0, sizeof(float) * 2 * n);
+
+    // Start the events that begin in this block.
+    while (m->next < t->n && t->ev[m->next].start < b1) {
+        const rp_event *e = &t->ev[m->next++];
+        if (e->end <= b0 || e->kind == RP_EV_PAUSE || m->n_act == MAX_ACTIVE)
+            continue;
+        active a = {e, NULL};
+        if (e->kind == RP_EV_SFX || e->kind == RP_EV_BED) {
+            a.voice = rp_sfx_voice_new(e->preset, t->rate_hz, e->seed);
+            if (!a.voice)
+                continue;  // out of memory: the effect is skipped, the render goes on
+        }
+        m->act[m->n_act++] = a;
+    }
+    fill_duck(m, n);
+
+    for (size_t i = 0; i < m->n_act;) {
+        active *a = &m->act[i];
+        const rp_event *e = a->e;
+        int64_t s = e->start > b0 ? e->start : b0;
+        int64_t f = e->end < b1 ? e->end : b1;
+        if (f > s) {
+            size_t from = (size_t)(s - b0), len = (size_t)(f - s);
+            if (e->kind == RP_EV_SPEECH)
+                add_speech(m, e, s - e->start, from, len);
+            else
+                add_effect(m, a, s, from, len);
+        }
+        if (e->end <= b1) {
+            rp_sfx_voice_free(a->voice);
+            m->act[i] = m->act[--m->n_act];
+        } else {
+            i++;
+        }
+    }
+
+    if (m->channels == 2) {
+        memcpy(out, m->mix, sizeof(float) * 2 * n);
+    } else {
+        // Mono: the centre of the constant-power law comes back to unity.
+        for (size_t i = 0; i < n; i++)
+            out[i] = (m->mix[2 * i] + m->mix[2 * i + 1]) * (float)M_SQRT1_2;
+    }
+    m->pos = b1;
+    return n;
+}

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Pipeline wiring. Each function runs stages in the order of DESIGN.md and
+// stops at the first stage that reports an error, so that the user sees the
+// located diagnostics of the earliest problem.
+#include "rp_render.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_config.h"
+#include "rp_io.h"
+#include "rp_master.h"
+#include "rp_mix.h"
+#include "rp_sink.h"
+
+rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
+{
+    rp_status st = rp_sfx_library_add_builtin(lib, d);
+    if (st || !dir)
+        return st;
+    char **names;
+    size_t n;
+    if ((st = rp_list_dir(dir, ".sfx", &names, &n, d)))
+        return st;
+    size_t errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096], *text = NULL;
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        names[i][strlen(names[i]) - 4] = '\0';
+        rp_sfx_preset *p = NULL;
+        rp_status rs = rp_read_file(path, RP_MAX_PRESET_BYTES, &text, &len, d);
+        if (rs == RP_OK)
+            rs = rp_sfx_preset_parse(names[i], path, text, len, &p, d);
+        if (rs == RP_OK)
+            rs = rp_sfx_library_add(lib, p);
+        if (rs == RP_ERR_NOMEM)
+            st = rs;
+        else if (rs)
+            errors++;
+        free(text);
+        free(names[i]);
+    }
+    free(names);
+    return st ? st : errors ? RP_ERR_INPUT : RP_OK;
+}
+
+static char *sibling_cast(const char *chapter)
+{
+    const char *slash = strrchr(chapter, '/');
+    const char *dot = strrchr(chapter, '.');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chapter) : strlen(chapter);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_append(&b, chapter, stem);
+    rp_strbuf_puts(&b, ".cast");
+    return rp_strbuf_take(&b);
+}
+
+rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
+{
+    memset(dr, 0, sizeof *dr);
+    rp_sfx_library_init(&dr->lib);
+    rp_status st = rp_cast_init(&dr->cast);
+    if (!st)
+        st = rp_read_file(o->chapter_path, RP_MAX_CHAPTER_BYTES, &dr->text, &dr->len, d);
+    if (!st)
+        st = rp_parse(o->chapter_path, dr->text, dr->len, &dr->script, d);
+    if (!st)
+        st = rp_attribute(&dr->script, d);
+    return st;
+}
+
+static rp_status load_cast(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
+{
+    char *path = o->cast_path ? rp_strdup(o->cast_path) : sibling_cast(o->chapter_path);
+    if (!path)
+        return RP_ERR_NOMEM;
+    if (!o->cast_path && !rp_file_exists(path)) {
+        free(path);
+        return RP_OK;
+    }
+    char *text;
+    size_t len;
+    rp_status st = rp_read_file(path, RP_MAX_CAST_BYTES, &text, &len, d);
+    if (!st)
+        st = rp_cast_load(&dr->cast, path, text, len, d);
+    free(text);
+    dr->cast_path = path;
+    return st;
+}
+
+// [sfx NAME] sections of the sheet adjust the presets of this render.
+static rp_status apply_sfx_settings(rp_drama *dr, rp_diags *d)
+{
+    rp_status st = RP_OK;
+    for (size_t i = 0; i < dr->cast.n_sfx; i++) {
+        const rp_sfx_setting *s = &dr->cast.sfx[i];
+        rp_sfx_preset *p = rp_sfx_library_find_mut(&dr->lib, s->preset);
+        if (!p) {
+            const char *names[512];
+            size_t n = 0;
+            for (size_t k = 0; k < dr->lib.n && n < 512; k++)
+                names[n++] = rp_sfx_preset_name(dr->lib.items[k]);
+            const char *sug = rp_suggest(s->preset, names, n);
+            char hint[128] = "'radioplay sfx --list' shows the effects";
+            if (sug)
+                snprintf(hint, sizeof hint, "did you mean '%s'?", sug);
+            rp_diag_add(d, RP_DIAG_ERROR, dr->cast_path, s->line, 1, "cast", hint,
+                        "[sfx %s]: unknown effect", s->preset);
+            st = RP_ERR_INPUT;
+            continue;
+        }
+        if (rp_sfx_preset_override(p, s->key, s->value, dr->cast_path, s->line, s->col, d))
+            st = RP_ERR_INPUT;
+    }
+    return st;
+}
+
+rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
+{
+    rp_status st = rp_drama_load_script(dr, o, d);
+    if (!st)
+        st = load_cast(dr, o, d);
+    if (!st) {
+        if (o->rate_hz > 0)
+            dr->cast.render.rate_hz = o->rate_hz;
+        if (o->channels > 0)
+            dr->cast.render.channels = o->channels;
+        if (o->seed >= 0)
+            dr->cast.render.seed = (uint64_t)o->seed;
+        st = rp_cast_assign(&dr->cast, &dr->script);
+    }
+    if (!st)
+        st = rp_sfx_library_load(&dr->lib, o->sfx_dir, d);
+    if (!st)
+        st = apply_sfx_settings(dr, d);
+    if (!st)
+        st = rp_layout_build(&dr->script, &dr->cast, &dr->lib, &dr->plan, d);
+    return st;
+}
+
+static int has_word(const char *s)
+{
+    for (; *s; s++)
+        if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+            return 1;
+    return 0;
+}
+
+static rp_status check_voice(rp_drama *dr, const rp_voice *v, rp_diags *d)
+{
+    char why[256];
+    if (rp_speech_check_voice(dr->speech, v, why, sizeof why) == RP_OK)
+        return RP_OK;
+    char hint[256];
+    snprintf(hint, sizeof hint, "'radioplay voices' lists them%s",
+             v->automatic ? "" : "; fix the cast sheet");
+    rp_diag_add(d, RP_DIAG_ERROR, v->line ? dr->cast_path : NULL, v->line, 1, "speech", hint,
+                "%s, for %s", why, v->name);
+    return RP_ERR_VOICE;
+}
+
+rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_diags *d)
+{
+    rp_status st = RP_OK;
+    if (!dr->speech && (st = rp_speech_new(&dr->speech, dr->cast.render.rate_hz, d)))
+        return st;
+    rp_status vs = check_voice(dr, &dr->cast.narrator, d);
+    for (size_t i = 0; i < dr->cast.n_voices; i++)
+        if (check_voice(dr, &dr->cast.voices[i], d))
+            vs = RP_ERR_VOICE;
+    if (vs)
+        return vs;
+    // In chapter order, always: espeak-ng's output depends on what it
+    // synthesized before.
+    for (size_t i = 0; i < dr->plan.n_utts; i++) {
+        rp_utterance *u = &dr->plan.utts[i];
+        if (progress)
+            progress(user, "speech", (int64_t)i, (int64_t)dr->plan.n_utts);
+        st = rp_speech_say(dr->speech, u->voice, u->text, &u->clip);
+        if (st) {
+            rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
+                        "espeak-ng could not speak this line: %s", rp_strerror(st));
+            return st;
+        }
+        if (u->clip.n_frames == 0 && has_word(u->text))
+            rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
+                        "espeak-ng produced no audio for '%.40s'", u->text);
+    }
+    if (progress)
+        progress(user, "speech", (int64_t)dr->plan.n_utts, (int64_t)dr->plan.n_utts);
+    return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
+}
+
+rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
+                          rp_progress_fn progress, void *user, rp_diags *d)
+{
+    const rp_render_config *r = &dr->cast.render;
+    int ch = r->channels;
+    rp_sink *sink = NULL;
+    rp_status st = RP_OK;
+    rp_mixer *mx = rp_mixer_new(&dr->timeline, &dr->plan, r, ch, &st);
+    rp_master *ms = rp_master_new(ch, r->rate_hz, RP_LIMITER_CEILING_DB);
+    if (!st && !ms)
+        st = RP_ERR_NOMEM;
+    if (!st)
+        st = rp_sink_open(&sink, out_path, r->rate_hz, ch, rp_seed_mix(r->seed, 0xd17e), d);
+    float buf[RP_BLOCK_FRAMES * 2];
+    int64_t skip = ms ? rp_master_latency(ms) : 0, total = dr->timeline.n_frames;
+    int64_t flushed = 0;
+    while (!st) {
+        if (stop && *stop) {
+            st = RP_ERR_INTERRUPTED;
+            break;
+        }
+        size_t n = rp_mixer_process(mx, buf, RP_BLOCK_FRAMES);
+        if (n == 0) {
+            // Push the limiter's look-ahead out with silence.
+            if (flushed >= rp_master_latency(ms))
+                break;
+            n = (size_t)(rp_master_latency(ms) - flushed);
+            if (n > RP_BLOCK_FRAMES)
+                n = RP_BLOCK_FRAMES;
+            memset(buf, 0, sizeof(float) * n * (size_t)ch);
+            flushed += (int64_t)n;
+        }
+        rp_master_process(ms, buf, n);
+        size_t from = 0;
+        if (skip > 0) {
+            from = (size_t)skip < n ? (size_t)skip : n;
+            skip -= (int64_t)from;
+        }
+        if (n > from)
+            st = rp_sink_write(sink, buf + from * (size_t)ch, n - from, d);
+        if (progress)
+            progress(user, "mix", rp_mixer_position(mx), total);
+    }
+    rp_status cs = rp_sink_close(sink, st == RP_OK, d);
+    rp_mixer_free(mx);
+    rp_master_free(ms);
+    return st ? st : cs;
+}
+
+void rp_drama_deinit(rp_drama *dr)
+{
+    free(dr->text);
+    free(dr->cast_path);
+    rp_script_deinit(&dr->script);
+    rp_cast_deinit(&dr->cast);
+    rp_sfx_library_deinit(&dr->lib);
+    rp_plan_deinit(&dr->plan);
+    rp_timeline_deinit(&dr->timeline);
+    rp_speech_free(dr->speech);
+    memset(dr, 0, sizeof *dr);
+}
+
+rp_status rp_render_sfx(const rp_sfx_preset *p, const char *out_path, int rate_hz,
+                        uint64_t seed, double duration_s, rp_diags *d)
+{
+    rp_sfx_voice *v = rp_sfx_voice_new(p, rate_hz, seed);
+    if (!v)
+        return RP_ERR_NOMEM;
+    int64_t len = rp_sfx_voice_length(v);
+    int64_t n = duration_s > 0 ? (int64_t)(duration_s * rate_hz) : len > 0 ? len
+                                                                              : 10 * rate_hz;
+    rp_sink *sink = NULL;
+    rp_status st = rp_sink_open(&sink, out_path, rate_hz, 2, seed, d);
+    float buf[RP_BLOCK_FRAMES * 2];
+    for (int64_t done = 0; !st && done < n;) {
+        size_t k = n - done < RP_BLOCK_FRAMES ? (size_t)(n - done) : RP_BLOCK_FRAMES;
+        rp_sfx_voice_render(v, buf, k);
+        st = rp_sink_write(sink, buf, k, d);
+        done += (int64_t)k;
+    }
+    rp_sfx_voice_free(v);
+    rp_status cs = sink ? rp_sink_close(sink, st == RP_OK, d) : RP_OK;
+    return st ? st : cs;
+}
