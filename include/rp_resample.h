@@ -12,3 +12,17 @@ rp_status rp_resample_mono(const float *in, int64_t n_in, int in_hz, int out_hz,
                            int64_t *n_out);
 
 #endif
+
+// A pool that resamples clips on a helper thread while the caller goes on
+// synthesizing, then shares the remaining work with the caller in
+// rp_resample_pool_finish. Each job is independent, so results do not depend
+// on which thread ran it.
+typedef struct rp_resample_pool rp_resample_pool;
+
+rp_resample_pool *rp_resample_pool_new(int in_hz, int out_hz, size_t max_jobs);
+// Queues in[0..n_in) (the pool takes ownership of in); the result lands in
+// *out and *n_out by the time rp_resample_pool_finish returns.
+rp_status rp_resample_pool_submit(rp_resample_pool *p, float *in, int64_t n_in, float **out,
+                                  int64_t *n_out);
+// Waits for every job; returns the first failure. Frees the pool.
+rp_status rp_resample_pool_finish(rp_resample_pool *p);

@@ -247,17 +247,19 @@ static int make_cue(builder *B, const rp_run *r, rp_cue *q)
     case RP_DIR_BED: {
         q->kind = RP_CUE_BED;
         q->fade_s = RP_BED_FADE_S;
-        if (!(q->preset = find_preset(B, r, 1)))
-            return 0;
-        for (size_t i = 0; i < B->n_beds; i++) {
+        q->preset = find_preset(B, r, 1);
+        for (size_t i = 0; q->preset && i < B->n_beds; i++) {
             if (!strcmp(B->beds[i], q->name)) {
                 cue_error(B, r->line, r->col, "stop it first with {stop NAME}",
                           "bed '%s' is already playing%s", q->name, "");
                 return 0;
             }
         }
+        // Even an unknown bed counts as playing, so its {stop} adds no error.
         if (B->n_beds < sizeof B->beds / sizeof B->beds[0])
             B->beds[B->n_beds++] = q->name;
+        if (!q->preset)
+            return 0;
         break;
     }
     case RP_DIR_STOP: {

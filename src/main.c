@@ -2,10 +2,12 @@
 // radioplay's command line: parses arguments, wires the pipeline stages
 // (render.c), prints diagnostics and picks the exit code: 0 success, 1 input,
 // render or I/O failure, 2 usage.
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rp_config.h"
@@ -230,6 +232,13 @@ static void progress(void *user, const char *stage, int64_t done, int64_t total)
 
 // ---- commands --------------------------------------------------------------------
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static char *default_output(const char *chapter)
 {
     const char *slash = strrchr(chapter, '/');
@@ -275,12 +284,19 @@ static int cmd_render(options *o, rp_diags *d)
     }
     rp_drama dr;
     progress_on = verbosity > 0 && isatty(2);
+    double t0 = now_s();
     rp_status st = rp_drama_load(&dr, &o->drama, d);
+    double t1 = now_s();
     if (!st)
         st = rp_drama_voice(&dr, progress, NULL, d);
+    double t2 = now_s();
     if (!st)
         st = rp_drama_render(&dr, out, &interrupted, progress, NULL, d);
+    double t3 = now_s();
     print_diags(d);
+    if (verbosity > 1)
+        fprintf(stderr, "radioplay: times: load %.3f s, speech %.3f s, mix+write %.3f s\n",
+                t1 - t0, t2 - t1, t3 - t2);
     if (st == RP_ERR_INTERRUPTED)
         fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);
     else if (st && d->n == 0)
@@ -363,7 +379,7 @@ static int cmd_voices(options *o, rp_diags *d)
     if (o->n_positional)
         return usage_error(o->cmd, "voices takes no arguments%s", "");
     rp_speech *sp;
-    rp_status st = rp_speech_new(&sp, RP_DEFAULT_RATE_HZ, d);
+    rp_status st = rp_speech_new(&sp, d);
     if (!st) {
         rp_strbuf b;
         rp_strbuf_init(&b);
@@ -433,6 +449,11 @@ static int cmd_info(options *o, rp_diags *d)
 
 int main(int argc, char **argv)
 {
+    // Clips are large and short-lived: keep freed memory in the heap instead
+    // of returning it to the kernel, which would zero fresh pages for every
+    // clip (a fifth of a render's time without this).
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

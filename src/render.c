@@ -13,6 +13,7 @@
 #include "rp_io.h"
 #include "rp_master.h"
 #include "rp_mix.h"
+#include "rp_resample.h"
 #include "rp_sink.h"
 
 rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
@@ -163,10 +164,20 @@ static rp_status check_voice(rp_drama *dr, const rp_voice *v, rp_diags *d)
     return RP_ERR_VOICE;
 }
 
+// Word marks move with the clip to the output rate.
+static void rescale_words(rp_clip *c, int from_hz, int to_hz)
+{
+    for (size_t i = 0; i < c->n_words; i++) {
+        int64_t f = c->words[i].frame * to_hz / from_hz;
+        c->words[i].frame = f > c->n_frames ? c->n_frames : f;
+    }
+    c->rate_hz = to_hz;
+}
+
 rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_diags *d)
 {
     rp_status st = RP_OK;
-    if (!dr->speech && (st = rp_speech_new(&dr->speech, dr->cast.render.rate_hz, d)))
+    if (!dr->speech && (st = rp_speech_new(&dr->speech, d)))
         return st;
     rp_status vs = check_voice(dr, &dr->cast.narrator, d);
     for (size_t i = 0; i < dr->cast.n_voices; i++)
@@ -174,9 +185,13 @@ rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_d
             vs = RP_ERR_VOICE;
     if (vs)
         return vs;
+    int es_hz = rp_speech_rate_hz(dr->speech), out_hz = dr->cast.render.rate_hz;
+    rp_resample_pool *pool = rp_resample_pool_new(es_hz, out_hz, dr->plan.n_utts);
+    if (!pool)
+        return RP_ERR_NOMEM;
     // In chapter order, always: espeak-ng's output depends on what it
     // synthesized before.
-    for (size_t i = 0; i < dr->plan.n_utts; i++) {
+    for (size_t i = 0; i < dr->plan.n_utts && !st; i++) {
         rp_utterance *u = &dr->plan.utts[i];
         if (progress)
             progress(user, "speech", (int64_t)i, (int64_t)dr->plan.n_utts);
@@ -184,12 +199,20 @@ rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_d
         if (st) {
             rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
                         "espeak-ng could not speak this line: %s", rp_strerror(st));
-            return st;
+            break;
         }
         if (u->clip.n_frames == 0 && has_word(u->text))
             rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
                         "espeak-ng produced no audio for '%.40s'", u->text);
+        float *raw = u->clip.pcm;
+        u->clip.pcm = NULL;
+        st = rp_resample_pool_submit(pool, raw, u->clip.n_frames, &u->clip.pcm, &u->clip.n_frames);
     }
+    rp_status ps = rp_resample_pool_finish(pool);
+    if (st || (st = ps))
+        return st;
+    for (size_t i = 0; i < dr->plan.n_utts; i++)
+        rescale_words(&dr->plan.utts[i].clip, es_hz, out_hz);
     if (progress)
         progress(user, "speech", (int64_t)dr->plan.n_utts, (int64_t)dr->plan.n_utts);
     return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);

@@ -123,8 +123,10 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
 // TPDF dither: the sum of two uniform variables of one LSB each.
 static short to_pcm16(rp_sink *s, float x)
 {
+    // One 64-bit draw gives both uniforms.
+    uint64_t r = rp_rng_next(&s->rng);
     double v = (double)x * 32767.0;
-    v += rp_rng_unit(&s->rng) - rp_rng_unit(&s->rng);
+    v += ((double)(uint32_t)r - (double)(uint32_t)(r >> 32)) * 0x1.0p-32;
     v = v < 0 ? v - 0.5 : v + 0.5;
     if (v > 32767.0)
         v = 32767.0;

@@ -17,10 +17,8 @@
 #include <sys/stat.h>
 
 #include "rp_config.h"
-#include "rp_resample.h"
 
 struct rp_speech {
-    int out_rate_hz;
     int es_rate_hz;
     char data_path[512];
     // Filled by the callback during one synthesis call.
@@ -34,6 +32,11 @@ struct rp_speech {
 static int espeak_ready;           // espeak-ng initialised in this process
 static int espeak_rate_hz;
 static struct rp_speech *current;  // the instance the callback fills
+static char loaded_voice[200];     // the voice+variant espeak-ng has loaded
+static struct {
+    char name[64], file[128];
+} resolved[64];                    // voice names already resolved to files
+static size_t n_resolved;
 
 void rp_clip_deinit(rp_clip *c)
 {
@@ -79,7 +82,7 @@ static void status_text(espeak_ng_STATUS st, char *buf, size_t cap)
     snprintf(buf, cap, "%s", msg[0] ? msg : "unknown espeak-ng error");
 }
 
-rp_status rp_speech_new(rp_speech **out, int out_rate_hz, rp_diags *d)
+rp_status rp_speech_new(rp_speech **out, rp_diags *d)
 {
     *out = NULL;
     if (!espeak_ready) {
@@ -110,7 +113,6 @@ rp_status rp_speech_new(rp_speech **out, int out_rate_hz, rp_diags *d)
     rp_speech *s = calloc(1, sizeof *s);
     if (!s)
         return RP_ERR_NOMEM;
-    s->out_rate_hz = out_rate_hz;
     s->es_rate_hz = espeak_rate_hz;
     const char *path = NULL;
     espeak_Info(&path);
@@ -147,9 +149,48 @@ static int variant_exists(const rp_speech *s, const char *variant)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// espeak-ng finds a voice by its file name ("gmw/en") but not always by the
+// language it speaks ("en-gb" fails, "en-us" works, as its own CLI falls back
+// to a property search). Resolve both to the voice file, so that a variant
+// can be appended reliably.
+static int resolve_voice(const char *name, char *file, size_t cap)
+{
+    for (size_t i = 0; i < n_resolved; i++) {
+        if (!strcmp(resolved[i].name, name)) {
+            snprintf(file, cap, "%s", resolved[i].file);
+            return 1;
+        }
+    }
+    loaded_voice[0] = '\0';
+    int found = 0;
+    if (espeak_ng_SetVoiceByName(name) == ENS_OK) {
+        snprintf(file, cap, "%s", name);
+        found = 1;
+    }
+    const espeak_VOICE **list = espeak_ListVoices(NULL);
+    for (size_t i = 0; !found && list && list[i]; i++) {
+        const espeak_VOICE *v = list[i];
+        int match = v->name && !rp_strcasecmp(v->name, name);
+        // languages: (priority byte, NUL-terminated name) pairs, then a 0.
+        for (const char *l = v->languages; !match && l && *l; l += strlen(l + 1) + 2)
+            match = !rp_strcasecmp(l + 1, name);
+        if (match && v->identifier && espeak_ng_SetVoiceByName(v->identifier) == ENS_OK) {
+            snprintf(file, cap, "%s", v->identifier);
+            found = 1;
+        }
+    }
+    if (found && n_resolved < sizeof resolved / sizeof resolved[0] &&
+        strlen(name) < sizeof resolved[0].name && strlen(file) < sizeof resolved[0].file) {
+        strcpy(resolved[n_resolved].name, name);
+        strcpy(resolved[n_resolved++].file, file);
+    }
+    return found;
+}
+
 rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size_t cap)
 {
-    if (!v->voice[0] || espeak_ng_SetVoiceByName(v->voice) != ENS_OK) {
+    char file[128];
+    if (!v->voice[0] || !resolve_voice(v->voice, file, sizeof file)) {
         snprintf(why, cap, "unknown espeak-ng voice '%s'", v->voice);
         return RP_ERR_VOICE;
     }
@@ -162,10 +203,19 @@ rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size
 
 static rp_status set_voice(const rp_voice *v)
 {
-    char name[128];
-    rp_voice_espeak_name(v, name, sizeof name);
-    if (espeak_ng_SetVoiceByName(name) != ENS_OK)
+    char file[128], name[200];
+    if (!resolve_voice(v->voice, file, sizeof file))
         return RP_ERR_VOICE;
+    if (v->variant[0])
+        snprintf(name, sizeof name, "%s+%s", file, v->variant);
+    else
+        snprintf(name, sizeof name, "%s", file);
+    // Loading a voice reads its files; skip it when the voice is already set.
+    if (strcmp(name, loaded_voice) != 0) {
+        if (espeak_ng_SetVoiceByName(name) != ENS_OK)
+            return RP_ERR_VOICE;
+        snprintf(loaded_voice, sizeof loaded_voice, "%s", name);
+    }
     if (espeak_ng_SetParameter(espeakRATE, v->rate_wpm, 0) != ENS_OK ||
         espeak_ng_SetParameter(espeakPITCH, v->pitch, 0) != ENS_OK ||
         espeak_ng_SetParameter(espeakRANGE, v->range, 0) != ENS_OK ||
@@ -189,6 +239,11 @@ static void trim_range(const short *w, size_t n, int rate_hz, size_t *first, siz
     *end = b + keep < n ? b + keep : n;
     if (a >= b)
         *first = *end = 0;
+}
+
+int rp_speech_rate_hz(const rp_speech *s)
+{
+    return s->es_rate_hz;
 }
 
 rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out)
@@ -220,11 +275,9 @@ rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_cl
     for (size_t i = 0; i < n; i++)
         mono[i] = s->wav[first + i] * (1.0f / 32768.0f);
 
-    st = rp_resample_mono(mono, (int64_t)n, s->es_rate_hz, s->out_rate_hz, &out->pcm,
-                          &out->n_frames);
-    free(mono);
-    if (st != RP_OK)
-        return st;
+    out->pcm = mono;
+    out->n_frames = (int64_t)n;
+    out->rate_hz = s->es_rate_hz;
     out->words = malloc((s->n_words ? s->n_words : 1) * sizeof *out->words);
     if (!out->words) {
         rp_clip_deinit(out);
@@ -232,13 +285,8 @@ rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_cl
     }
     for (size_t i = 0; i < s->n_words; i++) {
         int64_t f = s->words[i].frame - (int64_t)first;
-        if (f < 0)
-            f = 0;
-        f = f * s->out_rate_hz / s->es_rate_hz;
-        if (f > out->n_frames)
-            f = out->n_frames;
         out->words[i].char_pos = s->words[i].char_pos;
-        out->words[i].frame = f;
+        out->words[i].frame = f < 0 ? 0 : f > out->n_frames ? out->n_frames : f;
     }
     out->n_words = s->n_words;
     return RP_OK;

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// End to end: runs build/radioplay with real espeak-ng and libsndfile on small
+// chapters written here, reads the files back and measures them: length and
+// format, speech where `cues` says, each effect's energy in its band at its
+// cue (null test against the same chapter without the cue), panning,
+// byte-identical re-renders, diagnostics with locations and exit codes, and
+// that a failed render leaves no file behind. When ../shared/chapters exists
+// the three sample chapters are rendered and checked too.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "wav.h"
+
+static char path_buf[8][512];
+
+static const char *tmp(int slot, const char *name)
+{
+    snprintf(path_buf[slot], sizeof path_buf[slot], "%s/%s", test_tmpdir(), name);
+    return path_buf[slot];
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static int rp(const char *args, char **out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s", radioplay_bin(), args);
+    return run(cmd, out);
+}
+
+// ---- cue sheet parsing ---------------------------------------------------------
+
+typedef struct {
+    double start, end;
+    char kind[16], who[64];
+} cue;
+
+static int read_cues(const char *tsv, cue *cues, int max)
+{
+    int n = 0;
+    const char *p = strchr(tsv, '\n');
+    if (!p || strncmp(tsv, "start\tend\tkind\twho\ttext\n", 24) != 0)
+        return -1;
+    for (p++; *p && n < max;) {
+        cue c = {0};
+        if (sscanf(p, "%lf\t%lf\t%15[^\t]\t%63[^\t]", &c.start, &c.end, c.kind, c.who) == 4)
+            cues[n++] = c;
+        p = strchr(p, '\n');
+        if (!p)
+            break;
+        p++;
+    }
+    return n;
+}
+
+static const char dialogue[] =
+    "# A Test of Voices\n"
+    "\n"
+    "The harbour lay quiet under a grey sky.\n"
+    "\n"
+    "\"Is anyone there?\" Ann called across the water.\n"
+    "\n"
+    "\"Only me,\" said Bob. \"And the gulls.\"\n"
+    "\n"
+    "The boat drifted closer to the pier.\n";
+
+static const char dialogue_cast[] =
+    "[voice Ann]\nvoice = en-us\nvariant = f2\npan = -0.9\n\n"
+    "[voice Bob]\nvoice = en-gb\nvariant = m1\npan = 0.9\n";
+
+static void test_render_speech_where_cues_say(void)
+{
+    const char *ch = tmp(0, "voices.txt"), *out = tmp(1, "voices.wav");
+    write_text(ch, dialogue);
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    char *log = NULL, *tsv = NULL, args[8192];
+    snprintf(args, sizeof args, "render %s -o %s -q", ch, out);
+    CHECK_INT(rp(args, &log), 0);
+    snprintf(args, sizeof args, "cues %s", ch);
+    CHECK_INT(rp(args, &tsv), 0);
+    cue cues[64];
+    int n = read_cues(tsv, cues, 64);
+    CHECK(n >= 5);
+    wav w;
+    CHECK_INT(wav_read(out, &w), 0);
+    CHECK_INT(w.rate, 48000);
+    CHECK_INT(w.channels, 2);
+    double dur = (double)w.frames / w.rate;
+    // The file ends one tail (1 s) after the last cue.
+    double last = 0;
+    for (int i = 0; i < n; i++)
+        last = cues[i].end > last ? cues[i].end : last;
+    CHECK_NEAR(dur, last + 1.0, 0.01);
+    // Every line is audible where cues put it; the gaps between are silent.
+    int speech = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(cues[i].kind, "speech"))
+            continue;
+        speech++;
+        double rms = wav_rms(&w, -1, cues[i].start, cues[i].end);
+        CHECK_MSG(rms > 0.02, "line %d at %.3f s: rms %.4f", i, cues[i].start, rms);
+        if (i + 1 < n && cues[i + 1].start - cues[i].end > 0.2) {
+            double gap = wav_rms(&w, -1, cues[i].end + 0.05, cues[i + 1].start - 0.05);
+            CHECK_MSG(gap < 0.002, "gap after line %d: rms %.4f", i, gap);
+        }
+    }
+    CHECK(speech >= 6);
+    // The lead-in is silent.
+    CHECK(wav_rms(&w, -1, 0, 0.45) < 0.001);
+    // Panning: Ann (pan -0.9) is in the left channel, Bob (0.9) in the right.
+    int seen_ann = 0, seen_bob = 0;
+    for (int i = 0; i < n; i++) {
+        double l = wav_rms(&w, 0, cues[i].start, cues[i].end);
+        double r = wav_rms(&w, 1, cues[i].start, cues[i].end);
+        if (!strcmp(cues[i].who, "Ann")) {
+            seen_ann = 1;
+            CHECK_MSG(l > 4 * r, "Ann l=%.4f r=%.4f", l, r);
+        } else if (!strcmp(cues[i].who, "Bob")) {
+            seen_bob = 1;
+            CHECK_MSG(r > 4 * l, "Bob l=%.4f r=%.4f", l, r);
+        } else if (!strcmp(cues[i].who, "Narrator")) {
+            CHECK_MSG(l / r > 0.9 && l / r < 1.1, "narrator l=%.4f r=%.4f", l, r);
+        }
+    }
+    CHECK(seen_ann && seen_bob);
+    wav_free(&w);
+    free(log);
+    free(tsv);
+}
+
+static void test_render_is_deterministic(void)
+{
+    const char *ch = tmp(0, "voices.txt");
+    write_text(ch, dialogue);
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s -q && %s render %s -o %s -q && cmp %s %s", ch,
+             tmp(1, "a.wav"), radioplay_bin(), ch, tmp(3, "b.wav"), tmp(1, "a.wav"),
+             tmp(3, "b.wav"));
+    CHECK_INT(rp(args, &log), 0);
+    free(log);
+}
+
+// Renders text with and without one cue; returns the difference signal.
+static int effect_alone(const char *with, const char *without, wav *diff, double *cue_start,
+                        double *cue_end, const char *name)
+{
+    const char *a = tmp(4, "fx_a.txt"), *b = tmp(5, "fx_b.txt");
+    write_text(a, with);
+    write_text(b, without);
+    char *log = NULL, *tsv = NULL, args[8192];
+    int rc = 0;
+    snprintf(args, sizeof args, "render %s -o %s -q && %s render %s -o %s -q", a,
+             tmp(6, "fx_a.wav"), radioplay_bin(), b, tmp(7, "fx_b.wav"));
+    rc |= rp(args, &log);
+    snprintf(args, sizeof args, "cues %s", a);
+    rc |= rp(args, &tsv);
+    cue cues[64];
+    int n = read_cues(tsv, cues, 64);
+    *cue_start = *cue_end = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(cues[i].kind, "sfx") && !strcmp(cues[i].who, name)) {
+            *cue_start = cues[i].start;
+            *cue_end = cues[i].end;
+        }
+    }
+    wav wa, wb;
+    rc |= wav_read(tmp(6, "fx_a.wav"), &wa);
+    rc |= wav_read(tmp(7, "fx_b.wav"), &wb);
+    if (!rc)
+        rc = wav_diff(&wa, &wb, diff);
+    wav_free(&wa);
+    wav_free(&wb);
+    if (rc)
+        fprintf(stderr, "%s\n", log ? log : "");
+    free(log);
+    free(tsv);
+    return rc;
+}
+
+static void test_effects_fire_on_their_word(void)
+{
+    static const struct {
+        const char *name;
+        double lo_hz, hi_hz;  // where most of its energy must be
+    } fx[] = {{"thunder", 20, 250}, {"pod_impact", 20, 200}, {"drone", 80, 2000}};
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+        char with[1024], without[1024];
+        snprintf(with, sizeof with,
+                 "The night was still. Then the first sound {sfx %s}arrived over the roofs, "
+                 "and nobody in the street moved at all.\n\n{pause 9}\n",
+                 fx[i].name);
+        snprintf(without, sizeof without,
+                 "The night was still. Then the first sound arrived over the roofs, "
+                 "and nobody in the street moved at all.\n\n{pause 9}\n");
+        wav d;
+        double s, e;
+        CHECK_INT(effect_alone(with, without, &d, &s, &e, fx[i].name), 0);
+        CHECK_MSG(s > 0.5, "%s: cue at %.3f", fx[i].name, s);
+        if (!d.x)
+            continue;
+        // Nothing differs before the cue: the effect starts exactly at it.
+        double before = wav_rms(&d, -1, 0, s - 0.01);
+        CHECK_MSG(before < 1e-4, "%s: %.6f before the cue", fx[i].name, before);
+        int64_t onset = wav_onset(&d, 0, 0.01);
+        CHECK_MSG(onset >= 0 && llabs(onset - (int64_t)(s * d.rate)) < d.rate / 10,
+                  "%s: onset %.3f s, cue %.3f s", fx[i].name, (double)onset / d.rate, s);
+        // It is loud and its energy sits in its band.
+        double all = wav_rms(&d, -1, s, e);
+        double band = wav_band_rms(&d, -1, s, e, fx[i].lo_hz, fx[i].hi_hz);
+        CHECK_MSG(all > 0.01, "%s: rms %.4f", fx[i].name, all);
+        CHECK_MSG(band > 0.4 * all, "%s: band %.4f of %.4f", fx[i].name, band, all);
+        wav_free(&d);
+    }
+}
+
+static void test_formats_and_rates(void)
+{
+    const char *ch = tmp(0, "short.txt");
+    write_text(ch, "A short line for every format.\n");
+    static const struct {
+        const char *name, *opts;
+        int rate, channels;
+    } f[] = {{"o.flac", "", 48000, 2},
+             {"o.ogg", "", 48000, 2},
+             {"o44.wav", "--rate 44100 --channels 1", 44100, 1}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        char *log = NULL, args[4096];
+        snprintf(args, sizeof args, "render %s -o %s %s -q", ch, tmp(1, f[i].name), f[i].opts);
+        CHECK_INT(rp(args, &log), 0);
+        wav w;
+        CHECK_INT(wav_read(tmp(1, f[i].name), &w), 0);
+        CHECK_INT(w.rate, f[i].rate);
+        CHECK_INT(w.channels, f[i].channels);
+        CHECK(w.frames > w.rate);
+        CHECK(wav_rms(&w, -1, 0, (double)w.frames / w.rate) > 0.01);
+        wav_free(&w);
+        free(log);
+    }
+}
+
+static void test_errors_are_located_and_leave_no_file(void)
+{
+    const char *ch = tmp(0, "bad.txt"), *out = tmp(1, "bad.wav");
+    write_text(ch, "Fine first line.\n\nThe second {sfx thunder line never closes.\n");
+    write_text(out, "OLD");
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s", ch, out);
+    CHECK_INT(rp(args, &log), 1);
+    char want[1200];
+    snprintf(want, sizeof want, "%s:3:12: error:", ch);
+    CHECK_MSG(strstr(log, want) != NULL, "stderr: %s", log);
+    // The old output survives untouched, and no temporary file is left.
+    char *old = read_text(out);
+    CHECK_STR(old, "OLD");
+    free(old);
+    free(log);
+    snprintf(args, sizeof args, "ls -a %s | grep -c radioplay-", test_tmpdir());
+    run(args, &log);
+    CHECK_STR(log, "0\n");
+    free(log);
+
+    snprintf(args, sizeof args, "render %s -o %s", tmp(2, "missing.txt"), out);
+    CHECK_INT(rp(args, &log), 1);
+    CHECK(strstr(log, "missing.txt") != NULL);
+    free(log);
+
+    write_text(ch, "The sky {sfx thundr} cracked.\n");
+    snprintf(args, sizeof args, "render %s -o %s", ch, out);
+    CHECK_INT(rp(args, &log), 1);
+    CHECK_MSG(strstr(log, ":1:9: error: unknown effect 'thundr'") && strstr(log, "'thunder'"),
+              "stderr: %s", log);
+    free(log);
+
+    CHECK_INT(rp("render", &log), 2);
+    free(log);
+    CHECK_INT(rp("render a.txt --bogus", &log), 2);
+    free(log);
+    CHECK_INT(rp("frobnicate", &log), 2);
+    free(log);
+    const char *self = tmp(3, "self.wav");
+    write_text(self, "A chapter whose name ends in .wav.\n");
+    snprintf(args, sizeof args, "render %s -o %s", self, self);
+    CHECK_INT(rp(args, &log), 1);
+    CHECK(strstr(log, "refusing") != NULL);
+    free(log);
+}
+
+static void test_cast_sheet_round_trip(void)
+{
+    const char *ch = tmp(0, "voices.txt");
+    write_text(ch, dialogue);
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    char *a = NULL, *b = NULL, args[4096];
+    snprintf(args, sizeof args, "cast %s", ch);
+    CHECK_INT(rp(args, &a), 0);
+    write_text(tmp(3, "full.cast"), a);
+    snprintf(args, sizeof args, "cast %s --cast %s", ch, tmp(3, "full.cast"));
+    CHECK_INT(rp(args, &b), 0);
+    CHECK(strstr(a, "[voice Ann]") && strstr(a, "pan = -0.90"));
+    CHECK(strstr(a, "[narrator]") && strstr(a, "[render]"));
+    // Same sheet apart from comments.
+    char *pa = a, *pb = b;
+    int same = 1;
+    while (*pa || *pb) {
+        while (*pa == '#')
+            pa = strchr(pa, '\n') ? strchr(pa, '\n') + 1 : pa + strlen(pa);
+        while (*pb == '#')
+            pb = strchr(pb, '\n') ? strchr(pb, '\n') + 1 : pb + strlen(pb);
+        if (*pa != *pb) {
+            same = 0;
+            break;
+        }
+        if (*pa)
+            pa++, pb++;
+    }
+    CHECK_MSG(same, "first:\n%s\nsecond:\n%s", a, b);
+    free(a);
+    free(b);
+}
+
+static void test_quotes_format(void)
+{
+    const char *ch = tmp(0, "voices.txt");
+    write_text(ch, dialogue);
+    char *out = NULL, args[4096];
+    snprintf(args, sizeof args, "quotes %s", ch);
+    CHECK_INT(rp(args, &out), 0);
+    const char *want = "line\tcol\tspeaker\n5\t1\tAnn\n7\t1\tBob\n7\t22\tBob\n";
+    CHECK_MSG(!strcmp(out, want), "%s", out);
+    free(out);
+}
+
+static void test_sfx_command(void)
+{
+    char *out = NULL, args[4096];
+    CHECK_INT(rp("sfx --list", &out), 0);
+    CHECK(strstr(out, "thunder") && strstr(out, "pod_impact") && strstr(out, "drone"));
+    free(out);
+    snprintf(args, sizeof args, "sfx thunder -o %s --duration 2", tmp(1, "t.wav"));
+    CHECK_INT(rp(args, &out), 0);
+    free(out);
+    wav w;
+    CHECK_INT(wav_read(tmp(1, "t.wav"), &w), 0);
+    CHECK_INT(w.frames, 96000);
+    CHECK(wav_rms(&w, -1, 0, 2) > 0.01);
+    wav_free(&w);
+    CHECK_INT(rp("sfx thundr -o /tmp/x.wav", &out), 1);
+    CHECK(strstr(out, "did you mean 'thunder'") != NULL);
+    free(out);
+}
+
+static void test_example_drama(void)
+{
+    char *log = NULL, *tsv = NULL, args[8192];
+    snprintf(args, sizeof args, "render scripts/siege.txt -o %s -q", tmp(1, "siege.wav"));
+    CHECK_INT(rp(args, &log), 0);
+    CHECK_INT(rp("cues scripts/siege.txt", &tsv), 0);
+    cue cues[256];
+    int n = read_cues(tsv, cues, 256);
+    int sfx = 0, beds = 0, voices = 0;
+    const char *seen[16];
+    for (int i = 0; i < n; i++) {
+        sfx += !strcmp(cues[i].kind, "sfx");
+        beds += !strcmp(cues[i].kind, "bed");
+        if (strcmp(cues[i].kind, "speech"))
+            continue;
+        int k;
+        for (k = 0; k < voices; k++)
+            if (!strcmp(seen[k], cues[i].who))
+                break;
+        if (k == voices && voices < 16)
+            seen[voices++] = cues[i].who;
+    }
+    CHECK(sfx >= 3 && beds >= 1 && voices >= 4);
+    wav w;
+    CHECK_INT(wav_read(tmp(1, "siege.wav"), &w), 0);
+    // Audible effects: every sfx window is louder than silence.
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cues[i].kind, "sfx"))
+            CHECK_MSG(wav_rms(&w, -1, cues[i].start, cues[i].end) > 0.01, "%s at %.2f",
+                      cues[i].who, cues[i].start);
+    wav_free(&w);
+    free(log);
+    free(tsv);
+}
+
+static void test_shared_chapters(void)
+{
+    char *list = NULL;
+    if (run("ls ../shared/chapters/*.txt", &list) != 0) {
+        printf("  (../shared/chapters absent: sample chapters not rendered)\n");
+        free(list);
+        return;
+    }
+    for (char *p = strtok(list, "\n"); p; p = strtok(NULL, "\n")) {
+        char *log = NULL, *castx = NULL, args[4096];
+        snprintf(args, sizeof args, "render %s -o %s -q", p, tmp(1, "chapter.wav"));
+        CHECK_MSG(rp(args, &log) == 0, "%s: %s", p, log);
+        wav w;
+        CHECK_INT(wav_read(tmp(1, "chapter.wav"), &w), 0);
+        double dur = (double)w.frames / (w.rate ? w.rate : 1);
+        CHECK_MSG(dur > 150 && dur < 900, "%s: %.1f s", p, dur);
+        CHECK_INT(w.rate, 48000);
+        CHECK_INT(w.channels, 2);
+        CHECK(wav_rms(&w, -1, 0, dur) > 0.01);
+        if (strstr(p, "/000_"))
+            CHECK_MSG(dur >= 300 && dur <= 600, "chapter 000: %.1f s", dur);
+        wav_free(&w);
+        snprintf(args, sizeof args, "cast %s | grep -c '^\\[voice '", p);
+        rp(args, &castx);
+        if (strstr(p, "/000_") || strstr(p, "/002_"))
+            CHECK_MSG(atoi(castx) >= 3, "%s: %s voices", p, castx);
+        free(castx);
+        free(log);
+    }
+    free(list);
+}
+
+int main(void)
+{
+    RUN(test_render_speech_where_cues_say);
+    RUN(test_render_is_deterministic);
+    RUN(test_effects_fire_on_their_word);
+    RUN(test_formats_and_rates);
+    RUN(test_errors_are_located_and_leave_no_file);
+    RUN(test_cast_sheet_round_trip);
+    RUN(test_quotes_format);
+    RUN(test_sfx_command);
+    RUN(test_example_drama);
+    RUN(test_shared_chapters);
+    char *out = NULL, cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
+    run(cmd, &out);
+    free(out);
+    return TEST_SUMMARY("test_render");
+}

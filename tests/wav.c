@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Test helpers: audio read-back and measurement, and running the binary.
+#include "wav.h"
+
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+int wav_read(const char *path, wav *w)
+{
+    memset(w, 0, sizeof *w);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf)
+        return -1;
+    w->frames = info.frames;
+    w->rate = info.samplerate;
+    w->channels = info.channels;
+    w->format = info.format & SF_FORMAT_TYPEMASK;
+    w->x = calloc((size_t)(info.frames * info.channels + 1), sizeof *w->x);
+    sf_count_t got = w->x ? sf_readf_float(sf, w->x, info.frames) : -1;
+    sf_close(sf);
+    if (got != info.frames) {
+        wav_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+void wav_free(wav *w)
+{
+    free(w->x);
+    memset(w, 0, sizeof *w);
+}
+
+static void window(const wav *w, double t0, double t1, int64_t *a, int64_t *b)
+{
+    *a = (int64_t)(t0 * w->rate);
+    *b = (int64_t)(t1 * w->rate);
+    if (*a < 0)
+        *a = 0;
+    if (*b > w->frames)
+        *b = w->frames;
+}
+
+double wav_rms(const wav *w, int ch, double t0, double t1)
+{
+    int64_t a, b;
+    window(w, t0, t1, &a, &b);
+    double sum = 0;
+    int64_t n = 0;
+    for (int64_t i = a; i < b; i++) {
+        for (int c = 0; c < w->channels; c++) {
+            if (ch >= 0 && c != ch)
+                continue;
+            double v = w->x[i * w->channels + c];
+            sum += v * v;
+            n++;
+        }
+    }
+    return n ? sqrt(sum / (double)n) : 0.0;
+}
+
+// RBJ cookbook band-pass (constant 0 dB peak gain), applied twice for a
+// steeper skirt.
+double wav_band_rms(const wav *w, int ch, double t0, double t1, double lo_hz, double hi_hz)
+{
+    int64_t a, b;
+    window(w, t0, t1, &a, &b);
+    double f0 = sqrt(lo_hz * hi_hz), bw = log2(hi_hz / lo_hz);
+    double w0 = 2 * M_PI * f0 / w->rate;
+    double alpha = sin(w0) * sinh(log(2) / 2 * bw * w0 / sin(w0));
+    double a0 = 1 + alpha;
+    double b0 = alpha / a0, b2 = -alpha / a0, a1 = -2 * cos(w0) / a0, a2 = (1 - alpha) / a0;
+    double sum = 0;
+    int64_t n = 0;
+    for (int c = 0; c < w->channels; c++) {
+        if (ch >= 0 && c != ch)
+            continue;
+        double s[2][4] = {{0}};
+        for (int64_t i = a; i < b; i++) {
+            double x = w->x[i * w->channels + c];
+            for (int k = 0; k < 2; k++) {
+                double y = b0 * x + b2 * s[k][1] - a1 * s[k][2] - a2 * s[k][3];
+                s[k][1] = s[k][0];
+                s[k][0] = x;
+                s[k][3] = s[k][2];
+                s[k][2] = y;
+                x = y;
+            }
+            sum += x * x;
+            n++;
+        }
+    }
+    return n ? sqrt(sum / (double)n) : 0.0;
+}
+
+int wav_diff(const wav *a, const wav *b, wav *out)
+{
+    memset(out, 0, sizeof *out);
+    if (a->frames != b->frames || a->channels != b->channels || a->rate != b->rate)
+        return -1;
+    size_t n = (size_t)(a->frames * a->channels);
+    out->x = malloc((n + 1) * sizeof *out->x);
+    if (!out->x)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out->x[i] = a->x[i] - b->x[i];
+    out->frames = a->frames;
+    out->channels = a->channels;
+    out->rate = a->rate;
+    return 0;
+}
+
+int64_t wav_onset(const wav *w, double t0, double thresh)
+{
+    for (int64_t i = (int64_t)(t0 * w->rate); i < w->frames; i++)
+        for (int c = 0; c < w->channels; c++)
+            if (fabsf(w->x[i * w->channels + c]) > thresh)
+                return i;
+    return -1;
+}
+
+int run(const char *cmd, char **out)
+{
+    char full[16384];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p) {
+        *out = strdup("");
+        return -1;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    size_t k;
+    while (buf && (k = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += k;
+        if (cap - len < 4096) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    int st = pclose(p);
+    *out = buf ? buf : strdup("");
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+const char *radioplay_bin(void)
+{
+    static char path[1024];
+    const char *b = getenv("RP_BUILD");
+    snprintf(path, sizeof path, "%s/radioplay", b && b[0] ? b : "build");
+    return path;
+}
+
+const char *test_tmpdir(void)
+{
+    static char dir[256];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/radioplay-test-XXXXXX");
+        if (!mkdtemp(dir))
+            snprintf(dir, sizeof dir, "/tmp");
+    }
+    return dir;
+}
+
+int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Test helpers: read audio files back (libsndfile, in tests/wav.c only),
+// measure them (RMS in windows, energy in a band), and run the radioplay
+// binary capturing its output and exit code.
+#ifndef RP_TEST_WAV_H
+#define RP_TEST_WAV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    float *x;  // interleaved
+    int64_t frames;
+    int rate, channels;
+    int format;  // libsndfile major format
+} wav;
+
+int wav_read(const char *path, wav *w);  // 0 on success
+void wav_free(wav *w);
+// RMS of channel ch (-1: all channels) over [t0, t1) seconds.
+double wav_rms(const wav *w, int ch, double t0, double t1);
+// RMS after a 2nd-order band-pass (RBJ) centred at f_hz with quality q.
+double wav_band_rms(const wav *w, int ch, double t0, double t1, double lo_hz, double hi_hz);
+// out = a - b sample by sample (same shape required); returns 0 on success.
+int wav_diff(const wav *a, const wav *b, wav *out);
+// First frame at or after t0 whose |sample| exceeds thresh, or -1.
+int64_t wav_onset(const wav *w, double t0, double thresh);
+
+// Runs a shell command; returns its exit status (or -1) and its combined
+// stdout/stderr in *out (caller frees).
+int run(const char *cmd, char **out);
+// Path of build/radioplay, from RP_BUILD (default "build").
+const char *radioplay_bin(void);
+// A fresh temporary directory for one test program.
+const char *test_tmpdir(void);
+int file_exists(const char *path);
+char *read_text(const char *path);
+
+#endif
