@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla
 PKGS     := espeak-ng sndfile samplerate inih
 DEB_PKGS := build-essential pkg-config libespeak-ng-dev espeak-ng-data espeak-ng \
             libsndfile1-dev portaudio19-dev libsamplerate0-dev libebur128-dev \
-            libinih-dev sox
+            libinih-dev sox bc time
 CHAPTER  ?= $(firstword $(wildcard ../shared/chapters/000_*.txt) scripts/siege.txt)
 
 ifeq ($(V),1)

@@ -127,7 +127,7 @@ int64_t wav_onset(const wav *w, double t0, double thresh)
 
 int run(const char *cmd, char **out)
 {
-    char full[16384];
+    char full[16500];
     snprintf(full, sizeof full, "%s 2>&1", cmd);
     FILE *p = popen(full, "r");
     if (!p) {

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# make bench: renders a chapter (../shared/chapters/000_* when present, else
+# the bundled example) and, in the same run, times espeak-ng speaking the same
+# text alone. Prints both times, their ratio, radioplay's own stage times and
+# its peak memory. Each timing is the best of $RUNS runs.
+set -e
+BUILD=${BUILD:-build}
+CHAPTER=${1:-scripts/siege.txt}
+RUNS=${RUNS:-3}
+out=$(mktemp -d /tmp/radioplay-bench-XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+now() { date +%s.%N; }
+best() { printf '%s\n' "$@" | sort -g | head -n 1; }
+
+# espeak-ng alone on the chapter's text (directives removed), to a file.
+sed 's/{[^}]*}//g' "$CHAPTER" > "$out/plain.txt"
+es=""
+for i in $(seq "$RUNS"); do
+    t0=$(now); espeak-ng -f "$out/plain.txt" -w "$out/espeak.wav"; t1=$(now)
+    es="$es $(echo "$t1 - $t0" | bc -l)"
+done
+es=$(best $es)
+
+rp=""
+for i in $(seq "$RUNS"); do
+    t0=$(now); "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
+    rp="$rp $(echo "$t1 - $t0" | bc -l)"
+done
+rp=$(best $rp)
+
+stages=$("$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -v 2>&1 | grep 'times:' | sed 's/^radioplay: times: //')
+mem=$( { /usr/bin/time -f '%M' "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; } 2>&1 | tail -n 1)
+audio=$("$BUILD/radioplay" info "$out/render.wav")
+
+echo "bench: chapter      $CHAPTER"
+echo "bench: audio        $audio"
+printf 'bench: espeak-ng    %.3f s (espeak-ng -f, same text, best of %s)\n' "$es" "$RUNS"
+printf 'bench: radioplay    %.3f s (render to 48 kHz stereo WAV, best of %s)\n' "$rp" "$RUNS"
+printf 'bench: ratio        %.2fx espeak-ng alone\n' "$(echo "$rp / $es" | bc -l)"
+echo "bench: stages       $stages"
+echo "bench: peak memory  $((mem / 1024)) MiB"
