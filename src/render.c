@@ -15,6 +15,7 @@
 #include "rp_mix.h"
 #include "rp_resample.h"
 #include "rp_sink.h"
+#include "rp_voicefx.h"
 
 rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
 {
@@ -211,8 +212,12 @@ rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_d
     rp_status ps = rp_resample_pool_finish(pool);
     if (st || (st = ps))
         return st;
-    for (size_t i = 0; i < dr->plan.n_utts; i++)
-        rescale_words(&dr->plan.utts[i].clip, es_hz, out_hz);
+    for (size_t i = 0; i < dr->plan.n_utts; i++) {
+        rp_utterance *u = &dr->plan.utts[i];
+        rescale_words(&u->clip, es_hz, out_hz);
+        rp_voicefx_apply(u->voice->fx, u->clip.pcm, u->clip.n_frames, out_hz,
+                         rp_seed_mix(dr->cast.render.seed, i));
+    }
     if (progress)
         progress(user, "speech", (int64_t)dr->plan.n_utts, (int64_t)dr->plan.n_utts);
     return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
