@@ -7,6 +7,7 @@
 // the same voice in every run and every chapter unless two names collide.
 #include "rp_cast.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -110,8 +111,12 @@ typedef struct {
     enum section sec;
     rp_voice *voice;        // the [voice]/[narrator] being filled
     char sfx_name[RP_MAX_NAME_BYTES + 1];
+    int key_seen;           // a key line since the last header (inih's prev_name)
+    int nomem;              // an allocation failed
     size_t n_errors;
 } loader;
+
+static void scan_line(loader *L, const char *str);
 
 static char *read_line(char *str, int num, void *stream)
 {
@@ -128,6 +133,7 @@ static char *read_line(char *str, int num, void *stream)
     L->text[keep] = '\0';
     L->pos += len;
     L->line++;
+    scan_line(L, str);
     return str;
 }
 
@@ -172,7 +178,7 @@ static int parse_double(loader *L, const char *key, const char *value, double lo
     }
     if (x < lo || x > hi) {
         char range[160];
-        snprintf(range, sizeof range, "%g to %g%s%s", lo, hi, unit[0] ? " " : "", unit);
+        snprintf(range, sizeof range, "%.15g and %.15g%s%s", lo, hi, unit[0] ? " " : "", unit);
         err(L, value_col(L), NULL, "%s must be between %s", key, range);
         return 0;
     }
@@ -258,8 +264,12 @@ static void render_key(loader *L, const char *key, const char *value)
         if (parse_int(L, key, value, 1, 2, "", &i))
             r->channels = i;
     } else if (!strcmp(key, "seed")) {
-        if (parse_double(L, key, value, 0, 4294967295.0, "", &x) && x == floor(x))
-            r->seed = (uint64_t)x;
+        if (parse_double(L, key, value, 0, 4294967295.0, "", &x)) {
+            if (x == floor(x))
+                r->seed = (uint64_t)x;
+            else
+                err(L, value_col(L), NULL, "%s must be a whole number, not '%s'", key, value);
+        }
     } else if (!strcmp(key, "headings")) {
         if (parse_bool(L, key, value, &i))
             r->announce_headings = i;
@@ -404,6 +414,7 @@ static void begin_section(loader *L, const char *section)
             return;
         }
         if (!(v = add_voice(L->c, arg))) {
+            L->nomem = 1;
             L->sec = SEC_BAD;
             return;
         }
@@ -470,54 +481,81 @@ static int add_rule(loader *L, const char *phrase, const char *preset)
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
     loader *L = user;
-    if (!key) {  // inih calls this at each new section when INI_CALL_HANDLER_ON_NEW_SECTION
-        return 1;
-    }
-    if (strcmp(section, L->section) != 0)
-        begin_section(L, section);
+    (void)section;  // scan_line has begun the section already (inih keeps only 50 bytes of it)
+    int ok = 1;
     switch (L->sec) {
     case SEC_NONE:
+        err(L, 1, "put keys inside a section such as [render]",
+            "key '%s' is outside any section%s", key, "");
         break;
     case SEC_BAD:
-        return 1;
+        break;
     case SEC_RENDER:
         render_key(L, key, value);
-        return 1;
+        break;
     case SEC_NARRATOR:
     case SEC_VOICE:
         if (L->voice)
             voice_key(L, L->voice, key, value);
-        return 1;
+        break;
     case SEC_SFX:
-        return add_setting(L, key, value);
+        ok = add_setting(L, key, value);
+        break;
     case SEC_RULES:
-        return add_rule(L, key, value);
+        ok = add_rule(L, key, value);
+        break;
     }
-    err(L, 1, "put keys inside a section such as [render]", "key '%s' is outside any section%s",
-        key, "");
-    return 1;
+    if (!ok)
+        L->nomem = 1;
+    return ok;
 }
 
-// inih reports a section only when it has a key; an empty or misspelled
-// section with no keys is still checked by scanning header lines here.
-static void check_headers(loader *L, const char *bytes, size_t len)
+// inih hands a section to the handler only with its first key, and reports
+// only the first malformed line. So the reader classifies each line the way
+// inih will (ini.c: rstrip, lskip, comments, continuation lines, inline ';'
+// comments): headers begin their section on their own line, even with no
+// keys, and every malformed line gets its own located diagnostic.
+static const char *find_chars_or_comment(const char *s, const char *chars)
 {
-    const char *p = bytes, *end = bytes + len;
-    int line = 0;
-    while (p < end) {
-        line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *q = p;
-        while (q < le && (*q == ' ' || *q == '\t'))
-            q++;
-        if (q < le && *q == '[' && !memchr(q, ']', (size_t)(le - q))) {
-            rp_diag_add(L->d, RP_DIAG_ERROR, L->c->file, line, (int)(q - p) + 1, "cast",
-                        "close the section name with ']'", "unclosed section header");
-            L->n_errors++;
-        }
-        p = nl ? nl + 1 : end;
+    int was_space = 0;
+    while (*s && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
+        was_space = isspace((unsigned char)*s);
+        s++;
     }
+    return s;
+}
+
+static void scan_line(loader *L, const char *str)
+{
+    const char *p = str;
+    if (L->line == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    const char *bol = p;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    if (!*p || *p == ';' || *p == '#')
+        return;
+    if (p > bol && L->key_seen)
+        return;  // continues the previous value
+    int col = (int)rp_utf8_count(bol, (size_t)(p - bol)) + 1;
+    if (*p == '[') {
+        const char *q = find_chars_or_comment(p + 1, "]");
+        if (*q != ']') {
+            err(L, col, "close the section name with ']'", "unclosed section header%s%s", "", "");
+            return;
+        }
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
+        L->key_seen = 0;
+        begin_section(L, name);
+        return;
+    }
+    const char *q = find_chars_or_comment(p, "=:");
+    if (*q != '=' && *q != ':') {
+        err(L, col, "write key = value", "cannot parse this line of the cast sheet%s%s", "", "");
+        return;
+    }
+    L->key_seen = 1;
 }
 
 rp_status rp_cast_load(rp_cast *c, const char *file, const char *bytes, size_t len, rp_diags *d)
@@ -527,22 +565,28 @@ rp_status rp_cast_load(rp_cast *c, const char *file, const char *bytes, size_t l
                     RP_MAX_CAST_BYTES);
         return RP_ERR_LIMIT;
     }
-    if (memchr(bytes, '\0', len)) {
-        rp_diag_add(d, RP_DIAG_ERROR, file, 0, 0, "cast", NULL, "cast sheet contains binary data");
+    const char *nul = memchr(bytes, '\0', len);
+    if (nul) {
+        int line = 1;
+        const char *bol = bytes;
+        for (const char *p = bytes; p < nul; p++)
+            if (*p == '\n')
+                line++, bol = p + 1;
+        rp_diag_add(d, RP_DIAG_ERROR, file, line, (int)rp_utf8_count(bol, (size_t)(nul - bol)) + 1,
+                    "cast", "a cast sheet is UTF-8 text", "binary data (NUL byte)");
         return RP_ERR_INPUT;
     }
     free(c->file);
     c->file = rp_strdup(file);
     loader L = {.c = c, .d = d, .pos = bytes, .end = bytes + len, .sec = SEC_NONE};
-    check_headers(&L, bytes, len);
     int rc = ini_parse_stream(read_line, &L, handler, &L);
-    if (rc > 0) {
-        // inih reports the first line it could not parse; keep its own line.
+    if (rc < 0 || L.nomem)
+        return RP_ERR_NOMEM;
+    if (rc > 0 && !L.n_errors) {
+        // A line inih refused that scan_line did not foresee.
         rp_diag_add(d, RP_DIAG_ERROR, file, rc, 1, "cast", "write key = value",
                     "cannot parse this line of the cast sheet");
         L.n_errors++;
-    } else if (rc < 0) {
-        return RP_ERR_NOMEM;
     }
     return L.n_errors ? RP_ERR_INPUT : RP_OK;
 }
