@@ -147,9 +147,10 @@ static int col_of(const loader *L, const char *s)
 static int value_col(const loader *L)
 {
     const char *p = strpbrk(L->text, "=:");
-    if (!p)
-        return 1;
-    p++;
+    if (p)
+        p++;
+    else
+        p = L->text;  // a continuation line: all of it is value
     while (*p == ' ' || *p == '\t')
         p++;
     return (int)rp_utf8_count(L->text, (size_t)(p - L->text)) + 1;
@@ -625,7 +626,8 @@ static uint64_t name_hash(const char *name)
 
 static int same_sound(const rp_voice *a, const char *voice, const char *variant, int pitch)
 {
-    return !strcmp(a->voice, voice) && !strcmp(a->variant, variant) && abs(a->pitch - pitch) < 8;
+    // The palette's pitches are 6 apart: that is a different voice.
+    return !strcmp(a->voice, voice) && !strcmp(a->variant, variant) && abs(a->pitch - pitch) < 6;
 }
 
 static int voice_taken(const rp_cast *c, const char *voice, const char *variant, int pitch)
@@ -676,17 +678,43 @@ placed:
     v->automatic = 1;
 }
 
+typedef struct {
+    uint64_t hash;
+    rp_voice *v;
+} pending_voice;
+
+static int cmp_pending(const void *a, const void *b)
+{
+    const pending_voice *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return rp_strcasecmp(x->v->name, y->v->name);
+}
+
 rp_status rp_cast_assign(rp_cast *c, const rp_script *s)
 {
+    size_t first = c->n_voices;
     for (size_t i = 0; i < s->n_chars; i++) {
         const char *name = s->chars[i].name;
         if (!name || find_voice(c, name) || !rp_strcasecmp(name, "narrator"))
             continue;
-        rp_voice *v = add_voice(c, name);
-        if (!v)
+        if (!add_voice(c, name))
             return RP_ERR_NOMEM;
-        auto_voice(c, v, gender_of(s, name));
     }
+    // When two names want the same voice, the first served keeps it. Serving
+    // names in hash order, not in order of appearance, makes the outcome
+    // depend only on who is in the chapter, not on who speaks first. (Voices
+    // not yet served have no variant, so they block no palette entry.)
+    size_t n = c->n_voices - first;
+    pending_voice *todo = rp_calloc(n, sizeof *todo);
+    if (!todo)
+        return RP_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++)
+        todo[k] = (pending_voice){name_hash(c->voices[first + k].name), &c->voices[first + k]};
+    qsort(todo, n, sizeof *todo, cmp_pending);
+    for (size_t k = 0; k < n; k++)
+        auto_voice(c, todo[k].v, gender_of(s, todo[k].v->name));
+    free(todo);
     return RP_OK;
 }
 

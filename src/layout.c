@@ -46,6 +46,7 @@ typedef struct {
     rp_plan *p;
     rp_diags *d;
     double pending;          // longest pause owed before the next utterance
+    double extra;            // explicit {pause} seconds owed on top of it
     const rp_voice *last_voice;
     int started;             // an utterance or cursor cue has been placed
     size_t n_errors;
@@ -63,6 +64,8 @@ static void owe(builder *B, double s)
         B->pending = s;
 }
 
+static int is_closer(const char *s);
+
 static rp_status add_item(builder *B, rp_item_kind kind, size_t index, double seconds)
 {
     rp_plan *p = B->p;
@@ -75,10 +78,22 @@ static rp_status add_item(builder *B, rp_item_kind kind, size_t index, double se
 static rp_status flush_gap(builder *B)
 {
     rp_status st = RP_OK;
-    if (B->pending > 0)
-        st = add_item(B, RP_ITEM_GAP, 0, B->pending);
-    B->pending = 0;
+    if (B->pending + B->extra > 0)
+        st = add_item(B, RP_ITEM_GAP, 0, B->pending + B->extra);
+    B->pending = B->extra = 0;
     return st;
+}
+
+static int ends_sentence(const char *t, size_t len)
+{
+    while (len > 0 && is_closer(t + len - 1))
+        len--;
+    // A closing mark of several bytes (” ’) ends in a continuation byte.
+    while (len >= 3 && !strncmp(t + len - 3, "\xE2\x80", 2) &&
+           ((unsigned char)t[len - 1] == 0x9D || (unsigned char)t[len - 1] == 0x99))
+        len -= 3;
+    return len > 0 && (t[len - 1] == '.' || t[len - 1] == '!' || t[len - 1] == '?' ||
+                       (len >= 3 && !strncmp(t + len - 3, "\xE2\x80\xA6", 3)));
 }
 
 static rp_status add_utterance(builder *B, const char *text, size_t len, const rp_voice *v,
@@ -146,7 +161,7 @@ static int param_number(builder *B, const rp_param *pr, double lo, double hi, co
     }
     if (x < lo || x > hi) {
         char range[128];
-        snprintf(range, sizeof range, "%g to %g %s", lo, hi, unit);
+        snprintf(range, sizeof range, "%g and %g%s%s", lo, hi, unit[0] ? " " : "", unit);
         cue_error(B, pr->line, pr->col, NULL, "%s must be between %s", pr->key, range);
         return 0;
     }
@@ -459,10 +474,16 @@ static rp_status paragraph(builder *B, const rp_block *b, size_t bi)
             if (!make_cue(B, r, &q))
                 continue;
             if (q.kind == RP_CUE_PAUSE) {
-                if ((st = emit_segment(B, &g, bi)) == RP_OK && (st = flush_gap(B)) == RP_OK) {
-                    q.char_pos = -1;
-                    st = add_cue(B, &q);
-                }
+                // The pause comes on top of the natural pause owed here: a
+                // sentence pause if the text before it ended a sentence.
+                int sentence = g.text.len && ends_sentence(g.text.s, g.text.len);
+                if ((st = emit_segment(B, &g, bi)) != RP_OK)
+                    break;
+                if (sentence)
+                    owe(B, B->c->render.pause_sentence_s);
+                q.char_pos = -1;
+                st = add_cue(B, &q);
+                B->extra += q.seconds;
                 B->started = 1;
                 continue;
             }
@@ -506,18 +527,25 @@ static rp_status paragraph(builder *B, const rp_block *b, size_t bi)
     }
     if (!st) {
         if (!g.text.len && g.n_cues) {
-            // A paragraph of directives only: they fire after the pause owed.
-            if ((st = flush_gap(B)) == RP_OK) {
-                for (size_t k = 0; k < g.n_cues && !st; k++) {
-                    g.cues[k].cue.char_pos = -1;
-                    st = add_cue(B, &g.cues[k].cue);
-                }
+            // Cues with no text after them in their paragraph fire where the
+            // chapter has got to; the pause owed stays owed to what follows.
+            for (size_t k = 0; k < g.n_cues && !st; k++) {
+                g.cues[k].cue.char_pos = -1;
+                st = add_cue(B, &g.cues[k].cue);
             }
             g.n_cues = 0;
         }
         st = emit_segment(B, &g, bi);
     }
     return st;
+}
+
+static int has_text(const rp_block *b)
+{
+    for (size_t i = 0; i < b->n_runs; i++)
+        if (b->runs[i].kind != RP_RUN_DIRECTIVE && b->runs[i].text && b->runs[i].text[0])
+            return 1;
+    return 0;
 }
 
 rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_library *lib,
@@ -552,7 +580,9 @@ rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_lib
             owe(&B, r->pause_heading_s);
             break;
         case RP_BLOCK_PARAGRAPH:
-            owe(&B, r->pause_paragraph_s);
+            // A line of directives only is not a paragraph break of its own.
+            if (has_text(b))
+                owe(&B, r->pause_paragraph_s);
             st = paragraph(&B, b, i);
             break;
         }
@@ -620,10 +650,10 @@ rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeli
         }
         const rp_cue *q = it->kind == RP_ITEM_CUE ? &p->cues[it->index] : NULL;
         if (q && q->kind == RP_CUE_PAUSE) {
-            // Explicit pauses show in the cue list; natural gaps do not.
+            // Explicit pauses show in the cue list; natural gaps do not. The
+            // silence itself is in the gap that follows (see flush_gap).
             rp_event e = {.kind = RP_EV_PAUSE, .start = cursor, .line = q->line, .col = q->col};
-            cursor += to_frames(q->seconds, r->rate_hz);
-            e.end = cursor;
+            e.end = cursor + to_frames(q->seconds, r->rate_hz);
             st = push_event(out, &cap, &e);
             continue;
         }

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Tests for layout: small chapters go through the real parser, attribution,
+// casting and the built-in effects; every utterance then gets a fake clip of
+// 1000 frames per code point with a word mark at each word start (frame =
+// 1000 * char_pos), so that every position on the timeline can be predicted
+// exactly from the render settings: sentence splitting, voices, the pauses
+// between utterances (the longest owed wins, {pause} adds), cues on their
+// word, beds and stops, the errors, and the TSV cue sheet.
+#include <stdint.h>
+
+#include "rp_cast.h"
+#include "rp_config.h"
+#include "rp_layout.h"
+#include "rp_script.h"
+#include "rp_sfx.h"
+#include "test.h"
+
+enum { RATE = RP_DEFAULT_RATE_HZ, PER_CHAR = 1000 };
+
+static rp_sfx_library LIB;
+static int lib_loaded;
+
+static rp_script S;
+static rp_diags D;
+static rp_cast C;
+static rp_plan P;
+static rp_timeline T;
+static rp_status ST_PARSE, ST_BUILD, ST_PLACE;
+static int live;
+
+static void release(void)
+{
+    if (live) {
+        rp_timeline_deinit(&T);
+        rp_plan_deinit(&P);
+        rp_cast_deinit(&C);
+        rp_script_deinit(&S);
+        rp_diags_deinit(&D);
+    }
+    live = 0;
+}
+
+static void load_library(void)
+{
+    if (lib_loaded)
+        return;
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sfx_library_init(&LIB);
+    CHECK_INT(rp_sfx_library_add_builtin(&LIB, &d), RP_OK);
+    CHECK_INT(d.n_errors, 0);
+    rp_diags_deinit(&d);
+    lib_loaded = 1;
+}
+
+// 1000 frames per code point, a word mark at every word start.
+static void fake_clip(rp_utterance *u, int rate_hz)
+{
+    const char *t = u->text;
+    size_t len = strlen(t), n_cp = rp_utf8_count(t, len);
+    rp_clip *c = &u->clip;
+    c->pcm = NULL;
+    c->n_frames = (int64_t)n_cp * PER_CHAR;
+    c->rate_hz = rate_hz;
+    c->words = calloc(n_cp + 1, sizeof *c->words);
+    c->n_words = 0;
+    int32_t cp = 0;
+    int prev_space = 1;
+    for (size_t i = 0; i < len && c->words;) {
+        int l;
+        uint32_t ch = rp_utf8_decode(t + i, len - i, &l);
+        int space = ch == ' ';
+        if (!space && prev_space)
+            c->words[c->n_words++] = (rp_word_mark){cp, (int64_t)cp * PER_CHAR};
+        prev_space = space;
+        i += (size_t)l;
+        cp++;
+    }
+}
+
+// The whole pipeline; cfg (may be NULL) replaces the render settings.
+static void run_cfg(const char *text, const rp_render_config *cfg)
+{
+    release();
+    load_library();
+    live = 1;
+    rp_diags_init(&D);
+    ST_PARSE = rp_parse("ch.txt", text, strlen(text), &S, &D);
+    CHECK_INT(rp_attribute(&S, &D), RP_OK);
+    CHECK_INT(rp_cast_init(&C), RP_OK);
+    if (cfg)
+        C.render = *cfg;
+    CHECK_INT(rp_cast_assign(&C, &S), RP_OK);
+    ST_BUILD = rp_layout_build(&S, &C, &LIB, &P, &D);
+    for (size_t i = 0; i < P.n_utts; i++)
+        fake_clip(&P.utts[i], C.render.rate_hz);
+    ST_PLACE = rp_layout_place(&P, &C.render, &T);
+}
+
+static void run(const char *text)
+{
+    run_cfg(text, NULL);
+}
+
+static void run_ok(int src_line, const char *text, const rp_render_config *cfg)
+{
+    run_cfg(text, cfg);
+    if (ST_PARSE != RP_OK || ST_BUILD != RP_OK || ST_PLACE != RP_OK || D.n_errors) {
+        test_failed_checks++;
+        fprintf(stderr, "%s:%d: pipeline failed (parse %d, build %d, place %d, %zu errors)\n",
+                __FILE__, src_line, ST_PARSE, ST_BUILD, ST_PLACE, D.n_errors);
+        char line[512];
+        for (size_t i = 0; i < D.n; i++)
+            fprintf(stderr, "  %s\n", rp_diag_format(&D.items[i], line, sizeof line));
+    }
+}
+#define RUN_OK(text) run_ok(__LINE__, text, NULL)
+#define RUN_OK_CFG(text, cfg) run_ok(__LINE__, text, cfg)
+
+static int64_t frames(double s)
+{
+    return (int64_t)llround(s * RATE);
+}
+
+// The k-th event of a kind on the timeline, or NULL.
+static const rp_event *nth_event(rp_event_kind kind, size_t k)
+{
+    for (size_t i = 0; i < T.n; i++)
+        if (T.ev[i].kind == kind && k-- == 0)
+            return &T.ev[i];
+    return NULL;
+}
+
+static size_t count_events(rp_event_kind kind)
+{
+    size_t n = 0;
+    while (nth_event(kind, n))
+        n++;
+    return n;
+}
+
+static const rp_event *speech(size_t k)
+{
+    return nth_event(RP_EV_SPEECH, k);
+}
+
+static int64_t chars(const char *s)
+{
+    return (int64_t)rp_utf8_count(s, strlen(s)) * PER_CHAR;
+}
+
+// Gap in frames between the end of speech k and the start of speech k + 1.
+static int64_t gap_after(size_t k)
+{
+    const rp_event *a = speech(k), *b = speech(k + 1);
+    return a && b ? b->start - a->end : -1;
+}
+
+static void check_utt(int src_line, size_t k, const char *text, const char *speaker)
+{
+    if (k >= P.n_utts) {
+        test_failed_checks++;
+        fprintf(stderr, "%s:%d: no utterance #%zu (have %zu)\n", __FILE__, src_line, k, P.n_utts);
+        return;
+    }
+    const rp_utterance *u = &P.utts[k];
+    const rp_voice *want = rp_cast_voice(&C, speaker);
+    if (strcmp(u->text, text) != 0 || !u->speaker || strcmp(u->speaker, speaker) != 0 ||
+        !want || u->voice != want) {
+        test_failed_checks++;
+        fprintf(stderr, "%s:%d: utterance #%zu is '%s' by %s (voice %s), want '%s' by %s\n",
+                __FILE__, src_line, k, u->text, u->speaker ? u->speaker : "(null)",
+                u->voice && u->voice->name ? u->voice->name : "?", text, speaker);
+    }
+}
+#define CHECK_UTT(k, text, speaker) check_utt(__LINE__, k, text, speaker)
+
+// Diagnostic k from layout: location, message and hint (NULL: none).
+static void check_diag(int src_line, size_t k, int line, int col, const char *msg,
+                       const char *hint)
+{
+    size_t seen = 0;
+    const rp_diag *g = NULL;
+    for (size_t i = 0; i < D.n && !g; i++)
+        if (!strcmp(D.items[i].subsystem, "layout") && seen++ == k)
+            g = &D.items[i];
+    if (!g) {
+        test_failed_checks++;
+        fprintf(stderr, "%s:%d: no layout diagnostic #%zu\n", __FILE__, src_line, k);
+        return;
+    }
+    int ok = g->sev == RP_DIAG_ERROR && g->line == line && g->col == col &&
+             !strcmp(g->msg, msg) && g->file && !strcmp(g->file, "ch.txt") &&
+             (hint ? g->hint && !strcmp(g->hint, hint) : !g->hint);
+    if (!ok) {
+        test_failed_checks++;
+        fprintf(stderr, "%s:%d: diagnostic #%zu is %d:%d '%s' (hint '%s'), want %d:%d '%s' (hint '%s')\n",
+                __FILE__, src_line, k, g->line, g->col, g->msg, g->hint ? g->hint : "(none)", line,
+                col, msg, hint ? hint : "(none)");
+    }
+}
+#define CHECK_DIAG(k, line, col, msg, hint) check_diag(__LINE__, k, line, col, msg, hint)
+
+// ---- sentences and voices -------------------------------------------------------------------
+
+static void test_sentences(void)
+{
+    RUN_OK("It rained. It poured.\n");
+    CHECK_INT(P.n_utts, 2);
+    CHECK_UTT(0, "It rained.", "Narrator");
+    CHECK_UTT(1, "It poured.", "Narrator");
+    RUN_OK("Mr. Darcy arrived.\n");
+    CHECK_INT(P.n_utts, 1);
+    CHECK_UTT(0, "Mr. Darcy arrived.", "Narrator");
+    RUN_OK("Dr. Watson and Mrs. Hudson left. J. Smith stayed! Did he? Yes... he did.\n");
+    CHECK_INT(P.n_utts, 4);
+    CHECK_UTT(0, "Dr. Watson and Mrs. Hudson left.", "Narrator");
+    CHECK_UTT(1, "J. Smith stayed!", "Narrator");
+    CHECK_UTT(2, "Did he?", "Narrator");
+    CHECK_UTT(3, "Yes... he did.", "Narrator");
+    RUN_OK("Numbers like 3.5 stay whole. Really?! Yes.\n");
+    CHECK_INT(P.n_utts, 3);
+    CHECK_UTT(0, "Numbers like 3.5 stay whole.", "Narrator");
+    CHECK_UTT(1, "Really?!", "Narrator");
+    // Every utterance is on the timeline once, in order.
+    CHECK_INT(count_events(RP_EV_SPEECH), 3);
+    for (size_t k = 0; k < 3; k++)
+        CHECK(speech(k) && speech(k)->utt == k);
+}
+
+static void test_quotes_get_their_voice(void)
+{
+    RUN_OK("{Amara}\"Hold the line.\" The captain nodded. {Bosun Kell}\"Aye.\"\n");
+    CHECK_INT(P.n_utts, 3);
+    CHECK_UTT(0, "Hold the line.", "Amara");
+    CHECK_UTT(1, "The captain nodded.", "Narrator");
+    CHECK_UTT(2, "Aye.", "Bosun Kell");
+    const rp_voice *a = rp_cast_voice(&C, "Amara"), *k = rp_cast_voice(&C, "Bosun Kell");
+    CHECK(a && k && a != k && a != &C.narrator && k != &C.narrator);
+    CHECK(P.n_utts == 3 && P.utts[1].voice == &C.narrator);
+    // Speech events carry the voice's pan and the speech gain.
+    const rp_event *e = speech(0);
+    CHECK(e && a && e->pan == (float)a->pan);
+    CHECK(e && fabsf(e->gain - (float)rp_db_to_gain(C.render.speech_gain_db + a->gain_db)) < 1e-6f);
+    CHECK(e && e->name && !strcmp(e->name, "Amara"));
+    CHECK_INT(P.n_utts ? P.utts[0].line : 0, 1);
+    // A quote of two sentences is two utterances in the same voice.
+    RUN_OK("{Amara}\"Run. Now.\"\n");
+    CHECK_INT(P.n_utts, 2);
+    CHECK_UTT(0, "Run.", "Amara");
+    CHECK_UTT(1, "Now.", "Amara");
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_SENTENCE_S));
+}
+
+// ---- timing -----------------------------------------------------------------------------------
+
+static void test_gaps(void)
+{
+    // Sentence, speaker change, paragraph, scene break, each once.
+    RUN_OK("One two. Three.\n"                 // sentence
+           "\n"
+           "Four. {Amara}\"Five.\"\n"          // paragraph, then speaker change
+           "\n"
+           "***\n"
+           "\n"
+           "Six.\n");                          // scene break
+    CHECK_INT(P.n_utts, 5);
+    const rp_render_config *r = &C.render;
+    const rp_event *e0 = speech(0);
+    CHECK(e0 && e0->start == frames(r->lead_in_s));
+    CHECK(e0 && e0->end == e0->start + chars("One two."));
+    CHECK_INT(gap_after(0), frames(r->pause_sentence_s));
+    CHECK_INT(gap_after(1), frames(r->pause_paragraph_s));
+    CHECK_INT(gap_after(2), frames(r->pause_speaker_s));
+    CHECK_INT(gap_after(3), frames(r->pause_scene_s));
+    CHECK(frames(r->pause_sentence_s) < frames(r->pause_speaker_s));
+    CHECK(frames(r->pause_speaker_s) < frames(r->pause_paragraph_s));
+    CHECK(frames(r->pause_paragraph_s) < frames(r->pause_scene_s));
+    // Exact positions, end to end.
+    int64_t at = frames(r->lead_in_s);
+    const char *texts[] = {"One two.", "Three.", "Four.", "Five.", "Six."};
+    double gaps[] = {r->pause_sentence_s, r->pause_paragraph_s, r->pause_speaker_s,
+                     r->pause_scene_s, 0};
+    for (size_t k = 0; k < 5; k++) {
+        const rp_event *e = speech(k);
+        CHECK_MSG(e && e->start == at && e->end == at + chars(texts[k]), "utterance %zu", k);
+        at += chars(texts[k]) + frames(gaps[k]);
+    }
+    CHECK_INT(T.n_frames, at + frames(r->tail_s));
+    CHECK_INT(T.rate_hz, RATE);
+}
+
+static void test_gaps_do_not_add(void)
+{
+    // A new paragraph in a new voice: the paragraph pause only.
+    RUN_OK("One.\n\n{Amara}\"Two.\"\n\n***\n\n{Bosun Kell}\"Three.\"\n");
+    CHECK_INT(P.n_utts, 3);
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_PARAGRAPH_S));
+    CHECK_INT(gap_after(1), frames(RP_PAUSE_SCENE_S));
+    // With a speaker pause longer than the paragraph pause, that one wins.
+    rp_render_config cfg = rp_render_config_default();
+    cfg.pause_speaker_s = 0.9;
+    cfg.pause_sentence_s = 0.1;
+    cfg.lead_in_s = 0.25;
+    RUN_OK_CFG("One. Two.\n\n{Amara}\"Three.\"\n\nFour.\n", &cfg);
+    CHECK_INT(P.n_utts, 4);
+    CHECK(speech(0) && speech(0)->start == frames(0.25));
+    CHECK_INT(gap_after(0), frames(0.1));
+    CHECK_INT(gap_after(1), frames(0.9));
+    CHECK_INT(gap_after(2), frames(0.9));
+    // Heading: no pause before it at the start, the heading pause after it.
+    RUN_OK("# The Siege\n\nRain fell.\n\n# Part Two\n\nDry.\n");
+    CHECK_INT(P.n_utts, 4);
+    CHECK_UTT(0, "The Siege", "Narrator");
+    CHECK(speech(0) && speech(0)->start == frames(RP_LEAD_IN_S));
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_HEADING_S));
+    CHECK_INT(gap_after(1), frames(RP_PAUSE_HEADING_S));
+    CHECK_INT(gap_after(2), frames(RP_PAUSE_HEADING_S));
+    // Headings not read aloud still leave their pause.
+    cfg = rp_render_config_default();
+    cfg.announce_headings = 0;
+    RUN_OK_CFG("Rain fell.\n\n# Part Two\n\nDry.\n", &cfg);
+    CHECK_INT(P.n_utts, 2);
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_HEADING_S));
+}
+
+static void test_pause(void)
+{
+    const int64_t p15 = frames(1.5);
+    // Mid-sentence: exactly the pause, and a pause event over it.
+    RUN_OK("The door {pause 1.5} opened.\n");
+    CHECK_INT(P.n_utts, 2);
+    CHECK_UTT(0, "The door", "Narrator");
+    CHECK_UTT(1, "opened.", "Narrator");
+    CHECK_INT(gap_after(0), p15);
+    CHECK_INT(count_events(RP_EV_PAUSE), 1);
+    const rp_event *pe = nth_event(RP_EV_PAUSE, 0);
+    CHECK(pe && speech(0) && pe->start == speech(0)->end && pe->end == pe->start + p15);
+    CHECK(pe && pe->line == 1 && pe->col == 10);
+    // At the end of a paragraph: the paragraph pause plus 1.5 s.
+    RUN_OK("One. {pause 1.5}\n\nTwo.\n");
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_PARAGRAPH_S) + p15);
+    // At the start of a paragraph: the same.
+    RUN_OK("One.\n\n{pause 1.5} Two.\n");
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_PARAGRAPH_S) + p15);
+    // On its own line between paragraphs: the same again.
+    RUN_OK("One.\n\n{pause 1.5}\n\nTwo.\n");
+    CHECK_MSG(gap_after(0) == frames(RP_PAUSE_PARAGRAPH_S) + p15,
+              "pause paragraph: gap %lld, want %lld", (long long)gap_after(0),
+              (long long)(frames(RP_PAUSE_PARAGRAPH_S) + p15));
+    // Between two sentences: the sentence pause plus 1.5 s.
+    RUN_OK("One. {pause 1.5} Two.\n");
+    CHECK_MSG(gap_after(0) == frames(RP_PAUSE_SENTENCE_S) + p15,
+              "pause between sentences: gap %lld, want %lld", (long long)gap_after(0),
+              (long long)(frames(RP_PAUSE_SENTENCE_S) + p15));
+    CHECK_INT(count_events(RP_EV_PAUSE), 1);
+}
+
+// ---- cues ---------------------------------------------------------------------------------------
+
+static void test_sfx_on_its_word(void)
+{
+    RUN_OK("The first pod {sfx thunder} slammed into the street.\n");
+    CHECK_INT(P.n_utts, 1);
+    CHECK_UTT(0, "The first pod slammed into the street.", "Narrator");
+    const rp_event *s = speech(0), *x = nth_event(RP_EV_SFX, 0);
+    CHECK(s && x);
+    if (!s || !x)
+        return;
+    // "slammed" is code point 14 of the utterance.
+    CHECK_INT(x->start, s->start + 14 * PER_CHAR);
+    const rp_sfx_preset *thunder = rp_sfx_library_find(&LIB, "thunder");
+    CHECK(x->preset == thunder);
+    CHECK_INT(x->end - x->start, frames(rp_sfx_preset_duration_s(thunder)));
+    CHECK_STR(x->name, "thunder");
+    CHECK_INT(x->line, 1);
+    CHECK_INT(x->col, 15);
+    CHECK(fabsf(x->gain - (float)rp_db_to_gain(RP_SFX_GAIN_DB)) < 1e-6f);
+    // The timeline runs to the end of the effect plus the tail.
+    CHECK_INT(T.n_frames, x->end + frames(RP_TAIL_S));
+    // Events are sorted by start.
+    for (size_t i = 1; i < T.n; i++)
+        CHECK(T.ev[i - 1].start <= T.ev[i].start);
+
+    // Second sentence, with parameters: gain, pan and delay.
+    RUN_OK("It was quiet. Then the {sfx thunder gain=-3 pan=-0.5 delay=0.25} sky split.\n");
+    CHECK_INT(P.n_utts, 2);
+    s = speech(1);
+    x = nth_event(RP_EV_SFX, 0);
+    CHECK(s && x);
+    if (s && x) {
+        CHECK_INT(x->start, s->start + 9 * PER_CHAR + frames(0.25));  // "sky" at 9
+        CHECK(fabsf(x->gain - (float)rp_db_to_gain(RP_SFX_GAIN_DB - 3.0)) < 1e-6f);
+        CHECK(x->pan == -0.5f);
+    }
+    // Two cues of the same effect get different seeds; the render seed
+    // changes them all.
+    RUN_OK("A {sfx thunder} b {sfx thunder} c.\n");
+    CHECK_INT(count_events(RP_EV_SFX), 2);
+    uint64_t s0 = nth_event(RP_EV_SFX, 0) ? nth_event(RP_EV_SFX, 0)->seed : 0;
+    uint64_t s1 = nth_event(RP_EV_SFX, 1) ? nth_event(RP_EV_SFX, 1)->seed : 0;
+    CHECK(s0 != s1);
+    rp_render_config cfg = rp_render_config_default();
+    cfg.seed = 99;
+    RUN_OK_CFG("A {sfx thunder} b {sfx thunder} c.\n", &cfg);
+    CHECK(nth_event(RP_EV_SFX, 0) && nth_event(RP_EV_SFX, 0)->seed != s0);
+}
+
+static void test_cue_at_paragraph_end(void)
+{
+    RUN_OK("The door closed. {sfx thunder}\n\nSilence.\n");
+    CHECK_INT(P.n_utts, 2);
+    const rp_event *s = speech(0), *x = nth_event(RP_EV_SFX, 0);
+    CHECK(s && x && x->start == s->end);
+    // The next paragraph still waits its pause after the speech.
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_PARAGRAPH_S));
+    // A cue between two sentences fires on the first word of the second.
+    RUN_OK("One. {sfx thunder} Two.\n");
+    s = speech(1);
+    x = nth_event(RP_EV_SFX, 0);
+    CHECK(s && x && x->start == s->start);
+    // A line of cues only is no paragraph of its own: it fires where the
+    // chapter has got to, and the next paragraph waits one paragraph pause.
+    RUN_OK("One.\n\n{sfx thunder}\n\nTwo.\n");
+    s = speech(0);
+    x = nth_event(RP_EV_SFX, 0);
+    CHECK(s && x && x->start == s->end);
+    CHECK_INT(gap_after(0), frames(RP_PAUSE_PARAGRAPH_S));
+}
+
+static void test_bed_and_stop(void)
+{
+    RUN_OK("{bed rain} Rain fell on the roofs. {stop rain fade=2}\n\nThe sun came out.\n");
+    CHECK_INT(count_events(RP_EV_BED), 1);
+    const rp_event *b = nth_event(RP_EV_BED, 0), *s0 = speech(0);
+    CHECK(b && s0);
+    if (!b || !s0)
+        return;
+    CHECK(b->preset == rp_sfx_library_find(&LIB, "rain"));
+    CHECK_INT(b->start, s0->start);  // on the first word
+    CHECK_INT(b->fade_in, frames(RP_BED_FADE_S));
+    // Stopped at the end of the paragraph, ending 2 s later.
+    CHECK_INT(b->fade_out, frames(2.0));
+    CHECK_INT(b->end, s0->end + frames(2.0));
+    CHECK(fabsf(b->gain - (float)rp_db_to_gain(RP_BED_GAIN_DB)) < 1e-6f);
+    // Stopped mid-paragraph, on the word after the stop.
+    RUN_OK("{bed rain fade=1 gain=-3} Rain. It stops {stop rain fade=0.5} now.\n");
+    b = nth_event(RP_EV_BED, 0);
+    const rp_event *s1 = speech(1);
+    CHECK(b && s1);
+    if (b && s1) {
+        CHECK_INT(b->fade_in, frames(1.0));
+        CHECK_INT(b->end, s1->start + 9 * PER_CHAR + frames(0.5));  // "now." at 9
+        CHECK(fabsf(b->gain - (float)rp_db_to_gain(RP_BED_GAIN_DB - 3.0)) < 1e-6f);
+    }
+    // Never stopped: it plays to the end and fades over the tail.
+    RUN_OK("{bed rain} Rain.\n");
+    b = nth_event(RP_EV_BED, 0);
+    CHECK(b && b->end == T.n_frames && b->fade_out == frames(RP_TAIL_S));
+    // Started again after a stop: two beds.
+    RUN_OK("{bed rain} A. {stop rain}\n\n{bed rain} B.\n");
+    CHECK_INT(ST_BUILD, RP_OK);
+    CHECK_INT(count_events(RP_EV_BED), 2);
+}
+
+// ---- errors -------------------------------------------------------------------------------------
+
+static void test_errors(void)
+{
+    run("The {sfx thundr} came.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, 5, "unknown effect 'thundr'", "did you mean 'thunder'?");
+    CHECK_INT(count_events(RP_EV_SFX), 0);
+    CHECK_INT(P.n_utts, 1);  // the text is still laid out
+    run("Quiet.\n\nStill {stop rain} quiet.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 3, 7, "no bed named 'rain' is playing", "start it with {bed NAME}");
+    run("A {bed rain} b {stop rian} c.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, 16, "no bed named 'rian' is playing", "did you mean 'rain'?");
+    run("A {sfx thunder gain=loud} b.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, 16, "gain: 'loud' is not a number", NULL);
+    run("A {sfx thunder pan=2} b.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, 16, "pan must be between -1 and 1", NULL);
+    run("A {sfx thunder volume=3} b.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, 16, "unknown parameter 'volume'", "sfx takes gain, pan, delay");
+    run("A {sfx thunder gian=3} b.\n");
+    CHECK_DIAG(0, 1, 16, "unknown parameter 'gian'", "did you mean 'gain'?");
+    run("A {stop rain}\n{bed rain delay=1} b.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, 3, "no bed named 'rain' is playing", "start it with {bed NAME}");
+    CHECK_DIAG(1, 2, 11, "unknown parameter 'delay'", "bed takes gain, pan, fade");
+    run("A {sfx rain} b {bed thunder} c.\n");
+    CHECK_DIAG(0, 1, 3, "'rain' is a looping bed, not a one-shot effect", "use {bed rain}");
+    CHECK_DIAG(1, 1, 16, "'thunder' is a one-shot effect, not a bed", "use {sfx thunder}");
+    // Several errors in one chapter, in order.
+    run("A {sfx thundr} b.\n\nC {stop wind} d {sfx thunder gain=99} e.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    size_t n = 0;
+    for (size_t i = 0; i < D.n; i++)
+        n += !strcmp(D.items[i].subsystem, "layout");
+    CHECK_INT(n, 3);
+    CHECK_DIAG(0, 1, 3, "unknown effect 'thundr'", "did you mean 'thunder'?");
+    CHECK_DIAG(1, 3, 3, "no bed named 'wind' is playing", "start it with {bed NAME}");
+    CHECK_DIAG(2, 3, 30, "gain must be between -60 and 12 dB", NULL);
+}
+
+// ---- cue sheet ----------------------------------------------------------------------------------
+
+static void test_tsv(void)
+{
+    RUN_OK("One two. {sfx thunder}\n\n{Amara}\"Tab\there.\" {pause 0.25}\n");
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_timeline_write_tsv(&T, &P, &b);
+    // Speech 0.500-0.667 (8 chars), thunder from 0.667 for its duration, the
+    // paragraph pause (0.7 s), "Tab here." 1.367-1.554, the pause to 1.804.
+    double thunder = rp_sfx_preset_duration_s(rp_sfx_library_find(&LIB, "thunder"));
+    char want[1024];
+    snprintf(want, sizeof want,
+             "start\tend\tkind\twho\ttext\n"
+             "0.500\t0.667\tspeech\tNarrator\tOne two.\n"
+             "0.667\t%.3f\tsfx\tthunder\tline 1\n"
+             "1.367\t1.554\tspeech\tAmara\tTab here.\n"
+             "1.554\t1.804\tpause\t-\tline 3\n",
+             (32000.0 + (double)frames(thunder)) / RATE);
+    CHECK_STR(b.s, want);
+    rp_strbuf_deinit(&b);
+    // Tabs and newlines in a text cannot break the columns.
+    if (P.n_utts == 2) {
+        free(P.utts[1].text);
+        P.utts[1].text = rp_strdup("Tab\there.\nNext");
+        rp_strbuf_init(&b);
+        rp_timeline_write_tsv(&T, &P, &b);
+        CHECK(b.s && strstr(b.s, "\tAmara\tTab here. Next\n") != NULL);
+        size_t tabs = 0, lines = 0;
+        for (const char *q = b.s; q && *q; q++) {
+            tabs += *q == '\t';
+            lines += *q == '\n';
+        }
+        CHECK_INT(lines, 5);
+        CHECK_INT(tabs, 4 * 5);
+    }
+    rp_strbuf_deinit(&b);
+}
+
+int main(void)
+{
+    RUN(test_sentences);
+    RUN(test_quotes_get_their_voice);
+    RUN(test_gaps);
+    RUN(test_gaps_do_not_add);
+    RUN(test_pause);
+    RUN(test_sfx_on_its_word);
+    RUN(test_cue_at_paragraph_end);
+    RUN(test_bed_and_stop);
+    RUN(test_errors);
+    RUN(test_tsv);
+    release();
+    if (lib_loaded)
+        rp_sfx_library_deinit(&LIB);
+    return TEST_SUMMARY("test_layout");
+}

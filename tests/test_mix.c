@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Tests for the block mixer on hand-built timelines: length in frames,
+// sample-accurate starts mid-block, the constant-power pan law, mono
+// fold-down at unity, silence, effects placed with their balance, bed fades
+// and ducking under speech measured against the bed rendered alone.
+#include <stdint.h>
+
+#include "rp_config.h"
+#include "rp_mix.h"
+#include "rp_sfx.h"
+#include "test.h"
+
+enum { RATE = 48000 };
+
+static const double PI = 3.14159265358979323846;
+
+// ---- fixtures ----------------------------------------------------------------------------
+
+typedef struct {
+    rp_plan plan;
+    rp_utterance utts[8];
+    rp_timeline tl;
+    rp_event ev[8];
+    rp_render_config r;
+} fixture;
+
+static void fixture_init(fixture *f, int64_t n_frames)
+{
+    memset(f, 0, sizeof *f);
+    f->plan.utts = f->utts;
+    f->tl.ev = f->ev;
+    f->tl.n_frames = n_frames;
+    f->tl.rate_hz = RATE;
+    f->r = rp_render_config_default();
+}
+
+// A mono clip: a sine with a phase offset so that its first sample is not 0.
+static size_t add_clip(fixture *f, int64_t n, double freq, double amp)
+{
+    size_t k = f->plan.n_utts++;
+    rp_clip *c = &f->utts[k].clip;
+    c->pcm = calloc((size_t)n, sizeof *c->pcm);
+    c->n_frames = n;
+    c->rate_hz = RATE;
+    for (int64_t i = 0; c->pcm && i < n; i++)
+        c->pcm[i] = (float)(amp * sin(2.0 * PI * freq * (double)i / RATE + 0.5));
+    f->utts[k].speaker = "Narrator";
+    f->utts[k].text = "text";
+    return k;
+}
+
+static void add_speech(fixture *f, size_t utt, int64_t start, float gain, float pan)
+{
+    rp_event *e = &f->ev[f->tl.n++];
+    memset(e, 0, sizeof *e);
+    e->kind = RP_EV_SPEECH;
+    e->utt = utt;
+    e->start = start;
+    e->end = start + f->utts[utt].clip.n_frames;
+    e->gain = gain;
+    e->pan = pan;
+    e->name = "Narrator";
+}
+
+static void fixture_deinit(fixture *f)
+{
+    for (size_t i = 0; i < f->plan.n_utts; i++)
+        free(f->utts[i].clip.pcm);
+}
+
+// Mixes the whole timeline in calls of `chunk` frames; returns the frames
+// written (the buffer is allocated for n_frames + 1 frames).
+static float *mix_all(fixture *f, int channels, size_t chunk, int64_t *frames)
+{
+    rp_status st;
+    rp_mixer *m = rp_mixer_new(&f->tl, &f->plan, &f->r, channels, &st);
+    CHECK_INT(st, RP_OK);
+    if (!m)
+        return NULL;
+    size_t cap = (size_t)f->tl.n_frames + 1;
+    float *out = calloc(cap * (size_t)channels + 2 * chunk, sizeof *out);
+    int64_t total = 0;
+    size_t got;
+    int calls = 0;
+    while (out && (got = rp_mixer_process(m, out + (size_t)total * (size_t)channels, chunk)) > 0) {
+        CHECK(got <= chunk && got <= RP_BLOCK_FRAMES);
+        total += (int64_t)got;
+        CHECK_INT(rp_mixer_position(m), total);
+        if (++calls > 1000000)
+            break;
+    }
+    // At the end it keeps returning 0.
+    CHECK_INT(rp_mixer_process(m, out, chunk), 0);
+    *frames = total;
+    rp_mixer_free(m);
+    return out;
+}
+
+static double rms(const float *x, size_t n, size_t stride)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i * stride] * x[i * stride];
+    return n ? sqrt(s / (double)n) : 0.0;
+}
+
+// ---- pan law ------------------------------------------------------------------------------
+
+static void test_pan_law(void)
+{
+    float gl, gr;
+    rp_pan_gains(-1.0f, &gl, &gr);
+    CHECK_NEAR(gl, 1.0, 1e-6);
+    CHECK_NEAR(gr, 0.0, 1e-6);
+    rp_pan_gains(0.0f, &gl, &gr);
+    CHECK_NEAR(gl, 0.70710678, 1e-6);
+    CHECK_NEAR(gr, 0.70710678, 1e-6);
+    rp_pan_gains(1.0f, &gl, &gr);
+    CHECK_NEAR(gl, 0.0, 1e-6);
+    CHECK_NEAR(gr, 1.0, 1e-6);
+    // sin/cos law: pan 0.5 is 3/8 of a quarter turn.
+    rp_pan_gains(0.5f, &gl, &gr);
+    CHECK_NEAR(gl, cos(3.0 * PI / 8.0), 1e-6);
+    CHECK_NEAR(gr, sin(3.0 * PI / 8.0), 1e-6);
+    // Out of range clamps.
+    rp_pan_gains(-3.0f, &gl, &gr);
+    CHECK_NEAR(gl, 1.0, 1e-6);
+    CHECK_NEAR(gr, 0.0, 1e-6);
+    rp_pan_gains(7.0f, &gl, &gr);
+    CHECK_NEAR(gr, 1.0, 1e-6);
+    // Constant power, monotonic, mirror-symmetric.
+    float prev_l = 2.0f;
+    for (int i = -100; i <= 100; i++) {
+        float p = (float)i / 100.0f, ml, mr;
+        rp_pan_gains(p, &gl, &gr);
+        CHECK_NEAR((double)gl * gl + (double)gr * gr, 1.0, 1e-6);
+        CHECK(gl >= 0.0f && gr >= 0.0f && gl <= prev_l);
+        prev_l = gl;
+        rp_pan_gains(-p, &ml, &mr);
+        CHECK_NEAR(ml, gr, 1e-6);
+        CHECK_NEAR(mr, gl, 1e-6);
+    }
+}
+
+// ---- speech -------------------------------------------------------------------------------
+
+static void test_length_and_start(void)
+{
+    fixture f;
+    fixture_init(&f, 48000 + 77);  // not a multiple of the block size
+    size_t u = add_clip(&f, 4800, 440.0, 0.5);
+    int64_t start = 12345;         // mid-block
+    add_speech(&f, u, start, 1.0f, 0.0f);
+    for (size_t chunk = 1; chunk <= 4096; chunk = chunk * 5 + 3) {
+        int64_t n = 0;
+        float *out = mix_all(&f, 2, chunk, &n);
+        CHECK(out != NULL);
+        if (!out)
+            break;
+        CHECK_INT(n, f.tl.n_frames);
+        int64_t first = -1, last = -1;
+        for (int64_t i = 0; i < n; i++) {
+            if (out[2 * i] != 0.0f || out[2 * i + 1] != 0.0f) {
+                if (first < 0)
+                    first = i;
+                last = i;
+            }
+        }
+        CHECK_INT(first, start);
+        CHECK_INT(last, start + 4800 - 1);
+        // Sample by sample: clip times the centre gains.
+        float gl, gr;
+        rp_pan_gains(0.0f, &gl, &gr);
+        int bad = 0;
+        for (int64_t i = 0; i < 4800; i++) {
+            float x = f.utts[u].clip.pcm[i];
+            bad += fabsf(out[2 * (start + i)] - x * gl) > 1e-6f ||
+                   fabsf(out[2 * (start + i) + 1] - x * gr) > 1e-6f;
+        }
+        CHECK_MSG(bad == 0, "chunk %zu: %d frames differ from the clip", chunk, bad);
+        free(out);
+    }
+    fixture_deinit(&f);
+}
+
+static void test_pan_and_gain(void)
+{
+    fixture f;
+    fixture_init(&f, 30000);
+    size_t u = add_clip(&f, 9600, 300.0, 0.8);
+    add_speech(&f, u, 1000, 0.5f, -0.8f);
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 1024, &n);
+    CHECK(out != NULL);
+    if (out) {
+        double l = rms(out + 2 * 1000, 9600, 2), r = rms(out + 2 * 1000 + 1, 9600, 2);
+        double x = rms(f.utts[u].clip.pcm, 9600, 1);
+        float gl, gr;
+        rp_pan_gains(-0.8f, &gl, &gr);
+        CHECK(l > 5.0 * r);                             // left well above right
+        CHECK_NEAR(l / r, gl / gr, 1e-3 * gl / gr);     // by the pan law
+        CHECK_NEAR(l, x * 0.5 * gl, 1e-4);              // with the event gain
+        CHECK_NEAR(l * l + r * r, x * x * 0.25, 1e-5);  // constant power
+        free(out);
+    }
+    fixture_deinit(&f);
+}
+
+static void test_mono_unity(void)
+{
+    fixture f;
+    fixture_init(&f, 20000);
+    size_t u = add_clip(&f, 9000, 440.0, 0.7);
+    add_speech(&f, u, 2500, 1.0f, 0.0f);
+    int64_t n = 0;
+    float *out = mix_all(&f, 1, 700, &n);
+    CHECK(out != NULL);
+    if (out) {
+        CHECK_INT(n, 20000);
+        double worst = 0.0;
+        for (int64_t i = 0; i < 9000; i++)
+            worst = fmax(worst, fabs(out[2500 + i] - f.utts[u].clip.pcm[i]));
+        CHECK_MSG(worst < 1e-6, "mono fold-down departs from the clip by %g", worst);
+        CHECK(out[2499] == 0.0f && out[2500] != 0.0f && out[11500] == 0.0f);
+        free(out);
+    }
+    rp_status st;
+    CHECK(rp_mixer_new(&f.tl, &f.plan, &f.r, 3, &st) == NULL);
+    CHECK_INT(st, RP_ERR_USAGE);
+    CHECK(rp_mixer_new(&f.tl, &f.plan, &f.r, 0, &st) == NULL);
+    rp_mixer_free(NULL);
+    fixture_deinit(&f);
+}
+
+static void test_silence(void)
+{
+    // No events at all, and a speech event whose clip is silent.
+    fixture f;
+    fixture_init(&f, 10000);
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 1024, &n);
+    CHECK_INT(n, 10000);
+    int nz = 0;
+    for (int64_t i = 0; out && i < 2 * n; i++)
+        nz += out[i] != 0.0f;
+    CHECK_INT(nz, 0);
+    free(out);
+    size_t u = add_clip(&f, 3000, 440.0, 0.0);
+    add_speech(&f, u, 1234, 1.0f, 0.3f);
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_PAUSE, .start = 5000, .end = 8000};
+    out = mix_all(&f, 2, 1024, &n);
+    nz = 0;
+    for (int64_t i = 0; out && i < 2 * n; i++)
+        nz += out[i] != 0.0f;
+    CHECK_INT(nz, 0);
+    free(out);
+    // An empty timeline ends at once.
+    fixture_deinit(&f);
+    fixture_init(&f, 0);
+    out = mix_all(&f, 2, 1024, &n);
+    CHECK_INT(n, 0);
+    free(out);
+}
+
+static void test_overlap_sums(void)
+{
+    fixture f;
+    fixture_init(&f, 6000);
+    size_t a = add_clip(&f, 2000, 440.0, 0.3), b = add_clip(&f, 2000, 660.0, 0.3);
+    add_speech(&f, a, 1000, 1.0f, -1.0f);
+    add_speech(&f, b, 2000, 1.0f, -1.0f);
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 512, &n);
+    CHECK(out != NULL);
+    int bad = 0;
+    for (int64_t i = 0; out && i < n; i++) {
+        float want = 0.0f;
+        if (i >= 1000 && i < 3000)
+            want += f.utts[a].clip.pcm[i - 1000];
+        if (i >= 2000 && i < 4000)
+            want += f.utts[b].clip.pcm[i - 2000];
+        bad += fabsf(out[2 * i] - want) > 1e-6f || fabsf(out[2 * i + 1]) > 1e-6f;
+    }
+    CHECK_INT(bad, 0);
+    free(out);
+    fixture_deinit(&f);
+}
+
+// ---- effects and beds ------------------------------------------------------------------------
+
+static rp_sfx_library LIB;
+static int lib_ok;
+
+static const rp_sfx_preset *preset(const char *name)
+{
+    if (!lib_ok) {
+        rp_diags d;
+        rp_diags_init(&d);
+        rp_sfx_library_init(&LIB);
+        lib_ok = rp_sfx_library_add_builtin(&LIB, &d) == RP_OK;
+        CHECK_MSG(lib_ok && d.n_errors == 0, "built-in presets do not load");
+        rp_diags_deinit(&d);
+    }
+    return rp_sfx_library_find(&LIB, name);
+}
+
+// The preset alone: n frames of interleaved stereo.
+static float *render_alone(const rp_sfx_preset *p, uint64_t seed, size_t n)
+{
+    rp_sfx_voice *v = rp_sfx_voice_new(p, RATE, seed);
+    float *x = calloc(2 * n, sizeof *x);
+    if (v && x)
+        rp_sfx_voice_render(v, x, n);
+    rp_sfx_voice_free(v);
+    return x;
+}
+
+// Any bed among the built-ins ("rain" preferred).
+static const rp_sfx_preset *a_bed(void)
+{
+    const rp_sfx_preset *p = preset("rain");
+    if (p && rp_sfx_preset_is_bed(p))
+        return p;
+    for (size_t i = 0; lib_ok && i < LIB.n; i++)
+        if (rp_sfx_preset_is_bed(LIB.items[i]))
+            return LIB.items[i];
+    return NULL;
+}
+
+static void test_oneshot_placed(void)
+{
+    const rp_sfx_preset *p = preset("thunder");
+    CHECK_MSG(p != NULL && !rp_sfx_preset_is_bed(p), "no one-shot 'thunder' preset");
+    if (!p || rp_sfx_preset_is_bed(p))
+        return;
+    int64_t len = (int64_t)llround(rp_sfx_preset_duration_s(p) * RATE);
+    CHECK(len > RATE);
+    fixture f;
+    fixture_init(&f, 5000 + len + 20000);
+    int64_t start = 3333;
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_SFX, .start = start, .end = start + len,
+                                .preset = p, .name = "thunder", .seed = 42, .gain = 0.5f,
+                                .pan = 0.25f};
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 1024, &n);
+    float *ref = render_alone(p, 42, (size_t)len);
+    CHECK(out && ref);
+    if (out && ref) {
+        // Balance: right of centre turns the left side down by the pan.
+        float bl = 0.75f, br = 1.0f;
+        int bad = 0, before = 0, after = 0;
+        for (int64_t i = 0; i < len; i++) {
+            bad += fabsf(out[2 * (start + i)] - ref[2 * i] * 0.5f * bl) > 1e-6f ||
+                   fabsf(out[2 * (start + i) + 1] - ref[2 * i + 1] * 0.5f * br) > 1e-6f;
+        }
+        for (int64_t i = 0; i < start; i++)
+            before += out[2 * i] != 0.0f || out[2 * i + 1] != 0.0f;
+        for (int64_t i = start + len; i < n; i++)
+            after += out[2 * i] != 0.0f || out[2 * i + 1] != 0.0f;
+        CHECK_MSG(bad == 0, "%d frames differ from the effect rendered alone", bad);
+        CHECK_INT(before, 0);
+        CHECK_INT(after, 0);
+        CHECK(rms(ref, (size_t)len, 2) > 1e-3);  // the effect is not silent
+    }
+    free(out);
+    free(ref);
+}
+
+static void test_bed_fades(void)
+{
+    const rp_sfx_preset *p = a_bed();
+    if (!p) {
+        printf("  note: no bed preset among the built-ins; bed tests skipped\n");
+        return;
+    }
+    fixture f;
+    fixture_init(&f, 4 * RATE);
+    int64_t start = 10007, fade_in = RATE / 2, end = 3 * RATE + 501, fade_out = RATE / 4;
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = start, .end = end, .preset = p,
+                                .name = "rain", .seed = 7, .gain = 0.8f, .fade_in = fade_in,
+                                .fade_out = fade_out};
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 1024, &n);
+    float *ref = render_alone(p, 7, (size_t)(end - start));
+    CHECK(out && ref);
+    if (!out || !ref) {
+        free(out);
+        free(ref);
+        return;
+    }
+    // Sample by sample: the bed times a linear fade in and out, nothing else
+    // (no speech: no ducking).
+    int bad = 0;
+    for (int64_t i = 0; i < end - start; i++) {
+        double g = 0.8;
+        if (i < fade_in)
+            g *= (double)i / (double)fade_in;
+        if (end - start - i < fade_out)
+            g = fmin(g, 0.8 * (double)(end - start - i) / (double)fade_out);
+        for (int c = 0; c < 2; c++)
+            bad += fabs(out[2 * (start + i) + c] - ref[2 * i + c] * g) > 1e-5;
+    }
+    CHECK_MSG(bad == 0, "%d samples depart from the faded bed", bad);
+    int outside = 0;
+    for (int64_t i = 0; i < 2 * n; i++)
+        outside += (i / 2 < start || i / 2 >= end) && out[i] != 0.0f;
+    CHECK_INT(outside, 0);
+    // The fade in is audible as a rise: the first tenth is far quieter than
+    // the last tenth.
+    size_t w = (size_t)fade_in / 10;
+    double a = rms(out + 2 * start, w, 2), b = rms(out + 2 * (start + fade_in - (int64_t)w), w, 2);
+    CHECK(b > 0.0 && a < 0.3 * b);
+    free(out);
+    free(ref);
+}
+
+static double db(double x)
+{
+    return 20.0 * log10(x);
+}
+
+static void test_bed_ducks_under_speech(void)
+{
+    const rp_sfx_preset *p = a_bed();
+    if (!p)
+        return;
+    // Speech from 2 s to 3 s; its clip is silent so the output is the bed.
+    fixture f;
+    fixture_init(&f, 5 * RATE);
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 0, .end = 5 * RATE, .preset = p,
+                                .name = "rain", .seed = 3, .gain = 1.0f, .fade_in = 0};
+    size_t u = add_clip(&f, RATE, 440.0, 0.0);
+    int64_t s0 = 2 * RATE + 123, s1 = s0 + RATE;
+    add_speech(&f, u, s0, 1.0f, 0.0f);
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 1024, &n);
+    float *ref = render_alone(p, 3, (size_t)(5 * RATE));
+    CHECK(out && ref);
+    if (!out || !ref) {
+        free(out);
+        free(ref);
+        fixture_deinit(&f);
+        return;
+    }
+    double duck = f.r.duck_db;
+    // Level change in a window, mixed against alone, in dB.
+    size_t w = RATE / 20;
+#define CHANGE_DB(at) (db(rms(out + 2 * (at), w, 2) / rms(ref + 2 * (at), w, 2)))
+    double before = CHANGE_DB(RATE), first_word = CHANGE_DB(s0), during = CHANGE_DB(s0 + RATE / 2),
+           after = CHANGE_DB(s1 + RATE);
+    CHECK_MSG(fabs(before) < 0.01, "bed moved by %.2f dB before any speech", before);
+    CHECK_MSG(fabs(during - duck) <= 2.0, "ducked by %.2f dB, want %.2f", during, duck);
+    // The duck starts ahead of the line: the first word already hears it.
+    CHECK_MSG(fabs(first_word - duck) <= 2.0, "at the first word: %.2f dB", first_word);
+    CHECK_MSG(fabs(after) < 0.5, "after the line the bed is at %.2f dB", after);
+    // Recovery is a smooth rise, not a jump: 100 ms after the line (plus the
+    // 100 ms hold) the bed is between the duck and full level.
+    double rising = CHANGE_DB(s1 + RATE / 5);
+    CHECK_MSG(rising > duck + 1.0 && rising < -0.5, "recovering: %.2f dB", rising);
+#undef CHANGE_DB
+    // A deeper duck from the cast sheet is honoured too.
+    f.r.duck_db = -20.0;
+    free(out);
+    out = mix_all(&f, 2, 1024, &n);
+    if (out) {
+        double d20 = db(rms(out + 2 * (s0 + RATE / 2), w, 2) / rms(ref + 2 * (s0 + RATE / 2), w, 2));
+        CHECK_MSG(fabs(d20 + 20.0) <= 2.0, "ducked by %.2f dB, want -20", d20);
+    }
+    free(out);
+    free(ref);
+    fixture_deinit(&f);
+}
+
+int main(void)
+{
+    RUN(test_pan_law);
+    RUN(test_length_and_start);
+    RUN(test_pan_and_gain);
+    RUN(test_mono_unity);
+    RUN(test_silence);
+    RUN(test_overlap_sums);
+    RUN(test_oneshot_placed);
+    RUN(test_bed_fades);
+    RUN(test_bed_ducks_under_speech);
+    if (lib_ok)
+        rp_sfx_library_deinit(&LIB);
+    return TEST_SUMMARY("test_mix");
+}
