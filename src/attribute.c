@@ -1,0 +1,1743 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// rp_attribute: decides who speaks every quote the parser found. It follows
+// the sieve design of Muzny et al., "A Two-stage Sieve Approach for Quote
+// Attribution" (EACL 2017): an ordered list of rules, each run over every
+// quote still unattributed before the next, most precise first, so later,
+// looser rules can lean on what earlier ones decided. Rules: speech verb
+// next to a name, pronoun or description ("said Kade", "she whispered", "said
+// the Queen"); "It was Kirk" identification; one speaker per paragraph;
+// the only character a paragraph names; vocatives and turn-taking in a
+// conversation; and a fallback that is never the narrator.
+//
+// Characters are entities: a name ("Mr. Darcy" and "Darcy" merge when that is
+// unambiguous), a definite description ("the Queen", "the surgeon"), the
+// first-person narrator ("Protagonist"), or a placeholder for a he/she that
+// names no one yet ("Unnamed man"). Gender comes from titles, a short list
+// of first names, and the his/her pronouns that follow a name.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_script.h"
+
+#define WORD_MAX 32          // longer words are compared on this prefix
+#define MAX_NAME_WORDS 4
+#define MENTION_WINDOW 400   // tokens searched back for a pronoun's referent
+#define CONVERSATION_GAP 1   // narration paragraphs a conversation may span
+
+// ---- tokens -------------------------------------------------------------------------
+
+typedef enum { T_WORD, T_PUNCT, T_QUOTE, T_BREAK } tok_kind;
+
+typedef struct {
+    const char *s;     // into a run's text
+    uint16_t n;
+    uint8_t kind;
+    uint8_t cap;       // starts with an upper-case letter
+    uint8_t sent;      // first word of a sentence
+    uint32_t para;
+    uint32_t q;        // T_QUOTE: index into quotes
+} tok;
+
+typedef struct {
+    rp_run *run;
+    size_t para;
+    size_t tok;        // its T_QUOTE token
+    int ent;           // -1 until decided
+    const char *rule;
+    double conf;
+    int voc;           // the character the quote addresses by name, or -1
+    int voc_done;
+} quote;
+
+typedef struct {
+    char *label;
+    char last[WORD_MAX];   // lower-case last name word ("darcy"), "" for descriptions
+    char first[WORD_MAX];  // lower-case first non-title word
+    rp_gender title_gender, list_gender;
+    int votes_m, votes_f;
+    int person;            // known to be a person (title, first name, speaker, pronoun)
+    size_t n_quotes;
+    size_t first_quote;
+} entity;
+
+typedef struct {
+    size_t tok;
+    int ent;
+} mention;
+
+typedef struct {
+    size_t first_tok, end_tok;  // tokens of the paragraph
+    int is_text;                // a paragraph (not a heading or break)
+    size_t first_q, end_q;      // its quotes
+} paragraph;
+
+typedef struct {
+    char w[WORD_MAX];
+    uint32_t bits;     // which registered lists hold the word
+} wentry;
+
+typedef struct {
+    int ent;
+    int next;
+} inode;
+
+#define INDEX_SIZE 65536     // heads per entity index (a power of two)
+#define PARA_SCAN 64         // quotes looked at around a quote in its paragraph
+
+typedef struct {
+    rp_script *s;
+    tok *t;
+    size_t nt, cap_t;
+    quote *q;
+    size_t nq, cap_q;
+    paragraph *p;
+    size_t np, cap_p;
+    entity *e;
+    size_t ne, cap_e;
+    mention *m;
+    size_t nm, cap_m;
+    // Hash indexes, so that long chapters stay linear: the word lists, and
+    // entities by label, last name and first name (chains of inode).
+    wentry *words;
+    size_t words_cap;
+    int *by_label, *by_last, *by_first;
+    inode *nodes;
+    size_t nn, cap_nodes;
+    int *only;           // per paragraph: the only-name result, -2 = not yet
+    int nomem;
+} ctx;
+
+// ---- word lists -------------------------------------------------------------------------
+
+static const char *const speech_verbs[] = {
+    "said", "says", "say", "asked", "asks", "replied", "replies", "answered", "answers",
+    "whispered", "whispers", "shouted", "shouts", "muttered", "mutters", "murmured",
+    "murmurs", "cried", "cries", "called", "calls", "ordered", "warned", "hissed", "snapped",
+    "growled", "reported", "added", "adds", "continued", "continues", "exclaimed", "demanded",
+    "insisted", "began", "begins", "repeated", "returned", "observed", "remarked",
+    "interrupted", "breathed", "yelled", "screamed", "barked", "pleaded", "sighed",
+    "laughed", "croaked", "crackled", "inquired", "enquired", "responded", "rejoined",
+    "retorted", "explained", "declared", "protested", "pursued", "urged", "suggested",
+    "admitted", "agreed", "roared", "stammered", "sobbed", "faltered", "groaned", "drawled",
+    "gasped", "panted", "persisted", "ventured", "concluded", "echoed", "resumed", "mumbled",
+    "grumbled", "ejaculated", "thought", "announced", "commanded", "corrected", "conceded",
+    "chuckled", "giggled", "smiled", "grinned", "sneered", "stuttered", "wailed", "moaned",
+    "shrieked", "bellowed", "called", "exclaims", "shouted", "joked", "teased", "lied",
+    "promised", "reminded", "assured", "admonished", "cautioned", "countered", "whimpered",
+    "sang", "chimed", "blurted", "quoth", "sniffed", "snorted", "scoffed", "purred",
+    "thundered", "told", "asks", "queried", "queries", "interposed", "observes", "replies",
+    NULL};
+
+// Two-word verbs: the first word only counts with its particle.
+static const char *const verb_particles[][2] = {
+    {"cut", "in"}, {"put", "in"}, {"broke", "in"}, {"went", "on"}, {"goes", "on"},
+    {"called", "out"}, {"cried", "out"}, {"spoke", "up"}, {"chimed", "in"}};
+
+static const char *const male_titles[] = {"mr", "mr.", "mister", "sir", "lord", "king",
+                                          "prince", "father", "uncle", "brother", "monsieur",
+                                          "count", "master", "duke", "baron", "herr", "senor",
+                                          "signor", "don", NULL};
+static const char *const female_titles[] = {"mrs", "mrs.", "miss", "ms", "ms.", "lady", "madam",
+                                            "madame", "mme", "mme.", "mlle", "queen", "princess",
+                                            "mother", "aunt", "sister", "mistress", "countess",
+                                            "duchess", "dame", "frau", "senora", "signora",
+                                            "baroness", NULL};
+static const char *const neutral_titles[] = {
+    "dr", "dr.", "doctor", "general", "captain", "capt", "capt.", "admiral", "commander",
+    "colonel", "col", "col.", "major", "lieutenant", "lt", "lt.", "sergeant", "sgt",
+    "corporal", "professor", "prof", "prof.", "judge", "squire", "rev", "rev.",
+    "reverend", "officer", "agent", "detective", "inspector", "president", "senator",
+    "governor", "high", "unit", "chief", "nurse", NULL};
+
+static const char *const male_names[] = {
+    "john", "james", "william", "george", "charles", "thomas", "henry", "robert", "edward",
+    "richard", "joseph", "david", "michael", "peter", "paul", "arthur", "frank", "tom",
+    "jack", "harry", "fred", "frederick", "walter", "albert", "alfred", "hugh", "philip",
+    "samuel", "daniel", "jim", "joe", "bob", "dick", "ben", "benjamin", "oliver", "edmund",
+    "ralph", "louis", "alexander", "andrew", "anthony", "stephen", "mark", "martin", "simon",
+    "kirk", "alcuin", "kade", "hale", "ned", "will", "sam", "nick", "huck", "sid", "herbert",
+    "lawrence", "basil", "dorian", "heathcliff", "joe", NULL};
+static const char *const female_names[] = {
+    "mary", "elizabeth", "jane", "anne", "ann", "margaret", "catherine", "kate", "alice",
+    "emma", "sarah", "susan", "lucy", "lydia", "kitty", "charlotte", "harriet", "clara",
+    "helen", "ellen", "emily", "julia", "laura", "amy", "beth", "meg", "jo", "marianne",
+    "elinor", "fanny", "betsy", "polly", "molly", "nancy", "sophia", "caroline", "louisa",
+    "isabella", "rose", "martha", "edith", "dorothy", "ruth", "grace", "maggie", "agnes",
+    "ksena", "amara", "mara", "kia", "daisy", "carrie", "tess", "anna", "marie", "nelly",
+    "becky", "hester", "pearl", "lizzy", "eliza", "lucie", "bridget", "rachel", NULL};
+
+// Titles written with a full stop that does not end the sentence.
+static const char *const abbreviations[] = {"mr", "mrs", "ms", "dr", "st", "mme", "mlle",
+                                            "prof", "rev", "capt", "col", "lt", "sgt", "gen",
+                                            "messrs", "jr", "sr", NULL};
+
+// Capitalized words that are not names.
+static const char *const not_names[] = {
+    "the", "a", "an", "and", "but", "or", "so", "then", "now", "well", "oh", "ah", "yes",
+    "no", "it", "this", "that", "these", "those", "there", "here", "when", "what", "where",
+    "why", "how", "who", "whom", "which", "if", "in", "on", "at", "to", "for", "with", "as",
+    "of", "by", "not", "he", "she", "they", "we", "you", "i", "his", "her", "their", "my",
+    "your", "our", "its", "him", "them", "me", "us", "after", "before", "while", "though",
+    "although", "because", "since", "until", "once", "only", "just", "still", "even", "all",
+    "some", "any", "every", "each", "nothing", "something", "everything", "everyone",
+    "perhaps", "indeed", "again", "yet", "nor", "do", "did", "does", "is", "was", "were",
+    "be", "been", "have", "had", "has", "will", "would", "could", "should", "may", "might",
+    "must", "shall", "can", "let", "come", "go", "look", "see", "dear", "good", "very",
+    "one", "two", "three", "first", "chapter", "god", "heaven", "alas", "hush", "hello",
+    "hi", "please", "thank", "thanks", "sure", "okay", "ok", "hm", "hmm", "eh", "o", "aye",
+    "nay", "why", "from", "into", "upon", "over", "under", "about", "like", "both",
+    "never", "always", "sometimes", "besides", "however", "still", "instead", "mine",
+    "yours", "himself", "herself", "myself", "poor", "little", "old", "young", "how",
+    "english", "french", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "christmas", "sir", "madam", "ma'am", "mamma", "papa", "father",
+    "mother", "no", "ay", "ha", "bah", "pooh", "hullo", "halloa", "good-bye", "goodbye",
+    "farewell", "where", "whose", "whatever", "whoever", "behind", "above", "below",
+    "beside", "without", "within", "through", "during", "suddenly", "slowly", "meanwhile",
+    "presently", "soon", "later", "far", "near", "later", "many", "much", "most", "more",
+    "such", "other", "another", "same", "yes", "no", "our", "chapter", "part", "book", NULL};
+
+static const char *const male_nouns[] = {"man", "husband", "father", "brother", "son", "uncle",
+                                         "boy", "gentleman", "lad", "fellow", "king", "prince",
+                                         "lord", "master", "sir", "grandfather", NULL};
+static const char *const female_nouns[] = {"woman", "wife", "mother", "sister", "daughter",
+                                           "aunt", "girl", "lady", "queen", "princess",
+                                           "mistress", "maid", "grandmother", "niece", NULL};
+
+// Words that end a description ("the old man" in "said the old man to her").
+static const char *const np_stops[] = {
+    "to", "and", "who", "with", "in", "at", "of", "as", "for", "from", "on", "that", "which",
+    "but", "or", "when", "while", "after", "before", "again", "then", "into", "upon", "by",
+    "was", "is", "had", "has", "said", NULL};
+
+// ---- small helpers -----------------------------------------------------------------------
+
+static int lower_ascii(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+// The token's text in lower case (ASCII folding), truncated to WORD_MAX-1.
+static void tok_lower(const tok *t, char *out)
+{
+    size_t n = t->n < WORD_MAX - 1 ? t->n : WORD_MAX - 1;
+    if (n > 1 && t->s[n - 1] == '.')
+        n--;  // "Mr." is "mr"
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)lower_ascii((unsigned char)t->s[i]);
+    out[n] = '\0';
+}
+
+static int in_list(const char *w, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(w, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+// The big word lists are hashed once per call: tok_in runs for every token.
+static const char *const *const hashed_lists[] = {
+    speech_verbs, not_names, male_names, female_names, male_titles, female_titles,
+    neutral_titles, np_stops, abbreviations, male_nouns, female_nouns};
+#define N_HASHED (sizeof hashed_lists / sizeof hashed_lists[0])
+
+static size_t word_slot(const ctx *c, const char *w)
+{
+    size_t h = (size_t)rp_hash64(w, strlen(w), RP_HASH_INIT) & (c->words_cap - 1);
+    while (c->words[h].w[0] && strcmp(c->words[h].w, w) != 0)
+        h = (h + 1) & (c->words_cap - 1);
+    return h;
+}
+
+static void build_wordsets(ctx *c)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < N_HASHED; l++)
+        for (size_t i = 0; hashed_lists[l][i]; i++)
+            n++;
+    c->words_cap = 1024;
+    while (c->words_cap < n * 2)
+        c->words_cap *= 2;
+    c->words = rp_calloc(c->words_cap, sizeof *c->words);
+    if (!c->words) {
+        c->nomem = 1;
+        return;
+    }
+    for (size_t l = 0; l < N_HASHED; l++)
+        for (size_t i = 0; hashed_lists[l][i]; i++) {
+            size_t h = word_slot(c, hashed_lists[l][i]);
+            snprintf(c->words[h].w, WORD_MAX, "%s", hashed_lists[l][i]);
+            c->words[h].bits |= 1u << l;
+        }
+}
+
+static int set_has(const ctx *c, const char *w, const char *const *list)
+{
+    for (size_t l = 0; l < N_HASHED; l++)
+        if (hashed_lists[l] == list) {
+            if (!w[0])
+                return 0;
+            const wentry *e = &c->words[word_slot(c, w)];
+            return e->w[0] && (e->bits >> l) & 1u;
+        }
+    return in_list(w, list);
+}
+
+static int tok_in(const ctx *c, size_t i, const char *const *list)
+{
+    if (i >= c->nt || c->t[i].kind != T_WORD)
+        return 0;
+    char w[WORD_MAX];
+    tok_lower(&c->t[i], w);
+    return set_has(c, w, list);
+}
+
+static int tok_is(const ctx *c, size_t i, const char *word)
+{
+    if (i >= c->nt || c->t[i].kind != T_WORD)
+        return 0;
+    char w[WORD_MAX];
+    tok_lower(&c->t[i], w);
+    return strcmp(w, word) == 0;
+}
+
+static int is_word(const ctx *c, size_t i) { return i < c->nt && c->t[i].kind == T_WORD; }
+
+static int known_first_name(const ctx *c, size_t i)
+{
+    return tok_in(c, i, male_names) || tok_in(c, i, female_names);
+}
+
+static int is_sentence_end(const ctx *c, size_t i)
+{
+    const tok *t = &c->t[i];
+    return t->kind != T_WORD && !(t->kind == T_PUNCT && t->n == 1 && (t->s[0] == ',' ||
+                                                                        t->s[0] == ':'));
+}
+
+static int is_title(const ctx *c, size_t i)
+{
+    return tok_in(c, i, male_titles) || tok_in(c, i, female_titles) ||
+           tok_in(c, i, neutral_titles);
+}
+
+static rp_gender title_gender(const ctx *c, size_t i)
+{
+    if (tok_in(c, i, male_titles))
+        return RP_GENDER_MALE;
+    if (tok_in(c, i, female_titles))
+        return RP_GENDER_FEMALE;
+    return RP_GENDER_UNKNOWN;
+}
+
+// Length in tokens of the speech verb at i (two for "cut in"), or 0.
+static int speech_verb(const ctx *c, size_t i)
+{
+    if (!is_word(c, i))
+        return 0;
+    char w[WORD_MAX];
+    tok_lower(&c->t[i], w);
+    for (size_t k = 0; k < sizeof verb_particles / sizeof verb_particles[0]; k++)
+        if (strcmp(w, verb_particles[k][0]) == 0 && tok_is(c, i + 1, verb_particles[k][1]))
+            return 2;
+    return set_has(c, w, speech_verbs);
+}
+
+static int is_adverb(const ctx *c, size_t i)
+{
+    if (!is_word(c, i) || c->t[i].cap)
+        return 0;
+    const tok *t = &c->t[i];
+    return (t->n > 3 && t->s[t->n - 2] == 'l' && t->s[t->n - 1] == 'y') || tok_is(c, i, "again") ||
+           tok_is(c, i, "then") || tok_is(c, i, "now") || tok_is(c, i, "softly") ||
+           tok_is(c, i, "at") || tok_is(c, i, "once") || tok_is(c, i, "presently");
+}
+
+// A capitalized word that may be (part of) a name.
+static int namey(const ctx *c, size_t i)
+{
+    if (!is_word(c, i) || !c->t[i].cap || tok_in(c, i, not_names))
+        return 0;
+    return 1;
+}
+
+// ---- building the token stream ---------------------------------------------------------
+
+static int push_tok(ctx *c, tok t)
+{
+    if (rp_grow((void **)&c->t, &c->cap_t, c->nt + 1, sizeof *c->t) != RP_OK) {
+        c->nomem = 1;
+        return 0;
+    }
+    c->t[c->nt++] = t;
+    return 1;
+}
+
+static int is_word_byte(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch >= 0x80 || ch == '\'' || ch == '-';
+}
+
+// Upper-case first letter: ASCII, Latin-1 and Latin Extended-A.
+static int starts_upper(const char *s, size_t n)
+{
+    int len;
+    uint32_t cp = rp_utf8_decode(s, n, &len);
+    return (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
+           (cp >= 0x100 && cp <= 0x17F && !(cp & 1));
+}
+
+// Splits narration text into words and punctuation. A title's full stop
+// ("Mr.") stays in the word and does not end the sentence.
+static void tokenize(ctx *c, const char *s, uint32_t pi, int *sent)
+{
+    size_t i = 0, n = strlen(s);
+    while (i < n && !c->nomem) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == ' ') {
+            i++;
+            continue;
+        }
+        // U+2019 inside a word is an apostrophe; U+2014/2013 are dashes.
+        if (ch == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80) {
+            unsigned char k = (unsigned char)s[i + 2];
+            if (k == 0x94 || k == 0x93 || k == 0xA6 || k == 0x9C || k == 0x9D || k == 0x98) {
+                push_tok(c, (tok){s + i, 3, T_PUNCT, 0, 0, pi, 0});
+                if (k == 0xA6)
+                    *sent = 1;
+                i += 3;
+                continue;
+            }
+        }
+        if (is_word_byte(ch) && ch != '\'' && ch != '-') {
+            size_t j = i;
+            while (j < n && is_word_byte((unsigned char)s[j]) &&
+                   !((unsigned char)s[j] == 0xE2 && j + 2 < n && (unsigned char)s[j + 1] == 0x80 &&
+                     (unsigned char)s[j + 2] != 0x99))
+                j++;
+            // "Ksena's" is Ksena: the possessive ending is not part of the name.
+            if (j >= i + 3 && (s[j - 1] == 's' || s[j - 1] == 'S') && s[j - 2] == '\'')
+                j -= 2;
+            else if (j >= i + 5 && s[j - 1] == 's' && memcmp(s + j - 4, "\xE2\x80\x99", 3) == 0)
+                j -= 4;
+            size_t skip = j;
+            while (skip < n && is_word_byte((unsigned char)s[skip]) &&
+                   !((unsigned char)s[skip] == 0xE2 && skip + 2 < n &&
+                     (unsigned char)s[skip + 1] == 0x80 && (unsigned char)s[skip + 2] != 0x99))
+                skip++;
+            for (;;) {
+                if (j > i && (s[j - 1] == '\'' || s[j - 1] == '-'))
+                    j--;
+                else if (j >= i + 3 && memcmp(s + j - 3, "\xE2\x80\x99", 3) == 0)
+                    j -= 3;
+                else
+                    break;
+            }
+            if (j == i) {
+                i = skip > i ? skip : i + 1;
+                continue;
+            }
+            tok t = {s + i, (uint16_t)(j - i > 0xFFFF ? 0xFFFF : j - i), T_WORD,
+                     (uint8_t)starts_upper(s + i, n - i), (uint8_t)*sent, pi, 0};
+            *sent = 0;
+            i = skip;
+            if (!push_tok(c, t))
+                return;
+            // Keep "Mr." whole: a title abbreviation does not end a sentence.
+            if (skip == j && i < n && s[i] == '.' && tok_in(c, c->nt - 1, abbreviations)) {
+                c->t[c->nt - 1].n++;
+                i++;
+            }
+            continue;
+        }
+        if (ch == '.' || ch == '!' || ch == '?')
+            *sent = 1;
+        int len = 1;
+        if (ch >= 0x80) {
+            rp_utf8_decode(s + i, n - i, &len);
+        }
+        if (ch != '\'' && ch != '-' && ch != '_' && ch != '*')
+            push_tok(c, (tok){s + i, (uint16_t)len, T_PUNCT, 0, 0, pi, 0});
+        i += (size_t)len;
+    }
+}
+
+static int last_char_ends_sentence(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0) {
+        unsigned char ch = (unsigned char)s[n - 1];
+        if (ch == '.' || ch == '!' || ch == '?')
+            return 1;
+        if (ch == ',' || ch == ';' || ch == ':' || ch == '-')
+            return 0;
+        if (ch < 0x80 && ch != '\'' && ch != '"' && ch != ')' && ch != '_')
+            return 0;
+        n--;
+    }
+    return 0;
+}
+
+static void build_stream(ctx *c)
+{
+    rp_script *s = c->s;
+    for (size_t b = 0; b < s->n_blocks && !c->nomem; b++) {
+        rp_block *bl = &s->blocks[b];
+        if (rp_grow((void **)&c->p, &c->cap_p, c->np + 1, sizeof *c->p) != RP_OK) {
+            c->nomem = 1;
+            return;
+        }
+        paragraph *p = &c->p[c->np];
+        uint32_t pi = (uint32_t)c->np++;
+        p->first_tok = c->nt;
+        p->first_q = c->nq;
+        p->is_text = bl->kind == RP_BLOCK_PARAGRAPH;
+        int sent = 1;
+        if (!p->is_text)
+            push_tok(c, (tok){"", 0, T_BREAK, 0, 1, pi, 0});
+        for (size_t r = 0; r < bl->n_runs && p->is_text; r++) {
+            rp_run *run = &bl->runs[r];
+            if (run->kind == RP_RUN_NARRATION) {
+                tokenize(c, run->text, pi, &sent);
+            } else if (run->kind == RP_RUN_QUOTE) {
+                if (rp_grow((void **)&c->q, &c->cap_q, c->nq + 1, sizeof *c->q) != RP_OK) {
+                    c->nomem = 1;
+                    return;
+                }
+                c->q[c->nq] = (quote){run, pi, c->nt, -1, NULL, 0, -1, 0};
+                push_tok(c, (tok){run->text, 0, T_QUOTE, 0, 0, pi, (uint32_t)c->nq});
+                c->nq++;
+                sent = last_char_ends_sentence(run->text);
+            }
+        }
+        p->end_tok = c->nt;
+        p->end_q = c->nq;
+    }
+}
+
+// ---- entities ------------------------------------------------------------------------------
+
+static size_t key_hash(const char *k)
+{
+    return (size_t)rp_hash64(k, strlen(k), RP_HASH_INIT) & (INDEX_SIZE - 1);
+}
+
+// Files entity `ent` under key in one of the indexes. Stale entries (a label
+// that changed) stay, and readers check the current value.
+static void index_add(ctx *c, int *table, const char *key, int ent)
+{
+    if (!key[0])
+        return;
+    if (rp_grow((void **)&c->nodes, &c->cap_nodes, c->nn + 1, sizeof *c->nodes) != RP_OK) {
+        c->nomem = 1;
+        return;
+    }
+    size_t h = key_hash(key);
+    c->nodes[c->nn] = (inode){ent, table[h]};
+    table[h] = (int)c->nn++;
+}
+
+static int add_entity(ctx *c, const char *label, const char *first, const char *last,
+                      rp_gender tg)
+{
+    if (rp_grow((void **)&c->e, &c->cap_e, c->ne + 1, sizeof *c->e) != RP_OK) {
+        c->nomem = 1;
+        return -1;
+    }
+    entity *e = &c->e[c->ne];
+    memset(e, 0, sizeof *e);
+    e->label = rp_strdup(label);
+    if (!e->label) {
+        c->nomem = 1;
+        return -1;
+    }
+    snprintf(e->first, sizeof e->first, "%s", first);
+    snprintf(e->last, sizeof e->last, "%s", last);
+    e->title_gender = tg;
+    if (in_list(first, male_names))
+        e->list_gender = RP_GENDER_MALE;
+    else if (in_list(first, female_names))
+        e->list_gender = RP_GENDER_FEMALE;
+    e->person = tg != RP_GENDER_UNKNOWN || e->list_gender != RP_GENDER_UNKNOWN;
+    int id = (int)c->ne++;
+    index_add(c, c->by_label, e->label, id);
+    index_add(c, c->by_last, e->last, id);
+    index_add(c, c->by_first, e->first, id);
+    return id;
+}
+
+static rp_gender gender_of(const entity *e)
+{
+    if (e->title_gender)
+        return e->title_gender;
+    if (e->list_gender)
+        return e->list_gender;
+    if (e->votes_m > e->votes_f)
+        return RP_GENDER_MALE;
+    if (e->votes_f > e->votes_m)
+        return RP_GENDER_FEMALE;
+    return RP_GENDER_UNKNOWN;
+}
+
+static int find_label(const ctx *c, const char *label)
+{
+    for (int k = c->by_label[key_hash(label)]; k >= 0; k = c->nodes[k].next)
+        if (strcmp(c->e[c->nodes[k].ent].label, label) == 0)
+            return c->nodes[k].ent;
+    return -1;
+}
+
+#define MAX_CANDIDATES 8
+
+// Distinct entities filed under key in table (at most MAX_CANDIDATES; more
+// return MAX_CANDIDATES + 1, meaning "too many to choose").
+static size_t candidates(const ctx *c, const int *table, const char *key, int *out, size_t n)
+{
+    if (!key[0])
+        return n;
+    for (int k = table[key_hash(key)]; k >= 0; k = c->nodes[k].next) {
+        int ent = c->nodes[k].ent;
+        size_t j = 0;
+        while (j < n && out[j] != ent)
+            j++;
+        if (j < n)
+            continue;
+        if (n == MAX_CANDIDATES)
+            return MAX_CANDIDATES + 1;
+        out[n++] = ent;
+    }
+    return n;
+}
+
+// The entity a name refers to, merging "Darcy" with "Mr. Darcy" when only
+// one known character has that name word and the titles agree.
+static int resolve_name(ctx *c, const char *label, const char *first, const char *last,
+                        rp_gender tg, int has_title)
+{
+    int hit = find_label(c, label);
+    if (hit >= 0)
+        return hit;
+    int cand[MAX_CANDIDATES];
+    size_t nc = candidates(c, c->by_last, last, cand, 0);
+    if (nc <= MAX_CANDIDATES && !has_title && strcmp(first, last) == 0)
+        nc = candidates(c, c->by_first, first, cand, nc);
+    if (nc > MAX_CANDIDATES)
+        nc = 0;  // a name shared by that many: a new character is as good a guess
+    int found = -1, count = 0;
+    for (size_t ci = 0; ci < nc; ci++) {
+        int i = cand[ci];
+        entity *e = &c->e[i];
+        if (!e->last[0])
+            continue;
+        int same = strcmp(e->last, last) == 0 ||
+                   (!has_title && first[0] && strcmp(first, last) == 0 &&
+                    strcmp(e->first, first) == 0);
+        if (!same)
+            continue;
+        if (tg && e->title_gender && tg != e->title_gender)
+            continue;
+        rp_gender g = gender_of(e);
+        if (tg && g && tg != g)
+            continue;
+        // Two different first names are two people (Jane and Elizabeth Bennet).
+        if (!has_title && e->first[0] && first[0] && strcmp(first, last) != 0 &&
+            strcmp(e->first, e->last) != 0 && strcmp(e->first, first) != 0)
+            continue;
+        found = i;
+        count++;
+    }
+    if (count == 1) {
+        entity *e = &c->e[found];
+        // Keep the fullest form as the label ("Mr. Darcy" over "Darcy").
+        if (strlen(label) > strlen(e->label) && (has_title || !e->title_gender)) {
+            char *nl = rp_strdup(label);
+            if (nl) {
+                free(e->label);
+                e->label = nl;
+                snprintf(e->first, sizeof e->first, "%s", first);
+                index_add(c, c->by_label, e->label, found);
+                index_add(c, c->by_first, e->first, found);
+            }
+        }
+        if (tg && !e->title_gender)
+            e->title_gender = tg;
+        return found;
+    }
+    return add_entity(c, label, first, last, tg);
+}
+
+// Reads a name starting at token i: optional title, then capitalized words
+// ("Mrs. Bennet", "Elizabeth", "High Commander Sorell Vantos"). Returns the
+// entity or -1; *end is the token after the name.
+static int name_forward(ctx *c, size_t i, size_t *end)
+{
+    size_t j = i;
+    int has_title = 0;
+    rp_gender tg = RP_GENDER_UNKNOWN;
+    while (j < c->nt && j - i < MAX_NAME_WORDS && is_title(c, j) && c->t[j].cap &&
+           namey(c, j + 1)) {
+        if (!tg)
+            tg = title_gender(c, j);
+        has_title = 1;
+        j++;
+    }
+    size_t w = j;
+    while (j < c->nt && j - i < MAX_NAME_WORDS && namey(c, j) && !is_title(c, j))
+        j++;
+    if (j == w) {
+        // A title on its own at the end of the name: "the Captain".
+        return -1;
+    }
+    char label[160] = "", first[WORD_MAX], last[WORD_MAX];
+    size_t len = 0;
+    for (size_t k = i; k < j; k++) {
+        int wrote = snprintf(label + len, sizeof label - len, "%s%.*s", k > i ? " " : "",
+                             (int)c->t[k].n, c->t[k].s);
+        if (wrote < 0 || (size_t)wrote >= sizeof label - len)
+            break;
+        len += (size_t)wrote;
+    }
+    tok_lower(&c->t[w], first);
+    tok_lower(&c->t[j - 1], last);
+    *end = j;
+    return resolve_name(c, label, first, last, tg, has_title);
+}
+
+// The start of a name that ends at token i (inclusive), or (size_t)-1.
+static size_t name_start_back(const ctx *c, size_t i, size_t lo)
+{
+    if (!namey(c, i) || is_title(c, i))
+        return (size_t)-1;
+    size_t j = i;
+    while (j > lo && i - j + 1 < MAX_NAME_WORDS && c->t[j - 1].cap &&
+           (namey(c, j - 1) || (is_title(c, j - 1) && is_word(c, j - 1))))
+        j--;
+    return j;
+}
+
+static int description_entity(ctx *c, const char *noun, int has_the_cap, const char *cap_text)
+{
+    char label[96];
+    if (has_the_cap)
+        snprintf(label, sizeof label, "the %s", cap_text);
+    else
+        snprintf(label, sizeof label, "the %s", noun);
+    int e = find_label(c, label);
+    if (e >= 0)
+        return e;
+    e = add_entity(c, label, "", "", RP_GENDER_UNKNOWN);
+    if (e >= 0) {
+        if (in_list(noun, male_nouns))
+            c->e[e].title_gender = RP_GENDER_MALE;
+        else if (in_list(noun, female_nouns))
+            c->e[e].title_gender = RP_GENDER_FEMALE;
+        c->e[e].person = 1;
+    }
+    return e;
+}
+
+// ---- gender and mentions ----------------------------------------------------------------
+
+static rp_gender pronoun_gender(const ctx *c, size_t i)
+{
+    static const char *const m[] = {"he", "him", "his", "himself", NULL};
+    static const char *const f[] = {"she", "her", "hers", "herself", NULL};
+    if (tok_in(c, i, m))
+        return RP_GENDER_MALE;
+    if (tok_in(c, i, f))
+        return RP_GENDER_FEMALE;
+    return RP_GENDER_UNKNOWN;
+}
+
+static void add_mention(ctx *c, size_t t, int ent)
+{
+    if (ent < 0)
+        return;
+    if (rp_grow((void **)&c->m, &c->cap_m, c->nm + 1, sizeof *c->m) != RP_OK) {
+        c->nomem = 1;
+        return;
+    }
+    c->m[c->nm++] = (mention){t, ent};
+}
+
+static uint64_t tok_hash(const tok *t) { return rp_hash64(t->s, t->n, RP_HASH_INIT); }
+
+// Marks every capitalized word that also appears capitalized mid-sentence:
+// at a sentence start such a word is a name ("Alice" yes, "Then" no).
+static uint8_t *mid_sentence_caps(ctx *c)
+{
+    uint8_t *mark = calloc(c->nt ? c->nt : 1, 1);
+    size_t cap = 16;
+    while (cap < c->nt * 2 + 16)
+        cap *= 2;
+    size_t *slot = calloc(cap, sizeof *slot);  // token index + 1, 0 = empty
+    if (!mark || !slot) {
+        free(mark);
+        free(slot);
+        c->nomem = 1;
+        return NULL;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < c->nt; i++) {
+            const tok *t = &c->t[i];
+            if (!namey(c, i) || (pass == 0 && t->sent))
+                continue;
+            size_t h = (size_t)tok_hash(t) & (cap - 1);
+            while (slot[h]) {
+                const tok *o = &c->t[slot[h] - 1];
+                if (o->n == t->n && memcmp(o->s, t->s, t->n) == 0)
+                    break;
+                h = (h + 1) & (cap - 1);
+            }
+            if (pass == 0 && !slot[h])
+                slot[h] = i + 1;
+            else if (pass == 1 && slot[h])
+                mark[i] = 1;
+        }
+    }
+    free(slot);
+    return mark;
+}
+
+// Counts a his/her that follows a name within its clause as a gender vote:
+// "Ksena stood on the wall, her hand on the stone". Only a name in subject
+// position votes: "from Coronado, where his mother" says nothing of Coronado.
+static void vote_gender(ctx *c, size_t start, size_t end, int e)
+{
+    static const char *const joiners[] = {"and", "but", "then", "when", "while", "as", "so",
+                                          "until", "though", "because", "if", "where", NULL};
+    if (start > 0 && !c->t[start].sent) {
+        const tok *b = &c->t[start - 1];
+        int ok = b->kind == T_QUOTE || (b->kind == T_PUNCT && b->s[0] != '(') ||
+                 tok_in(c, start - 1, joiners);
+        if (!ok)
+            return;
+    }
+    for (size_t k = end; k < c->nt && k < end + 12 && !is_sentence_end(c, k); k++) {
+        if (namey(c, k))
+            return;
+        rp_gender g = pronoun_gender(c, k);
+        if (!g || tok_is(c, k, "him") || tok_is(c, k, "he") || tok_is(c, k, "she"))
+            continue;
+        if (g == RP_GENDER_MALE)
+            c->e[e].votes_m++;
+        else
+            c->e[e].votes_f++;
+        c->e[e].person = 1;
+        return;
+    }
+}
+
+// Finds every name in the narration: the mention list, in text order.
+static void find_mentions(ctx *c)
+{
+    uint8_t *mid_cap = mid_sentence_caps(c);
+    if (!mid_cap)
+        return;
+    for (size_t i = 0; i < c->nt && !c->nomem;) {
+        size_t end;
+        if (namey(c, i) &&
+            (!c->t[i].sent || is_title(c, i) || mid_cap[i] || speech_verb(c, i + 1) ||
+             known_first_name(c, i))) {
+            int e = name_forward(c, i, &end);
+            if (e >= 0) {
+                add_mention(c, i, e);
+                vote_gender(c, i, end, e);
+                i = end;
+                continue;
+            }
+        }
+        i++;
+    }
+    free(mid_cap);
+}
+
+// Index of the first mention at or after token t (binary search).
+static size_t first_mention_at(const ctx *c, size_t t)
+{
+    size_t lo = 0, hi = c->nm;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->m[mid].tok < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static size_t first_quote_at(const ctx *c, size_t t)
+{
+    size_t lo = 0, hi = c->nq;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->q[mid].tok < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+// The nearest entity of gender g mentioned or speaking before token t (g
+// unknown: the nearest person), ignoring entity `skip` before token
+// skip_before. -1 when none.
+static int nearest(const ctx *c, size_t t, rp_gender g, int skip, size_t skip_before)
+{
+    // Walk mentions and attributed quotes backwards together.
+    size_t mi = first_mention_at(c, t), qi = first_quote_at(c, t);
+    while (mi > 0 || qi > 0) {
+        size_t mt = mi > 0 ? c->m[mi - 1].tok : 0, qt = qi > 0 ? c->q[qi - 1].tok : 0;
+        int ent;
+        size_t at;
+        if (mi > 0 && (qi == 0 || mt > qt)) {
+            ent = c->m[--mi].ent;
+            at = mt;
+        } else {
+            ent = c->q[--qi].ent;
+            at = qt;
+        }
+        if (t - at > MENTION_WINDOW)
+            return -1;
+        if (ent < 0 || (ent == skip && at < skip_before))
+            continue;
+        const entity *e = &c->e[ent];
+        rp_gender eg = gender_of(e);
+        if (g ? eg == g : e->person)
+            return ent;
+    }
+    return -1;
+}
+
+// The attributed quote paragraph before paragraph pi within the same
+// conversation, or (size_t)-1.
+static size_t prev_dialogue_para(const ctx *c, size_t pi)
+{
+    int gap = 0;
+    while (pi > 0) {
+        pi--;
+        const paragraph *p = &c->p[pi];
+        if (!p->is_text)
+            return (size_t)-1;
+        if (p->first_q == p->end_q) {
+            if (++gap > CONVERSATION_GAP)
+                return (size_t)-1;
+            continue;
+        }
+        return pi;
+    }
+    return (size_t)-1;
+}
+
+static int para_speaker(const ctx *c, size_t pi)
+{
+    const paragraph *p = &c->p[pi];
+    for (size_t k = p->first_q; k < p->end_q && k < p->first_q + PARA_SCAN; k++)
+        if (c->q[k].ent >= 0)
+            return c->q[k].ent;
+    return -1;
+}
+
+// A he/she at a speech tag: the nearest character of that gender. When
+// that is the previous turn's speaker, known only from an earlier paragraph,
+// the nearest other one is preferred: in a dialogue the turns alternate.
+static int resolve_pronoun(ctx *c, size_t qtok, rp_gender g)
+{
+    size_t qi = c->t[qtok].q;
+    const paragraph *p = &c->p[c->q[qi].para];
+    int e = nearest(c, qtok, g, -1, 0);
+    size_t p1 = prev_dialogue_para(c, c->q[qi].para);
+    int prev = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
+    if (e < 0 || e != prev)
+        return e;
+    int other = nearest(c, qtok, g, prev, p->first_tok);
+    return other >= 0 ? other : e;
+}
+
+// A he/she nobody named yet: a stable placeholder character.
+static int placeholder(ctx *c, rp_gender g)
+{
+    const char *label = g == RP_GENDER_FEMALE ? "Unnamed woman" : "Unnamed man";
+    int e = find_label(c, label);
+    if (e < 0) {
+        e = add_entity(c, label, "", "", g);
+        if (e >= 0)
+            c->e[e].person = 1;
+    }
+    return e;
+}
+
+static int protagonist(ctx *c)
+{
+    int e = find_label(c, "Protagonist");
+    if (e < 0) {
+        e = add_entity(c, "Protagonist", "", "", RP_GENDER_UNKNOWN);
+        if (e >= 0)
+            c->e[e].person = 1;
+    }
+    return e;
+}
+
+// ---- speaker noun phrases ------------------------------------------------------------------
+
+// The speaker named by the noun phrase starting at token i (after a speech
+// verb: "said Kade", "said he", "said the old man"). -1 when it names no one.
+static int subject_forward(ctx *c, size_t i, size_t qtok, const char **kind)
+{
+    if (!is_word(c, i))
+        return -1;
+    rp_gender g = pronoun_gender(c, i);
+    if (g && (tok_is(c, i, "he") || tok_is(c, i, "she"))) {
+        *kind = "pronoun-said";
+        int e = resolve_pronoun(c, qtok, g);
+        return e >= 0 ? e : placeholder(c, g);
+    }
+    if (tok_is(c, i, "i")) {
+        *kind = "pronoun-said";
+        return protagonist(c);
+    }
+    size_t end;
+    if (namey(c, i) || is_title(c, i)) {
+        int e = name_forward(c, i, &end);
+        if (e >= 0) {
+            c->e[e].person = 1;
+            return e;
+        }
+    }
+    static const char *const dets[] = {"the", "his", "her", "my", "their", "our", "your", NULL};
+    if (!tok_in(c, i, dets))
+        return -1;
+    int possessive = !tok_is(c, i, "the");
+    if (!possessive && namey(c, i + 1)) {
+        // "the Queen", "the Mock Turtle"
+        size_t j = i + 1;
+        while (j < c->nt && j < i + 4 && namey(c, j))
+            j++;
+        char cap[64];
+        size_t len = 0;
+        cap[0] = '\0';
+        for (size_t k = i + 1; k < j; k++) {
+            int w = snprintf(cap + len, sizeof cap - len, "%s%.*s", k > i + 1 ? " " : "",
+                             (int)c->t[k].n, c->t[k].s);
+            if (w < 0 || (size_t)w >= sizeof cap - len)
+                break;
+            len += (size_t)w;
+        }
+        char noun[WORD_MAX];
+        tok_lower(&c->t[j - 1], noun);
+        return description_entity(c, noun, 1, cap);
+    }
+    size_t j = i + 1, last = 0;
+    while (j < c->nt && j < i + 4 && is_word(c, j) && !c->t[j].cap && !tok_in(c, j, np_stops) &&
+           !is_adverb(c, j) && !speech_verb(c, j)) {
+        last = j;
+        j++;
+    }
+    if (!last)
+        return -1;
+    char noun[WORD_MAX];
+    tok_lower(&c->t[last], noun);
+    if (possessive) {
+        // "his wife": a she we may not have met by name yet.
+        rp_gender ng = in_list(noun, male_nouns)     ? RP_GENDER_MALE
+                       : in_list(noun, female_nouns) ? RP_GENDER_FEMALE
+                                                     : RP_GENDER_UNKNOWN;
+        if (!ng)
+            return -1;
+        *kind = "pronoun-said";
+        int e = resolve_pronoun(c, qtok, ng);
+        return e >= 0 ? e : placeholder(c, ng);
+    }
+    return description_entity(c, noun, 0, NULL);
+}
+
+// The speaker named by the noun phrase ending at token i, just before a
+// speech verb ("Kade said", "she whispered", "the old man said").
+static int subject_backward(ctx *c, size_t i, size_t lo, size_t qtok, const char **kind)
+{
+    if (!is_word(c, i) || i < lo)
+        return -1;
+    rp_gender g = pronoun_gender(c, i);
+    if (g && (tok_is(c, i, "he") || tok_is(c, i, "she"))) {
+        *kind = "pronoun-said";
+        int e = resolve_pronoun(c, qtok, g);
+        return e >= 0 ? e : placeholder(c, g);
+    }
+    if (tok_is(c, i, "i")) {
+        *kind = "pronoun-said";
+        return protagonist(c);
+    }
+    size_t s = name_start_back(c, i, lo);
+    if (s != (size_t)-1) {
+        size_t end;
+        int e = name_forward(c, s, &end);
+        if (e >= 0 && end == i + 1) {
+            c->e[e].person = 1;
+            return e;
+        }
+    }
+    // "the old man", "his wife": find the determiner up to three words back.
+    for (size_t k = 1; k <= 3 && i >= lo + k; k++) {
+        size_t d = i - k;
+        if (!is_word(c, d))
+            break;
+        if (tok_is(c, d, "the") || tok_is(c, d, "his") || tok_is(c, d, "her")) {
+            const char *dummy = NULL;
+            int e = subject_forward(c, d, qtok, &dummy);
+            if (dummy)
+                *kind = dummy;
+            return e;
+        }
+        if (c->t[d].cap)
+            break;
+    }
+    return -1;
+}
+
+// ---- rules ------------------------------------------------------------------------------------
+
+typedef int (*rule_fn)(ctx *c, size_t qi, const char **rule, double *conf);
+
+static int addressee(ctx *c, size_t qi);
+
+// Token range of the narration right after quote qi (to the next quote).
+static size_t after_end(const ctx *c, size_t qi)
+{
+    size_t t = c->q[qi].tok + 1, end = c->p[c->q[qi].para].end_tok;
+    while (t < end && c->t[t].kind != T_QUOTE)
+        t++;
+    return t;
+}
+
+static size_t before_start(const ctx *c, size_t qi)
+{
+    size_t t = c->q[qi].tok, lo = c->p[c->q[qi].para].first_tok;
+    while (t > lo && c->t[t - 1].kind != T_QUOTE)
+        t--;
+    return t;
+}
+
+// Right after a quote, a pronoun and then any verb is a speech tag: "Why?"
+// he challenged; "Because--" he hesitated.
+static int tag_any_verb(ctx *c, size_t qi, size_t i, size_t end)
+{
+    static const char *const not_verbs[] = {"and", "or", "who", "which", "that", "of", "to",
+                                            "in", "with", "as", NULL};
+    size_t qt = c->q[qi].tok;
+    if (i >= end || i + 1 >= end || !is_word(c, i) || !is_word(c, i + 1))
+        return -1;
+    if (c->t[i + 1].cap || tok_in(c, i + 1, not_verbs))
+        return -1;
+    rp_gender g = pronoun_gender(c, i);
+    if (g && (tok_is(c, i, "he") || tok_is(c, i, "she")) && !c->t[i].cap) {
+        int e = resolve_pronoun(c, qt, g);
+        return e >= 0 ? e : placeholder(c, g);
+    }
+    if (tok_is(c, i, "i"))
+        return protagonist(c);
+    return -1;  // "No," Tom laughed: measured, names here cost more than they win
+}
+
+// "…," said Kade / "…," Kade said / "…," she whispered / Kade said, "…"
+static int rule_speech_verb(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t qt = c->q[qi].tok, end = after_end(c, qi);
+    // After the quote: the verb within the first few words of the clause.
+    size_t i = qt + 1;
+    while (i < end && c->t[i].kind == T_PUNCT && c->t[i].s[0] != '.')
+        i++;
+    for (size_t k = i; k < end && k < i + 4; k++) {
+        if (c->t[k].kind != T_WORD)
+            break;
+        int vl = speech_verb(c, k);
+        if (!vl)
+            continue;
+        const char *kind = NULL;
+        int e = -1;
+        if (k > i) {
+            size_t s = k - 1;
+            while (s > i && is_adverb(c, s))
+                s--;
+            e = subject_backward(c, s, i, qt, &kind);
+            if (e >= 0) {
+                *rule = kind ? kind : "name-said";
+                *conf = kind ? 0.7 : 0.9;
+                return e;
+            }
+        }
+        size_t a = k + (size_t)vl;
+        while (a < end && is_adverb(c, a))
+            a++;
+        kind = NULL;
+        e = subject_forward(c, a, qt, &kind);
+        if (e >= 0) {
+            *rule = kind ? kind : "said-name";
+            *conf = kind ? 0.7 : 0.9;
+            return e;
+        }
+        break;
+    }
+    int te = tag_any_verb(c, qi, i, end);
+    if (te >= 0) {
+        *rule = "pronoun-said";
+        *conf = 0.7;
+        return te;
+    }
+    // Before the quote: "Kade said, " / "Kade said to her:" / "said Tom, "
+    size_t lo = before_start(c, qi);
+    if (qt == lo)
+        return -1;
+    size_t j = qt;
+    while (j > lo && c->t[j - 1].kind == T_PUNCT && !is_sentence_end(c, j - 1))
+        j--;
+    for (size_t k = j; k > lo && j - k < 6; k--) {
+        size_t w = k - 1;
+        if (c->t[w].kind != T_WORD)
+            break;
+        int vl = speech_verb(c, w);
+        if (!vl && w > lo && speech_verb(c, w - 1) == 2)
+            continue;
+        if (!vl)
+            continue;
+        const char *kind = NULL;
+        size_t s = w;
+        while (s > lo && is_adverb(c, s - 1))
+            s--;
+        int e = s > lo ? subject_backward(c, s - 1, lo, qt, &kind) : -1;
+        if (e < 0) {
+            kind = NULL;
+            e = subject_forward(c, w + (size_t)vl, qt, &kind);
+        }
+        if (e >= 0) {
+            *rule = kind ? kind : "name-said";
+            *conf = kind ? 0.7 : 0.85;
+            return e;
+        }
+        break;
+    }
+    return -1;
+}
+
+// "…," a voice crackled. It was Kirk, safe in the bunker.
+static int rule_it_was(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t end = after_end(c, qi);
+    for (size_t k = c->q[qi].tok + 1; k + 2 < end; k++) {
+        if (c->t[k].sent && tok_is(c, k, "it") && tok_is(c, k + 1, "was") && namey(c, k + 2)) {
+            size_t e_end;
+            int e = name_forward(c, k + 2, &e_end);
+            if (e >= 0) {
+                *rule = "it-was";
+                *conf = 0.8;
+                c->e[e].person = 1;
+                return e;
+            }
+        }
+    }
+    return -1;
+}
+
+// The subject of a sentence at token i: a name or he/she, or -1.
+static int sentence_subject(ctx *c, size_t i, size_t qtok)
+{
+    rp_gender g = pronoun_gender(c, i);
+    if (g && (tok_is(c, i, "he") || tok_is(c, i, "she")))
+        return resolve_pronoun(c, qtok, g);
+    if (!namey(c, i))
+        return -1;
+    size_t m = first_mention_at(c, i);
+    if (m < c->nm && c->m[m].tok == i)
+        return c->e[c->m[m].ent].person ? c->m[m].ent : -1;
+    return -1;
+}
+
+// An action beat next to the quote names its speaker: He bridled. "Well, I
+// reckon..." / "I love night." Her eyes grew soft.
+static int rule_action_beat(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t qt = c->q[qi].tok, lo = before_start(c, qi);
+    int e = -1;
+    if (qt > lo) {
+        size_t k = qt;
+        while (k > lo && !(c->t[k - 1].kind == T_WORD && c->t[k - 1].sent))
+            k--;
+        if (k > lo)
+            e = sentence_subject(c, k - 1, qt);
+    } else {
+        size_t k = qt + 1, end = after_end(c, qi);
+        if (k < end && c->t[k].kind == T_WORD && c->t[k].sent) {
+            e = sentence_subject(c, k, qt);
+            if (e < 0 && (tok_is(c, k, "his") || tok_is(c, k, "her")))
+                e = resolve_pronoun(c, qt, pronoun_gender(c, k));
+        }
+    }
+    if (e >= 0 && e != addressee(c, qi)) {
+        *rule = "action-beat";
+        *conf = 0.5;
+        return e;
+    }
+    return -1;
+}
+
+// A paragraph is one speaker's: quotes share the speaker another quote of
+// the same paragraph already has ("My dear," said his lady, "have you…").
+static int rule_same_paragraph(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    const paragraph *p = &c->p[c->q[qi].para];
+    int best = -1;
+    for (size_t d = 1; d <= PARA_SCAN && best < 0; d++) {
+        if (qi >= p->first_q + d && c->q[qi - d].ent >= 0)
+            best = c->q[qi - d].ent;
+        else if (qi + d < p->end_q && c->q[qi + d].ent >= 0)
+            best = c->q[qi + d].ent;
+    }
+    if (best >= 0) {
+        *rule = "same-paragraph";
+        *conf = 0.8;
+    }
+    return best;
+}
+
+// The only character named in the paragraph's narration speaks its quotes.
+static int rule_only_name(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t pi = c->q[qi].para;
+    const paragraph *p = &c->p[pi];
+    if (!c->only) {
+        c->only = malloc(c->np * sizeof *c->only);
+        if (!c->only) {
+            c->nomem = 1;
+            return -1;
+        }
+        for (size_t k = 0; k < c->np; k++)
+            c->only[k] = -2;
+    }
+    if (c->only[pi] == -2) {
+        int one = -1;
+        for (size_t m = first_mention_at(c, p->first_tok); m < c->nm && c->m[m].tok < p->end_tok;
+             m++) {
+            if (!c->e[c->m[m].ent].person)
+                continue;
+            if (one >= 0 && one != c->m[m].ent) {
+                one = -1;
+                break;
+            }
+            one = c->m[m].ent;
+        }
+        c->only[pi] = one;
+    }
+    int only = c->only[pi];
+    if (only >= 0 && only == addressee(c, qi))
+        return -1;
+    if (only >= 0) {
+        *rule = "only-name";
+        *conf = 0.5;
+    }
+    return only;
+}
+
+static int is_upper_ascii(char ch) { return ch >= 'A' && ch <= 'Z'; }
+static int is_alpha_ascii(char ch) { return is_upper_ascii(ch) || (ch >= 'a' && ch <= 'z'); }
+
+// The known character whose name is `name` ("Mr. Bennet", "Lizzy"), or -1.
+// Well-known first names become characters even before the narration names
+// them.
+static int match_name(ctx *c, const char *name)
+{
+    int e = find_label(c, name);
+    if (e >= 0)
+        return c->e[e].person ? e : -1;
+    const char *sp = strrchr(name, ' ');
+    const char *lastw = sp ? sp + 1 : name;
+    char last[WORD_MAX], first[WORD_MAX];
+    size_t k = 0;
+    for (; lastw[k] && k + 1 < sizeof last; k++)
+        last[k] = (char)lower_ascii((unsigned char)lastw[k]);
+    last[k] = '\0';
+    for (k = 0; name[k] && name[k] != ' ' && name[k] != '.' && k + 1 < sizeof first; k++)
+        first[k] = (char)lower_ascii((unsigned char)name[k]);
+    first[k] = '\0';
+    rp_gender tg = in_list(first, male_titles) ? RP_GENDER_MALE
+                   : in_list(first, female_titles) ? RP_GENDER_FEMALE
+                                                   : RP_GENDER_UNKNOWN;
+    int cand[MAX_CANDIDATES];
+    size_t nc = candidates(c, c->by_last, last, cand, 0);
+    if (nc <= MAX_CANDIDATES && !sp)
+        nc = candidates(c, c->by_first, last, cand, nc);
+    if (nc > MAX_CANDIDATES)
+        return -1;
+    int found = -1, count = 0;
+    for (size_t ci = 0; ci < nc; ci++) {
+        const entity *en = &c->e[cand[ci]];
+        if (!en->person || !en->last[0])
+            continue;
+        if (strcmp(en->last, last) != 0 && !(!sp && strcmp(en->first, last) == 0))
+            continue;
+        rp_gender g = gender_of(en);
+        if (tg && g && tg != g)
+            continue;
+        found = cand[ci];
+        count++;
+    }
+    if (count == 1)
+        return found;
+    if (!sp && (in_list(last, male_names) || in_list(last, female_names)))
+        return resolve_name(c, name, last, last, RP_GENDER_UNKNOWN, 0);
+    return -1;
+}
+
+// The character a quote addresses by name: "Kade, report!", "Yes, Beatrice.",
+// "My dear Mr. Bennet, ...". A bare name ("Bingley.") is more often an
+// answer than an address, so it does not count. -1 when none.
+static int vocative(ctx *c, const char *text)
+{
+    static const char *const lead[] = {", ", "dear ", "Dear ", "my ", "My ", "O ", "Oh, ", NULL};
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n; i++) {
+        int ok = i == 0;
+        for (size_t l = 0; lead[l] && !ok; l++) {
+            size_t ll = strlen(lead[l]);
+            ok = i >= ll && memcmp(text + i - ll, lead[l], ll) == 0;
+        }
+        if (!ok || !is_upper_ascii(text[i]))
+            continue;
+        // Capitalized words, with full stops for titles: "Mr. Bennet".
+        size_t j = i;
+        for (;;) {
+            while (j < n && (is_alpha_ascii(text[j]) || text[j] == '\''))
+                j++;
+            if (j < n && text[j] == '.' && j + 2 < n && text[j + 1] == ' ' &&
+                is_upper_ascii(text[j + 2]))
+                j += 2;
+            else if (j + 1 < n && text[j] == ' ' && is_upper_ascii(text[j + 1]) && j - i < 30)
+                j += 1;
+            else
+                break;
+        }
+        int end_ok = j < n && (text[j] == ',' || text[j] == '!' || text[j] == '?' ||
+                               (text[j] == '.' && j + 1 == n));
+        if (!end_ok || j == i || j - i >= 64)
+            continue;
+        if (i == 0 && text[j] != ',')
+            continue;
+        char name[64];
+        memcpy(name, text + i, j - i);
+        name[j - i] = '\0';
+        int e = match_name(c, name);
+        if (e >= 0)
+            return e;
+    }
+    return -1;
+}
+
+// The character quote qi addresses, or -1 (computed once).
+static int addressee(ctx *c, size_t qi)
+{
+    quote *q = &c->q[qi];
+    if (!q->voc_done) {
+        q->voc_done = 1;
+        q->voc = vocative(c, q->run->text);
+    }
+    return q->voc;
+}
+
+// The next paragraph with quotes within the same conversation, or -1.
+static size_t next_dialogue_para(const ctx *c, size_t pi)
+{
+    int gap = 0;
+    while (++pi < c->np) {
+        const paragraph *p = &c->p[pi];
+        if (!p->is_text)
+            return (size_t)-1;
+        if (p->first_q == p->end_q) {
+            if (++gap > CONVERSATION_GAP)
+                return (size_t)-1;
+            continue;
+        }
+        return pi;
+    }
+    return (size_t)-1;
+}
+
+// Addressed by name in the previous turn: that one answers. Addressed in
+// the next turn: that one spoke this one ("Amory." / "Yes, Beatrice.").
+static int rule_vocative(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t pi = c->q[qi].para;
+    int self = addressee(c, qi);
+    size_t p1 = prev_dialogue_para(c, pi);
+    if (p1 != (size_t)-1) {
+        int a = para_speaker(c, p1);
+        for (size_t k = c->p[p1].first_q; k < c->p[p1].end_q && k < c->p[p1].first_q + PARA_SCAN;
+             k++) {
+            int v = addressee(c, k);
+            if (v >= 0 && v != a && v != self) {
+                *rule = "vocative";
+                *conf = 0.6;
+                return v;
+            }
+        }
+    }
+    size_t p2 = next_dialogue_para(c, pi);
+    if (p2 != (size_t)-1) {
+        int v = addressee(c, c->p[p2].first_q);
+        int b = para_speaker(c, p2);
+        if (v >= 0 && v != self && v != b) {
+            *rule = "vocative";
+            *conf = 0.55;
+            return v;
+        }
+    }
+    return -1;
+}
+
+// In a conversation, the speakers take turns: A, B, A, B.
+static int rule_turn_taking(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t pi = c->q[qi].para;
+    size_t p1 = prev_dialogue_para(c, pi);
+    if (p1 == (size_t)-1)
+        return -1;
+    int a = para_speaker(c, p1);
+    size_t p2 = prev_dialogue_para(c, p1);
+    if (a < 0 || p2 == (size_t)-1)
+        return -1;
+    int b = para_speaker(c, p2);
+    if (b < 0 || b == a || b == addressee(c, qi))
+        return -1;
+    *rule = "turn-taking";
+    *conf = 0.5;
+    return b;
+}
+
+// Never the narrator: the previous speaker's partner, else a stranger.
+static int rule_fallback(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    size_t pi = c->q[qi].para;
+    size_t p1 = prev_dialogue_para(c, pi);
+    int a = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
+    int partner = -1;
+    if (a >= 0) {
+        // The most recent other speaker, else the nearest other person named.
+        int self = addressee(c, qi);
+        for (size_t k = qi; k > 0 && partner < 0 && c->q[qi].tok - c->q[k - 1].tok < 2000; k--)
+            if (c->q[k - 1].ent >= 0 && c->q[k - 1].ent != a && c->q[k - 1].ent != self)
+                partner = c->q[k - 1].ent;
+        if (partner < 0)
+            partner = nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, a, (size_t)-1);
+    } else {
+        partner = nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, -1, 0);
+    }
+    *rule = "fallback";
+    if (partner >= 0) {
+        *conf = 0.2;
+        return partner;
+    }
+    *conf = 0.1;
+    int e = find_label(c, "Stranger");
+    return e >= 0 ? e : add_entity(c, "Stranger", "", "", RP_GENDER_UNKNOWN);
+}
+
+static const struct {
+    const char *name;
+    rule_fn fn;
+} rules[] = {
+    {"speech-verb", rule_speech_verb},
+    {"it-was", rule_it_was},
+    {"same-paragraph", rule_same_paragraph},
+    {"only-name", rule_only_name},
+    {"same-paragraph", rule_same_paragraph},
+    {"action-beat", rule_action_beat},
+    {"same-paragraph", rule_same_paragraph},
+    {"turn-taking", rule_turn_taking},
+    {"same-paragraph", rule_same_paragraph},
+    {"vocative", rule_vocative},
+    {"same-paragraph", rule_same_paragraph},
+    {"fallback", rule_fallback},
+};
+
+// ---- driver -------------------------------------------------------------------------------------
+
+// Tags and screenplay lines are final; their speakers become entities.
+static void seed_explicit(ctx *c)
+{
+    for (size_t i = 0; i < c->nq && !c->nomem; i++) {
+        rp_run *r = c->q[i].run;
+        if (!r->speaker)
+            continue;
+        int e = find_label(c, r->speaker);
+        if (e < 0) {
+            const char *sp = strrchr(r->speaker, ' ');
+            char last[WORD_MAX], first[WORD_MAX];
+            snprintf(last, sizeof last, "%s", sp ? sp + 1 : r->speaker);
+            snprintf(first, sizeof first, "%s", r->speaker);
+            char *cut = strchr(first, ' ');
+            if (cut)
+                *cut = '\0';
+            for (char *p = last; *p; p++)
+                *p = (char)lower_ascii((unsigned char)*p);
+            for (char *p = first; *p; p++)
+                *p = (char)lower_ascii((unsigned char)*p);
+            e = add_entity(c, r->speaker, first, last, RP_GENDER_UNKNOWN);
+            if (e < 0)
+                return;
+        }
+        c->e[e].person = 1;
+        c->q[i].ent = e;
+        c->q[i].rule = r->spk_source == RP_SPK_SCREENPLAY ? "screenplay" : "tag";
+        c->q[i].conf = 1.0;
+    }
+}
+
+static void run_rules(ctx *c)
+{
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0] && !c->nomem; r++) {
+        for (size_t i = 0; i < c->nq && !c->nomem; i++) {
+            if (c->q[i].ent >= 0)
+                continue;
+            const char *name = NULL;
+            double conf = 0;
+            int e = rules[r].fn(c, i, &name, &conf);
+            if (e >= 0 && !c->nomem) {
+                c->q[i].ent = e;
+                c->q[i].rule = name;
+                c->q[i].conf = conf;
+                c->e[e].person = 1;
+            }
+        }
+    }
+}
+
+// "Unnamed woman" is most likely the woman who speaks most once named: the
+// story called her "she" before it gave her name.
+static void merge_placeholders(ctx *c)
+{
+    size_t *count = calloc(c->ne ? c->ne : 1, sizeof *count);
+    if (!count) {
+        c->nomem = 1;
+        return;
+    }
+    for (size_t i = 0; i < c->nq; i++)
+        if (c->q[i].ent >= 0)
+            count[c->q[i].ent]++;
+    for (int g = RP_GENDER_MALE; g <= RP_GENDER_FEMALE; g++) {
+        int ph = find_label(c, g == RP_GENDER_FEMALE ? "Unnamed woman" : "Unnamed man");
+        if (ph < 0)
+            continue;
+        int best = -1;
+        for (size_t e = 0; e < c->ne; e++)
+            if ((int)e != ph && c->e[e].last[0] && gender_of(&c->e[e]) == (rp_gender)g &&
+                count[e] && (best < 0 || count[e] > count[best]))
+                best = (int)e;
+        if (best < 0)
+            continue;
+        for (size_t i = 0; i < c->nq; i++)
+            if (c->q[i].ent == ph && c->q[i].run->spk_source != RP_SPK_TAG &&
+                c->q[i].run->spk_source != RP_SPK_SCREENPLAY)
+                c->q[i].ent = best;
+    }
+    free(count);
+}
+
+// Writes the speakers into the runs and the characters into the script.
+static rp_status publish(ctx *c, rp_script *s)
+{
+    size_t *order = calloc(c->ne ? c->ne : 1, sizeof *order);
+    if (!order)
+        return RP_ERR_NOMEM;
+    size_t n_chars = 0;
+    for (size_t i = 0; i < c->nq; i++) {
+        quote *q = &c->q[i];
+        if (q->ent < 0)
+            continue;
+        entity *e = &c->e[q->ent];
+        if (e->n_quotes++ == 0)
+            order[n_chars++] = (size_t)q->ent;
+        rp_run *r = q->run;
+        if (r->speaker)
+            continue;
+        r->speaker = rp_strdup(e->label);
+        if (!r->speaker) {
+            free(order);
+            return RP_ERR_NOMEM;
+        }
+        r->rule = q->rule;
+        r->confidence = q->conf;
+        r->spk_source = q->conf < 0.3 ? RP_SPK_GUESS : RP_SPK_RULE;
+    }
+    for (size_t i = 0; i < s->n_chars; i++)
+        free(s->chars[i].name);
+    free(s->chars);
+    s->chars = NULL;
+    s->n_chars = 0;
+    if (n_chars) {
+        s->chars = rp_calloc(n_chars, sizeof *s->chars);
+        if (!s->chars) {
+            free(order);
+            return RP_ERR_NOMEM;
+        }
+    }
+    for (size_t i = 0; i < n_chars; i++) {
+        entity *e = &c->e[order[i]];
+        s->chars[i].name = rp_strdup(e->label);
+        if (!s->chars[i].name) {
+            free(order);
+            return RP_ERR_NOMEM;
+        }
+        s->chars[i].gender = gender_of(e);
+        s->chars[i].n_quotes = e->n_quotes;
+        s->n_chars++;
+    }
+    free(order);
+    return RP_OK;
+}
+
+static void ctx_free(ctx *c)
+{
+    for (size_t i = 0; i < c->ne; i++)
+        free(c->e[i].label);
+    free(c->e);
+    free(c->t);
+    free(c->q);
+    free(c->p);
+    free(c->m);
+    free(c->words);
+    free(c->by_label);
+    free(c->by_last);
+    free(c->by_first);
+    free(c->nodes);
+    free(c->only);
+}
+
+rp_status rp_attribute(rp_script *s, rp_diags *d)
+{
+    (void)d;  // attribution never fails on data; it only guesses worse
+    if (!s)
+        return RP_OK;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.by_label = malloc(INDEX_SIZE * sizeof *c.by_label);
+    c.by_last = malloc(INDEX_SIZE * sizeof *c.by_last);
+    c.by_first = malloc(INDEX_SIZE * sizeof *c.by_first);
+    if (!c.by_label || !c.by_last || !c.by_first) {
+        ctx_free(&c);
+        return RP_ERR_NOMEM;
+    }
+    memset(c.by_label, 0xFF, INDEX_SIZE * sizeof *c.by_label);  // all -1: empty
+    memset(c.by_last, 0xFF, INDEX_SIZE * sizeof *c.by_last);
+    memset(c.by_first, 0xFF, INDEX_SIZE * sizeof *c.by_first);
+    build_wordsets(&c);
+    if (!c.nomem)
+        build_stream(&c);
+    if (!c.nomem)
+        find_mentions(&c);
+    if (!c.nomem)
+        seed_explicit(&c);
+    if (!c.nomem)
+        run_rules(&c);
+    if (!c.nomem)
+        merge_placeholders(&c);
+    rp_status st = c.nomem ? RP_ERR_NOMEM : publish(&c, s);
+    ctx_free(&c);
+    return st;
+}
