@@ -11,6 +11,9 @@
 rp_status rp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                        rp_diags *d);
 
+// path with its extension (if any) replaced by ext (".wav"); caller frees.
+char *rp_path_with_ext(const char *path, const char *ext);
+
 // 1 if path names an existing regular file.
 int rp_file_exists(const char *path);
 

@@ -60,6 +60,18 @@ rp_status rp_read_file(const char *path, size_t max_bytes, char **out, size_t *l
     return *out ? RP_OK : RP_ERR_NOMEM;
 }
 
+char *rp_path_with_ext(const char *path, const char *ext)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_append(&b, path, stem);
+    rp_strbuf_puts(&b, ext);
+    return rp_strbuf_take(&b);
+}
+
 int rp_file_exists(const char *path)
 {
     struct stat st;

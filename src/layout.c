@@ -213,12 +213,7 @@ static const rp_sfx_preset *find_preset(builder *B, const rp_run *r, int want_be
     const char *name = r->dir.name ? r->dir.name : "";
     const rp_sfx_preset *pr = rp_sfx_library_find(B->lib, name);
     if (!pr) {
-        const char *names[512];
-        size_t n = 0;
-        for (size_t i = 0; i < B->lib->n && n < 512; i++)
-            if (rp_sfx_preset_is_bed(B->lib->items[i]) == want_bed)
-                names[n++] = rp_sfx_preset_name(B->lib->items[i]);
-        const char *s = rp_suggest(name, names, n);
+        const char *s = rp_sfx_library_suggest(B->lib, name, want_bed);
         char hint[160];
         if (s)
             snprintf(hint, sizeof hint, "did you mean '%s'?", s);

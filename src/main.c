@@ -239,18 +239,6 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static char *default_output(const char *chapter)
-{
-    const char *slash = strrchr(chapter, '/');
-    const char *dot = strrchr(chapter, '.');
-    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chapter) : strlen(chapter);
-    rp_strbuf b;
-    rp_strbuf_init(&b);
-    rp_strbuf_append(&b, chapter, stem);
-    rp_strbuf_puts(&b, ".wav");
-    return rp_strbuf_take(&b);
-}
-
 static int need_chapter(const options *o)
 {
     if (o->n_positional != 1)
@@ -271,7 +259,7 @@ static int cmd_render(options *o, rp_diags *d)
     if (rc)
         return rc;
     const char *chapter = o->positional[0];
-    char *out = o->out ? rp_strdup(o->out) : default_output(chapter);
+    char *out = o->out ? rp_strdup(o->out) : rp_path_with_ext(chapter, ".wav");
     if (rp_format_from_path(out) < 0) {
         fprintf(stderr, "radioplay: %s: unknown output format (use .wav, .flac or .ogg)\n", out);
         free(out);
@@ -411,11 +399,7 @@ static int cmd_sfx(options *o, rp_diags *d)
     } else {
         const rp_sfx_preset *p = rp_sfx_library_find(&lib, o->positional[0]);
         if (!p) {
-            const char *names[512];
-            size_t n = 0;
-            for (size_t i = 0; i < lib.n && n < 512; i++)
-                names[n++] = rp_sfx_preset_name(lib.items[i]);
-            const char *s = rp_suggest(o->positional[0], names, n);
+            const char *s = rp_sfx_library_suggest(&lib, o->positional[0], -1);
             fprintf(stderr, "radioplay: unknown effect '%s'%s%s%s\n", o->positional[0],
                     s ? " (did you mean '" : " (see 'radioplay sfx --list')", s ? s : "",
                     s ? "'?)" : "");

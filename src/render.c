@@ -49,18 +49,6 @@ rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
     return st ? st : errors ? RP_ERR_INPUT : RP_OK;
 }
 
-static char *sibling_cast(const char *chapter)
-{
-    const char *slash = strrchr(chapter, '/');
-    const char *dot = strrchr(chapter, '.');
-    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - chapter) : strlen(chapter);
-    rp_strbuf b;
-    rp_strbuf_init(&b);
-    rp_strbuf_append(&b, chapter, stem);
-    rp_strbuf_puts(&b, ".cast");
-    return rp_strbuf_take(&b);
-}
-
 rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
 {
     memset(dr, 0, sizeof *dr);
@@ -77,7 +65,7 @@ rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags
 
 static rp_status load_cast(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
 {
-    char *path = o->cast_path ? rp_strdup(o->cast_path) : sibling_cast(o->chapter_path);
+    char *path = o->cast_path ? rp_strdup(o->cast_path) : rp_path_with_ext(o->chapter_path, ".cast");
     if (!path)
         return RP_ERR_NOMEM;
     if (!o->cast_path && !rp_file_exists(path)) {
@@ -102,11 +90,7 @@ static rp_status apply_sfx_settings(rp_drama *dr, rp_diags *d)
         const rp_sfx_setting *s = &dr->cast.sfx[i];
         rp_sfx_preset *p = rp_sfx_library_find_mut(&dr->lib, s->preset);
         if (!p) {
-            const char *names[512];
-            size_t n = 0;
-            for (size_t k = 0; k < dr->lib.n && n < 512; k++)
-                names[n++] = rp_sfx_preset_name(dr->lib.items[k]);
-            const char *sug = rp_suggest(s->preset, names, n);
+            const char *sug = rp_sfx_library_suggest(&dr->lib, s->preset, -1);
             char hint[128] = "'radioplay sfx --list' shows the effects";
             if (sug)
                 snprintf(hint, sizeof hint, "did you mean '%s'?", sug);

@@ -1094,6 +1094,16 @@ const rp_sfx_preset *rp_sfx_library_find(const rp_sfx_library *lib, const char *
     return NULL;
 }
 
+const char *rp_sfx_library_suggest(const rp_sfx_library *lib, const char *name, int want_bed)
+{
+    const char *names[512];
+    size_t n = 0;
+    for (size_t i = 0; i < lib->n && n < 512; i++)
+        if (want_bed < 0 || rp_sfx_preset_is_bed(lib->items[i]) == want_bed)
+            names[n++] = rp_sfx_preset_name(lib->items[i]);
+    return rp_suggest(name, names, n);
+}
+
 rp_sfx_preset *rp_sfx_library_find_mut(rp_sfx_library *lib, const char *name)
 {
     return (rp_sfx_preset *)rp_sfx_library_find(lib, name);
