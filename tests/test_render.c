@@ -295,6 +295,34 @@ static void test_errors_are_located_and_leave_no_file(void)
     free(log);
 }
 
+static void test_voice_problems_are_errors(void)
+{
+    const char *ch = tmp(0, "voices.txt"), *out = tmp(1, "v.wav");
+    write_text(ch, dialogue);
+    // espeak-ng ignores an unknown variant silently; radioplay must not.
+    write_text(tmp(2, "voices.cast"), "[voice Ann]\nvoice = xx-nope\n\n[voice Bob]\n"
+                                      "variant = bogus\n");
+    char *log = NULL, args[8192], want[1200];
+    snprintf(args, sizeof args, "render %s -o %s", ch, out);
+    CHECK_INT(rp(args, &log), 1);
+    snprintf(want, sizeof want, "%s:1:1: error: unknown espeak-ng voice 'xx-nope', for Ann",
+             tmp(2, "voices.cast"));
+    CHECK_MSG(strstr(log, want) != NULL, "%s", log);
+    snprintf(want, sizeof want, "%s:4:1: error: unknown espeak-ng variant 'bogus', for Bob",
+             tmp(2, "voices.cast"));
+    CHECK_MSG(strstr(log, want) != NULL, "%s", log);
+    CHECK(!file_exists(out));
+    free(log);
+    // Missing voice data is an error, not a process exit or a silent file.
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    snprintf(args, sizeof args, "mkdir -p %s/nodata && ESPEAK_DATA_PATH=%s/nodata %s render %s -o %s",
+             test_tmpdir(), test_tmpdir(), radioplay_bin(), ch, out);
+    CHECK_INT(run(args, &log), 1);
+    CHECK_MSG(strstr(log, "error: cannot initialise espeak-ng") != NULL, "%s", log);
+    CHECK(!file_exists(out));
+    free(log);
+}
+
 static void test_cast_sheet_round_trip(void)
 {
     const char *ch = tmp(0, "voices.txt");
@@ -433,6 +461,7 @@ int main(void)
     RUN(test_effects_fire_on_their_word);
     RUN(test_formats_and_rates);
     RUN(test_errors_are_located_and_leave_no_file);
+    RUN(test_voice_problems_are_errors);
     RUN(test_cast_sheet_round_trip);
     RUN(test_quotes_format);
     RUN(test_sfx_command);
