@@ -3,10 +3,16 @@
 // breaks) made of runs (narration, quotes, directives), each located by line
 // and code-point column. The input is memory plus a name, never a path, so a
 // fuzzer can drive it. Two passes over the lines: the first decides per file
-// whether paragraphs are one line each or hard-wrapped between blank lines,
-// and whether single quotes are dialogue marks; the second builds the blocks.
-// Errors never stop the parse: every problem becomes a located diagnostic and
-// the parser carries on, so one run reports them all.
+// whether paragraphs are one line each or hard-wrapped between blank lines
+// (hard-wrapped when blank lines exist and at least one in five paragraphs,
+// or any paragraph of short lines, spans several lines), and which marks are
+// dialogue: double quotes; single quotes when they clearly outnumber double
+// ones; or, in a file with no marks at all, a dash opening a paragraph
+// (Joyce's "—Come up, Kinch!"); the second pass builds the blocks. Errors
+// never stop the parse: every problem becomes a located diagnostic and the
+// parser carries on, so one run reports them all. Work is linear in the
+// input: directive bodies are bounded and per-paragraph state is counted,
+// not rescanned.
 //
 // Comments ({# ...}) are dropped entirely; a line holding only comments adds
 // no block. Directives on a '#' heading line follow the title run in the

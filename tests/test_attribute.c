@@ -218,9 +218,53 @@ static void test_turn_taking(void)
 
 static void test_vocative(void)
 {
-    attribute("\"Kade, report!\" said Hale.\n\n\"All clear on the east wall.\"\n");
+    attribute("On the wall, Kade waited for orders.\n\n"
+              "\"Kade, report!\" said Hale.\n\n\"All clear on the east wall.\"\n");
     CHECK_SPEAKER(0, "Hale", "said-name");
     CHECK_SPEAKER(1, "Kade", NULL);
+}
+
+static void test_backward_vocative(void)
+{
+    // "Stay with me, Leo." answers the one who spoke before: Leo.
+    attribute("\"Name?\" she asked.\n"
+              "The boy's lips trembled. \"L-Leo.\"\n"
+              "\"Stay with me, Leo. Can you walk?\"\n"
+              "She dragged Leo through the alleyways.\n");
+    CHECK_SPEAKER(1, "Leo", "vocative");
+    // A bare name is an answer, not an address.
+    attribute("\"What is his name?\" asked Mr. Bennet.\n\n\"Bingley.\"\n\n"
+              "Mr. Bingley was a rich man.\n");
+    CHECK(strcmp(quote(1)->speaker, "Mr. Bingley") != 0);
+}
+
+static void test_any_verb_after_pronoun(void)
+{
+    attribute("Tom stood by the fence while Mary sat on the step.\n\n"
+              "\"Why?\" he challenged.\n\n\"Because,\" she hesitated.\n");
+    CHECK_SPEAKER(0, "Tom", "pronoun-said");
+    CHECK_SPEAKER(1, "Mary", "pronoun-said");
+}
+
+static void test_indefinite_speaker(void)
+{
+    // "a captain shouted" introduces a character, so it gets its own voice.
+    attribute("\"We are compliant!\" a captain shouted.\n\n"
+              "\"Halt,\" the captain said again.\n");
+    CHECK_SPEAKER(0, "the captain", "name-said");
+    CHECK_SPEAKER(1, "the captain", "name-said");
+    CHECK_INT(S.n_chars, 1);
+}
+
+static void test_placeholder_merges_into_named(void)
+{
+    // The story says "she" before it names her: one woman, not two.
+    attribute("\"Do you not want to know?\" cried his wife impatiently.\n\n"
+              "\"Not in the least,\" said Mr. Bennet.\n\n"
+              "\"You tease me,\" said Mrs. Bennet.\n");
+    CHECK_SPEAKER(0, "Mrs. Bennet", NULL);
+    CHECK_SPEAKER(2, "Mrs. Bennet", NULL);
+    CHECK(character("Unnamed woman") == NULL);
 }
 
 static void test_fallback(void)
@@ -354,6 +398,10 @@ int main(void)
     RUN(test_only_name);
     RUN(test_turn_taking);
     RUN(test_vocative);
+    RUN(test_backward_vocative);
+    RUN(test_any_verb_after_pronoun);
+    RUN(test_indefinite_speaker);
+    RUN(test_placeholder_merges_into_named);
     RUN(test_fallback);
     RUN(test_no_quotes);
     RUN(test_rerun_is_stable);
