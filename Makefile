@@ -33,7 +33,7 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_LIB := $(BUILD)/obj/tests/wav.o
 PRESETS  := $(sort $(wildcard sfx/*.sfx))
 
-.PHONY: all check bench fuzz asan valgrind fmt install uninstall clean deps demo tests
+.PHONY: all check bench asan valgrind fmt install uninstall clean deps demo tests
 
 all: $(BUILD)/radioplay
 
