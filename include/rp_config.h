@@ -15,7 +15,6 @@
 
 // Pauses between utterances, in seconds.
 #define RP_PAUSE_SENTENCE_S 0.30
-#define RP_PAUSE_COMMA_S 0.0        // clauses stay inside one utterance
 #define RP_PAUSE_PARAGRAPH_S 0.70
 #define RP_PAUSE_SPEAKER_S 0.45     // added when the voice changes
 #define RP_PAUSE_HEADING_S 1.20     // after a heading (and before, unless at start)
@@ -32,7 +31,6 @@
 #define RP_DUCK_RELEASE_S 0.40
 #define RP_BED_FADE_S 2.0           // default bed fade in/out
 #define RP_LIMITER_CEILING_DB (-1.0)
-#define RP_LIMITER_LOOKAHEAD_S 0.005
 #define RP_LIMITER_RELEASE_S 0.080
 
 // Speech.
@@ -56,6 +54,8 @@
 #define RP_MAX_LINE_BYTES (1u * 1024u * 1024u)
 #define RP_MAX_NAME_BYTES 64
 #define RP_MAX_DIRECTIVE_PARAMS 16
+#define RP_MAX_PARAGRAPH_CUES 64   // cues in one paragraph
+#define RP_MAX_BEDS 64             // beds playing at once
 #define RP_MAX_UTTERANCE_BYTES 4000 // longer sentences are split at commas/spaces
 #define RP_MAX_PAUSE_S 60.0
 #define RP_MAX_DIAGS 200

@@ -51,7 +51,7 @@ typedef struct {
     int started;             // an utterance or cursor cue has been placed
     size_t n_errors;
     // Beds playing, for {stop} checks.
-    const char *beds[64];
+    const char *beds[RP_MAX_BEDS];
     size_t n_beds;
     // Cue occurrence counts per preset name, for stable seeds.
     struct { const char *name; uint32_t count; } seen[256];
@@ -265,9 +265,13 @@ static int make_cue(builder *B, const rp_run *r, rp_cue *q)
                 return 0;
             }
         }
+        if (B->n_beds == RP_MAX_BEDS) {
+            cue_error(B, r->line, r->col, "stop some with {stop NAME}",
+                      "more than %s beds playing at once%s", "64", "");
+            return 0;
+        }
         // Even an unknown bed counts as playing, so its {stop} adds no error.
-        if (B->n_beds < sizeof B->beds / sizeof B->beds[0])
-            B->beds[B->n_beds++] = q->name;
+        B->beds[B->n_beds++] = q->name;
         if (!q->preset)
             return 0;
         break;
@@ -410,7 +414,7 @@ typedef struct {
     const rp_voice *voice;
     const char *speaker;
     int line, col;
-    anchored cues[64];
+    anchored cues[RP_MAX_PARAGRAPH_CUES];
     size_t n_cues;
 } segment;
 
@@ -482,11 +486,14 @@ static rp_status paragraph(builder *B, const rp_block *b, size_t bi)
                 B->started = 1;
                 continue;
             }
-            // On the word that follows: offset just past the joining space.
-            if (g.n_cues < sizeof g.cues / sizeof g.cues[0]) {
-                g.cues[g.n_cues].offset = g.text.len + (g.text.len > 0);
-                g.cues[g.n_cues++].cue = q;
+            if (g.n_cues == RP_MAX_PARAGRAPH_CUES) {
+                cue_error(B, r->line, r->col, "split the paragraph",
+                          "more than %s cues in one paragraph%s", "64", "");
+                continue;
             }
+            // On the word that follows: offset just past the joining space.
+            g.cues[g.n_cues].offset = g.text.len + (g.text.len > 0);
+            g.cues[g.n_cues++].cue = q;
             continue;
         }
         if (!r->text || !r->text[0])
@@ -631,10 +638,11 @@ rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeli
     out->rate_hz = r->rate_hz;
     size_t cap = 0;
     int64_t cursor = to_frames(r->lead_in_s, r->rate_hz), last_end = cursor;
-    // Cues wait for the utterance they are anchored in.
-    size_t waiting[256], n_waiting = 0;
+    // Cues wait for the utterance they are anchored in; the builder allows
+    // at most RP_MAX_PARAGRAPH_CUES of them and RP_MAX_BEDS open beds.
+    size_t waiting[RP_MAX_PARAGRAPH_CUES], n_waiting = 0;
     // Open beds: event index by name.
-    struct { const char *name; size_t ev; } beds[64];
+    struct { const char *name; size_t ev; } beds[RP_MAX_BEDS];
     size_t n_beds = 0;
     rp_status st = RP_OK;
     for (size_t i = 0; i < p->n_items && !st; i++) {

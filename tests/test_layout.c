@@ -489,6 +489,17 @@ static void test_errors(void)
     CHECK_DIAG(0, 1, 16, "unknown parameter 'volume'", "sfx takes gain, pan, delay");
     run("A {sfx thunder gian=3} b.\n");
     CHECK_DIAG(0, 1, 16, "unknown parameter 'gian'", "did you mean 'gain'?");
+    // Named limits are located errors, never silently dropped cues.
+    {
+        char many[2048] = "Start";
+        for (int i = 0; i < 65; i++)
+            strcat(many, " {sfx thunder} x");
+        strcat(many, ".\n");
+        run(many);
+        CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+        CHECK_DIAG(0, 1, 6 + 16 * 64 + 1, "more than 64 cues in one paragraph", "split the paragraph");
+        CHECK_INT(count_events(RP_EV_SFX), 64);
+    }
     run("A {stop rain}\n{bed rain delay=1} b.\n");
     CHECK_INT(ST_BUILD, RP_ERR_INPUT);
     CHECK_DIAG(0, 1, 3, "no bed named 'rain' is playing", "start it with {bed NAME}");
