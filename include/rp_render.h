@@ -41,8 +41,10 @@ typedef void (*rp_progress_fn)(void *user, const char *stage, int64_t done, int6
 rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d);
 // Parses and attributes only (for `quotes`).
 rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags *d);
-// Synthesizes every utterance and places the timeline.
-rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_diags *d);
+// Synthesizes every utterance and places the timeline. *stop (may be NULL),
+// when it becomes non-zero, abandons the work with RP_ERR_INTERRUPTED.
+rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
+                         void *user, rp_diags *d);
 // Mixes, masters and writes the timeline to out_path. *stop, when it becomes
 // non-zero (a signal), abandons the render and leaves no file behind.
 rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,

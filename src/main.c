@@ -276,7 +276,7 @@ static int cmd_render(options *o, rp_diags *d)
     rp_status st = rp_drama_load(&dr, &o->drama, d);
     double t1 = now_s();
     if (!st)
-        st = rp_drama_voice(&dr, progress, NULL, d);
+        st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
     double t2 = now_s();
     if (!st)
         st = rp_drama_render(&dr, out, &interrupted, progress, NULL, d);
@@ -327,7 +327,7 @@ static int cmd_cues(options *o, rp_diags *d)
     rp_drama dr;
     rp_status st = rp_drama_load(&dr, &o->drama, d);
     if (!st)
-        st = rp_drama_voice(&dr, NULL, NULL, d);
+        st = rp_drama_voice(&dr, &interrupted, NULL, NULL, d);
     print_diags(d);
     if (!st) {
         rp_strbuf b;

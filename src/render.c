@@ -159,7 +159,8 @@ static void rescale_words(rp_clip *c, int from_hz, int to_hz)
     c->rate_hz = to_hz;
 }
 
-rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_diags *d)
+rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
+                         void *user, rp_diags *d)
 {
     rp_status st = RP_OK;
     if (!dr->speech && (st = rp_speech_new(&dr->speech, d)))
@@ -178,6 +179,10 @@ rp_status rp_drama_voice(rp_drama *dr, rp_progress_fn progress, void *user, rp_d
     // synthesized before.
     for (size_t i = 0; i < dr->plan.n_utts && !st; i++) {
         rp_utterance *u = &dr->plan.utts[i];
+        if (stop && *stop) {
+            st = RP_ERR_INTERRUPTED;
+            break;
+        }
         if (progress)
             progress(user, "speech", (int64_t)i, (int64_t)dr->plan.n_utts);
         st = rp_speech_say(dr->speech, u->voice, u->text, &u->clip);

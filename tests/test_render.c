@@ -323,6 +323,33 @@ static void test_voice_problems_are_errors(void)
     free(log);
 }
 
+static void test_interrupt_leaves_no_file(void)
+{
+    // Long enough that the render is still going when the signal lands.
+    const char *ch = tmp(0, "long.txt"), *out = tmp(1, "long.wav");
+    FILE *f = fopen(ch, "wb");
+    for (int i = 0; f && i < 400; i++)
+        fprintf(f, "Paragraph %d of a chapter that takes a while to speak, with "
+                   "\"a line of dialogue,\" said Ann, \"and another.\"\n\n", i);
+    if (f)
+        fclose(f);
+    write_text(out, "OLD");
+    char *log = NULL, args[8192];
+    snprintf(args, sizeof args,
+             "{ %s render %s -o %s & pid=$!; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?; }",
+             radioplay_bin(), ch, out);
+    run(args, &log);
+    CHECK_MSG(strstr(log, "rc=1") && strstr(log, "interrupted"), "%s", log);
+    char *old = read_text(out);
+    CHECK_STR(old, "OLD");
+    free(old);
+    free(log);
+    snprintf(args, sizeof args, "ls -a %s | grep -c radioplay-", test_tmpdir());
+    run(args, &log);
+    CHECK_STR(log, "0\n");
+    free(log);
+}
+
 static void test_cast_sheet_round_trip(void)
 {
     const char *ch = tmp(0, "voices.txt");
@@ -462,6 +489,7 @@ int main(void)
     RUN(test_formats_and_rates);
     RUN(test_errors_are_located_and_leave_no_file);
     RUN(test_voice_problems_are_errors);
+    RUN(test_interrupt_leaves_no_file);
     RUN(test_cast_sheet_round_trip);
     RUN(test_quotes_format);
     RUN(test_sfx_command);
