@@ -21,6 +21,7 @@
 // the previous turn's speaker. Every lookup is hashed or windowed, so time
 // stays linear in the chapter length.
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -918,13 +919,15 @@ static void find_mentions(ctx *c)
     free(evidence);
 }
 
-// Index of the first mention at or after token t (binary search).
-static size_t first_mention_at(const ctx *c, size_t t)
+// Index of the first element at or after token t in an array sorted by
+// token, whose elements of size `size` hold their token at offset `off`.
+static size_t first_at_token(const void *base, size_t n, size_t size, size_t off, size_t t)
 {
-    size_t lo = 0, hi = c->nm;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->m[mid].tok < t)
+        size_t mid = lo + (hi - lo) / 2, key;
+        memcpy(&key, (const char *)base + mid * size + off, sizeof key);
+        if (key < t)
             lo = mid + 1;
         else
             hi = mid;
@@ -932,17 +935,14 @@ static size_t first_mention_at(const ctx *c, size_t t)
     return lo;
 }
 
+static size_t first_mention_at(const ctx *c, size_t t)
+{
+    return first_at_token(c->m, c->nm, sizeof *c->m, offsetof(mention, tok), t);
+}
+
 static size_t first_quote_at(const ctx *c, size_t t)
 {
-    size_t lo = 0, hi = c->nq;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->q[mid].tok < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return first_at_token(c->q, c->nq, sizeof *c->q, offsetof(quote, tok), t);
 }
 
 // The nearest entity of gender g mentioned or speaking before token t (g

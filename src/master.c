@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Look-ahead peak limiter. The signal is delayed by one chunk; the gain for
+// Look-ahead peak limiter over 64-frame chunks. A chunk is collected, then
+// limited while the next one is collected, so the output lags the input by
+// two chunks (rp_master_latency). The gain for
 // each chunk is the smallest gain needed by it and the chunk after it, and
 // the gain moves linearly across a chunk from the previous chunk's value.
 // Because both ends of that ramp are at most what the current chunk needs,

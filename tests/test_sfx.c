@@ -74,6 +74,19 @@ static double db(double v)
     return 10.0 * log10(v + 1e-30);
 }
 
+// Spread in dB between the loudest and quietest windows of `win` frames in
+// [i0, i1): how much a sound rumbles or gusts.
+static double level_swing(const float *x, int64_t i0, int64_t i1, int64_t win)
+{
+    double lo = 1e9, hi = -1e9;
+    for (int64_t w = i0; w + win <= i1; w += win) {
+        double lv = db(power(x, w, w + win));
+        lo = lv < lo ? lv : lo;
+        hi = lv > hi ? lv : hi;
+    }
+    return hi - lo;
+}
+
 // Energy of one channel of frames [i0, i1) after a 4th-order RBJ low- or
 // high-pass (two cascaded Butterworth-Q biquads): a band-energy meter.
 static double band_energy(const float *x, int64_t i0, int64_t i1, int ch, int highpass, double fc,
@@ -305,13 +318,8 @@ static void test_thunder_sounds_like_thunder(void)
         CHECK(db(power(x, RATE, 2 * RATE)) > -30.0);
         CHECK(db(power(x, 4 * RATE, 5 * RATE)) > -45.0);
         // It rumbles: the level in 100 ms windows swings by more than 6 dB.
-        double lo = 1e9, hi = -1e9;
-        for (int64_t w = RATE; w + RATE / 10 <= 4 * RATE; w += RATE / 10) {
-            double lv = db(power(x, w, w + RATE / 10));
-            lo = lv < lo ? lv : lo;
-            hi = lv > hi ? lv : hi;
-        }
-        CHECK_MSG(hi - lo > 6.0, "roll swings only %.1f dB", hi - lo);
+        double swing = level_swing(x, RATE, 4 * RATE, RATE / 10);
+        CHECK_MSG(swing > 6.0, "roll swings only %.1f dB", swing);
         free(x);
     }
 }
@@ -447,13 +455,8 @@ static void test_wind_gusts(void)
     CHECK_MSG(above / total < 0.1, "wind >4 kHz share %.2f", above / total);
     CHECK(band_share(x, RATE, n, 0, 100.0, RATE) < 0.5);
     // Gusts: half-second levels swing by more than 4 dB.
-    double lo = 1e9, hi = -1e9;
-    for (int64_t w = RATE; w + RATE / 2 <= n; w += RATE / 2) {
-        double lv = db(power(x, w, w + RATE / 2));
-        lo = lv < lo ? lv : lo;
-        hi = lv > hi ? lv : hi;
-    }
-    CHECK_MSG(hi - lo > 4.0, "wind swings only %.1f dB", hi - lo);
+    double swing = level_swing(x, RATE, n, RATE / 2);
+    CHECK_MSG(swing > 4.0, "wind swings only %.1f dB", swing);
     free(x);
 }
 
