@@ -267,6 +267,77 @@ static void test_placeholder_merges_into_named(void)
     CHECK(character("Unnamed woman") == NULL);
 }
 
+static void test_short_name_merges_later(void)
+{
+    // "Jim" speaks before the story gives his full name: one character.
+    attribute("\"Reckon so,\" said Jim.\n\n"
+              "Jim Wilson leaned on the rail. \"Rain by night,\" said Jim Wilson.\n");
+    CHECK_SPEAKER(0, "Jim Wilson", NULL);
+    CHECK_SPEAKER(1, "Jim Wilson", NULL);
+    // Titles spelled in capitals are the same title.
+    attribute("\"Well,\" said Mrs. Rachel.\n\n\"Indeed,\" said MRS. Rachel Lynde.\n");
+    CHECK(strcmp(quote(0)->speaker, quote(1)->speaker) == 0);
+    // Two people share the surname: the bare surname stays apart.
+    attribute("\"Come,\" said Mr. Bennet.\n\n\"No,\" said Mrs. Bennet.\n\n"
+              "\"Well,\" said Bennet.\n");
+    CHECK(strcmp(quote(0)->speaker, quote(1)->speaker) != 0);
+}
+
+static void test_role_names_character(void)
+{
+    attribute("Sergeant Bibot stood at the gate.\n\n"
+              "\"Half an hour later,\" said the sergeant, \"the cart came.\"\n");
+    CHECK_SPEAKER(0, "Sergeant Bibot", NULL);
+    attribute("Dr. Archie came in.\n\n\"Which?\" asked the doctor.\n");
+    CHECK_SPEAKER(0, "Dr. Archie", NULL);
+}
+
+static void test_pronoun_gives_name_gender(void)
+{
+    // Douglas is in no name list: the "he" that follows his name makes him
+    // a man, so a later "he said" is Douglas, not an unnamed man.
+    attribute("I can see Douglas there before the fire, to which he had got up.\n\n"
+              "\"Nobody but me has ever heard it,\" Douglas said.\n\n"
+              "\"For sheer terror?\" I asked.\n\n"
+              "\"For dreadfulness!\" he said.\n");
+    CHECK_SPEAKER(2, "Douglas", "pronoun-said");
+    const rp_character *ch = character("Douglas");
+    CHECK(ch && ch->gender == RP_GENDER_MALE);
+    // A place after "in" never gets a gender from a pronoun.
+    attribute("In Chicago he found work. \"Good,\" said Carrie.\n");
+    CHECK(character("Chicago") == NULL);
+}
+
+static void test_voice_of(void)
+{
+    // "the voice of John Reed" is John Reed; a bare voice is nobody yet.
+    attribute("\"Boh! Madam Mope!\" cried the voice of John Reed.\n");
+    CHECK_SPEAKER(0, "John Reed", NULL);
+    attribute("Kade waited.\n\n\"Who's there?\" cried a voice.\n");
+    CHECK(strcmp(quote(0)->speaker, "the voice") != 0);
+}
+
+static void test_same_paragraph_not_addressee(void)
+{
+    // The second quote addresses Fergus, so Fergus did not say it.
+    attribute("\"I hoped she was a witch,\" observed Fergus, carving his bread. "
+              "\"Nonsense, Fergus! But isn't it strange?\"\n");
+    CHECK_SPEAKER(0, "Fergus", "said-name");
+    CHECK(strcmp(quote(1)->speaker, "Fergus") != 0);
+}
+
+static void test_conversation_parity(void)
+{
+    // The exchange is anchored by a tag late in it: the untagged lines two
+    // turns before that tag belong to the same speaker.
+    attribute("Mr. Pett sat down. Ogden ate his candy.\n\n"
+              "\"You've been smoking.\"\n\n\"Me!\"\n\n\"Smoking cigarettes.\"\n\n"
+              "\"No, sir!\"\n\n\"One of them is warm,\" said Mr. Pett.\n");
+    CHECK_SPEAKER(4, "Mr. Pett", "said-name");
+    CHECK_SPEAKER(2, "Mr. Pett", "conversation");
+    CHECK_SPEAKER(0, "Mr. Pett", "conversation");
+}
+
 static void test_fallback(void)
 {
     attribute("\"Who goes there?\"\n");
@@ -402,6 +473,12 @@ int main(void)
     RUN(test_any_verb_after_pronoun);
     RUN(test_indefinite_speaker);
     RUN(test_placeholder_merges_into_named);
+    RUN(test_short_name_merges_later);
+    RUN(test_role_names_character);
+    RUN(test_pronoun_gives_name_gender);
+    RUN(test_voice_of);
+    RUN(test_same_paragraph_not_addressee);
+    RUN(test_conversation_parity);
     RUN(test_fallback);
     RUN(test_no_quotes);
     RUN(test_rerun_is_stable);
