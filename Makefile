@@ -33,7 +33,7 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_LIB := $(BUILD)/obj/tests/wav.o
 PRESETS  := $(sort $(wildcard sfx/*.sfx))
 
-.PHONY: all check bench asan valgrind fmt install uninstall clean deps demo tests
+.PHONY: all check bench bench-attribution asan valgrind fmt install uninstall clean deps demo tests
 
 all: $(BUILD)/radioplay
 
@@ -100,6 +100,10 @@ check: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) sh tests/bench.sh "$(CHAPTER)"
+
+bench-attribution: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) sh tests/bench_attribution.sh
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \

@@ -2069,6 +2069,74 @@ static int placeholder_target(const ctx *c, int ph, const size_t *weight)
     return best;
 }
 
+#define ROLE_SPEAKERS_MAX 256  // speakers compared pairwise in merge_by_role
+
+// A speaker known only by a description ("the painter", "Unnamed man") plays
+// the same part in the conversations as one named speaker: they talk with
+// the same people and never with each other. Then they are one character
+// ("the painter" is Basil Hallward). Only a unique such named speaker counts.
+static void merge_by_role(ctx *c, int *parent, const uint8_t *fixed)
+{
+    int *slot = malloc((c->ne ? c->ne : 1) * sizeof *slot);
+    int ent[ROLE_SPEAKERS_MAX];
+    uint16_t(*adj)[ROLE_SPEAKERS_MAX] = calloc(ROLE_SPEAKERS_MAX, sizeof *adj);
+    if (!slot || !adj) {
+        free(slot);
+        free(adj);
+        c->nomem = 1;
+        return;
+    }
+    for (size_t e = 0; e < c->ne; e++)
+        slot[e] = -1;
+    int n = 0;
+    for (size_t pi = 0; pi < c->np; pi++) {
+        int b = para_speaker(c, pi);
+        size_t p1 = b >= 0 ? prev_dialogue_para(c, pi) : (size_t)-1;
+        int a = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
+        if (b < 0)
+            continue;
+        b = find_root(parent, b);
+        if (slot[b] < 0) {
+            if (n == ROLE_SPEAKERS_MAX)
+                goto out;  // too many speakers to compare: merge nothing
+            ent[n] = b;
+            slot[b] = n++;
+        }
+        if (a < 0)
+            continue;
+        a = find_root(parent, a);
+        if (a != b && slot[a] >= 0 && adj[slot[a]][slot[b]] < UINT16_MAX) {
+            adj[slot[a]][slot[b]]++;
+            adj[slot[b]][slot[a]]++;
+        }
+    }
+    for (int d = 0; d < n; d++) {
+        const entity *de = &c->e[ent[d]];
+        if (fixed[ent[d]] || (strncmp(de->label, "the ", 4) != 0 && !is_placeholder(de)))
+            continue;
+        rp_gender gd = gender_of(de);
+        int found = -1, count = 0;
+        for (int k = 0; k < n && count < 2; k++) {
+            const entity *ne = &c->e[ent[k]];
+            rp_gender gk = gender_of(ne);
+            if (k == d || !ne->last[0] || adj[d][k] || (gd && gk && gd != gk))
+                continue;
+            int shared = 0;
+            for (int p = 0; p < n && !shared; p++)
+                shared = adj[d][p] && adj[k][p];
+            if (shared) {
+                found = k;
+                count++;
+            }
+        }
+        if (count == 1)
+            parent[ent[d]] = ent[found];
+    }
+out:
+    free(slot);
+    free(adj);
+}
+
 static void merge_aliases(ctx *c)
 {
     int *parent = malloc((c->ne ? c->ne : 1) * sizeof *parent);
@@ -2116,8 +2184,9 @@ static void merge_aliases(ctx *c)
                 parent[find_root(parent, (int)a)] = find_root(parent, found);
         }
     }
+    merge_by_role(c, parent, fixed);
     for (size_t a = 0; a < c->ne; a++) {
-        if (!quotes[a] || fixed[a] || !is_placeholder(&c->e[a]))
+        if (!quotes[a] || fixed[a] || !is_placeholder(&c->e[a]) || find_root(parent, (int)a) != (int)a)
             continue;
         int t = placeholder_target(c, (int)a, weight);
         if (t >= 0)

@@ -338,6 +338,22 @@ static void test_conversation_parity(void)
     CHECK_SPEAKER(0, "Mr. Pett", "conversation");
 }
 
+static void test_description_plays_named_part(void)
+{
+    // "the painter" talks with Lord Henry, as Basil Hallward does, and never
+    // with Basil: the painter is Basil.
+    attribute("Lord Henry lay on the divan. Basil Hallward stood at his easel.\n\n"
+              "\"It is your best work,\" said Lord Henry.\n\n"
+              "\"I shall not send it anywhere,\" said the painter.\n\n"
+              "\"Why not?\" asked Lord Henry.\n\n"
+              "\"You would laugh,\" said Basil Hallward.\n");
+    CHECK_SPEAKER(1, "Basil Hallward", NULL);
+    // The man who talks with Pip is not Pip.
+    attribute("Pip ran through the churchyard.\n\n"
+              "\"Hold your noise!\" said the man.\n\n\"Oh, don't, sir,\" said Pip.\n");
+    CHECK_SPEAKER(0, "the man", NULL);
+}
+
 static void test_fallback(void)
 {
     attribute("\"Who goes there?\"\n");
@@ -479,6 +495,7 @@ int main(void)
     RUN(test_voice_of);
     RUN(test_same_paragraph_not_addressee);
     RUN(test_conversation_parity);
+    RUN(test_description_plays_named_part);
     RUN(test_fallback);
     RUN(test_no_quotes);
     RUN(test_rerun_is_stable);
