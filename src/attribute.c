@@ -1465,6 +1465,50 @@ static int rule_action_beat(ctx *c, size_t qi, const char **rule, double *conf)
     return -1;
 }
 
+// A paragraph that opens with its quote, right after a paragraph of pure
+// narration, is spoken by the subject of that narration's last sentence:
+// "Mr. Pett was sniffing suspiciously." / "You've been smoking."
+static int previous_beat(ctx *c, size_t qi, int want_colon, const char **rule, double *conf)
+{
+    size_t pi = c->q[qi].para;
+    const paragraph *p = &c->p[pi];
+    if (qi != p->first_q || c->q[qi].tok != p->first_tok || pi == 0)
+        return -1;
+    const paragraph *b = &c->p[pi - 1];
+    if (!b->is_text || b->first_q != b->end_q || b->end_tok <= b->first_tok)
+        return -1;
+    size_t k = b->end_tok;
+    while (k > b->first_tok && !(c->t[k - 1].kind == T_WORD && c->t[k - 1].sent))
+        k--;
+    if (k == b->first_tok)
+        return -1;
+    // "He held the bowl aloft and intoned:" introduces the speech.
+    const tok *last = &c->t[b->end_tok - 1];
+    int colon = last->kind == T_PUNCT && last->s[0] == ':';
+    if (colon != want_colon)
+        return -1;
+    size_t subj = k - 1;
+    rp_gender g = pronoun_gender(c, subj);
+    int e = g && (tok_is(c, subj, "he") || tok_is(c, subj, "she"))
+                ? nearest(c, subj, g, -1, 0)  // the narration's own he: no turn-taking
+                : sentence_subject(c, subj, c->q[qi].tok);
+    if (e < 0 || e == addressee(c, qi))
+        return -1;
+    *rule = colon ? "colon-beat" : "previous-beat";
+    *conf = colon ? 0.7 : 0.45;
+    return e;
+}
+
+static int rule_colon_beat(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    return previous_beat(c, qi, 1, rule, conf);
+}
+
+static int rule_previous_beat(ctx *c, size_t qi, const char **rule, double *conf)
+{
+    return previous_beat(c, qi, 0, rule, conf);
+}
+
 // A paragraph is one speaker's: quotes share the speaker another quote of
 // the same paragraph already has ("My dear," said his lady, "have you…").
 static int rule_same_paragraph(ctx *c, size_t qi, const char **rule, double *conf)
@@ -1842,9 +1886,13 @@ static const struct {
     {"same-paragraph", rule_same_paragraph},
     {"action-beat", rule_action_beat},
     {"same-paragraph", rule_same_paragraph},
+    {"colon-beat", rule_colon_beat},
+    {"same-paragraph", rule_same_paragraph},
     {"turn-taking", rule_turn_taking},
     {"same-paragraph", rule_same_paragraph},
     {"vocative", rule_vocative},
+    {"same-paragraph", rule_same_paragraph},
+    {"previous-beat", rule_previous_beat},
     {"same-paragraph", rule_same_paragraph},
     {"conversation", NULL},
     {"same-paragraph", rule_same_paragraph},
