@@ -65,6 +65,7 @@ typedef struct {
     int votes_m, votes_f;  // his/her in the clause after the name
     int weak_m, weak_f;    // the first pronoun after the name, no other name between
     int place;             // mentions after "in", "at", "from"...: likely a place
+    int subject;           // mentions that open a sentence before a verb
     int person;            // known to be a person (title, first name, speaker, pronoun)
     size_t n_quotes;
 } entity;
@@ -606,7 +607,7 @@ static rp_gender gender_of(const entity *e)
         return RP_GENDER_MALE;
     if (e->votes_f > e->votes_m)
         return RP_GENDER_FEMALE;
-    if (e->place || !e->person)
+    if (e->place || (!e->person && !e->subject))
         return RP_GENDER_UNKNOWN;
     if (e->weak_m > e->weak_f)
         return RP_GENDER_MALE;
@@ -1005,6 +1006,8 @@ static void find_mentions(ctx *c)
                 add_mention(c, i, e);
                 if (i > 0 && tok_in(c, i - 1, place_words))
                     c->e[e].place++;
+                if (c->t[i].sent && weak_name_ok(c, end - 1, end))
+                    c->e[e].subject++;
                 vote_gender(c, i, end, e);
                 vote_weak_gender(c, end, e);
                 i = end;

@@ -330,7 +330,7 @@ static void test_conversation_parity(void)
 {
     // The exchange is anchored by a tag late in it: the untagged lines two
     // turns before that tag belong to the same speaker.
-    attribute("Mr. Pett sat down. Ogden ate his candy.\n\n"
+    attribute("Mr. Pett sat down. Ogden ate his candy. The room was quiet.\n\n"
               "\"You've been smoking.\"\n\n\"Me!\"\n\n\"Smoking cigarettes.\"\n\n"
               "\"No, sir!\"\n\n\"One of them is warm,\" said Mr. Pett.\n");
     CHECK_SPEAKER(4, "Mr. Pett", "said-name");
@@ -352,6 +352,18 @@ static void test_description_plays_named_part(void)
     attribute("Pip ran through the churchyard.\n\n"
               "\"Hold your noise!\" said the man.\n\n\"Oh, don't, sir,\" said Pip.\n");
     CHECK_SPEAKER(0, "the man", NULL);
+}
+
+static void test_previous_beat(void)
+{
+    // Narration that ends in a colon introduces the speech after it.
+    attribute("Mulligan came from the stairhead, his bowl held aloft. He stopped and "
+              "intoned:\n\n\"Introibo ad altare Dei.\"\n");
+    CHECK_SPEAKER(0, "Mulligan", "colon-beat");
+    // A bare quote right after pure narration: that narration's subject.
+    attribute("\"I will not be spoken to like that!\" said Ogden.\n\n"
+              "Mr. Pett was sniffing suspiciously.\n\n\"You've been smoking.\"\n");
+    CHECK_SPEAKER(1, "Mr. Pett", "previous-beat");
 }
 
 static void test_fallback(void)
@@ -496,6 +508,7 @@ int main(void)
     RUN(test_same_paragraph_not_addressee);
     RUN(test_conversation_parity);
     RUN(test_description_plays_named_part);
+    RUN(test_previous_beat);
     RUN(test_fallback);
     RUN(test_no_quotes);
     RUN(test_rerun_is_stable);
