@@ -1225,6 +1225,10 @@ static int subject_forward(ctx *c, size_t i, size_t qtok, const char **kind)
                 c->e[e].person = 1;
             return e;
         }
+        // "a synthesized voice announced": an unseen speaker, not one of the
+        // cast ("the other", "someone" are left to the conversation rules).
+        if ((strcmp(noun, "voice") == 0 || strcmp(noun, "voices") == 0))
+            return description_entity(c, "voice", 0, NULL);
         return -1;
     }
     if (possessive) {
@@ -2120,6 +2124,20 @@ static int placeholder_target(const ctx *c, int ph, const size_t *weight)
     return best;
 }
 
+// "the painter", "the old man": a description whose noun is a person's (not
+// "the lead unit", which may be a machine).
+static int described_person(const ctx *c, const entity *e)
+{
+    if (strncmp(e->label, "the ", 4) != 0)
+        return 0;
+    const char *noun = strrchr(e->label, ' ') + 1;
+    if (set_has(c, noun, person_nouns) || set_has(c, noun, male_nouns) ||
+        set_has(c, noun, female_nouns))
+        return 1;
+    size_t n = strlen(noun);
+    return n > 5 && (strcmp(noun + n - 3, "man") == 0 || strcmp(noun + n - 6, "-maker") == 0);
+}
+
 #define ROLE_SPEAKERS_MAX 256  // speakers compared pairwise in merge_by_role
 
 // A speaker known only by a description ("the painter", "Unnamed man") plays
@@ -2163,7 +2181,7 @@ static void merge_by_role(ctx *c, int *parent, const uint8_t *fixed)
     }
     for (int d = 0; d < n; d++) {
         const entity *de = &c->e[ent[d]];
-        if (fixed[ent[d]] || (strncmp(de->label, "the ", 4) != 0 && !is_placeholder(de)))
+        if (fixed[ent[d]] || (!is_placeholder(de) && !described_person(c, de)))
             continue;
         rp_gender gd = gender_of(de);
         int found = -1, count = 0;
