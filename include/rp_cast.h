@@ -48,6 +48,14 @@ typedef struct {
     int line;
 } rp_rule;
 
+// One [say] line: how to pronounce a word wherever it is spoken. say is a
+// respelling ("Kseh-nah"), espeak-ng phoneme mnemonics in [[ ]]
+// ("[[T'al.k'A@n]]"), or a mix of both.
+typedef struct {
+    char *word, *say;
+    int line;
+} rp_respelling;
+
 typedef struct {
     int rate_hz;          // output sample rate
     int channels;         // 1 or 2
@@ -68,6 +76,8 @@ typedef struct {
     size_t n_sfx, cap_sfx;
     rp_rule *rules;
     size_t n_rules, cap_rules;
+    rp_respelling *say;
+    size_t n_say, cap_say;
 } rp_cast;
 
 rp_render_config rp_render_config_default(void);
@@ -96,5 +106,19 @@ void rp_cast_write(const rp_cast *c, rp_strbuf *out);
 
 // "en-gb+m3" style name for espeak-ng.
 void rp_voice_espeak_name(const rp_voice *v, char *buf, size_t cap);
+
+// Words as [say] and `radioplay check` see them: letters and digits (any
+// non-ASCII letter too), joined by inner apostrophes (' or U+2019) and
+// hyphens, so "Thal'Karn", "Ksena's" and "rail-rounds" are one word each.
+// Finds the next word of text[0..len) at or after *pos: its bytes are
+// [*start, *end), and *pos moves to *end. Returns 0 when there is none.
+int rp_word_next(const char *text, size_t len, size_t *pos, size_t *start, size_t *end);
+
+// The [say] entry for the word w[0..len), or NULL. Letters compare in any
+// case, except that a key written with a capital first letter matches only
+// words that begin with a capital ("Rose" leaves the flower "rose" alone,
+// "ksena" matches every Ksena); ' and U+2019 are the same letter.
+const rp_respelling *rp_respelling_find(const rp_respelling *list, size_t n, const char *w,
+                                        size_t len);
 
 #endif

@@ -32,6 +32,9 @@ typedef struct rp_speech rp_speech;
 // with a diagnostic, never a process exit.
 rp_status rp_speech_new(rp_speech **out, rp_diags *d);
 void rp_speech_free(rp_speech *s);
+// Releases espeak-ng (its helper thread and tables) at the end of a
+// process, for leak checkers. No rp_speech may be created after it.
+void rp_speech_terminate(void);
 
 // Checks that the voice and variant exist (espeak-ng silently ignores an
 // unknown variant and turns a failed voice switch into near-silence).
@@ -41,8 +44,36 @@ rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size
 int rp_speech_rate_hz(const rp_speech *s);
 
 // Synthesizes text with voice v into *out at rp_speech_rate_hz (caller frees
-// with rp_clip_deinit).
+// with rp_clip_deinit). The respellings set with rp_speech_set_respellings
+// are applied first; word marks still point into text as given.
 rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out);
+
+// The cast sheet's [say] entries, applied by every later rp_speech_say.
+// Borrowed: list must outlive their use (n = 0 turns respelling off).
+void rp_speech_set_respellings(rp_speech *s, const rp_respelling *list, size_t n);
+
+// espeak-ng's phonemes for text as voice v would speak it (respellings
+// applied): its mnemonics, the ones [[ ]] accepts, or with ipa set the IPA.
+rp_status rp_speech_phonemes(rp_speech *s, const rp_voice *v, const char *text, int ipa,
+                             rp_strbuf *out);
+
+// Text with [say] respellings applied, and the way back: code point k of
+// text came from code point orig[k] of the original (every code point of a
+// respelling maps to the start of the word it replaces).
+typedef struct {
+    char *text;
+    int32_t *orig;
+    size_t n;           // code points in text
+    int32_t n_orig;     // code points in the original
+    int has_phonemes;   // a respelling put [[ ]] phonemes into text
+} rp_respelled;
+
+// Pure text work, no espeak-ng: every word that rp_respelling_find matches
+// is replaced by its respelling, whole words only; a possessive ("Ksena's")
+// keeps its 's (inside the brackets, as a phoneme, after [[ ]]); in a
+// hyphenated word each part is looked up when the whole is not.
+rp_status rp_respell(const rp_respelling *list, size_t n, const char *text, rp_respelled *out);
+void rp_respelled_deinit(rp_respelled *r);
 
 // espeak-ng's version string, e.g. "1.51".
 const char *rp_speech_version(void);

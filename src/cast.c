@@ -86,6 +86,11 @@ void rp_cast_deinit(rp_cast *c)
         free(c->rules[i].preset);
     }
     free(c->rules);
+    for (size_t i = 0; i < c->n_say; i++) {
+        free(c->say[i].word);
+        free(c->say[i].say);
+    }
+    free(c->say);
     memset(c, 0, sizeof *c);
 }
 
@@ -97,9 +102,94 @@ void rp_voice_espeak_name(const rp_voice *v, char *buf, size_t cap)
         snprintf(buf, cap, "%s", v->voice);
 }
 
+// ---- words -----------------------------------------------------------------
+
+// Letters of any script: everything outside ASCII counts except the
+// punctuation and symbol blocks prose uses (Latin-1 signs, general
+// punctuation such as U+2019 and U+2014, CJK punctuation, BOM, U+FFFD).
+static int is_word_cp(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && !(c >= 0x2000 && c <= 0x2BFF) &&
+           !(c >= 0x3000 && c <= 0x303F) && c != 0xFEFF && c != 0xFFFD;
+}
+
+static int is_joiner(uint32_t c)
+{
+    return c == '\'' || c == 0x2019 || c == '-' || c == 0x2010;
+}
+
+int rp_word_next(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
+{
+    size_t i = *pos;
+    int l;
+    while (i < len && !is_word_cp(rp_utf8_decode(text + i, len - i, &l)))
+        i += (size_t)l;
+    if (i >= len) {
+        *pos = len;
+        return 0;
+    }
+    *start = i;
+    while (i < len) {
+        uint32_t c = rp_utf8_decode(text + i, len - i, &l);
+        if (is_word_cp(c)) {
+            i += (size_t)l;
+            continue;
+        }
+        int l2;
+        if (!is_joiner(c) || i + (size_t)l >= len ||
+            !is_word_cp(rp_utf8_decode(text + i + l, len - i - (size_t)l, &l2)))
+            break;
+        i += (size_t)l;
+    }
+    *pos = *end = i;
+    return 1;
+}
+
+// One code point of a [say] key or word, folded for comparison: ASCII
+// letters to lower case, U+2019 to '.
+static uint32_t fold_cp(const char *s, size_t n, int *len)
+{
+    uint32_t c = rp_utf8_decode(s, n, len);
+    if (c >= 'A' && c <= 'Z')
+        return c + 32;
+    return c == 0x2019 ? '\'' : c;
+}
+
+static int same_letters(const char *key, const char *w, size_t len)
+{
+    size_t i = 0, j = 0, klen = strlen(key);
+    while (i < klen && j < len) {
+        int a, b;
+        if (fold_cp(key + i, klen - i, &a) != fold_cp(w + j, len - j, &b))
+            return 0;
+        i += (size_t)a, j += (size_t)b;
+    }
+    return i == klen && j == len;
+}
+
+static int word_matches(const char *key, const char *w, size_t len)
+{
+    if ((key[0] >= 'A' && key[0] <= 'Z') && !(w[0] >= 'A' && w[0] <= 'Z'))
+        return 0;
+    return same_letters(key, w, len);
+}
+
+const rp_respelling *rp_respelling_find(const rp_respelling *list, size_t n, const char *w,
+                                        size_t len)
+{
+    if (!len)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (word_matches(list[i].word, w, len))
+            return &list[i];
+    return NULL;
+}
+
 // ---- loading -------------------------------------------------------------
 
-enum section { SEC_NONE, SEC_RENDER, SEC_NARRATOR, SEC_VOICE, SEC_SFX, SEC_RULES, SEC_BAD };
+enum section { SEC_NONE, SEC_RENDER, SEC_NARRATOR, SEC_VOICE, SEC_SFX, SEC_RULES, SEC_SAY, SEC_BAD };
 
 typedef struct {
     rp_cast *c;
@@ -380,7 +470,7 @@ static const char *trim_prefix(const char *s, const char *prefix)
 
 static void begin_section(loader *L, const char *section)
 {
-    static const char *const names[] = {"render", "narrator", "voice", "sfx", "rules"};
+    static const char *const names[] = {"render", "narrator", "voice", "sfx", "rules", "say"};
     snprintf(L->section, sizeof L->section, "%s", section);
     L->voice = NULL;
     const char *arg;
@@ -394,6 +484,8 @@ static void begin_section(loader *L, const char *section)
         L->c->narrator.line = L->line;
     } else if (!strcmp(section, "rules")) {
         L->sec = SEC_RULES;
+    } else if (!strcmp(section, "say")) {
+        L->sec = SEC_SAY;
     } else if ((arg = trim_prefix(section, "voice"))) {
         L->sec = SEC_VOICE;
         if (strlen(arg) > RP_MAX_NAME_BYTES) {
@@ -433,7 +525,7 @@ static void begin_section(loader *L, const char *section)
             snprintf(hint, sizeof hint, "did you mean '%s'?", s);
         else
             snprintf(hint, sizeof hint, "sections are [render], [narrator], [voice NAME], "
-                                        "[sfx NAME] and [rules]");
+                                        "[sfx NAME], [rules] and [say]");
         err(L, 1, hint, "unknown section [%s]%s", section, "");
         L->sec = SEC_BAD;
     }
@@ -479,6 +571,84 @@ static int add_rule(loader *L, const char *phrase, const char *preset)
     return 1;
 }
 
+// ---- [say] -----------------------------------------------------------------
+
+// Byte offset of the first problem with the [[ ]] of a respelling, or -1:
+// phonemes do not nest, every [[ is closed, and none is empty (espeak-ng
+// would read a stray bracket aloud or swallow the text after it).
+static long bad_brackets(const char *v, const char **why)
+{
+    const char *open = NULL;
+    for (const char *p = v; *p; p++) {
+        if (p[0] == '[' && p[1] == '[') {
+            if (open) {
+                *why = "phonemes in [[ ]] cannot nest";
+                return p - v;
+            }
+            open = p++;
+        } else if (p[0] == ']' && p[1] == ']') {
+            if (!open) {
+                *why = "']]' without '[['";
+                return p - v;
+            }
+            if (p == open + 2) {
+                *why = "empty phonemes '[[]]'";
+                return open - v;
+            }
+            open = NULL;
+            p++;
+        }
+    }
+    *why = "'[[' is not closed with ']]'";
+    return open ? open - v : -1;
+}
+
+static int add_say(loader *L, const char *key, const char *value)
+{
+    size_t pos = 0, a, b, len = strlen(key);
+    if (!rp_word_next(key, len, &pos, &a, &b) || a != 0 || b != len) {
+        err(L, col_of(L, key), "one word per line: Name = respelling",
+            "[say] key '%s' is not one word%s", key, "");
+        return 1;
+    }
+    if (!value[0]) {
+        err(L, value_col(L), "write Word = respelling, or Word = [[phonemes]]",
+            "'%s' has no respelling%s", key, "");
+        return 1;
+    }
+    const char *why;
+    long at = bad_brackets(value, &why);
+    if (at >= 0) {
+        err(L, value_col(L) + (int)rp_utf8_count(value, (size_t)at),
+            "phonemes are written [[...]]; 'radioplay say WORD' prints them",
+            "%s in the respelling of '%s'", why, key);
+        return 1;
+    }
+    rp_cast *c = L->c;
+    // "Ksena" and "ksena" would both claim the capitalized word.
+    for (size_t i = 0; i < c->n_say; i++) {
+        if (same_letters(c->say[i].word, key, len)) {
+            char first[32];
+            snprintf(first, sizeof first, "%d", c->say[i].line);
+            err(L, col_of(L, key), "keep one of the two lines",
+                "duplicate [say] entry for '%s' (first at line %s)", key, first);
+            return 1;
+        }
+    }
+    if (rp_grow((void **)&c->say, &c->cap_say, c->n_say + 1, sizeof *c->say))
+        return 0;
+    rp_respelling *r = &c->say[c->n_say];
+    r->word = rp_strdup(key);
+    r->say = rp_strdup(value);
+    r->line = L->line;
+    if (!r->word || !r->say) {
+        free(r->word), free(r->say);
+        return 0;
+    }
+    c->n_say++;
+    return 1;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
     loader *L = user;
@@ -504,6 +674,9 @@ static int handler(void *user, const char *section, const char *key, const char 
         break;
     case SEC_RULES:
         ok = add_rule(L, key, value);
+        break;
+    case SEC_SAY:
+        ok = add_say(L, key, value);
         break;
     }
     if (!ok)
@@ -772,5 +945,10 @@ void rp_cast_write(const rp_cast *c, rp_strbuf *b)
         rp_strbuf_puts(b, "\n[rules]\n");
         for (size_t i = 0; i < c->n_rules; i++)
             rp_strbuf_printf(b, "%s = %s\n", c->rules[i].phrase, c->rules[i].preset);
+    }
+    if (c->n_say) {
+        rp_strbuf_puts(b, "\n[say]\n");
+        for (size_t i = 0; i < c->n_say; i++)
+            rp_strbuf_printf(b, "%s = %s\n", c->say[i].word, c->say[i].say);
     }
 }

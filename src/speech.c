@@ -5,7 +5,10 @@
 // go through the C API for every utterance (inline SSML voice changes have
 // long-open bugs). espeak-ng is global state: one instance per process, and
 // initialising it twice in a process hangs, so it is initialised once and
-// never terminated.
+// terminated only at the end of a process (rp_speech_terminate). The cast
+// sheet's [say] respellings are applied here, just before espeak-ng sees the
+// text, with a map back to the original text so that word marks (and the
+// effect cues anchored to them) stay put.
 #include "rp_speech.h"
 
 #include <dirent.h>
@@ -27,6 +30,8 @@ struct rp_speech {
     rp_word_mark *words;
     size_t n_words, cap_words;
     int failed;
+    const rp_respelling *say;  // borrowed from the cast
+    size_t n_say;
 };
 
 static int espeak_ready;           // espeak-ng initialised in this process
@@ -130,6 +135,15 @@ void rp_speech_free(rp_speech *s)
     free(s->wav);
     free(s->words);
     free(s);
+}
+
+void rp_speech_terminate(void)
+{
+    if (espeak_ready)
+        espeak_ng_Terminate();
+    espeak_ready = 0;
+    loaded_voice[0] = '\0';
+    current = NULL;
 }
 
 const char *rp_speech_version(void)
@@ -246,50 +260,253 @@ int rp_speech_rate_hz(const rp_speech *s)
     return s->es_rate_hz;
 }
 
+void rp_speech_set_respellings(rp_speech *s, const rp_respelling *list, size_t n)
+{
+    s->say = list;
+    s->n_say = list ? n : 0;
+}
+
+// ---- respelling ------------------------------------------------------------
+
+typedef struct {
+    const rp_respelling *list;
+    size_t n;
+    rp_strbuf text;
+    int32_t *orig;
+    size_t n_cps, cap;
+    int has_phonemes, nomem;
+} respeller;
+
+// Appends s[0..len), whose code points came from code point `at` of the
+// original: one for one when verbatim, all from `at` when it is a
+// respelling. Returns the number of code points appended.
+static int32_t put(respeller *R, const char *s, size_t len, int32_t at, int verbatim)
+{
+    rp_strbuf_append(&R->text, s, len);
+    int32_t k = 0;
+    for (size_t i = 0; i < len; k++) {
+        int l;
+        rp_utf8_decode(s + i, len - i, &l);
+        i += (size_t)l;
+        if (rp_grow((void **)&R->orig, &R->cap, R->n_cps + 1, sizeof *R->orig)) {
+            R->nomem = 1;
+            continue;
+        }
+        R->orig[R->n_cps++] = verbatim ? at + k : at;
+    }
+    return k;
+}
+
+// The possessive 's as an espeak-ng phoneme after the phonemes p[0..n):
+// /Iz/ after a sibilant, /s/ after another voiceless consonant, else /z/.
+// (Left as text after ]], espeak-ng reads it as the letter S.)
+static const char *possessive_phoneme(const char *p, size_t n)
+{
+    while (n && strchr("':,;.#_!|=", p[n - 1]))
+        n--;  // stress, length and pause marks
+    char c = n ? p[n - 1] : 'a';
+    if (strchr("szSZ", c))
+        return "I#z";
+    if (strchr("ptkfT", c))
+        return "s";
+    return "z";
+}
+
+static void put_respelling(respeller *R, const char *say, int possessive, int32_t at)
+{
+    size_t n = strlen(say);
+    if (strstr(say, "[["))
+        R->has_phonemes = 1;
+    if (possessive && n >= 2 && !strcmp(say + n - 2, "]]")) {
+        put(R, say, n - 2, at, 0);
+        const char *ph = possessive_phoneme(say, n - 2);
+        put(R, ph, strlen(ph), at, 0);
+        put(R, "]]", 2, at, 0);
+        return;
+    }
+    put(R, say, n, at, 0);
+    if (possessive)
+        put(R, "'s", 2, at, 0);
+}
+
+// Length of w without a possessive 's (or 's with U+2019), or len.
+static size_t possessive_stem(const char *w, size_t len)
+{
+    if (len > 2 && !strncmp(w + len - 2, "'s", 2))
+        return len - 2;
+    if (len > 4 && !strncmp(w + len - 4, "\xE2\x80\x99s", 4))
+        return len - 4;
+    return len;
+}
+
+// Respells the word w[0..len) at code point `at` if [say] knows it.
+static int respell_whole(respeller *R, const char *w, size_t len, int32_t at)
+{
+    const rp_respelling *r = rp_respelling_find(R->list, R->n, w, len);
+    size_t stem = len;
+    if (!r && (stem = possessive_stem(w, len)) < len)
+        r = rp_respelling_find(R->list, R->n, w, stem);
+    if (!r)
+        return 0;
+    put_respelling(R, r->say, stem < len, at);
+    return 1;
+}
+
+// A word, or else each part of a hyphenated word ("Ksena-like").
+static int32_t respell_word(respeller *R, const char *w, size_t len, int32_t at)
+{
+    int32_t n_cps = (int32_t)rp_utf8_count(w, len);
+    if (respell_whole(R, w, len, at))
+        return n_cps;
+    if (!memchr(w, '-', len)) {
+        put(R, w, len, at, 1);
+        return n_cps;
+    }
+    for (size_t i = 0; i < len;) {
+        const char *h = memchr(w + i, '-', len - i);
+        size_t end = h ? (size_t)(h - w) : len;
+        int32_t part = (int32_t)rp_utf8_count(w + i, end - i);
+        if (!respell_whole(R, w + i, end - i, at))
+            put(R, w + i, end - i, at, 1);
+        at += part;
+        if (h)
+            at += put(R, "-", 1, at, 1);
+        i = h ? end + 1 : len;
+    }
+    return n_cps;
+}
+
+rp_status rp_respell(const rp_respelling *list, size_t n, const char *text, rp_respelled *out)
+{
+    memset(out, 0, sizeof *out);
+    respeller R = {.list = list, .n = n};
+    rp_strbuf_init(&R.text);
+    size_t len = strlen(text), pos = 0, a, b, done = 0;
+    int32_t at = 0;
+    while (rp_word_next(text, len, &pos, &a, &b)) {
+        at += put(&R, text + done, a - done, at, 1);
+        at += respell_word(&R, text + a, b - a, at);
+        done = b;
+    }
+    at += put(&R, text + done, len - done, at, 1);
+    out->text = R.text.s ? rp_strbuf_take(&R.text) : rp_strdup("");
+    out->orig = R.orig;
+    out->n = R.n_cps;
+    out->n_orig = at;
+    out->has_phonemes = R.has_phonemes;
+    if (R.nomem || R.text.failed || !out->text) {
+        rp_strbuf_deinit(&R.text);
+        rp_respelled_deinit(out);
+        return RP_ERR_NOMEM;
+    }
+    return RP_OK;
+}
+
+void rp_respelled_deinit(rp_respelled *r)
+{
+    if (!r)
+        return;
+    free(r->text);
+    free(r->orig);
+    memset(r, 0, sizeof *r);
+}
+
+// ---- synthesis -------------------------------------------------------------
+
+// Runs espeak-ng over text into s->wav and s->words. espeakPHONEMES makes it
+// read [[ ]] as phoneme mnemonics; it is set only when a respelling put
+// phonemes in, so that brackets in a chapter's prose are read as before.
+static rp_status synthesize(rp_speech *s, const char *text, int phonemes)
+{
+    s->n_wav = 0;
+    s->n_words = 0;
+    s->failed = 0;
+    current = s;
+    unsigned flags = espeakCHARS_UTF8 | (phonemes ? espeakPHONEMES : 0);
+    espeak_ng_STATUS es = espeak_ng_Synthesize(text, strlen(text) + 1, 0, POS_CHARACTER, 0,
+                                               flags, NULL, NULL);
+    if (es == ENS_OK)
+        es = espeak_ng_Synchronize();
+    current = NULL;
+    if (es != ENS_OK)
+        return RP_ERR_SPEECH;
+    return s->failed ? RP_ERR_NOMEM : RP_OK;
+}
+
+// The original code point of code point k of the respelled text.
+static int32_t original_pos(const rp_respelled *r, int32_t k)
+{
+    if (k < 0)
+        return 0;
+    return (size_t)k < r->n ? r->orig[k] : r->n_orig;
+}
+
+// Trims the synthesized audio into out, word marks mapped back through r.
+static rp_status make_clip(const rp_speech *s, const rp_respelled *r, rp_clip *out)
+{
+    size_t first, end;
+    trim_range(s->wav, s->n_wav, s->es_rate_hz, &first, &end);
+    size_t n = end - first;
+    out->pcm = malloc((n ? n : 1) * sizeof *out->pcm);
+    out->words = malloc((s->n_words ? s->n_words : 1) * sizeof *out->words);
+    if (!out->pcm || !out->words) {
+        rp_clip_deinit(out);
+        return RP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->pcm[i] = s->wav[first + i] * (1.0f / 32768.0f);
+    out->n_frames = (int64_t)n;
+    out->rate_hz = s->es_rate_hz;
+    for (size_t i = 0; i < s->n_words; i++) {
+        int64_t f = s->words[i].frame - (int64_t)first;
+        out->words[i].char_pos = original_pos(r, s->words[i].char_pos);
+        out->words[i].frame = f < 0 ? 0 : f > out->n_frames ? out->n_frames : f;
+    }
+    out->n_words = s->n_words;
+    return RP_OK;
+}
+
 rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out)
 {
     memset(out, 0, sizeof *out);
     rp_status st = set_voice(v);
     if (st != RP_OK)
         return st;
-    s->n_wav = 0;
-    s->n_words = 0;
-    s->failed = 0;
-    current = s;
-    espeak_ng_STATUS es = espeak_ng_Synthesize(text, strlen(text) + 1, 0, POS_CHARACTER, 0,
-                                               espeakCHARS_UTF8, NULL, NULL);
-    if (es == ENS_OK)
-        es = espeak_ng_Synchronize();
-    current = NULL;
-    if (es != ENS_OK)
-        return RP_ERR_SPEECH;
-    if (s->failed)
-        return RP_ERR_NOMEM;
+    rp_respelled r;
+    if ((st = rp_respell(s->say, s->n_say, text, &r)))
+        return st;
+    st = synthesize(s, r.text, r.has_phonemes);
+    if (!st)
+        st = make_clip(s, &r, out);
+    rp_respelled_deinit(&r);
+    return st;
+}
 
-    size_t first, end;
-    trim_range(s->wav, s->n_wav, s->es_rate_hz, &first, &end);
-    size_t n = end - first;
-    float *mono = malloc((n ? n : 1) * sizeof *mono);
-    if (!mono)
-        return RP_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        mono[i] = s->wav[first + i] * (1.0f / 32768.0f);
-
-    out->pcm = mono;
-    out->n_frames = (int64_t)n;
-    out->rate_hz = s->es_rate_hz;
-    out->words = malloc((s->n_words ? s->n_words : 1) * sizeof *out->words);
-    if (!out->words) {
-        rp_clip_deinit(out);
-        return RP_ERR_NOMEM;
+rp_status rp_speech_phonemes(rp_speech *s, const rp_voice *v, const char *text, int ipa,
+                             rp_strbuf *out)
+{
+    rp_status st = set_voice(v);
+    if (st != RP_OK)
+        return st;
+    rp_respelled r;
+    if ((st = rp_respell(s->say, s->n_say, text, &r)))
+        return st;
+    // espeak_TextToPhonemes has no flags: it reads [[ ]] as phonemes only
+    // when the last synthesis call had espeakPHONEMES (a global option), so
+    // an empty synthesis sets it.
+    if (r.has_phonemes)
+        st = synthesize(s, "", 1);
+    // One call per clause; it sets the pointer to NULL after the last.
+    const void *p = st ? NULL : r.text;
+    while (p) {
+        const char *ph = espeak_TextToPhonemes(&p, espeakCHARS_UTF8, ipa ? espeakPHONEMES_IPA : 0);
+        while (ph && *ph == ' ')
+            ph++;
+        if (ph && *ph)
+            rp_strbuf_printf(out, "%s%s", out->len ? " " : "", ph);
     }
-    for (size_t i = 0; i < s->n_words; i++) {
-        int64_t f = s->words[i].frame - (int64_t)first;
-        out->words[i].char_pos = s->words[i].char_pos;
-        out->words[i].frame = f < 0 ? 0 : f > out->n_frames ? out->n_frames : f;
-    }
-    out->n_words = s->n_words;
-    return RP_OK;
+    rp_respelled_deinit(&r);
+    return st ? st : out->failed ? RP_ERR_NOMEM : RP_OK;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -2,7 +2,8 @@
 // Tests for the cast sheet: defaults, loading every section and key, every
 // diagnostic with its line, column, message and hint, automatic casting
 // (distinct, gender-fitting, panned, stable voices that never override the
-// sheet) and the write -> load -> write round trip.
+// sheet), the [say] respellings and how words match them, and the
+// write -> load -> write round trip.
 #include <stdint.h>
 
 #include "rp_cast.h"
@@ -195,7 +196,11 @@ static const char full_sheet[] =
     "\n"                                   // 58
     "[rules]\n"                            // 59
     "distant thunder = thunder\n"          // 60
-    "rain begins = rain\n";                // 61
+    "rain begins = rain\n"                 // 61
+    "\n"                                   // 62
+    "[say]\n"                              // 63
+    "Ksena = Kseh-nah\n"                   // 64
+    "Thal'Karn = [[T'al.k'A@n]]\n";        // 65
 
 static void test_load_full_sheet(void)
 {
@@ -300,6 +305,12 @@ static void test_load_full_sheet(void)
         CHECK_STR(C.rules[1].preset, "rain");
         CHECK_INT(C.rules[1].line, 61);
     }
+    CHECK_INT(C.n_say, 2);
+    if (C.n_say == 2) {
+        CHECK_STR(C.say[1].word, "Thal'Karn");
+        CHECK_STR(C.say[1].say, "[[T'al.k'A@n]]");
+        CHECK_INT(C.say[1].line, 65);
+    }
     release();
 }
 
@@ -352,7 +363,7 @@ static void test_unknown_section(void)
     // No keys: still reported, on its own line.
     CHECK_DIAG(1, 4, 1, "unknown section [rendr]", "did you mean 'render'?");
     CHECK_DIAG(2, 5, 1, "unknown section [zzzzzz]",
-               "sections are [render], [narrator], [voice NAME], [sfx NAME] and [rules]");
+               "sections are [render], [narrator], [voice NAME], [sfx NAME], [rules] and [say]");
     // Keys in a bad section are skipped silently; later sections load.
     CHECK_INT(C.n_voices, 1);
     CHECK_INT(C.narrator.pitch, RP_DEFAULT_PITCH);
@@ -800,6 +811,102 @@ static void test_assign_respects_sheet(void)
     release();
 }
 
+// ---- [say] ----------------------------------------------------------------------------
+
+static void test_say_section(void)
+{
+    load("[say]\n"                            // 1
+         "Ksena = Kseh-nah\n"                 // 2
+         "Thal'Karn = [[T'al.k'A@n]]\n"       // 3
+         "ksiv = [[ks'Iv]]   ; a comment\n"   // 4
+         "Vantos = Van-[[t'0s]]\n");          // 5
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(D.n, 0);
+    CHECK_INT(C.n_say, 4);
+    if (C.n_say != 4) {
+        release();
+        return;
+    }
+    CHECK_STR(C.say[0].word, "Ksena");
+    CHECK_STR(C.say[0].say, "Kseh-nah");
+    CHECK_INT(C.say[1].line, 3);
+    CHECK_STR(C.say[1].say, "[[T'al.k'A@n]]");
+    CHECK_STR(C.say[2].say, "[[ks'Iv]]");
+    CHECK_STR(C.say[3].say, "Van-[[t'0s]]");
+#define FIND(w) rp_respelling_find(C.say, C.n_say, (w), strlen(w))
+    // Any case, but a capitalized key wants a capitalized word.
+    CHECK(FIND("Ksena") == &C.say[0]);
+    CHECK(FIND("KSENA") == &C.say[0]);
+    CHECK(FIND("kSENA") == NULL);
+    CHECK(FIND("ksena") == NULL);
+    CHECK(FIND("Ksiv") == &C.say[2]);
+    CHECK(FIND("ksiv") == &C.say[2]);
+    CHECK(FIND("KSIV") == &C.say[2]);
+    // Whole words only; a curly apostrophe is the straight one.
+    CHECK(FIND("Ksenas") == NULL);
+    CHECK(FIND("Ksen") == NULL);
+    CHECK(FIND("Thal\xE2\x80\x99Karn") == &C.say[1]);
+    CHECK(FIND("thal'karn") == NULL);
+    CHECK(FIND("Thal") == NULL);
+    CHECK(rp_respelling_find(C.say, C.n_say, "Ksena", 0) == NULL);
+    CHECK(rp_respelling_find(NULL, 0, "Ksena", 5) == NULL);
+#undef FIND
+    release();
+}
+
+static void test_say_errors(void)
+{
+    load("[say]\n"                 // 1
+         "Ksena =\n"               // 2
+         "Two words = x\n"         // 3
+         "Vantos = [[v'ant0s\n"    // 4
+         "Kia = Kee]]a\n"          // 5
+         "Zel = [[a [[b]]\n"       // 6
+         "Em = [[]]\n"             // 7
+         "Lo = low\n"              // 8
+         "LO = loh\n"              // 9
+         "lo = loo\n");            // 10
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n_errors, 8);
+    const char *ph = "phonemes are written [[...]]; 'radioplay say WORD' prints them";
+    CHECK_DIAG(0, 2, 8, "'Ksena' has no respelling",
+               "write Word = respelling, or Word = [[phonemes]]");
+    CHECK_DIAG(1, 3, 1, "[say] key 'Two words' is not one word",
+               "one word per line: Name = respelling");
+    CHECK_DIAG(2, 4, 10, "'[[' is not closed with ']]' in the respelling of 'Vantos'", ph);
+    CHECK_DIAG(3, 5, 10, "']]' without '[[' in the respelling of 'Kia'", ph);
+    CHECK_DIAG(4, 6, 11, "phonemes in [[ ]] cannot nest in the respelling of 'Zel'", ph);
+    CHECK_DIAG(5, 7, 6, "empty phonemes '[[]]' in the respelling of 'Em'", ph);
+    CHECK_DIAG(6, 9, 1, "duplicate [say] entry for 'LO' (first at line 8)",
+               "keep one of the two lines");
+    CHECK_DIAG(7, 10, 1, "duplicate [say] entry for 'lo' (first at line 8)",
+               "keep one of the two lines");
+    // The good line is kept.
+    CHECK_INT(C.n_say, 1);
+    release();
+}
+
+static void test_words(void)
+{
+    const char *t = "Ksena\xE2\x80\x99s rail-rounds, Thal'Karn -- 'quoted' o'clock 42 \xC3\xA9t\xC3\xA9 "
+                    "end- -start";
+    const char *want[] = {"Ksena\xE2\x80\x99s", "rail-rounds", "Thal'Karn", "quoted", "o'clock",
+                          "42", "\xC3\xA9t\xC3\xA9", "end", "start"};
+    size_t pos = 0, a, b, n = 0, len = strlen(t);
+    while (rp_word_next(t, len, &pos, &a, &b)) {
+        CHECK(pos == b && a < b);
+        if (n < sizeof want / sizeof want[0])
+            CHECK_MSG(b - a == strlen(want[n]) && !strncmp(t + a, want[n], b - a),
+                      "word %zu is '%.*s'", n, (int)(b - a), t + a);
+        n++;
+    }
+    CHECK_INT(n, sizeof want / sizeof want[0]);
+    CHECK_INT(pos, len);
+    pos = 0;
+    CHECK_INT(rp_word_next("  , -- ", 7, &pos, &a, &b), 0);
+    CHECK_INT(pos, 7);
+}
+
 // ---- writing -----------------------------------------------------------------------------
 
 static char *strip_comments(const char *s)
@@ -833,6 +940,7 @@ static void test_round_trip(void)
     CHECK(strstr(w1.s, "# chosen automatically\n[voice Dana]\n") != NULL);
     CHECK(strstr(w1.s, "[sfx thunder]\ngain = -3\nlayer.crack.cutoff = 900 Hz\n") != NULL);
     CHECK(strstr(w1.s, "[rules]\ndistant thunder = thunder\nrain begins = rain\n") != NULL);
+    CHECK(strstr(w1.s, "[say]\nKsena = Kseh-nah\nThal'Karn = [[T'al.k'A@n]]\n") != NULL);
     CHECK(strstr(w1.s, "headings = no\n") != NULL);
     CHECK(strstr(w1.s, "variant = none\n") != NULL);
 
@@ -849,6 +957,11 @@ static void test_round_trip(void)
     CHECK_INT(c2.n_voices, C.n_voices);
     CHECK_INT(c2.n_sfx, C.n_sfx);
     CHECK_INT(c2.n_rules, C.n_rules);
+    CHECK_INT(c2.n_say, 2);
+    for (size_t i = 0; i < c2.n_say && i < C.n_say; i++) {
+        CHECK_STR(c2.say[i].word, C.say[i].word);
+        CHECK_STR(c2.say[i].say, C.say[i].say);
+    }
     CHECK(same_render(&c2.render, &C.render));
     // Every voice, automatic ones included, reads back the same.
     for (size_t i = 0; i < C.n_voices; i++) {
@@ -927,6 +1040,9 @@ int main(void)
     RUN(test_assign_many_speakers);
     RUN(test_assign_stable);
     RUN(test_assign_respects_sheet);
+    RUN(test_say_section);
+    RUN(test_say_errors);
+    RUN(test_words);
     RUN(test_round_trip);
     RUN(test_write_defaults);
     release();
