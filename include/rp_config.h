@@ -44,6 +44,16 @@
 #define RP_DEFAULT_RANGE 50
 #define RP_DEFAULT_VOLUME 100
 
+// radioplay check.
+#define RP_CHECK_MIN_CONFIDENCE 0.5    // quotes attributed less surely are listed
+#define RP_CHECK_REPEAT_SHARE 0.6      // share of a paragraph's words heard twice
+#define RP_CHECK_REPEAT_MIN_WORDS 12   // shorter paragraphs must repeat exactly...
+#define RP_CHECK_EXACT_MIN_WORDS 4     // ...and have this many words to be reported
+#define RP_CHECK_SHINGLE_WORDS 3       // words per shingle (n-gram)
+#define RP_CHECK_MAX_POSTINGS 64       // a shingle in more paragraphs tells nothing
+#define RP_CHECK_EXCERPT_CPS 40        // first words of a quote in a note
+#define RP_QUOTES_EXCERPT_CPS 60       // quote text in `quotes --explain`
+
 // Render seed (overridden with --seed or [render] seed).
 #define RP_DEFAULT_SEED 1
 
