@@ -55,6 +55,19 @@ void rp_drama_deinit(rp_drama *dr);
 // them (a user preset replaces a built-in one of the same name).
 rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d);
 
+// `radioplay say`: the cast sheet at cast_path (NULL: defaults only) with
+// *voice set to the voice of speaker (NULL: the narrator), cast
+// automatically as in a chapter when the sheet has no section for them.
+// The caller deinits c whatever the result.
+rp_status rp_say_load(rp_cast *c, const char *cast_path, const char *speaker,
+                      const rp_voice **voice, rp_diags *d);
+// Checks that espeak-ng has v and hands it the sheet's [say] respellings.
+rp_status rp_say_prepare(rp_speech *sp, const rp_cast *c, const rp_voice *v, rp_diags *d);
+// Speaks text with v (effect and gain applied) into out_path at
+// espeak-ng's rate, mono, through the file sink.
+rp_status rp_render_say(rp_speech *sp, const rp_voice *v, const char *text, const char *out_path,
+                        uint64_t seed, rp_diags *d);
+
 // Renders one preset alone to a file (`radioplay sfx NAME -o FILE`).
 rp_status rp_render_sfx(const rp_sfx_preset *p, const char *out_path, int rate_hz,
                         uint64_t seed, double duration_s, rp_diags *d);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rp_check.h"
 #include "rp_config.h"
 #include "rp_io.h"
 #include "rp_render.h"
@@ -55,6 +56,8 @@ static const char usage_text[] =
     "  cast CHAPTER              print the resolved cast sheet\n"
     "  cues CHAPTER              print the timeline as TSV\n"
     "  quotes CHAPTER            print every quote with its speaker as TSV\n"
+    "  check CHAPTER             list weak attributions, names to audition, repeats\n"
+    "  say WORD [-o OUT]         print how a word is pronounced, and speak it\n"
     "  voices                    list espeak-ng voices and variants\n"
     "  sfx NAME -o OUT | --list  audition an effect preset\n"
     "  info FILE                 print an audio file's length and format\n"
@@ -84,9 +87,19 @@ static const struct {
     {"cues", "radioplay cues CHAPTER [options]",
      "Prints the resolved timeline as TSV: start, end (seconds), kind (speech, sfx,\n"
      "bed, pause), who, text."},
-    {"quotes", "radioplay quotes CHAPTER [options]",
+    {"quotes", "radioplay quotes CHAPTER [--explain] [options]",
      "Prints one row per quote: line, col (1-based, in characters, of the opening\n"
-     "quote mark) and speaker."},
+     "quote mark) and speaker. --explain adds the rule that chose the speaker\n"
+     "(tag and screenplay for explicit ones), its confidence and the quote's start."},
+    {"check", "radioplay check CHAPTER [--cast FILE] [--min-confidence X] [options]",
+     "Lints CHAPTER: quotes whose speaker is a guess below the confidence X\n"
+     "(default 0.5), the names in it with their counts (to audition with\n"
+     "'radioplay say' and respell in the cast sheet's [say]), and paragraphs that\n"
+     "nearly repeat an earlier one. Exit 0 when the chapter loads, warnings or not."},
+    {"say", "radioplay say WORD [--cast FILE] [--voice SPEAKER] [-o OUT.wav]",
+     "Prints the respelling the cast sheet's [say] gives WORD, if any, and\n"
+     "espeak-ng's phonemes for it, ready to paste into [say]. With -o, writes the\n"
+     "word as SPEAKER's voice (default: the narrator) would say it."},
     {"voices", "radioplay voices", "Lists the espeak-ng voices and variants for the cast sheet."},
     {"sfx", "radioplay sfx NAME -o OUT [--seed N] [--duration S] [--sfx-dir DIR] | --list",
      "Renders one effect preset to OUT, or lists the presets with --list."},
@@ -99,8 +112,18 @@ static int command_help(const char *cmd, FILE *f)
         if (strcmp(commands[i].name, cmd))
             continue;
         fprintf(f, "usage: %s\n\n%s\n", commands[i].synopsis, commands[i].about);
-        if (strcmp(cmd, "voices") && strcmp(cmd, "info"))
+        if (!strcmp(cmd, "say"))
+            fprintf(f, "\noptions:\n  --cast FILE     cast sheet whose [say] and voices to use\n"
+                       "  --voice SPEAKER speak as this speaker's voice (default: narrator)\n"
+                       "  -o OUT          also write the spoken word (.wav, .flac, .ogg)\n"
+                       "  --seed N        seed of the voice effect's noise (default 1)\n");
+        else if (strcmp(cmd, "voices") && strcmp(cmd, "info"))
             fprintf(f, "\noptions:\n%s", common_opts);
+        if (!strcmp(cmd, "quotes"))
+            fprintf(f, "  --explain       add rule, confidence and text columns\n");
+        if (!strcmp(cmd, "check"))
+            fprintf(f, "  --min-confidence X  list quotes attributed below X, 0..1 "
+                       "(default %.2g)\n", RP_CHECK_MIN_CONFIDENCE);
         if (!strcmp(cmd, "render"))
             fprintf(f, "  -o, --output OUT  output file\n");
         if (!strcmp(cmd, "sfx"))
@@ -120,6 +143,9 @@ typedef struct {
     const char *out;
     double duration_s;
     int list;
+    int explain;             // quotes --explain
+    double min_confidence;   // check; < 0: the default
+    const char *voice;       // say --voice
     rp_drama_options drama;
 } options;
 
@@ -127,7 +153,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
     fprintf(stderr, "radioplay: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'radioplay %s--help'.\n", cmd ? cmd : "");
+    fprintf(stderr, "\nTry 'radioplay %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
 
@@ -195,6 +221,15 @@ static int parse_options(int argc, char **argv, options *o)
             o->duration_s = x;
         } else if (!strcmp(a, "--list")) {
             o->list = 1;
+        } else if (!strcmp(a, "--explain")) {
+            o->explain = 1;
+        } else if (!strcmp(a, "--min-confidence")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 0, 1, &o->min_confidence)))
+                return rc;
+        } else if (!strcmp(a, "--voice")) {
+            NEED_ARG;
+            o->voice = next;
         } else if (a[0] == '-' && a[1]) {
             return usage_error(cmd, "unknown option '%s'", a);
         } else if (o->n_positional < 8) {
@@ -340,6 +375,19 @@ static int cmd_cues(options *o, rp_diags *d)
     return exit_code(st);
 }
 
+static void print_quote_row(const rp_run *r, int explain)
+{
+    printf("%d\t%d\t%s", r->line, r->col, r->speaker ? r->speaker : "unknown");
+    if (explain) {
+        rp_strbuf b;
+        rp_strbuf_init(&b);
+        rp_check_excerpt(r->text, RP_QUOTES_EXCERPT_CPS, &b);
+        printf("\t%s\t%.2f\t%s", rp_check_rule(r), r->confidence, b.s ? b.s : "");
+        rp_strbuf_deinit(&b);
+    }
+    putchar('\n');
+}
+
 static int cmd_quotes(options *o, rp_diags *d)
 {
     int rc = need_chapter(o);
@@ -349,16 +397,155 @@ static int cmd_quotes(options *o, rp_diags *d)
     rp_status st = rp_drama_load_script(&dr, &o->drama, d);
     print_diags(d);
     if (!st) {
-        printf("line\tcol\tspeaker\n");
+        // Without --explain the output is exactly three columns: scorers read it.
+        printf("line\tcol\tspeaker%s\n", o->explain ? "\trule\tconfidence\ttext" : "");
         for (size_t i = 0; i < dr.script.n_blocks; i++) {
             const rp_block *b = &dr.script.blocks[i];
             for (size_t k = 0; k < b->n_runs; k++)
                 if (b->runs[k].kind == RP_RUN_QUOTE)
-                    printf("%d\t%d\t%s\n", b->runs[k].line, b->runs[k].col,
-                           b->runs[k].speaker ? b->runs[k].speaker : "unknown");
+                    print_quote_row(&b->runs[k], o->explain);
         }
     }
     rp_drama_deinit(&dr);
+    return exit_code(st);
+}
+
+static void print_weak_quotes(const char *file, const rp_check_report *r, double min_conf)
+{
+    printf("# quotes attributed with confidence below %.2f: %zu\n", min_conf, r->n_quotes);
+    for (size_t i = 0; i < r->n_quotes; i++) {
+        const rp_run *q = r->quotes[i];
+        rp_strbuf b;
+        rp_strbuf_init(&b);
+        rp_check_excerpt(q->text, RP_CHECK_EXCERPT_CPS, &b);
+        printf("%s:%d:%d: note: \"%s\" given to %s by %s (confidence %.2f); add {Name} "
+               "before the quote to be sure\n", file, q->line, q->col, b.s ? b.s : "",
+               q->speaker ? q->speaker : "nobody", rp_check_rule(q), q->confidence);
+        rp_strbuf_deinit(&b);
+    }
+}
+
+static void print_names(const rp_check_report *r)
+{
+    printf("\n# names: %zu (audition with 'radioplay say WORD'; respell in the cast sheet's "
+           "[say])\n", r->n_names);
+    if (r->n_names)
+        printf("%5s  %-20s %-10s %s\n", "count", "word", "first", "[say]");
+    for (size_t i = 0; i < r->n_names; i++) {
+        const rp_check_name *n = &r->names[i];
+        char at[32];
+        snprintf(at, sizeof at, "%d:%d", n->line, n->col);
+        printf("%5zu  %-20s %-10s %s\n", n->count, n->word, at, n->say ? n->say->say : "-");
+    }
+}
+
+static void print_repeats(const char *file, const rp_check_report *r)
+{
+    printf("\n# near-repeats: %zu\n", r->n_repeats);
+    for (size_t i = 0; i < r->n_repeats; i++) {
+        const rp_check_repeat *p = &r->repeats[i];
+        if (p->share >= 1.0 && !p->of_first)
+            printf("%s:%d:%d: warning: this paragraph repeats the one at line %d word for word; "
+                   "a listener would hear it twice\n", file, p->line, p->col, p->first_line);
+        else
+            printf("%s:%d:%d: warning: this paragraph nearly repeats the one at line %d (%.0f%% "
+                   "of %s words); a listener would hear it twice\n", file, p->line, p->col,
+                   p->first_line, 100 * p->share, p->of_first ? "that one's" : "its");
+    }
+}
+
+static int cmd_check(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    rp_check_config cfg = rp_check_config_default();
+    if (o->min_confidence >= 0)
+        cfg.min_confidence = o->min_confidence;
+    rp_drama dr;
+    rp_check_report report = {0};
+    rp_status st = rp_drama_load(&dr, &o->drama, d);
+    if (!st)
+        st = rp_check_chapter(&dr.script, dr.text, dr.len, &dr.cast, &cfg, &report);
+    print_diags(d);
+    if (!st) {
+        print_weak_quotes(o->positional[0], &report, cfg.min_confidence);
+        print_names(&report);
+        print_repeats(o->positional[0], &report);
+    }
+    rp_check_report_deinit(&report);
+    rp_drama_deinit(&dr);
+    return exit_code(st);
+}
+
+// What `say` tells the user: the respelling in use and the phonemes to keep.
+static rp_status print_say(rp_speech *sp, const rp_cast *c, const rp_voice *v, const char *text)
+{
+    char name[200];
+    rp_voice_espeak_name(v, name, sizeof name);
+    printf("voice: %s (%s%s)\n", v->name, name, v->automatic ? ", chosen automatically" : "");
+    rp_respelled r;
+    rp_status st = rp_respell(c->say, c->n_say, text, &r);
+    if (st)
+        return st;
+    const rp_respelling *e = rp_respelling_find(c->say, c->n_say, text, strlen(text));
+    if (e)
+        printf("respelling: %s (%s:%d)\n", e->say, c->file, e->line);
+    else if (strcmp(r.text, text))
+        printf("respelling: %s\n", r.text);
+    else
+        printf("respelling: none in %s\n", c->file ? c->file : "the cast sheet (no --cast)");
+    rp_respelled_deinit(&r);
+    rp_strbuf ph, ipa;
+    rp_strbuf_init(&ph);
+    rp_strbuf_init(&ipa);
+    st = rp_speech_phonemes(sp, v, text, 0, &ph);
+    if (!st)
+        st = rp_speech_phonemes(sp, v, text, 1, &ipa);
+    if (!st) {
+        printf("phonemes: %s\nipa: %s\n", ph.s ? ph.s : "", ipa.s ? ipa.s : "");
+        size_t pos = 0, a, b, len = strlen(text);
+        // A [say] key is one word: offer the line only for one.
+        if (ph.s && rp_word_next(text, len, &pos, &a, &b) && a == 0 && b == len)
+            printf("for the cast sheet:\n[say]\n%s = [[%s]]\n", text, ph.s);
+    }
+    rp_strbuf_deinit(&ph);
+    rp_strbuf_deinit(&ipa);
+    return st;
+}
+
+static int cmd_say(options *o, rp_diags *d)
+{
+    if (o->n_positional != 1)
+        return usage_error(o->cmd, o->n_positional ? "expected one word (quote a phrase)%s"
+                                                   : "missing the word to say%s", "");
+    if (o->out && rp_format_from_path(o->out) < 0) {
+        fprintf(stderr, "radioplay: %s: unknown output format (use .wav, .flac or .ogg)\n",
+                o->out);
+        return EXIT_USAGE;
+    }
+    const char *text = o->positional[0];
+    size_t pos = 0, a, b;
+    if (!rp_word_next(text, strlen(text), &pos, &a, &b))
+        return usage_error(o->cmd, "'%s' has no word to say", text);
+    rp_cast cast;
+    const rp_voice *v = NULL;
+    rp_speech *sp = NULL;
+    rp_status st = rp_say_load(&cast, o->drama.cast_path, o->voice, &v, d);
+    if (!st)
+        st = rp_speech_new(&sp, d);
+    if (!st)
+        st = rp_say_prepare(sp, &cast, v, d);
+    if (!st)
+        st = print_say(sp, &cast, v, text);
+    uint64_t seed = o->drama.seed >= 0 ? (uint64_t)o->drama.seed : RP_DEFAULT_SEED;
+    if (!st && o->out)
+        st = rp_render_say(sp, v, text, o->out, seed, d);
+    print_diags(d);
+    if (!st && o->out && verbosity > 0)
+        fprintf(stderr, "radioplay: wrote %s\n", o->out);
+    rp_speech_free(sp);
+    rp_cast_deinit(&cast);
     return exit_code(st);
 }
 
@@ -395,7 +582,7 @@ static int cmd_sfx(options *o, rp_diags *d)
                    rp_sfx_preset_is_bed(lib.items[i]) ? "bed" : "one-shot",
                    rp_sfx_preset_description(lib.items[i]));
     } else if (o->n_positional != 1 || !o->out) {
-        rc = usage_error("sfx ", "expected: radioplay sfx NAME -o OUT%s", "");
+        rc = usage_error("sfx", "expected: radioplay sfx NAME -o OUT%s", "");
     } else {
         const rp_sfx_preset *p = rp_sfx_library_find(&lib, o->positional[0]);
         if (!p) {
@@ -457,13 +644,14 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(options *, rp_diags *);
     } table[] = {
-        {"render", cmd_render}, {"cast", cmd_cast},     {"cues", cmd_cues}, {"quotes", cmd_quotes},
-        {"voices", cmd_voices}, {"sfx", cmd_sfx},       {"info", cmd_info},
+        {"render", cmd_render}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"quotes", cmd_quotes},
+        {"check", cmd_check},   {"say", cmd_say},   {"voices", cmd_voices}, {"sfx", cmd_sfx},
+        {"info", cmd_info},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (strcmp(cmd, table[i].name))
             continue;
-        options o = {.cmd = cmd, .drama = {.seed = -1}};
+        options o = {.cmd = cmd, .min_confidence = -1, .drama = {.seed = -1}};
         int rc = parse_options(argc, argv, &o);
         if (rc)
             return rc;
@@ -476,8 +664,10 @@ int main(int argc, char **argv)
         rp_diags_deinit(&d);
         return rc;
     }
-    const char *names[] = {"render", "cast", "cues", "quotes", "voices", "sfx", "info"};
-    const char *s = rp_suggest(cmd, names, 7);
+    const char *names[sizeof table / sizeof table[0]];
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        names[i] = table[i].name;
+    const char *s = rp_suggest(cmd, names, sizeof table / sizeof table[0]);
     fprintf(stderr, "radioplay: unknown command '%s'%s%s%s\n", cmd, s ? " (did you mean '" : "",
             s ? s : "", s ? "'?)" : "");
     fputs(usage_text, stderr);

@@ -63,6 +63,17 @@ rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags
     return st;
 }
 
+static rp_status read_cast(rp_cast *c, const char *path, rp_diags *d)
+{
+    char *text;
+    size_t len;
+    rp_status st = rp_read_file(path, RP_MAX_CAST_BYTES, &text, &len, d);
+    if (!st)
+        st = rp_cast_load(c, path, text, len, d);
+    free(text);
+    return st;
+}
+
 static rp_status load_cast(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
 {
     char *path = o->cast_path ? rp_strdup(o->cast_path) : rp_path_with_ext(o->chapter_path, ".cast");
@@ -72,14 +83,8 @@ static rp_status load_cast(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
         free(path);
         return RP_OK;
     }
-    char *text;
-    size_t len;
-    rp_status st = rp_read_file(path, RP_MAX_CAST_BYTES, &text, &len, d);
-    if (!st)
-        st = rp_cast_load(&dr->cast, path, text, len, d);
-    free(text);
     dr->cast_path = path;
-    return st;
+    return read_cast(&dr->cast, path, d);
 }
 
 // [sfx NAME] sections of the sheet adjust the presets of this render.
@@ -136,15 +141,16 @@ static int has_word(const char *s)
     return 0;
 }
 
-static rp_status check_voice(rp_drama *dr, const rp_voice *v, rp_diags *d)
+static rp_status check_voice(rp_speech *sp, const char *cast_path, const rp_voice *v,
+                             rp_diags *d)
 {
     char why[256];
-    if (rp_speech_check_voice(dr->speech, v, why, sizeof why) == RP_OK)
+    if (rp_speech_check_voice(sp, v, why, sizeof why) == RP_OK)
         return RP_OK;
     char hint[256];
     snprintf(hint, sizeof hint, "'radioplay voices' lists them%s",
              v->automatic ? "" : "; fix the cast sheet");
-    rp_diag_add(d, RP_DIAG_ERROR, v->line ? dr->cast_path : NULL, v->line, 1, "speech", hint,
+    rp_diag_add(d, RP_DIAG_ERROR, v->line ? cast_path : NULL, v->line, 1, "speech", hint,
                 "%s, for %s", why, v->name);
     return RP_ERR_VOICE;
 }
@@ -165,12 +171,13 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
     rp_status st = RP_OK;
     if (!dr->speech && (st = rp_speech_new(&dr->speech, d)))
         return st;
-    rp_status vs = check_voice(dr, &dr->cast.narrator, d);
+    rp_status vs = check_voice(dr->speech, dr->cast_path, &dr->cast.narrator, d);
     for (size_t i = 0; i < dr->cast.n_voices; i++)
-        if (check_voice(dr, &dr->cast.voices[i], d))
+        if (check_voice(dr->speech, dr->cast_path, &dr->cast.voices[i], d))
             vs = RP_ERR_VOICE;
     if (vs)
         return vs;
+    rp_speech_set_respellings(dr->speech, dr->cast.say, dr->cast.n_say);
     int es_hz = rp_speech_rate_hz(dr->speech), out_hz = dr->cast.render.rate_hz;
     rp_resample_pool *pool = rp_resample_pool_new(es_hz, out_hz, dr->plan.n_utts);
     if (!pool)
@@ -294,5 +301,54 @@ rp_status rp_render_sfx(const rp_sfx_preset *p, const char *out_path, int rate_h
     }
     rp_sfx_voice_free(v);
     rp_status cs = sink ? rp_sink_close(sink, st == RP_OK, d) : RP_OK;
+    return st ? st : cs;
+}
+
+rp_status rp_say_load(rp_cast *c, const char *cast_path, const char *speaker,
+                      const rp_voice **voice, rp_diags *d)
+{
+    *voice = NULL;
+    rp_status st = rp_cast_init(c);
+    if (!st && cast_path)
+        st = read_cast(c, cast_path, d);
+    if (!st && speaker) {
+        // Cast as a chapter with this one speaker would cast them.
+        rp_character ch = {.name = (char *)speaker, .gender = RP_GENDER_UNKNOWN};
+        rp_script one = {.chars = &ch, .n_chars = 1};
+        st = rp_cast_assign(c, &one);
+    }
+    if (!st)
+        *voice = rp_cast_voice(c, speaker);
+    return st;
+}
+
+rp_status rp_say_prepare(rp_speech *sp, const rp_cast *c, const rp_voice *v, rp_diags *d)
+{
+    rp_status st = check_voice(sp, c->file, v, d);
+    if (!st)
+        rp_speech_set_respellings(sp, c->say, c->n_say);
+    return st;
+}
+
+rp_status rp_render_say(rp_speech *sp, const rp_voice *v, const char *text, const char *out_path,
+                        uint64_t seed, rp_diags *d)
+{
+    rp_clip clip;
+    rp_status st = rp_speech_say(sp, v, text, &clip);
+    if (st) {
+        rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "speech", NULL,
+                    "espeak-ng could not speak '%.40s': %s", text, rp_strerror(st));
+        return st;
+    }
+    rp_voicefx_apply(v->fx, clip.pcm, clip.n_frames, clip.rate_hz, seed);
+    float gain = (float)rp_db_to_gain(v->gain_db);
+    for (int64_t i = 0; i < clip.n_frames; i++)
+        clip.pcm[i] *= gain;
+    rp_sink *sink = NULL;
+    st = rp_sink_open(&sink, out_path, clip.rate_hz, 1, seed, d);
+    if (!st)
+        st = rp_sink_write(sink, clip.pcm, (size_t)clip.n_frames, d);
+    rp_status cs = sink ? rp_sink_close(sink, st == RP_OK, d) : RP_OK;
+    rp_clip_deinit(&clip);
     return st ? st : cs;
 }

@@ -395,6 +395,229 @@ static void test_quotes_format(void)
     free(out);
 }
 
+static void test_quotes_explain(void)
+{
+    const char *ch = tmp(0, "explain.txt");
+    write_text(ch, "{Ann}\"Is anyone there?\" she called.\n\n\"Only me,\" said Bob.\n");
+    char *out = NULL, args[4096];
+    snprintf(args, sizeof args, "quotes --explain %s", ch);
+    CHECK_INT(rp(args, &out), 0);
+    const char *want = "line\tcol\tspeaker\trule\tconfidence\ttext\n"
+                       "1\t6\tAnn\ttag\t1.00\tIs anyone there?\n3\t1\tBob\t";
+    CHECK_MSG(!strncmp(out, want, strlen(want)), "%s", out);
+    // Bob's row: a rule name, a confidence with two decimals, the text.
+    char rule[64] = "", conf[64] = "", text[64] = "";
+    const char *row = strstr(out, "\n3\t1\tBob\t");
+    CHECK(row && sscanf(row + 9, "%63[^\t]\t%63[^\t]\t%63[^\n]", rule, conf, text) == 3);
+    CHECK(strcmp(rule, "tag") && strcmp(rule, "none"));
+    CHECK_MSG(strlen(conf) == 4 && conf[1] == '.' && atof(conf) > 0 && atof(conf) < 1, "%s", conf);
+    CHECK_STR(text, "Only me,");
+    free(out);
+    // Without --explain: three columns, as scorers read them.
+    snprintf(args, sizeof args, "quotes %s", ch);
+    CHECK_INT(rp(args, &out), 0);
+    CHECK_STR(out, "line\tcol\tspeaker\n1\t6\tAnn\n3\t1\tBob\n");
+    free(out);
+}
+
+static const char drafts[] =
+    "# Drafts\n"                                                                          // 1
+    "\n"                                                                                  // 2
+    "At dawn Ksena watched the first ship descend, large enough to block the sun over "  // 3
+    "the wall.\n"
+    "\n"                                                                                  // 4
+    "{Ann}\"Look,\" said Ann. \"It is Vantos.\"\n"                                         // 5
+    "\n"                                                                                  // 6
+    "\"Only me,\" said Bob.\n"                                                             // 7
+    "\n"                                                                                  // 8
+    "At dawn Ksena watched the first ship descend, large enough to block the sun over "  // 9
+    "the market.\n";
+
+static void test_check_command(void)
+{
+    const char *ch = tmp(0, "drafts.txt");
+    write_text(ch, drafts);
+    write_text(tmp(2, "drafts.cast"), "[say]\nKsena = Kseh-nah\n");
+    char *out = NULL, args[4096], want[2048];
+    snprintf(args, sizeof args, "check %s --min-confidence 1", ch);
+    CHECK_INT(rp(args, &out), 0);
+    // Every untagged quote is below 1; the tagged one never shows.
+    snprintf(want, sizeof want, "%s:7:1: note: \"Only me,\" given to Bob by ", ch);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    CHECK(strstr(out, "add {Name} before the quote to be sure\n") != NULL);
+    CHECK(strstr(out, "\"Look,\" given") == NULL);
+    CHECK(strstr(out, "# quotes attributed with confidence below 1.00: ") != NULL);
+    // Names, most frequent first, with the sheet's respelling.
+    CHECK_MSG(strstr(out, "    2  Ksena                3:9        Kseh-nah\n") != NULL, "%s", out);
+    CHECK(strstr(out, "    1  Vantos               5:31       -\n") != NULL);
+    snprintf(want, sizeof want,
+             "%s:9:1: warning: this paragraph nearly repeats the one at line 3 (94%% of its "
+             "words); a listener would hear it twice\n", ch);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    CHECK(strstr(out, "# near-repeats: 1\n") != NULL);
+    free(out);
+    // The default threshold lists no sure attribution.
+    snprintf(args, sizeof args, "check %s", ch);
+    CHECK_INT(rp(args, &out), 0);
+    CHECK(strstr(out, "given to Bob") == NULL && strstr(out, "below 0.50: 0\n"));
+    free(out);
+    snprintf(args, sizeof args, "check %s --min-confidence 2", ch);
+    CHECK_INT(rp(args, &out), 2);
+    free(out);
+    CHECK_INT(rp("check", &out), 2);
+    free(out);
+    snprintf(args, sizeof args, "check %s", tmp(3, "missing.txt"));
+    CHECK_INT(rp(args, &out), 1);
+    free(out);
+    // A bad [say] line is a located error, for check as for render.
+    write_text(tmp(2, "drafts.cast"), "[say]\nKsena = [[ks'En@\n");
+    snprintf(args, sizeof args, "check %s", ch);
+    CHECK_INT(rp(args, &out), 1);
+    snprintf(want, sizeof want, "%s:2:9: error: '[[' is not closed with ']]' in the respelling "
+             "of 'Ksena'", tmp(2, "drafts.cast"));
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    free(out);
+    remove(tmp(2, "drafts.cast"));
+}
+
+// Seconds of audio in a file, or -1.
+static double file_seconds(const char *path, int *rate, int *channels)
+{
+    wav w;
+    if (wav_read(path, &w))
+        return -1;
+    double s = (double)w.frames / w.rate;
+    *rate = w.rate;
+    *channels = w.channels;
+    if (wav_rms(&w, -1, 0, s) < 0.01)
+        s = 0;
+    wav_free(&w);
+    return s;
+}
+
+static void test_say_command(void)
+{
+    const char *cast = tmp(2, "say.cast"), *out_wav = tmp(1, "say.wav");
+    write_text(cast, "[say]\nKsena = Constantinople\n\n[voice Kirk]\nvariant = m7\n");
+    char *out = NULL, args[4096], want[2048];
+    snprintf(args, sizeof args, "say Ksena --cast %s -o %s", cast, out_wav);
+    CHECK_INT(rp(args, &out), 0);
+    snprintf(want, sizeof want, "respelling: Constantinople (%s:2)\n", cast);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    CHECK(strstr(out, "voice: Narrator (en-gb+m3)\n") != NULL);
+    // The phonemes are those of the respelling, ready to paste.
+    char ph[256] = "";
+    const char *p = strstr(out, "phonemes: ");
+    CHECK(p && sscanf(p, "phonemes: %255s", ph) == 1 && strlen(ph) > 6);
+    snprintf(want, sizeof want, "[say]\nKsena = [[%s]]\n", ph);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    CHECK(strstr(out, "ipa: ") != NULL);
+    free(out);
+    int rate = 0, ch = 0;
+    double respelled = file_seconds(out_wav, &rate, &ch);
+    CHECK_INT(rate, 22050);
+    CHECK_INT(ch, 1);
+    // Without the sheet the plain name is said: shorter.
+    snprintf(args, sizeof args, "say Ksena -o %s", out_wav);
+    CHECK_INT(rp(args, &out), 0);
+    CHECK(strstr(out, "respelling: none") != NULL);
+    free(out);
+    double plain = file_seconds(out_wav, &rate, &ch);
+    CHECK_MSG(plain > 0.2 && respelled > plain + 0.15, "plain %.3f s, respelled %.3f s", plain,
+              respelled);
+    // The phonemes pasted into [say] say the same thing as the respelling.
+    snprintf(want, sizeof want, "[say]\nKsena = [[%s]]\n", ph);
+    write_text(cast, want);
+    snprintf(args, sizeof args, "say Ksena --cast %s -o %s", cast, out_wav);
+    CHECK_INT(rp(args, &out), 0);
+    free(out);
+    double by_phonemes = file_seconds(out_wav, &rate, &ch);
+    CHECK_MSG(fabs(by_phonemes - respelled) < 0.05, "phonemes %.3f s, respelling %.3f s",
+              by_phonemes, respelled);
+    // Another speaker's voice: from the sheet, or cast as in a chapter.
+    write_text(cast, "[voice Kirk]\nvoice = en-us\nvariant = m7\n");
+    snprintf(args, sizeof args, "say Ksena --cast %s --voice kirk", cast);
+    CHECK_INT(rp(args, &out), 0);
+    CHECK_MSG(strstr(out, "voice: Kirk (en-us+m7)\n") != NULL, "%s", out);
+    free(out);
+    CHECK_INT(rp("say Ksena --voice Amara", &out), 0);
+    CHECK(strstr(out, "voice: Amara (") && strstr(out, "chosen automatically"));
+    free(out);
+    // Without -o nothing is written.
+    remove(out_wav);
+    CHECK_INT(rp("say Ksena", &out), 0);
+    CHECK(!file_exists(out_wav));
+    free(out);
+    // Usage and input errors.
+    CHECK_INT(rp("say", &out), 2);
+    free(out);
+    CHECK_INT(rp("say two words", &out), 2);
+    free(out);
+    CHECK_INT(rp("say '...'", &out), 2);
+    free(out);
+    snprintf(args, sizeof args, "say Ksena -o %s", tmp(3, "say.xyz"));
+    CHECK_INT(rp(args, &out), 2);
+    free(out);
+    snprintf(args, sizeof args, "say Ksena --cast %s", tmp(3, "missing.cast"));
+    CHECK_INT(rp(args, &out), 1);
+    free(out);
+    write_text(cast, "[say]\nKsena =\n");
+    snprintf(args, sizeof args, "say Ksena --cast %s", cast);
+    CHECK_INT(rp(args, &out), 1);
+    snprintf(want, sizeof want, "%s:2:8: error: 'Ksena' has no respelling", cast);
+    CHECK_MSG(strstr(out, want) != NULL, "%s", out);
+    free(out);
+}
+
+// Start of the first cue row of kind and who, or -1.
+static double cue_start(const char *tsv, const char *kind, const char *who, double *end)
+{
+    cue cues[64];
+    int n = read_cues(tsv, cues, 64);
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(cues[i].kind, kind) && !strcmp(cues[i].who, who)) {
+            *end = cues[i].end;
+            return cues[i].start;
+        }
+    }
+    return -1;
+}
+
+static void test_respelling_in_render(void)
+{
+    // A respelled name is heard wherever it is spoken (the heading too), and
+    // a cue after it still fires on its own word: as if the respelling had
+    // been written into the chapter.
+    const char *a = tmp(0, "respelled.txt"), *b = tmp(3, "written.txt");
+    write_text(a, "# Ksena Returns\n\nKsena {sfx thunder}waited by the door.\n\n{pause 9}\n");
+    write_text(tmp(2, "respelled.cast"), "[say]\nKsena = Constantinople\n");
+    write_text(b, "# Constantinople Returns\n\nConstantinople {sfx thunder}waited by the door."
+                  "\n\n{pause 9}\n");
+    write_text(tmp(4, "empty.cast"), "");
+    char *ta = NULL, *tb = NULL, *tc = NULL, args[4096];
+    snprintf(args, sizeof args, "cues %s", a);
+    CHECK_INT(rp(args, &ta), 0);
+    snprintf(args, sizeof args, "cues %s", b);
+    CHECK_INT(rp(args, &tb), 0);
+    snprintf(args, sizeof args, "cues %s --cast %s", a, tmp(4, "empty.cast"));
+    CHECK_INT(rp(args, &tc), 0);
+    double ea, eb, ec;
+    double sa = cue_start(ta, "sfx", "thunder", &ea), sb = cue_start(tb, "sfx", "thunder", &eb);
+    double sc = cue_start(tc, "sfx", "thunder", &ec);
+    CHECK_MSG(sa > 0 && fabs(sa - sb) < 0.002, "thunder at %.3f s, written %.3f s", sa, sb);
+    CHECK_MSG(sc > 0 && sa > sc + 0.15, "thunder at %.3f s, not respelled %.3f s", sa, sc);
+    // The heading is longer respelled, as long as written out.
+    double ha, hb, hc;
+    double h0 = cue_start(ta, "speech", "Narrator", &ha);
+    cue_start(tb, "speech", "Narrator", &hb);
+    cue_start(tc, "speech", "Narrator", &hc);
+    CHECK_MSG(h0 >= 0 && fabs(ha - hb) < 0.002 && ha > hc + 0.15,
+              "heading ends %.3f s (written %.3f s, plain %.3f s)", ha, hb, hc);
+    free(ta);
+    free(tb);
+    free(tc);
+}
+
 static void test_sfx_command(void)
 {
     char *out = NULL, args[4096];
@@ -492,6 +715,10 @@ int main(void)
     RUN(test_interrupt_leaves_no_file);
     RUN(test_cast_sheet_round_trip);
     RUN(test_quotes_format);
+    RUN(test_quotes_explain);
+    RUN(test_check_command);
+    RUN(test_say_command);
+    RUN(test_respelling_in_render);
     RUN(test_sfx_command);
     RUN(test_example_drama);
     RUN(test_shared_chapters);
