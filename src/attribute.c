@@ -1962,6 +1962,18 @@ static void run_rules(ctx *c)
     }
 }
 
+// A character whose gender is unknown takes the one a description of it had
+// ("the boy" who turns out to be Leo).
+static void adopt_gender(entity *e, rp_gender g)
+{
+    if (gender_of(e) || !g)
+        return;
+    if (g == RP_GENDER_MALE)
+        e->votes_m++;
+    else
+        e->votes_f++;
+}
+
 // A described speaker ("the boy") whom the next turn addresses by name
 // ("Stay with me, Leo.") is that named character.
 static void name_described_speakers(ctx *c)
@@ -1982,6 +1994,7 @@ static void name_described_speakers(ctx *c)
         q->ent = v;
         q->rule = "vocative";
         q->conf = 0.6;
+        adopt_gender(&c->e[v], gd);
     }
 }
 
@@ -2261,6 +2274,9 @@ static void merge_aliases(ctx *c)
         if (t >= 0)
             parent[a] = find_root(parent, t);
     }
+    for (size_t a = 0; a < c->ne; a++)
+        if (find_root(parent, (int)a) != (int)a)
+            adopt_gender(&c->e[find_root(parent, (int)a)], gender_of(&c->e[a]));
     for (size_t i = 0; i < c->nq; i++)
         if (c->q[i].ent >= 0)
             c->q[i].ent = find_root(parent, c->q[i].ent);

@@ -799,8 +799,10 @@ static uint64_t name_hash(const char *name)
 
 static int same_sound(const rp_voice *a, const char *voice, const char *variant, int pitch)
 {
-    // The palette's pitches are 6 apart: that is a different voice.
-    return !strcmp(a->voice, voice) && !strcmp(a->variant, variant) && abs(a->pitch - pitch) < 6;
+    // The palette's pitches are 6 apart: that is a different voice. A pitch
+    // below 0 asks whether the voice and variant are used at any pitch.
+    return !strcmp(a->voice, voice) && !strcmp(a->variant, variant) &&
+           (pitch < 0 || abs(a->pitch - pitch) < 6);
 }
 
 static int voice_taken(const rp_cast *c, const char *voice, const char *variant, int pitch)
@@ -809,6 +811,15 @@ static int voice_taken(const rp_cast *c, const char *voice, const char *variant,
         return 1;
     for (size_t i = 0; i < c->n_voices; i++)
         if (same_sound(&c->voices[i], voice, variant, pitch))
+            return 1;
+    return 0;
+}
+
+// Another speaker already stands at this place in the stereo field.
+static int pan_taken(const rp_cast *c, const rp_voice *self, double pan)
+{
+    for (size_t i = 0; i < c->n_voices; i++)
+        if (&c->voices[i] != self && c->voices[i].voice[0] && fabs(c->voices[i].pan - pan) < 0.05)
             return 1;
     return 0;
 }
@@ -828,11 +839,13 @@ static void auto_voice(rp_cast *c, rp_voice *v, rp_gender g)
         g = (h >> 40) & 1 ? RP_GENDER_FEMALE : RP_GENDER_MALE;
     static const int pitches[] = {50, 38, 62, 44, 56};
     size_t start = (size_t)(h % N_PALETTE);
-    for (size_t round = 0; round < 5; round++) {
-        int pitch = pitches[(h / N_PALETTE + round) % 5];
+    // Round 0 wants a voice and variant nobody uses yet; later rounds settle
+    // for one at a pitch nobody uses.
+    for (size_t round = 0; round < 6; round++) {
+        int pitch = pitches[(h / N_PALETTE + (round ? round - 1 : 0)) % 5];
         for (size_t k = 0; k < N_PALETTE; k++) {
             const palette_entry *e = &palette[(start + k) % N_PALETTE];
-            if (e->gender != g || voice_taken(c, e->voice, e->variant, pitch))
+            if (e->gender != g || voice_taken(c, e->voice, e->variant, round ? pitch : -1))
                 continue;
             snprintf(v->voice, sizeof v->voice, "%s", e->voice);
             snprintf(v->variant, sizeof v->variant, "%s", e->variant);
@@ -847,7 +860,10 @@ placed:
     v->rate_wpm = RP_DEFAULT_WPM - 10 + (int)((h >> 8) % 21);
     // Spread speakers across the field, never dead centre (the narrator's).
     static const double pans[] = {-0.5, 0.5, -0.3, 0.3, -0.65, 0.65, -0.15, 0.15};
-    v->pan = pans[(h >> 16) % 8];
+    size_t p0 = (size_t)((h >> 16) % 8), p = p0;
+    while (pan_taken(c, v, pans[p]) && (p = (p + 1) % 8) != p0)
+        ;
+    v->pan = pans[p];
     v->automatic = 1;
 }
 

@@ -600,6 +600,13 @@ static int same_sound(const rp_voice *a, const rp_voice *b)
            abs(a->pitch - b->pitch) < 6;
 }
 
+// Two speakers who would take the same voice and variant (at any pitch) or
+// the same place alone: casting moves one of them.
+static int wants_same(const rp_voice *a, const rp_voice *b)
+{
+    return (!strcmp(a->voice, b->voice) && !strcmp(a->variant, b->variant)) || a->pan == b->pan;
+}
+
 static int same_voice(const rp_voice *a, const rp_voice *b)
 {
     return !strcmp(a->voice, b->voice) && !strcmp(a->variant, b->variant) &&
@@ -667,6 +674,21 @@ static void test_assign_every_speaker(void)
         right += c.voices[i].pan > 0;
     }
     CHECK(left >= 2 && right >= 2);
+    // Six speakers: each stands at their own place, and each of one gender
+    // gets their own voice and variant, not only a pitch of their own.
+    rp_cast six;
+    rp_cast_init(&six);
+    make_script(&f, ten, ten_g, 6);
+    CHECK_INT(rp_cast_assign(&six, &f.s), RP_OK);
+    for (size_t i = 0; i < six.n_voices; i++)
+        for (size_t j = 0; j < i; j++) {
+            const rp_voice *v = &six.voices[i], *w = &six.voices[j];
+            CHECK_MSG(v->pan != w->pan, "%s and %s share pan %.2f", v->name, w->name, v->pan);
+            CHECK_MSG(strcmp(v->voice, w->voice) || strcmp(v->variant, w->variant),
+                      "%s and %s share %s+%s", v->name, w->name, v->voice, v->variant);
+        }
+    rp_cast_deinit(&six);
+    make_script(&f, ten, ten_g, 10);
     // Assigning again adds nothing; the narrator is never a character.
     const char *again[] = {"amara", "Narrator", "NARRATOR"};
     make_script(&f, again, NULL, 3);
@@ -733,7 +755,7 @@ static void test_assign_stable(void)
     fake_script f;
     make_script(&f, names, g, n);
     CHECK_INT(rp_cast_assign(&c, &f.s), RP_OK);
-    // Names whose solo voices are taken by no other name keep them; the rest
+    // Names whose solo voice and place no other name wants keep them; the rest
     // must at least not depend on the order (checked below). This set holds
     // one collision (Amara and Ingrid want the same voice), so that the order
     // check below has something to decide.
@@ -745,10 +767,10 @@ static void test_assign_stable(void)
     for (size_t i = 0; i < 10; i++) {
         int clash = 0;
         for (size_t j = 0; j < 10; j++)
-            clash += j != i && same_sound(&solo[i], &solo[j]);
+            clash += j != i && wants_same(&solo[i], &solo[j]);
         for (size_t k = 0; k < 4; k++) {
             rp_voice s = solo_voice(strangers[k], RP_GENDER_UNKNOWN);
-            clash += same_sound(&solo[i], &s);
+            clash += wants_same(&solo[i], &s);
         }
         const rp_voice *v = rp_cast_voice(&c, ten[i]);
         if (!clash && v)
