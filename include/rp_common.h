@@ -89,6 +89,11 @@ rp_status rp_grow(void **items, size_t *cap, size_t need, size_t esz);
 
 // Case-insensitive ASCII compare.
 int rp_strcasecmp(const char *a, const char *b);
+// 1 when w is in the NULL-terminated list (ASCII case ignored).
+int rp_in_list(const char *w, const char *const *list);
+// Lower-case words whose full stop does not end a sentence ("Mr.", "Dr."),
+// NULL-terminated: the attribution and the chapter lint agree on them.
+extern const char *const rp_abbreviations[];
 
 // The candidate closest to word (Damerau-Levenshtein, case-insensitive), or
 // NULL when none is close enough to suggest.

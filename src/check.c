@@ -103,20 +103,7 @@ static const char *const function_words[] = {
     "too",    "until",  "us",      "was",    "we",     "well",   "were",   "what",
     "when",   "where",  "which",   "while",  "who",    "whom",   "whose",  "why",
     "will",   "with",   "without", "would",  "yes",    "yet",    "you",    "your",
-};
-
-// A full stop after these does not end the sentence.
-static const char *const abbreviations[] = {"capt", "col", "dr",   "gen", "lt",
-                                            "mr",   "mrs", "ms",   "prof", "sgt", "st"};
-enum { N_ABBREVIATIONS = sizeof abbreviations / sizeof abbreviations[0] };
-
-static int in_list(const char *w, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!rp_strcasecmp(w, list[i]))
-            return 1;
-    return 0;
-}
+    NULL};
 
 typedef struct {
     rp_check_name pub;
@@ -222,7 +209,7 @@ static void scan_gap(scanner *S, size_t from, size_t to)
             S->in_directive = c != '}';
         } else if (c == '{') {
             S->in_directive = 1;
-        } else if (c == '.' ? !in_list(S->last, abbreviations, N_ABBREVIATIONS)
+        } else if (c == '.' ? !rp_in_list(S->last, rp_abbreviations)
                             : (c == '!' || c == '?' || c == ':' || c == 0x2026)) {
             S->at_start = 1;
         } else if (opens_quote(c, S->prev)) {
@@ -260,7 +247,7 @@ static int name_key(const char *w, size_t n, char *buf, size_t cap)
         buf[k -= 2] = '\0';
     if (!strcmp(buf, "I") || !strncmp(buf, "I'", 2))
         return 0;
-    return !in_list(buf, function_words, sizeof function_words / sizeof function_words[0]);
+    return !rp_in_list(buf, function_words);
 }
 
 static void scan_word(scanner *S, size_t a, size_t b)

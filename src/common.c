@@ -225,6 +225,18 @@ int rp_strcasecmp(const char *a, const char *b)
     }
 }
 
+int rp_in_list(const char *w, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (!rp_strcasecmp(w, list[i]))
+            return 1;
+    return 0;
+}
+
+const char *const rp_abbreviations[] = {"mr",   "mrs", "ms", "dr",  "st",     "mme", "mlle",
+                                        "prof", "rev", "capt", "col", "lt", "sgt", "gen",
+                                        "messrs", "jr",  "sr", NULL};
+
 // Optimal string alignment distance, case-insensitive, capped at 64 bytes.
 static int edit_distance(const char *a, const char *b)
 {

@@ -465,13 +465,6 @@ static void word_lower(const pchar *v, size_t n, size_t i, char *out, size_t cap
     out[k] = '\0';
 }
 
-static int in_list(const char *w, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(w, list[i]) == 0)
-            return 1;
-    return 0;
-}
 
 // Words that begin with an apostrophe ('em, 'tis) rather than a quote.
 static int is_elision(const pchar *v, size_t n, size_t i)
@@ -481,7 +474,7 @@ static int is_elision(const pchar *v, size_t n, size_t i)
                                            "neath", "n", "nuff", "im", "er", "ow", NULL};
     char w[16];
     word_lower(v, n, i, w, sizeof w);
-    return w[0] && in_list(w, elisions);
+    return w[0] && rp_in_list(w, elisions);
 }
 
 // Words after which an ambiguous letter-mark-space (the boys' toys) closes a
@@ -499,7 +492,7 @@ static int is_tag_word(const pchar *v, size_t n, size_t i)
         return 1;
     char w[16];
     word_lower(v, n, i, w, sizeof w);
-    return w[0] && in_list(w, words);
+    return w[0] && rp_in_list(w, words);
 }
 
 // ---- quote marks ----------------------------------------------------------------
@@ -1120,7 +1113,7 @@ static size_t dash_tag_end(const pchar *v, size_t n, size_t i)
     char w[16];
     size_t k = i, words = 0;
     word_lower(v, n, k, w, sizeof w);
-    if (in_list(w, pronouns)) {
+    if (rp_in_list(w, pronouns)) {
         while (k < n && is_letter(v[k].cp))
             k++;
         words = 1;
@@ -1136,7 +1129,7 @@ static size_t dash_tag_end(const pchar *v, size_t n, size_t i)
     if (!words || k >= n || v[k].cp != ' ')
         return 0;
     word_lower(v, n, k + 1, w, sizeof w);
-    if (!in_list(w, verbs))
+    if (!rp_in_list(w, verbs))
         return 0;
     for (k++; k < n; k++)
         if (v[k].cp == '.' || v[k].cp == ',' || v[k].cp == ':')
@@ -1204,7 +1197,7 @@ static int screenplay_prefix(parser *p, const pchar *v, size_t n, size_t *text_a
         if (words == 1) {
             char lw[16];
             word_lower(v, n, w, lw, sizeof lw);
-            if (in_list(lw, not_names))
+            if (rp_in_list(lw, not_names))
                 return 0;
         }
         if (i < n && v[i].cp == ':')
@@ -1253,7 +1246,7 @@ static int is_small_word(const char *w)
                                         "in", "on", "to", "from", "for", "at", "by", "with",
                                         "into", "upon", "as", "vs", "over", "under", "via",
                                         NULL};
-    return in_list(w, small);
+    return rp_in_list(w, small);
 }
 
 // A short Title Case line without sentence punctuation: "Command from the

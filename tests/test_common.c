@@ -77,6 +77,12 @@ static void test_strcasecmp(void)
     CHECK(rp_strcasecmp("ABD", "abc") > 0);
     CHECK(rp_strcasecmp("ab", "abc") < 0);
     CHECK(rp_strcasecmp("abc", "AB") > 0);
+    static const char *const list[] = {"mr", "dr", NULL};
+    CHECK(rp_in_list("Dr", list));
+    CHECK(rp_in_list("mr", list));
+    CHECK(!rp_in_list("mrs", list));
+    CHECK(!rp_in_list("", list));
+    CHECK(rp_in_list("capt", rp_abbreviations));
 }
 
 // ---- UTF-8 ----------------------------------------------------------------------

@@ -248,6 +248,19 @@ static void test_formats_and_rates(void)
     }
 }
 
+// A failed render leaves the old output (which says "OLD") untouched and no
+// temporary file behind.
+static void check_old_output_kept(const char *out)
+{
+    char *old = read_text(out), *log = NULL, args[4096];
+    CHECK_STR(old, "OLD");
+    free(old);
+    snprintf(args, sizeof args, "ls -a %s | grep -c radioplay-", test_tmpdir());
+    run(args, &log);
+    CHECK_STR(log, "0\n");
+    free(log);
+}
+
 static void test_errors_are_located_and_leave_no_file(void)
 {
     const char *ch = tmp(0, "bad.txt"), *out = tmp(1, "bad.wav");
@@ -259,15 +272,8 @@ static void test_errors_are_located_and_leave_no_file(void)
     char want[1200];
     snprintf(want, sizeof want, "%s:3:12: error:", ch);
     CHECK_MSG(strstr(log, want) != NULL, "stderr: %s", log);
-    // The old output survives untouched, and no temporary file is left.
-    char *old = read_text(out);
-    CHECK_STR(old, "OLD");
-    free(old);
     free(log);
-    snprintf(args, sizeof args, "ls -a %s | grep -c radioplay-", test_tmpdir());
-    run(args, &log);
-    CHECK_STR(log, "0\n");
-    free(log);
+    check_old_output_kept(out);
 
     snprintf(args, sizeof args, "render %s -o %s", tmp(2, "missing.txt"), out);
     CHECK_INT(rp(args, &log), 1);
@@ -340,14 +346,8 @@ static void test_interrupt_leaves_no_file(void)
              radioplay_bin(), ch, out);
     run(args, &log);
     CHECK_MSG(strstr(log, "rc=1") && strstr(log, "interrupted"), "%s", log);
-    char *old = read_text(out);
-    CHECK_STR(old, "OLD");
-    free(old);
     free(log);
-    snprintf(args, sizeof args, "ls -a %s | grep -c radioplay-", test_tmpdir());
-    run(args, &log);
-    CHECK_STR(log, "0\n");
-    free(log);
+    check_old_output_kept(out);
 }
 
 static void test_cast_sheet_round_trip(void)
