@@ -1159,22 +1159,30 @@ static int protagonist(ctx *c)
 
 // ---- speaker noun phrases ------------------------------------------------------------------
 
+static int is_subject_pronoun(const ctx *c, size_t i)
+{
+    return tok_is(c, i, "he") || tok_is(c, i, "she") || tok_is(c, i, "i");
+}
+
+// The speaker a he, she or I at token i stands for in a speech tag.
+static int pronoun_speaker(ctx *c, size_t i, size_t qtok, const char **kind)
+{
+    *kind = "pronoun-said";
+    if (tok_is(c, i, "i"))
+        return protagonist(c);
+    rp_gender g = pronoun_gender(c, i);
+    int e = resolve_pronoun(c, qtok, g);
+    return e >= 0 ? e : placeholder(c, g);
+}
+
 // The speaker named by the noun phrase starting at token i (after a speech
 // verb: "said Kade", "said he", "said the old man"). -1 when it names no one.
 static int subject_forward(ctx *c, size_t i, size_t qtok, const char **kind)
 {
     if (!is_word(c, i))
         return -1;
-    rp_gender g = pronoun_gender(c, i);
-    if (g && (tok_is(c, i, "he") || tok_is(c, i, "she"))) {
-        *kind = "pronoun-said";
-        int e = resolve_pronoun(c, qtok, g);
-        return e >= 0 ? e : placeholder(c, g);
-    }
-    if (tok_is(c, i, "i")) {
-        *kind = "pronoun-said";
-        return protagonist(c);
-    }
+    if (is_subject_pronoun(c, i))
+        return pronoun_speaker(c, i, qtok, kind);
     size_t end;
     if (namey(c, i) || is_title(c, i)) {
         int e = name_forward(c, i, &end);
@@ -1254,16 +1262,8 @@ static int subject_backward(ctx *c, size_t i, size_t lo, size_t qtok, const char
 {
     if (!is_word(c, i) || i < lo)
         return -1;
-    rp_gender g = pronoun_gender(c, i);
-    if (g && (tok_is(c, i, "he") || tok_is(c, i, "she"))) {
-        *kind = "pronoun-said";
-        int e = resolve_pronoun(c, qtok, g);
-        return e >= 0 ? e : placeholder(c, g);
-    }
-    if (tok_is(c, i, "i")) {
-        *kind = "pronoun-said";
-        return protagonist(c);
-    }
+    if (is_subject_pronoun(c, i))
+        return pronoun_speaker(c, i, qtok, kind);
     size_t s = name_start_back(c, i, lo);
     if (s != (size_t)-1) {
         size_t end;
