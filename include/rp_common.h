@@ -94,6 +94,7 @@ int rp_in_list(const char *w, const char *const *list);
 // Lower-case words whose full stop does not end a sentence ("Mr.", "Dr."),
 // NULL-terminated: the attribution and the chapter lint agree on them.
 extern const char *const rp_abbreviations[];
+extern const char *const rp_speech_verbs[]; // said, asked, whispered, ...
 
 // The candidate closest to word (Damerau-Levenshtein, case-insensitive), or
 // NULL when none is close enough to suggest.

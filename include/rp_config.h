@@ -67,6 +67,7 @@
 #define RP_MAX_PARAGRAPH_CUES 64   // cues in one paragraph
 #define RP_MAX_BEDS 64             // beds playing at once
 #define RP_MAX_UTTERANCE_BYTES 4000 // longer sentences are split at commas/spaces
+#define RP_SCARE_QUOTE_WORDS 4      // a quote this short inside a sentence is narrated
 #define RP_MAX_PAUSE_S 60.0
 #define RP_MAX_DIAGS 200
 

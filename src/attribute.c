@@ -36,6 +36,7 @@
 #define WORD_MAX 32          // longer words are compared on this prefix
 #define MAX_NAME_WORDS 4
 #define MENTION_WINDOW 150   // tokens searched back for a pronoun's referent
+#define DESCRIPTION_WINDOW 25  // ... and for a described one ("the nurse") when no name fits
 #define CONVERSATION_GAP 2   // narration paragraphs a conversation may span
 
 // ---- tokens -------------------------------------------------------------------------
@@ -126,25 +127,6 @@ typedef struct {
 
 // ---- word lists -------------------------------------------------------------------------
 
-static const char *const speech_verbs[] = {
-    "said", "says", "say", "asked", "asks", "replied", "replies", "answered", "answers",
-    "whispered", "whispers", "shouted", "shouts", "muttered", "mutters", "murmured", "murmurs",
-    "cried", "cries", "called", "calls", "ordered", "warned", "hissed", "snapped", "growled",
-    "reported", "added", "adds", "continued", "continues", "exclaimed", "demanded", "insisted",
-    "began", "begins", "repeated", "returned", "observed", "remarked", "interrupted",
-    "breathed", "yelled", "screamed", "barked", "pleaded", "sighed", "laughed", "croaked",
-    "crackled", "inquired", "enquired", "responded", "rejoined", "retorted", "explained",
-    "declared", "protested", "pursued", "urged", "suggested", "admitted", "agreed", "roared",
-    "stammered", "sobbed", "faltered", "groaned", "drawled", "gasped", "panted", "persisted",
-    "ventured", "concluded", "echoed", "resumed", "mumbled", "grumbled", "ejaculated",
-    "thought", "announced", "commanded", "corrected", "conceded", "chuckled", "giggled",
-    "smiled", "grinned", "sneered", "stuttered", "wailed", "moaned", "shrieked", "bellowed",
-    "exclaims", "joked", "teased", "lied", "promised", "reminded", "assured", "admonished",
-    "cautioned", "countered", "whimpered", "sang", "chimed", "blurted", "quoth", "sniffed",
-    "snorted", "scoffed", "purred", "thundered", "told", "queried", "queries", "interposed",
-    "observes", "asserted", "challenged", "hesitated", "objected", "jeered", "mocked", "stated",
-    "threatened", "complained", "gushed", "exploded", "confessed", "recalled", "insists",
-    "yawned", "boomed", "blared", "buzzed", NULL};
 
 // Two-word verbs: the first word only counts with its particle.
 static const char *const verb_particles[][2] = {
@@ -260,7 +242,7 @@ static void tok_lower(const tok *t, char *out)
 
 // The big word lists are hashed once per call: tok_in runs for every token.
 static const char *const *const hashed_lists[] = {
-    speech_verbs, not_names, male_names, female_names, male_titles, female_titles,
+    rp_speech_verbs, not_names, male_names, female_names, male_titles, female_titles,
     neutral_titles, np_stops, rp_abbreviations, male_nouns, female_nouns, person_nouns,
     vague_nouns, place_words};
 #define N_HASHED (sizeof hashed_lists / sizeof hashed_lists[0])
@@ -364,7 +346,7 @@ static int speech_verb(const ctx *c, size_t i)
     for (size_t k = 0; k < sizeof verb_particles / sizeof verb_particles[0]; k++)
         if (strcmp(w, verb_particles[k][0]) == 0 && tok_is(c, i + 1, verb_particles[k][1]))
             return 2;
-    return set_has(c, w, speech_verbs);
+    return set_has(c, w, rp_speech_verbs);
 }
 
 static int is_adverb(const ctx *c, size_t i)
@@ -973,13 +955,21 @@ static int description_forward(ctx *c, size_t i, size_t *end)
     static const char *const dets[] = {"the", "a", "an", NULL};
     if (!tok_in(c, i, dets))
         return -1;
+    rp_gender g = RP_GENDER_UNKNOWN;  // "a woman servant" is a she
     for (size_t k = i + 1; k < c->nt && k <= i + 3 && is_word(c, k) && !c->t[k].cap; k++) {
         if (person_noun(c, k) && !(is_word(c, k + 1) && person_noun(c, k + 1))) {
             char noun[WORD_MAX];
             tok_lower(&c->t[k], noun);
             *end = k + 1;
-            return description_entity(c, noun, 0, NULL);
+            int e = description_entity(c, noun, 0, NULL);
+            if (e >= 0 && g && !c->e[e].title_gender)
+                c->e[e].title_gender = g;
+            return e;
         }
+        if (tok_in(c, k, male_nouns))
+            g = RP_GENDER_MALE;
+        else if (tok_in(c, k, female_nouns))
+            g = RP_GENDER_FEMALE;
         if (tok_in(c, k, np_stops))
             break;
     }
@@ -1058,6 +1048,7 @@ static int nearest(const ctx *c, size_t t, rp_gender g, int skip, size_t skip_be
 {
     // Walk mentions and attributed quotes backwards together.
     size_t mi = first_mention_at(c, t), qi = first_quote_at(c, t);
+    int described = -1;
     while (mi > 0 || qi > 0) {
         size_t mt = mi > 0 ? c->m[mi - 1].tok : 0, qt = qi > 0 ? c->q[qi - 1].tok : 0;
         int ent;
@@ -1065,15 +1056,21 @@ static int nearest(const ctx *c, size_t t, rp_gender g, int skip, size_t skip_be
         if (mi > 0 && (qi == 0 || mt > qt)) {
             ent = c->m[--mi].ent;
             at = mt;
-            if (!c->e[ent].last[0])
-                continue;  // "the woman" is as often a named one described
+            if (!c->e[ent].last[0]) {
+                // "the woman" is as often a named one described: she stands
+                // for the pronoun only when close by and no name fits.
+                if (described < 0 && ent != skip && t - mt < DESCRIPTION_WINDOW &&
+                    (g ? gender_of(&c->e[ent]) == g : 1))
+                    described = ent;
+                continue;
+            }
 
         } else {
             ent = c->q[--qi].ent;
             at = qt;
         }
         if (t - at > MENTION_WINDOW)
-            return -1;
+            return described;
         if (ent < 0 || (ent == skip && at < skip_before))
             continue;
         const entity *e = &c->e[ent];
@@ -1081,7 +1078,7 @@ static int nearest(const ctx *c, size_t t, rp_gender g, int skip, size_t skip_be
         if (g ? eg == g : e->person)
             return ent;
     }
-    return -1;
+    return described;
 }
 
 // The paragraph with quotes next to paragraph pi (step -1: before it, +1:
@@ -1117,13 +1114,33 @@ static int para_speaker(const ctx *c, size_t pi)
     return -1;
 }
 
-// A he/she at a speech tag: the nearest character of that gender. When
-// that is the previous turn's speaker, known only from an earlier paragraph,
-// the nearest other one is preferred: in a dialogue the turns alternate.
+// The character a paragraph is about: the subject of its first sentence
+// ("The old lady pulled her spectacles down..."), when of gender g and
+// mentioned before token `before`. -1 otherwise.
+static int para_subject(const ctx *c, const paragraph *p, size_t before, rp_gender g)
+{
+    for (size_t mi = first_mention_at(c, p->first_tok); mi < c->nm && c->m[mi].tok < before;
+         mi++) {
+        const mention *m = &c->m[mi];
+        if (!c->t[m->tok].sent)
+            continue;
+        const entity *e = &c->e[m->ent];
+        return gender_of(e) == g && e->person ? m->ent : -1;
+    }
+    return -1;
+}
+
+// A he/she at a speech tag: the paragraph's subject if of that gender, else
+// the nearest character of that gender. When that is the previous turn's
+// speaker, known only from an earlier paragraph, the nearest other one is
+// preferred: in a dialogue the turns alternate.
 static int resolve_pronoun(ctx *c, size_t qtok, rp_gender g)
 {
     size_t qi = c->t[qtok].q;
     const paragraph *p = &c->p[c->q[qi].para];
+    int s = para_subject(c, p, qtok, g);
+    if (s >= 0)
+        return s;
     int e = nearest(c, qtok, g, -1, 0);
     size_t p1 = prev_dialogue_para(c, c->q[qi].para);
     int prev = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
@@ -1499,9 +1516,14 @@ static int previous_beat(ctx *c, size_t qi, int want_colon, const char **rule, d
         return -1;
     size_t subj = k - 1;
     rp_gender g = pronoun_gender(c, subj);
-    int e = g && (tok_is(c, subj, "he") || tok_is(c, subj, "she"))
-                ? nearest(c, subj, g, -1, 0)  // the narration's own he: no turn-taking
-                : sentence_subject(c, subj, c->q[qi].tok);
+    int e = -1;
+    if (g && (tok_is(c, subj, "he") || tok_is(c, subj, "she"))) {
+        e = para_subject(c, b, subj, g);  // the narration's own he: no turn-taking
+        if (e < 0)
+            e = nearest(c, subj, g, -1, 0);
+    } else {
+        e = sentence_subject(c, subj, c->q[qi].tok);
+    }
     if (e < 0 || e == addressee(c, qi))
         return -1;
     *rule = colon ? "colon-beat" : "previous-beat";

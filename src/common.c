@@ -233,6 +233,27 @@ int rp_in_list(const char *w, const char *const *list)
     return 0;
 }
 
+// Verbs that tag speech: "said Kade", "she whispered", "the man cut in".
+const char *const rp_speech_verbs[] = {
+    "said", "says", "say", "asked", "asks", "replied", "replies", "answered", "answers",
+    "whispered", "whispers", "shouted", "shouts", "muttered", "mutters", "murmured", "murmurs",
+    "cried", "cries", "called", "calls", "ordered", "warned", "hissed", "snapped", "growled",
+    "reported", "added", "adds", "continued", "continues", "exclaimed", "demanded", "insisted",
+    "began", "begins", "repeated", "returned", "observed", "remarked", "interrupted",
+    "breathed", "yelled", "screamed", "barked", "pleaded", "sighed", "laughed", "croaked",
+    "crackled", "inquired", "enquired", "responded", "rejoined", "retorted", "explained",
+    "declared", "protested", "pursued", "urged", "suggested", "admitted", "agreed", "roared",
+    "stammered", "sobbed", "faltered", "groaned", "drawled", "gasped", "panted", "persisted",
+    "ventured", "concluded", "echoed", "resumed", "mumbled", "grumbled", "ejaculated",
+    "thought", "announced", "commanded", "corrected", "conceded", "chuckled", "giggled",
+    "smiled", "grinned", "sneered", "stuttered", "wailed", "moaned", "shrieked", "bellowed",
+    "exclaims", "joked", "teased", "lied", "promised", "reminded", "assured", "admonished",
+    "cautioned", "countered", "whimpered", "sang", "chimed", "blurted", "quoth", "sniffed",
+    "snorted", "scoffed", "purred", "thundered", "told", "queried", "queries", "interposed",
+    "observes", "asserted", "challenged", "hesitated", "objected", "jeered", "mocked", "stated",
+    "threatened", "complained", "gushed", "exploded", "confessed", "recalled", "insists",
+    "yawned", "boomed", "blared", "buzzed", NULL};
+
 const char *const rp_abbreviations[] = {"mr",   "mrs", "ms", "dr",  "st",     "mme", "mlle",
                                         "prof", "rev", "capt", "col", "lt", "sgt", "gen",
                                         "messrs", "jr",  "sr", NULL};

@@ -19,6 +19,7 @@
 // heading block. A punctuation-only scrap of narration that a directive split
 // off ("street {sfx x}.") is appended to the narration run before it, so the
 // sentence still ends on its punctuation.
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -772,11 +773,98 @@ static int tag_whole_paragraph(builder *b)
     return any;
 }
 
+static size_t count_words(const char *s)
+{
+    size_t n = 0;
+    for (int in = 0; *s; s++) {
+        int w = !isspace((unsigned char)*s);
+        n += w && !in;
+        in = w;
+    }
+    return n;
+}
+
+// The last word of narration text, lower-cased into w; 0 when the text does
+// not end in a lower-case word ("built for", not "said:" or "Kade.").
+static int ends_in_word(const char *s, char *w, size_t cap)
+{
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    size_t e = n;
+    while (n && isalpha((unsigned char)s[n - 1]))
+        n--;
+    if (n == e || e - n >= cap || !islower((unsigned char)s[n]))
+        return 0;
+    memcpy(w, s + n, e - n);
+    w[e - n] = 0;
+    return 1;
+}
+
+// A short quote inside a sentence of narration is a word quoted, a name or a
+// title, not speech: built for "style," not service / the "Coach and
+// Horses" inn. The narrator reads it, marks and all.
+static int scare_quote(const builder *b, size_t i)
+{
+    const rp_run *q = &b->runs.v[i], *prev = i ? &b->runs.v[i - 1] : NULL;
+    const rp_run *next = i + 1 < b->runs.n ? &b->runs.v[i + 1] : NULL;
+    char w[32];
+    if (q->kind != RP_RUN_QUOTE || q->spk_source != RP_SPK_NONE || !prev ||
+        prev->kind != RP_RUN_NARRATION || !ends_in_word(prev->text, w, sizeof w) ||
+        rp_in_list(w, rp_speech_verbs) || count_words(q->text) > RP_SCARE_QUOTE_WORDS ||
+        strpbrk(q->text, "!?"))  // "M'ama!" is sung, "H'm!" said
+        return 0;
+    int letter = 0;
+    for (const char *t = q->text; *t && !letter; t++)
+        letter = isalpha((unsigned char)*t);
+    if (!letter)
+        return 0;  // "..." is a silence kept
+    if (!next)
+        return q->text[strlen(q->text) - 1] != '.';  // and "Hi." a last word
+    unsigned char c0 = (unsigned char)next->text[0];
+    return next->kind == RP_RUN_NARRATION && (islower(c0) || strchr(",.;:)-", c0));
+}
+
+// Folds run i (a scare quote) and the narration after it into run i - 1.
+static void demote_quote(builder *b, size_t i)
+{
+    rp_run *prev = &b->runs.v[i - 1], *q = &b->runs.v[i];
+    int join = i + 1 < b->runs.n && b->runs.v[i + 1].kind == RP_RUN_NARRATION;
+    rp_strbuf s;
+    rp_strbuf_init(&s);
+    rp_strbuf_puts(&s, prev->text);
+    rp_strbuf_puts(&s, " \xE2\x80\x9C");
+    rp_strbuf_puts(&s, q->text);
+    rp_strbuf_puts(&s, "\xE2\x80\x9D");
+    if (join) {
+        const char *t = b->runs.v[i + 1].text;
+        if (!strchr(",.;:)", t[0]))
+            rp_strbuf_append(&s, " ", 1);
+        rp_strbuf_puts(&s, t);
+    }
+    if (s.failed) {
+        b->p->nomem = 1;
+        rp_strbuf_deinit(&s);
+        return;
+    }
+    free(prev->text);
+    prev->text = rp_strbuf_take(&s);
+    size_t drop = join ? 2 : 1;
+    for (size_t k = i; k < i + drop; k++)
+        run_free(&b->runs.v[k]);
+    memmove(&b->runs.v[i], &b->runs.v[i + drop], (b->runs.n - i - drop) * sizeof *b->runs.v);
+    b->runs.n -= drop;
+    b->n_quotes--;
+}
+
 static void finish(builder *b)
 {
     flush(b);
     if (b->in_quote)
         close_quote(b);  // a speech that runs on into the next paragraph
+    for (size_t i = 1; i < b->runs.n; i++)
+        if (scare_quote(b, i))
+            demote_quote(b, i--);
     if (b->tag) {
         if (tag_whole_paragraph(b)) {
             free(b->tag);

@@ -151,6 +151,23 @@ static void test_pronoun_without_name(void)
     CHECK_SPEAKER(1, "Unnamed woman", NULL);
 }
 
+static void test_pronoun_described(void)
+{
+    // No name fits her, but a woman was just described: she is the one,
+    // not a name from pages later.
+    attribute("A woman servant came into the room and drew the curtains.\n\n"
+              "\"Wake up, Philip,\" she said.\n\n"
+              "Much later Emma came home. Emma smiled at Philip.\n");
+    CHECK_SPEAKER(0, "the servant", "pronoun-said");
+    // The paragraph's subject outranks a nearer mention of the same gender.
+    attribute("\"Hello,\" said Tom.\n\n"
+              "The old lady pulled her spectacles down and looked over them at the "
+              "Judge and his nephew; then she looked out under them, perplexed, and said, "
+              "not fiercely, but loud enough for the furniture to hear:\n\n"
+              "\"Well, I lay if I get hold of you I'll--\"\n");
+    CHECK_SPEAKER(1, "the lady", "colon-beat");
+}
+
 static void test_first_person(void)
 {
     attribute("\"Let me go,\" I said.\n\"No,\" said Tom.\n");
@@ -495,6 +512,7 @@ int main(void)
     RUN(test_names_merge);
     RUN(test_pronoun_said);
     RUN(test_pronoun_without_name);
+    RUN(test_pronoun_described);
     RUN(test_first_person);
     RUN(test_descriptions);
     RUN(test_split_quote);

@@ -401,6 +401,21 @@ static void test_empty_and_punctuation_quotes(void)
     CHECK_INT(count_runs(RP_RUN_NARRATION), 3);
 }
 
+static void test_scare_quotes(void)
+{
+    // A word quoted inside a sentence is the narrator's, marks and all.
+    parse("They were built for \"style,\" not service, by the \"Coach and Horses\" folk.\n");
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 0);
+    CHECK_RUN(narr(0), 1, 1,
+              "They were built for \xE2\x80\x9Cstyle,\xE2\x80\x9D not service, by the "
+              "\xE2\x80\x9C"
+              "Coach and Horses\xE2\x80\x9D folk.");
+    // Speech stays speech: after a speech verb, an exclamation, a long quote.
+    parse("He said \"Go\" and left. Then came \"M'ama!\" from the stage. She "
+          "muttered \"no, no\" twice. I heard \"we will see about that, my boy\" in the hall.\n");
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 4);
+}
+
 // ---- tags and screenplay --------------------------------------------------------------
 
 static void test_speaker_tags(void)
@@ -911,6 +926,7 @@ int main(void)
     RUN(test_single_marks_not_dialogue_with_double);
     RUN(test_dash_dialogue);
     RUN(test_empty_and_punctuation_quotes);
+    RUN(test_scare_quotes);
     RUN(test_speaker_tags);
     RUN(test_tag_whole_paragraph);
     RUN(test_tag_without_quote);
