@@ -1984,6 +1984,74 @@ static void adopt_gender(entity *e, rp_gender g)
 
 // A described speaker ("the boy") whom the next turn addresses by name
 // ("Stay with me, Leo.") is that named character.
+// The name a speaker gives themself: "I be plain Jack Durbeyfield", "My
+// name is Kade." An existing character, or -1.
+static int self_named(ctx *c, const char *text)
+{
+    static const char *const intro[] = {"I am ", "I'm ", "I be ", "my name is ", "My name is ",
+                                        "my name's ", "My name's ", "call me ", "Call me ",
+                                        NULL};
+    static const char *const filler[] = {"plain ", "just ", "only ", "called ", NULL};
+    for (size_t k = 0; intro[k]; k++) {
+        for (const char *at = strstr(text, intro[k]); at; at = strstr(at + 1, intro[k])) {
+            if (at > text && is_alpha_ascii(at[-1]))
+                continue;
+            const char *i = at + strlen(intro[k]);
+            for (size_t f = 0; filler[f]; f++)
+                if (strncmp(i, filler[f], strlen(filler[f])) == 0)
+                    i += strlen(filler[f]);
+            size_t j = 0;
+            while (is_upper_ascii(i[j])) {  // "Jack Durbeyfield", "Mr. Pett"
+                while (is_alpha_ascii(i[j]) || i[j] == '\'')
+                    j++;
+                if (i[j] == '.' && i[j + 1] == ' ' && is_upper_ascii(i[j + 2]) && j < 4)
+                    j += 2;
+                else if (i[j] == ' ' && is_upper_ascii(i[j + 1]))
+                    j++;
+                else
+                    break;
+            }
+            if (j < 2 || j >= 64 || is_alpha_ascii(i[j]))
+                continue;
+            char name[64];
+            memcpy(name, i, j);
+            name[j] = '\0';
+            if (strcmp(name, "I") == 0)
+                continue;
+            int e = match_name(c, name);
+            if (e >= 0)
+                return e;
+        }
+    }
+    return -1;
+}
+
+// A described speaker who names themself is that character in every line.
+static void name_self_named(ctx *c)
+{
+    for (size_t i = 0; i < c->nq; i++) {
+        quote *q = &c->q[i];
+        if (q->ent < 0 || q->conf >= 1.0)
+            continue;
+        int x = self_named(c, q->run->text);
+        if (x < 0 || x == q->ent)
+            continue;
+        const entity *e = &c->e[q->ent];
+        rp_gender gd = gender_of(e), gx = gender_of(&c->e[x]);
+        if (gd && gx && gd != gx)
+            continue;
+        if (e->last[0])
+            continue;  // a name's own quote that names another is usually quoted speech
+        int d = q->ent;  // "the man with the basket" is Durbeyfield throughout
+        for (size_t k = 0; k < c->nq; k++)
+            if (c->q[k].ent == d && c->q[k].conf < 1.0)
+                c->q[k].ent = x;
+        q->rule = "self-named";
+        q->conf = 0.7;
+        adopt_gender(&c->e[x], gd);
+    }
+}
+
 static void name_described_speakers(ctx *c)
 {
     for (size_t i = 0; i < c->nq; i++) {
@@ -2164,7 +2232,7 @@ static int described_person(const ctx *c, const entity *e)
 static void merge_by_role(ctx *c, int *parent, const uint8_t *fixed)
 {
     int *slot = malloc((c->ne ? c->ne : 1) * sizeof *slot);
-    int ent[ROLE_SPEAKERS_MAX];
+    int ent[ROLE_SPEAKERS_MAX], into[ROLE_SPEAKERS_MAX];  // into: the named one d became
     uint16_t(*adj)[ROLE_SPEAKERS_MAX] = calloc(ROLE_SPEAKERS_MAX, sizeof *adj);
     if (!slot || !adj) {
         free(slot);
@@ -2196,6 +2264,8 @@ static void merge_by_role(ctx *c, int *parent, const uint8_t *fixed)
             adj[slot[b]][slot[a]]++;
         }
     }
+    for (int d = 0; d < n; d++)
+        into[d] = -1;
     for (int d = 0; d < n; d++) {
         const entity *de = &c->e[ent[d]];
         if (fixed[ent[d]] || (!is_placeholder(de) && !described_person(c, de)))
@@ -2207,16 +2277,21 @@ static void merge_by_role(ctx *c, int *parent, const uint8_t *fixed)
             rp_gender gk = gender_of(ne);
             if (k == d || !ne->last[0] || adj[d][k] || (gd && gk && gd != gk))
                 continue;
-            int shared = 0;
+            int shared = 0, rival = 0;
             for (int p = 0; p < n && !shared; p++)
                 shared = adj[d][p] && adj[k][p];
-            if (shared) {
+            // "the man" and "the parson" talking are not both Fred
+            for (int p = 0; p < n && !rival; p++)
+                rival = into[p] == k && adj[d][p];
+            if (shared && !rival) {
                 found = k;
                 count++;
             }
         }
-        if (count == 1)
+        if (count == 1) {
             parent[ent[d]] = ent[found];
+            into[d] = found;
+        }
     }
 out:
     free(slot);
@@ -2389,6 +2464,8 @@ rp_status rp_attribute(rp_script *s, rp_diags *d)
         seed_explicit(&c);
     if (!c.nomem)
         run_rules(&c);
+    if (!c.nomem)
+        name_self_named(&c);
     if (!c.nomem)
         name_described_speakers(&c);
     if (!c.nomem)

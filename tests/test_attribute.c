@@ -377,6 +377,28 @@ static void test_description_plays_named_part(void)
     CHECK_SPEAKER(0, "the man", NULL);
 }
 
+static void test_described_rivals_stay_apart(void)
+{
+    // The man and the parson both play Fred's part, but they talk to each
+    // other: at most one of them is Fred.
+    attribute("\"Good night,\" said the man.\n\n\"Good night, sir,\" said the parson.\n\n"
+              "\"Who goes there?\" said Joan.\n\n\"Only me,\" said the man.\n\n* * *\n\n"
+              "\"Hello, Joan,\" said Fred.\n\n\"Hello,\" said Joan.\n");
+    CHECK(strcmp(quote(0)->speaker, quote(1)->speaker) != 0);
+}
+
+static void test_self_named(void)
+{
+    // A described speaker who names themself is that character throughout.
+    attribute("At dusk Durbeyfield walked home from Shaston with his basket.\n\n"
+              "\"Good night,\" said the man with the basket.\n\n"
+              "\"Good night, Sir John,\" said the parson.\n\n"
+              "\"Why Sir John, when I be plain Jack Durbeyfield, the haggler?\" said the man.\n");
+    CHECK_SPEAKER(0, "Durbeyfield", NULL);
+    CHECK_SPEAKER(2, "Durbeyfield", "self-named");
+    CHECK_SPEAKER(1, "the parson", "said-name");
+}
+
 static void test_previous_beat(void)
 {
     // Narration that ends in a colon introduces the speech after it.
@@ -532,6 +554,8 @@ int main(void)
     RUN(test_same_paragraph_not_addressee);
     RUN(test_conversation_parity);
     RUN(test_description_plays_named_part);
+    RUN(test_described_rivals_stay_apart);
+    RUN(test_self_named);
     RUN(test_previous_beat);
     RUN(test_fallback);
     RUN(test_no_quotes);
