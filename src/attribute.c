@@ -38,6 +38,7 @@
 #define MENTION_WINDOW 150   // tokens searched back for a pronoun's referent
 #define DESCRIPTION_WINDOW 25  // ... and for a described one ("the nurse") when no name fits
 #define CONVERSATION_GAP 2   // narration paragraphs a conversation may span
+#define PARTNER_AHEAD 300    // tokens the fallback looks ahead for the other speaker
 
 // ---- tokens -------------------------------------------------------------------------
 
@@ -1868,6 +1869,11 @@ static int rule_fallback(ctx *c, size_t qi, const char **rule, double *conf)
         for (size_t k = qi; k > 0 && partner < 0 && c->q[qi].tok - c->q[k - 1].tok < 2000; k--)
             if (c->q[k - 1].ent >= 0 && c->q[k - 1].ent != a && c->q[k - 1].ent != self)
                 partner = c->q[k - 1].ent;
+        // else the next other speaker: "John Linden paused, then resumed:"
+        for (size_t k = qi + 1; k < c->nq && partner < 0 && c->q[k].tok - c->q[qi].tok < PARTNER_AHEAD;
+             k++)
+            if (c->q[k].ent >= 0 && c->q[k].ent != a && c->q[k].ent != self)
+                partner = c->q[k].ent;
         if (partner < 0)
             partner = nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, a, (size_t)-1);
     } else {

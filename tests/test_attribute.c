@@ -419,6 +419,11 @@ static void test_fallback(void)
     CHECK_NEAR(quote(0)->confidence, 0.1, 1e-9);
     CHECK_INT(S.n_chars, 1);
     CHECK_INT(S.chars[0].gender, RP_GENDER_UNKNOWN);
+    // The other party, named only after the line: looked for ahead.
+    attribute("\"Uncle, you look ill,\" said Florence.\n\n\"I am not well, child.\"\n\n"
+              "John Linden paused sadly, then resumed:\n\n\"It is the end.\"\n");
+    CHECK_SPEAKER(1, "John Linden", "fallback");
+    CHECK_SPEAKER(2, "John Linden", "colon-beat");
 }
 
 static void test_no_quotes(void)
