@@ -1042,6 +1042,22 @@ static size_t first_quote_at(const ctx *c, size_t t)
     return first_at_token(c->q, c->nq, sizeof *c->q, offsetof(quote, tok), t);
 }
 
+static int is_subject_pronoun(const ctx *c, size_t i)
+{
+    return tok_is(c, i, "he") || tok_is(c, i, "she") || tok_is(c, i, "i");
+}
+
+// A name ending at token i in the possessive: "Stephen's face".
+static int possessive(const ctx *c, size_t i)
+{
+    while (i + 1 < c->nt && c->t[i + 1].kind == T_WORD && c->t[i + 1].cap &&
+           c->t[i + 1].s == c->t[i].s + c->t[i].n + 1)
+        i++;
+    const char *e = c->t[i].s + c->t[i].n;
+    return (e[0] == '\'' && (e[1] == 's' || e[1] == 'S')) ||
+           (memcmp(e, "\xE2\x80\x99", 3) == 0 && e[3] == 's');
+}
+
 // The nearest entity of gender g mentioned or speaking before token t (g
 // unknown: the nearest person), ignoring entity `skip` before token
 // skip_before. -1 when none.
@@ -1057,6 +1073,8 @@ static int nearest(const ctx *c, size_t t, rp_gender g, int skip, size_t skip_be
         if (mi > 0 && (qi == 0 || mt > qt)) {
             ent = c->m[--mi].ent;
             at = mt;
+            if (g && possessive(c, mt))
+                continue;  // "to Stephen's face": not who "he" goes on to be
             if (!c->e[ent].last[0]) {
                 // "the woman" is as often a named one described: she stands
                 // for the pronoun only when close by and no name fits.
@@ -1147,6 +1165,13 @@ static int resolve_pronoun(ctx *c, size_t qtok, rp_gender g)
     int prev = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
     if (e < 0 || e != prev)
         return e;
+    if (p1 + 1 < c->q[qi].para) {
+        // "He turned abruptly..." between the turns: the same he goes on.
+        const paragraph *mid = &c->p[c->q[qi].para - 1];
+        size_t f = mid->first_tok;
+        if (f < mid->end_tok && is_subject_pronoun(c, f) && pronoun_gender(c, f) == g)
+            return e;
+    }
     int other = nearest(c, qtok, g, prev, p->first_tok);
     return other >= 0 ? other : e;
 }
@@ -1176,11 +1201,6 @@ static int protagonist(ctx *c)
 }
 
 // ---- speaker noun phrases ------------------------------------------------------------------
-
-static int is_subject_pronoun(const ctx *c, size_t i)
-{
-    return tok_is(c, i, "he") || tok_is(c, i, "she") || tok_is(c, i, "i");
-}
 
 // The speaker a he, she or I at token i stands for in a speech tag.
 static int pronoun_speaker(ctx *c, size_t i, size_t qtok, const char **kind)

@@ -168,6 +168,21 @@ static void test_pronoun_described(void)
     CHECK_SPEAKER(1, "the lady", "colon-beat");
 }
 
+static void test_pronoun_goes_on(void)
+{
+    // "Stephen's face" is not who "he" is; and a narration paragraph that
+    // goes on with "He..." keeps the same speaker instead of alternating.
+    attribute("\"Our mighty mother!\" Buck Mulligan said.\n\n"
+              "He turned his grey searching eyes from the sea to Stephen's face.\n\n"
+              "\"The aunt thinks you killed your mother,\" he said.\n\n"
+              "\"Someone killed her,\" Stephen said gloomily.\n\n"
+              "\"You could have knelt down,\" Buck Mulligan said.\n\n"
+              "He broke off and lathered again lightly his farther cheek.\n\n"
+              "\"But a lovely mummer!\" he murmured to himself.\n");
+    CHECK_SPEAKER(1, "Buck Mulligan", "pronoun-said");
+    CHECK_SPEAKER(4, "Buck Mulligan", "pronoun-said");
+}
+
 static void test_first_person(void)
 {
     attribute("\"Let me go,\" I said.\n\"No,\" said Tom.\n");
@@ -540,6 +555,7 @@ int main(void)
     RUN(test_pronoun_said);
     RUN(test_pronoun_without_name);
     RUN(test_pronoun_described);
+    RUN(test_pronoun_goes_on);
     RUN(test_first_person);
     RUN(test_descriptions);
     RUN(test_split_quote);
