@@ -363,10 +363,9 @@ static int is_adverb(const ctx *c, size_t i)
 // A capitalized word that may be (part of) a name.
 static int namey(const ctx *c, size_t i)
 {
-    if (!is_word(c, i) || !c->t[i].cap || tok_in(c, i, not_names))
-        return 0;
-    return 1;
+    return is_word(c, i) && c->t[i].cap && !tok_in(c, i, not_names);
 }
+
 
 // ---- building the token stream ---------------------------------------------------------
 
@@ -683,6 +682,22 @@ static int resolve_name(ctx *c, const char *label, const char *first, const char
 // Reads a name starting at token i: optional title, then capitalized words
 // ("Mrs. Bennet", "Elizabeth", "High Commander Sorell Vantos"). Returns the
 // entity or -1; *end is the token after the name.
+// A capitalized common word that is somebody's surname here: "Captain John
+// Good" makes a later "said Good" a name.
+static int surname_word(const ctx *c, size_t i)
+{
+    if (!is_word(c, i) || !c->t[i].cap || c->t[i].sent || !tok_in(c, i, not_names))
+        return 0;
+    char w[WORD_MAX];
+    tok_lower(&c->t[i], w);
+    int cand[MAX_CANDIDATES];
+    size_t nc = candidates(c, c->by_last, w, cand, 0);
+    for (size_t k = 0; k < nc && k < MAX_CANDIDATES; k++)
+        if (strcmp(c->e[cand[k]].last, w) == 0 && strchr(c->e[cand[k]].label, ' '))
+            return 1;
+    return 0;
+}
+
 static int name_forward(ctx *c, size_t i, size_t *end)
 {
     size_t j = i;
@@ -698,6 +713,9 @@ static int name_forward(ctx *c, size_t i, size_t *end)
     size_t w = j;
     while (j < c->nt && j - i < MAX_NAME_WORDS && namey(c, j) && !is_title(c, j))
         j++;
+    if (j < c->nt && j - i < MAX_NAME_WORDS && is_word(c, j) && c->t[j].cap && !c->t[j].sent &&
+        ((j > w && known_first_name(c, j - 1)) || (j == w && surname_word(c, j))))
+        j++;  // "John Good", and then "Good"
     if (j == w) {
         // A title on its own at the end of the name: "the Captain".
         return -1;
@@ -989,7 +1007,8 @@ static void find_mentions(ctx *c)
             end++;
         int weak = evidence[i] == 2 && weak_name_ok(c, i, end) &&
                    clause_gender(c, i, end) != RP_GENDER_UNKNOWN;
-        if (namey(c, i) && (!c->t[i].sent || is_title(c, i) || evidence[i] == 1 || weak ||
+        if ((namey(c, i) || surname_word(c, i)) &&
+            (!c->t[i].sent || is_title(c, i) || evidence[i] == 1 || weak ||
                             speech_verb(c, i + 1) || known_first_name(c, i))) {
             int e = name_forward(c, i, &end);
             if (e >= 0) {
@@ -1160,6 +1179,13 @@ static int resolve_pronoun(ctx *c, size_t qtok, rp_gender g)
     int s = para_subject(c, p, qtok, g);
     if (s >= 0)
         return s;
+    size_t pi = c->q[qi].para;
+    const paragraph *b = pi > 0 ? &c->p[pi - 1] : NULL;
+    if (b && qtok == p->first_tok && b->is_text && b->first_q == b->end_q) {
+        s = para_subject(c, b, b->end_tok, g);  // or of the narration just before
+        if (s >= 0)
+            return s;
+    }
     int e = nearest(c, qtok, g, -1, 0);
     size_t p1 = prev_dialogue_para(c, c->q[qi].para);
     int prev = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
@@ -1222,7 +1248,7 @@ static int subject_forward(ctx *c, size_t i, size_t qtok, const char **kind)
     if (is_subject_pronoun(c, i))
         return pronoun_speaker(c, i, qtok, kind);
     size_t end;
-    if (namey(c, i) || is_title(c, i)) {
+    if (namey(c, i) || is_title(c, i) || surname_word(c, i)) {
         int e = name_forward(c, i, &end);
         if (e >= 0) {
             c->e[e].person = 1;

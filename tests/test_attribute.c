@@ -299,6 +299,16 @@ static void test_placeholder_merges_into_named(void)
     CHECK(character("Unnamed woman") == NULL);
 }
 
+static void test_common_word_surname(void)
+{
+    // "Good" is a word, but after "Captain John Good" it is also his name.
+    attribute("In came my old friends Sir Henry Curtis and Captain John Good.\n\n"
+              "\"Three years,\" said Good. \"Why do you ask?\"\n\n"
+              "\"Good news,\" said Sir Henry.\n");
+    CHECK_SPEAKER(0, "Captain John Good", "said-name");
+    CHECK(strcmp(quote(2)->speaker, quote(0)->speaker) != 0);
+}
+
 static void test_short_name_merges_later(void)
 {
     // "Jim" speaks before the story gives his full name: one character.
@@ -568,6 +578,7 @@ int main(void)
     RUN(test_any_verb_after_pronoun);
     RUN(test_indefinite_speaker);
     RUN(test_placeholder_merges_into_named);
+    RUN(test_common_word_surname);
     RUN(test_short_name_merges_later);
     RUN(test_role_names_character);
     RUN(test_pronoun_gives_name_gender);
