@@ -1908,32 +1908,31 @@ static int rule_fallback(ctx *c, size_t qi, const char **rule, double *conf)
     size_t pi = c->q[qi].para;
     size_t p1 = prev_dialogue_para(c, pi);
     int a = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
+    int self = addressee(c, qi), stranger = find_label(c, "Stranger");
     int partner = -1;
-    if (a >= 0) {
-        // The most recent other speaker, else the nearest other person named.
-        int self = addressee(c, qi);
-        for (size_t k = qi; k > 0 && partner < 0 && c->q[qi].tok - c->q[k - 1].tok < 2000; k--)
-            if (c->q[k - 1].ent >= 0 && c->q[k - 1].ent != a && c->q[k - 1].ent != self)
-                partner = c->q[k - 1].ent;
-        // else the next other speaker: "John Linden paused, then resumed:"
-        for (size_t k = qi + 1; k < c->nq && partner < 0 && c->q[k].tok - c->q[qi].tok < PARTNER_AHEAD;
-             k++)
-            if (c->q[k].ent >= 0 && c->q[k].ent != a && c->q[k].ent != self)
-                partner = c->q[k].ent;
-        if (partner < 0)
-            partner = nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, a, (size_t)-1);
-    } else {
-        int self = addressee(c, qi);
-        partner = nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, self, (size_t)-1);
+    // The most recent other speaker, else the next one ("John Linden
+    // paused, then resumed:"), else the nearest other person named.
+    for (size_t k = qi; k > 0 && partner < 0 && c->q[qi].tok - c->q[k - 1].tok < 2000; k--) {
+        int e = c->q[k - 1].ent;
+        if (e >= 0 && e != a && e != self && e != stranger)
+            partner = e;
     }
+    for (size_t k = qi + 1; k < c->nq && partner < 0 && c->q[k].tok - c->q[qi].tok < PARTNER_AHEAD;
+         k++) {
+        int e = c->q[k].ent;
+        if (e >= 0 && e != a && e != self && e != stranger)
+            partner = e;
+    }
+    if (partner < 0)
+        partner = a >= 0 ? nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, a, (size_t)-1)
+                         : nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, self, (size_t)-1);
     *rule = "fallback";
     if (partner >= 0) {
         *conf = 0.2;
         return partner;
     }
     *conf = 0.1;
-    int e = find_label(c, "Stranger");
-    return e >= 0 ? e : add_entity(c, "Stranger", "", "", RP_GENDER_UNKNOWN);
+    return stranger >= 0 ? stranger : add_entity(c, "Stranger", "", "", RP_GENDER_UNKNOWN);
 }
 
 // The sieve, most precise first. same-paragraph runs again after each looser
