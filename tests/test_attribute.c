@@ -449,6 +449,9 @@ static void test_fallback(void)
               "John Linden paused sadly, then resumed:\n\n\"It is the end.\"\n");
     CHECK_SPEAKER(1, "John Linden", "fallback");
     CHECK_SPEAKER(2, "John Linden", "colon-beat");
+    // So is the first line of a chapter, before anyone is known.
+    attribute("\"Tom!\"\n\nNo answer.\n\n\"What's gone with that boy?\" said the old lady.\n");
+    CHECK_SPEAKER(0, "the lady", "fallback");
 }
 
 static void test_no_quotes(void)
