@@ -1313,6 +1313,16 @@ static int subject_forward(ctx *c, size_t i, size_t qtok, const char **kind)
                                                      : RP_GENDER_UNKNOWN;
         if (!ng)
             return -1;
+        if (tok_is(c, i, "my")) {
+            // "cried my mother": the narrator's mother is a character of her
+            // own, not the nearest she.
+            char label[96];
+            snprintf(label, sizeof label, "my %s", noun);
+            int e = find_label(c, label);
+            if (e < 0 && (e = add_entity(c, label, "", "", ng)) >= 0)
+                c->e[e].person = 1;
+            return e;
+        }
         *kind = "pronoun-said";
         int e = resolve_pronoun(c, qtok, ng);
         return e >= 0 ? e : placeholder(c, ng);

@@ -202,6 +202,19 @@ static void test_descriptions(void)
     CHECK(q && q->gender == RP_GENDER_FEMALE && q->n_quotes == 2);
 }
 
+static void test_my_kin(void)
+{
+    // A first-person narrator's mother is a character, not the nearest she.
+    attribute("Rose was producing the sugar-basin from the cupboard.\n\n"
+              "\"Well! here they both are,\" cried my mother.\n\n"
+              "\"I was going to tell you a piece of news,\" said Rose.\n\n"
+              "\"Impossible!\" cried my mother.\n");
+    CHECK_SPEAKER(0, "my mother", "said-name");
+    CHECK_SPEAKER(2, "my mother", "said-name");
+    const rp_character *m = character("my mother");
+    CHECK(m && m->gender == RP_GENDER_FEMALE);
+}
+
 static void test_split_quote(void)
 {
     attribute("\"My dear Mr. Bennet,\" said his lady to him one day, \"have you heard that "
@@ -571,6 +584,7 @@ int main(void)
     RUN(test_pronoun_goes_on);
     RUN(test_first_person);
     RUN(test_descriptions);
+    RUN(test_my_kin);
     RUN(test_split_quote);
     RUN(test_it_was);
     RUN(test_same_paragraph);
