@@ -30,6 +30,8 @@
 #define RP_DUCK_ATTACK_S 0.15
 #define RP_DUCK_RELEASE_S 0.40
 #define RP_BED_FADE_S 2.0           // default bed fade in/out
+#define RP_CUE_SPACING_WORDS 60     // a sound rule refires an effect after this many words
+#define RP_CUE_MAX_PER_PARAGRAPH 2  // cues (explicit ones included) a rule may bring a paragraph to
 #define RP_LIMITER_CEILING_DB (-1.0)
 #define RP_LIMITER_RELEASE_S 0.080
 

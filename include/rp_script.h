@@ -60,6 +60,7 @@ typedef struct {
     double confidence; // 0..1
     // Directives only.
     rp_directive dir;
+    int automatic;     // added by a sound rule (cue.c), not written in the chapter
 } rp_run;
 
 typedef struct {

@@ -550,25 +550,29 @@ static int add_setting(loader *L, const char *key, const char *value)
     return 1;
 }
 
+static rp_status push_rule(rp_cast *c, const char *phrase, const char *preset, int line)
+{
+    if (rp_grow((void **)&c->rules, &c->cap_rules, c->n_rules + 1, sizeof *c->rules))
+        return RP_ERR_NOMEM;
+    rp_rule *r = &c->rules[c->n_rules];
+    r->phrase = rp_strdup(phrase);
+    r->preset = rp_strdup(preset);
+    r->line = line;
+    if (!r->phrase || !r->preset) {
+        free(r->phrase), free(r->preset);
+        return RP_ERR_NOMEM;
+    }
+    c->n_rules++;
+    return RP_OK;
+}
+
 static int add_rule(loader *L, const char *phrase, const char *preset)
 {
-    rp_cast *c = L->c;
     if (!phrase[0] || !preset[0]) {
         err(L, 1, "write: sound words = preset", "rule needs a phrase and a preset%s%s", "", "");
         return 1;
     }
-    if (rp_grow((void **)&c->rules, &c->cap_rules, c->n_rules + 1, sizeof *c->rules))
-        return 0;
-    rp_rule *r = &c->rules[c->n_rules];
-    r->phrase = rp_strdup(phrase);
-    r->preset = rp_strdup(preset);
-    r->line = L->line;
-    if (!r->phrase || !r->preset) {
-        free(r->phrase), free(r->preset);
-        return 0;
-    }
-    c->n_rules++;
-    return 1;
+    return push_rule(L->c, phrase, preset, L->line) == RP_OK;
 }
 
 // ---- [say] -----------------------------------------------------------------
@@ -880,8 +884,61 @@ static int cmp_pending(const void *a, const void *b)
     return rp_strcasecmp(x->v->name, y->v->name);
 }
 
+// The built-in sound rules: narration words that cue an effect, for
+// chapters with no annotation. A sheet's own rule for the same phrase wins;
+// "defaults = off" in [rules] leaves them all out.
+static const char *const default_rules[][2] = {
+    {"distant thunder", "distant_thunder"},
+    {"thunder", "thunder"},
+    {"slam", "pod_impact"},
+    {"pod hit", "pod_impact"},
+    {"pods hit", "pod_impact"},
+    {"crash", "pod_impact"},
+    {"drone", "drone"},
+    {"detonate", "explosion"},
+    {"explosion", "explosion"},
+    {"explode", "explosion"},
+    {"blast", "explosion"},
+    {"sensors screamed", "alarm"},
+    {"alarm", "alarm"},
+    {"siren", "alarm"},
+    {"klaxon", "alarm"},
+    {"comms", "comms_static"},
+    {"radio crackled", "comms_static"},
+    {"rain fell", "rain"},
+    {"rain poured", "rain"},
+    {"raindrops", "rain"},
+    {"downpour", "rain"},
+    {"wind howled", "wind"},
+    {"gust", "wind"},
+};
+
+static int has_rule(const rp_cast *c, const char *phrase)
+{
+    for (size_t i = 0; i < c->n_rules; i++)
+        if (!rp_strcasecmp(c->rules[i].phrase, phrase))
+            return 1;
+    return 0;
+}
+
+static rp_status add_default_rules(rp_cast *c)
+{
+    for (size_t i = 0; i < c->n_rules; i++)
+        if (!rp_strcasecmp(c->rules[i].phrase, "defaults") &&
+            (!rp_strcasecmp(c->rules[i].preset, "off") ||
+             !rp_strcasecmp(c->rules[i].preset, "none")))
+            return RP_OK;
+    for (size_t i = 0; i < sizeof default_rules / sizeof default_rules[0]; i++)
+        if (!has_rule(c, default_rules[i][0]) &&
+            push_rule(c, default_rules[i][0], default_rules[i][1], 0))
+            return RP_ERR_NOMEM;
+    return RP_OK;
+}
+
 rp_status rp_cast_assign(rp_cast *c, const rp_script *s)
 {
+    if (add_default_rules(c))
+        return RP_ERR_NOMEM;
     size_t first = c->n_voices;
     for (size_t i = 0; i < s->n_chars; i++) {
         const char *name = s->chars[i].name;

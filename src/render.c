@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rp_config.h"
+#include "rp_cue.h"
 #include "rp_io.h"
 #include "rp_master.h"
 #include "rp_mix.h"
@@ -128,6 +129,8 @@ rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
         st = rp_sfx_library_load(&dr->lib, o->sfx_dir, d);
     if (!st)
         st = apply_sfx_settings(dr, d);
+    if (!st)
+        st = rp_cue_apply(&dr->script, &dr->cast, &dr->lib, dr->cast_path, d);
     if (!st)
         st = rp_layout_build(&dr->script, &dr->cast, &dr->lib, &dr->plan, d);
     return st;

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Automatic cues: the stage between casting and layout that turns sound words
+// in the narration into effect cues, by the cast sheet's [rules] (the
+// built-in defaults included, see cast.c). A one-shot fires on its word; a
+// bed starts there and fades out at the next scene break. Explicit {sfx},
+// {bed} and {stop} cues count as fired, so a chapter annotated with the
+// automatic cues gets no second copy of them.
+#ifndef RP_CUE_H
+#define RP_CUE_H
+
+#include "rp_cast.h"
+#include "rp_script.h"
+#include "rp_sfx.h"
+
+// Inserts the cues as directive runs (run.automatic = 1) into the script.
+// A rule naming an unknown effect is a located error in cast_path (at the
+// rule's line) and RP_ERR_INPUT; built-in rules whose effect is missing
+// from the library are skipped.
+rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *lib,
+                       const char *cast_path, rp_diags *d);
+
+#endif

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Tests for the automatic cues: small chapters go through the real parser,
+// attribution, cast sheet (with its built-in rules) and effect library, then
+// rp_cue_apply; the tests read the runs it leaves: which cue stands before
+// which word, none inside dialogue, the spacing and per-paragraph limits,
+// beds that end at scene breaks, explicit cues counted as fired, and the
+// located errors for bad rules.
+#include "rp_cast.h"
+#include "rp_cue.h"
+#include "rp_script.h"
+#include "rp_sfx.h"
+#include "test.h"
+
+static rp_sfx_library LIB;
+static rp_script S;
+static rp_cast C;
+static rp_diags D;
+static rp_status ST;
+static int live;
+
+static void release(void)
+{
+    if (live) {
+        rp_cast_deinit(&C);
+        rp_script_deinit(&S);
+        rp_diags_deinit(&D);
+    }
+    live = 0;
+}
+
+// Runs the chapter through parse, attribute, cast (sheet may be NULL) and cues.
+static void cue(const char *chapter, const char *sheet)
+{
+    release();
+    rp_diags_init(&D);
+    rp_cast_init(&C);
+    live = 1;
+    CHECK_INT(rp_parse("t.txt", chapter, strlen(chapter), &S, &D), RP_OK);
+    CHECK_INT(rp_attribute(&S, &D), RP_OK);
+    if (sheet)
+        CHECK_INT(rp_cast_load(&C, "t.cast", sheet, strlen(sheet), &D), RP_OK);
+    CHECK_INT(rp_cast_assign(&C, &S), RP_OK);
+    ST = rp_cue_apply(&S, &C, &LIB, "t.cast", &D);
+}
+
+// The cues of the chapter in order, as "kind name>next words|..." where
+// next words are the start of the text run after the cue.
+static const char *cues(void)
+{
+    static char buf[2048];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t b = 0; b < S.n_blocks; b++) {
+        const rp_block *bl = &S.blocks[b];
+        for (size_t i = 0; i < bl->n_runs; i++) {
+            const rp_run *r = &bl->runs[i];
+            if (r->kind != RP_RUN_DIRECTIVE || r->dir.kind == RP_DIR_COMMENT)
+                continue;
+            const char *kind = r->dir.kind == RP_DIR_SFX   ? "sfx"
+                               : r->dir.kind == RP_DIR_BED ? "bed"
+                               : r->dir.kind == RP_DIR_STOP ? "stop"
+                                                             : "?";
+            const char *next = "";
+            for (size_t k = i + 1; k < bl->n_runs && !next[0]; k++)
+                if (bl->runs[k].kind != RP_RUN_DIRECTIVE)
+                    next = bl->runs[k].text;
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %s%s>%.12s", len ? "|" : "",
+                                    kind, r->dir.name, r->automatic ? "" : "(x)", next);
+            if (len >= sizeof buf)
+                return buf;
+        }
+    }
+    return buf;
+}
+
+static void test_fires_on_its_word(void)
+{
+    cue("The sky was quiet. Then thunder rolled over the city.\n", NULL);
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(cues(), "sfx thunder>thunder roll");
+    // The narration is split around the cue, nothing lost.
+    const rp_block *b = &S.blocks[0];
+    CHECK_INT(b->n_runs, 3);
+    CHECK_STR(b->runs[0].text, "The sky was quiet. Then");
+    CHECK_STR(b->runs[2].text, "thunder rolled over the city.");
+}
+
+static void test_endings_and_longest_phrase(void)
+{
+    cue("The first pod slammed into the street.\n\nFar off, distant thunder grumbled.\n\n"
+        "The plaza detonated.\n",
+        NULL);
+    CHECK_STR(cues(), "sfx pod_impact>slammed into|sfx distant_thunder>distant thun|"
+                      "sfx explosion>detonated.");
+}
+
+static void test_not_in_dialogue_unless_asked(void)
+{
+    cue("\"It's just thunder,\" she whispered.\n", NULL);
+    CHECK_STR(cues(), "");
+    cue("\"It's just thunder,\" she whispered.\n", "[rules]\nthunder = thunder dialogue\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(cues(), "sfx thunder>thunder,");
+    CHECK_STR(S.blocks[0].runs[0].text, "It's just");
+    CHECK(S.blocks[0].runs[0].kind == RP_RUN_QUOTE && S.blocks[0].runs[2].kind == RP_RUN_QUOTE);
+    CHECK_STR(S.blocks[0].runs[2].speaker, S.blocks[0].runs[0].speaker);
+}
+
+static void test_spacing_and_paragraph_cap(void)
+{
+    // Twice within a few words: once. Far enough apart: twice.
+    cue("Thunder. More thunder.\n", NULL);
+    CHECK_STR(cues(), "sfx thunder>Thunder. Mor");
+    char text[4096] = "Thunder rolled.";
+    for (int i = 0; i < 70; i++)
+        strcat(text, " word");
+    strcat(text, ". Thunder again.\n");
+    cue(text, NULL);
+    CHECK_STR(cues(), "sfx thunder>Thunder roll|sfx thunder>Thunder agai");
+    // Three sounds in one paragraph: the first two.
+    cue("Thunder, a drone, then an explosion.\n", NULL);
+    CHECK_STR(cues(), "sfx thunder>Thunder, a|sfx drone>drone, then ");
+}
+
+static void test_beds_end_at_scene_break(void)
+{
+    cue("The rain fell on the roofs.\n\nThey waited.\n\n* * *\n\nMorning came.\n", NULL);
+    CHECK_STR(cues(), "bed rain>rain fell on|stop rain>");
+    // The stop closes the scene: it is the last run before the break.
+    const rp_block *b = &S.blocks[1];
+    CHECK(b->n_runs > 0 && b->runs[b->n_runs - 1].kind == RP_RUN_DIRECTIVE);
+    // A rule can stop it too, and a bed already playing is not restarted.
+    cue("The rain fell. The rain fell harder. At last the rain eased.\n",
+        "[rules]\nthe rain eased = stop rain\n");
+    CHECK_STR(cues(), "bed rain>rain fell. T|stop rain>the rain eas");
+}
+
+static void test_explicit_cues_count(void)
+{
+    // The annotated form gets no second thunder.
+    cue("Then {sfx thunder}thunder rolled.\n", NULL);
+    CHECK_STR(cues(), "sfx thunder(x)>thunder roll");
+    cue("{bed rain}The rain fell.\n", NULL);
+    CHECK_STR(cues(), "bed rain(x)>The rain fel");
+}
+
+static void test_rules_switch_off(void)
+{
+    cue("Thunder rolled.\n", "[rules]\nthunder = none\n");
+    CHECK_STR(cues(), "");
+    cue("Thunder rolled. A drone buzzed.\n", "[rules]\ndefaults = off\nbuzzed = alarm\n");
+    CHECK_STR(cues(), "sfx alarm>buzzed.");
+    // The sheet prints its rules, defaults included, and reads them back.
+    cue("Quiet.\n", "[rules]\nthunder = distant_thunder\n");
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_cast_write(&C, &b);
+    CHECK(b.s && strstr(b.s, "[rules]\nthunder = distant_thunder\n"));
+    CHECK(b.s && strstr(b.s, "drone = drone\n"));
+    CHECK(b.s && !strstr(b.s, "thunder = thunder\n"));
+    rp_strbuf_deinit(&b);
+}
+
+static void test_bad_rules(void)
+{
+    cue("Thunder.\n", "[rules]\nthunder = thundr\nrain = stop\ndrone = drone loudly\n"
+                      "boom = stop thunder\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n_errors, 4);
+    const rp_diag *e = &D.items[0];
+    CHECK_STR(e->file, "t.cast");
+    CHECK_INT(e->line, 2);
+    CHECK(strstr(e->msg, "unknown effect 'thundr'") != NULL);
+    CHECK(e->hint && strstr(e->hint, "did you mean 'thunder'?"));
+    CHECK_INT(D.items[1].line, 3);
+    CHECK_INT(D.items[2].line, 4);
+    CHECK(strstr(D.items[3].msg, "not a bed") != NULL);
+}
+
+int main(void)
+{
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sfx_library_init(&LIB);
+    CHECK_INT(rp_sfx_library_add_builtin(&LIB, &d), RP_OK);
+    rp_diags_deinit(&d);
+    RUN(test_fires_on_its_word);
+    RUN(test_endings_and_longest_phrase);
+    RUN(test_not_in_dialogue_unless_asked);
+    RUN(test_spacing_and_paragraph_cap);
+    RUN(test_beds_end_at_scene_break);
+    RUN(test_explicit_cues_count);
+    RUN(test_rules_switch_off);
+    RUN(test_bad_rules);
+    release();
+    rp_sfx_library_deinit(&LIB);
+    return TEST_SUMMARY("test_cue");
+}
