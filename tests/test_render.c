@@ -223,6 +223,42 @@ static void test_effects_fire_on_their_word(void)
     }
 }
 
+static void test_sound_words_cue_effects(void)
+{
+    // "thunder" in the narration rolls thunder on that word: the same audio
+    // as the cue written by hand, and nothing without the rule.
+    const char *auto_text = "The night was still. Then thunder rolled over the roofs, and "
+                            "nobody in the street moved at all.\n\n{pause 9}\n";
+    const char *by_hand = tmp(0, "by_hand.txt");
+    write_text(by_hand, "The night was still. Then {sfx thunder}thunder rolled over the roofs, "
+                        "and nobody in the street moved at all.\n\n{pause 9}\n");
+    write_text(tmp(1, "fx_b.cast"), "[rules]\ndefaults = off\n");
+    wav d;
+    double s, e;
+    CHECK_INT(effect_alone(auto_text, auto_text, &d, &s, &e, "thunder"), 0);
+    CHECK_MSG(s > 1.0, "thunder cue at %.3f", s);
+    if (d.x) {
+        CHECK(wav_rms(&d, -1, 0, s - 0.01) < 1e-4);
+        double all = wav_rms(&d, -1, s, e), band = wav_band_rms(&d, -1, s, e, 20, 250);
+        CHECK_MSG(all > 0.01 && band > 0.4 * all, "thunder: band %.4f of %.4f", band, all);
+        wav_free(&d);
+    }
+    remove(tmp(1, "fx_b.cast"));
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s -q && cmp %s %s", by_hand, tmp(2, "hand.wav"),
+             tmp(2, "hand.wav"), tmp(6, "fx_a.wav"));
+    CHECK_INT(rp(args, &log), 0);
+    free(log);
+    // Dialogue stays quiet.
+    const char *q = tmp(3, "quiet.txt");
+    write_text(q, "\"It's just thunder,\" she whispered.\n");
+    char *tsv = NULL;
+    snprintf(args, sizeof args, "cues %s", q);
+    CHECK_INT(rp(args, &tsv), 0);
+    CHECK(tsv && !strstr(tsv, "\tsfx\t"));
+    free(tsv);
+}
+
 static void test_formats_and_rates(void)
 {
     const char *ch = tmp(0, "short.txt");
@@ -709,6 +745,7 @@ int main(void)
     RUN(test_render_speech_where_cues_say);
     RUN(test_render_is_deterministic);
     RUN(test_effects_fire_on_their_word);
+    RUN(test_sound_words_cue_effects);
     RUN(test_formats_and_rates);
     RUN(test_errors_are_located_and_leave_no_file);
     RUN(test_voice_problems_are_errors);
