@@ -928,6 +928,7 @@ static const char *const default_rules[][2] = {
     {"burning", "fire"},
     {"flames", "fire"},
     {"lit a fire", "fire"},
+    {"ruins", "city_ruins"},
 };
 
 static int has_rule(const rp_cast *c, const char *phrase)

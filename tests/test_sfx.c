@@ -178,6 +178,126 @@ static int has_bad_sample(const float *x, int64_t n)
     return 0;
 }
 
+// The mono mix (L + R) / 2 of frames [i0, i1), as doubles; the caller frees.
+static double *mono(const float *x, int64_t i0, int64_t i1)
+{
+    double *s = malloc((size_t)(i1 - i0) * sizeof *s);
+    for (int64_t i = i0; s && i < i1; i++)
+        s[i - i0] = 0.5 * ((double)x[2 * i] + x[2 * i + 1]);
+    return s;
+}
+
+// Filters s[0..n) in place with the 4th-order low- or high-pass that
+// band_energy uses; a high-pass then a low-pass make a band.
+static void filter4(double *s, int64_t n, int highpass, double fc, int rate)
+{
+    double w0 = 2.0 * PI * fc / rate, cw = cos(w0), alpha = sin(w0) / (2.0 * 0.7071);
+    double a0 = 1.0 + alpha;
+    double b0 = (highpass ? (1.0 + cw) : (1.0 - cw)) / 2.0 / a0;
+    double b1 = (highpass ? -(1.0 + cw) : (1.0 - cw)) / a0;
+    double a1 = -2.0 * cw / a0, a2 = (1.0 - alpha) / a0;
+    double z[2][2] = {{0, 0}, {0, 0}};
+    for (int64_t i = 0; i < n; i++) {
+        double v = s[i];
+        for (int k = 0; k < 2; k++) {
+            double y = b0 * v + z[k][0];
+            z[k][0] = b1 * v - a1 * y + z[k][1];
+            z[k][1] = b0 * v - a2 * y;
+            v = y;
+        }
+        s[i] = v;
+    }
+}
+
+// Levels in dB of consecutive windows of `win` samples of s[0..n) into
+// out[]; returns how many (at most cap).
+static int window_db(const double *s, int64_t n, int64_t win, double *out, int cap)
+{
+    int k = 0;
+    for (int64_t w = 0; w + win <= n && k < cap; w += win, k++) {
+        double e = 0.0;
+        for (int64_t i = w; i < w + win; i++)
+            e += s[i] * s[i];
+        out[k] = db(e / (double)win);
+    }
+    return k;
+}
+
+// Peak over RMS of s[0..n), in dB: how impulsive a signal is.
+static double crest_db(const double *s, int64_t n)
+{
+    double pk = 0.0, e = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        pk = fabs(s[i]) > pk ? fabs(s[i]) : pk;
+        e += s[i] * s[i];
+    }
+    return 20.0 * log10(pk + 1e-30) - db(e / (double)n);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+// The p-th fraction (0..1) of v[0..n), from a sorted copy.
+static double percentile(const double *v, int n, double p)
+{
+    double *c = malloc((size_t)n * sizeof *c);
+    if (!c || n == 0) {
+        free(c);
+        return 0.0;
+    }
+    memcpy(c, v, (size_t)n * sizeof *c);
+    qsort(c, (size_t)n, sizeof *c, cmp_double);
+    double r = c[(int)(p * (n - 1) + 0.5)];
+    free(c);
+    return r;
+}
+
+// Onsets in a sequence of window levels lv[0..n): a window at least rise_db
+// louder than the one `back` windows before it and within range_db of the
+// loudest, at least `gap` windows after the previous onset. Returns how
+// many (at most cap) with their window indices in at[].
+static int onsets(const double *lv, int n, int back, double rise_db, double range_db, int gap,
+                  int *at, int cap)
+{
+    double top = -1e9;
+    for (int i = 0; i < n; i++)
+        top = lv[i] > top ? lv[i] : top;
+    int k = 0, last = -gap;
+    for (int i = back; i < n && k < cap; i++) {
+        if (lv[i] > top - range_db && lv[i] > lv[i - back] + rise_db && i - last >= gap) {
+            at[k++] = i;
+            last = i;
+        }
+    }
+    return k;
+}
+
+// The strongest frequency in [f0, f1] of the mono mix of frames [i0, i1),
+// scanned in `step` Hz steps: dominant_hz for wide, coarse searches.
+static double strongest_hz(const float *x, int64_t i0, int64_t i1, double f0, double f1,
+                           double step, int rate)
+{
+    int n = (int)(i1 - i0);
+    double *s = mono(x, i0, i1);
+    if (!s)
+        return 0.0;
+    for (int i = 0; i < n; i++)
+        s[i] *= 0.5 - 0.5 * cos(2.0 * PI * i / (n - 1));
+    double best = 0.0, best_f = 0.0;
+    for (double f = f0; f <= f1; f += step) {
+        double m = dft_mag(s, n, f, rate);
+        if (m > best) {
+            best = m;
+            best_f = f;
+        }
+    }
+    free(s);
+    return best_f;
+}
+
 // The diagnostic whose message contains msg_part, preferably on line.
 static const rp_diag *find_diag(const rp_diags *d, const char *msg_part, int line)
 {
@@ -527,6 +647,464 @@ static void test_comms_static_is_radio_band(void)
     double mid = db(power(x, RATE / 2, RATE));
     CHECK(db(power(x, 0, RATE / 20)) > mid + 3.0);
     CHECK(db(power(x, n - RATE / 5, n - RATE / 10)) > mid + 3.0);
+    free(x);
+}
+
+static void test_reentry_roars_overhead(void)
+{
+    const rp_sfx_preset *p = preset("reentry");
+    if (!p)
+        return;
+    double dur = rp_sfx_preset_duration_s(p);
+    CHECK(dur >= 5.0 && dur <= 12.0);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        int64_t n;
+        float *x = render(p, RATE, seed, 0, &n);
+        if (!x)
+            continue;
+        // It crosses the sky: from the left to the right.
+        double start_bal = balance_db(x, RATE / 2, 2 * RATE);
+        double end_bal = balance_db(x, 6 * RATE, 7 * RATE + RATE / 2);
+        CHECK_MSG(start_bal > 4.0, "start balance %.1f dB", start_bal);
+        CHECK_MSG(end_bal < -4.0, "end balance %.1f dB", end_bal);
+        // It swells to the pass at 4 s and dies away.
+        double mid = db(power(x, 3 * RATE + RATE / 2, 4 * RATE + RATE / 2));
+        double first = db(power(x, RATE / 4, RATE + RATE / 4));
+        double last = db(power(x, 6 * RATE + RATE / 2, 7 * RATE + RATE / 2));
+        CHECK_MSG(mid > first + 10.0 && mid > last + 10.0, "levels %.1f, %.1f, %.1f dB", first,
+                  mid, last);
+        // A broadband roar, mostly low: at the pass over half the energy is
+        // below 1 kHz, yet over 1% is above 2 kHz.
+        double lo = band_share(x, 3 * RATE + RATE / 2, 4 * RATE + RATE / 2, 0, 1000.0, RATE);
+        double hi = band_share(x, 3 * RATE + RATE / 2, 4 * RATE + RATE / 2, 1, 2000.0, RATE);
+        CHECK_MSG(lo > 0.5 && hi > 0.01, "pass <1 kHz share %.2f, >2 kHz share %.3f", lo, hi);
+        // The Doppler fall: brighter approaching than receding.
+        double in = band_share(x, 2 * RATE + RATE / 2, 3 * RATE + RATE / 2, 1, 1000.0, RATE);
+        double out = band_share(x, 4 * RATE + RATE / 2, 5 * RATE + RATE / 2, 1, 1000.0, RATE);
+        CHECK_MSG(in > 1.5 * out, ">1 kHz share %.3f approaching, %.3f receding", in, out);
+        free(x);
+    }
+}
+
+static void test_plasma_shot_zaps_down(void)
+{
+    const rp_sfx_preset *p = preset("plasma_shot");
+    if (!p)
+        return;
+    CHECK(rp_sfx_preset_duration_s(p) < 1.0);
+    int64_t n;
+    float *x = render(p, RATE, 1, 0, &n);
+    if (!x)
+        return;
+    // A bright onset: the loudest moment is in the first 30 ms, and the
+    // first 20 ms hold ten times the share above 3 kHz of 100..200 ms.
+    CHECK(peak(x, 0, RATE * 3 / 100) >= peak(x, 0, n));
+    double bright = band_share(x, 0, RATE / 50, 1, 3000.0, RATE);
+    double dull = band_share(x, RATE / 10, RATE / 5, 1, 3000.0, RATE);
+    CHECK_MSG(bright > 0.15 && bright > 10.0 * dull, ">3 kHz share %.3f at the onset, %.3f later",
+              bright, dull);
+    // The pitch dives: over an octave and a half from the first 50 ms to
+    // 150..200 ms.
+    double f_start = strongest_hz(x, RATE / 200, RATE / 20, 100.0, 5000.0, 5.0, RATE);
+    double f_end = strongest_hz(x, RATE * 15 / 100, RATE / 5, 50.0, 2000.0, 2.0, RATE);
+    CHECK_MSG(log2(f_start / f_end) > 1.5, "pitch %.0f Hz -> %.0f Hz", f_start, f_end);
+    // It is gone fast: 250..350 ms in, it is 20 dB below its first 50 ms.
+    double fall = db(power(x, 0, RATE / 20)) - db(power(x, RATE / 4, RATE * 7 / 20));
+    CHECK_MSG(fall > 20.0, "falls only %.1f dB", fall);
+    free(x);
+}
+
+// The time (s) of the crack: the first frame whose |sample| exceeds half
+// the sound's peak.
+static double first_loud_s(const float *x, int64_t n)
+{
+    double half = 0.5 * peak(x, 0, n);
+    for (int64_t i = 0; i < n; i++)
+        if (fabs(x[2 * i]) > half || fabs(x[2 * i + 1]) > half)
+            return (double)i / RATE;
+    return -1.0;
+}
+
+static void test_rail_shot_charges_cracks_rings(void)
+{
+    const rp_sfx_preset *p = preset("rail_shot");
+    if (!p)
+        return;
+    int64_t n;
+    float *x = render(p, RATE, 1, 0, &n);
+    if (!x)
+        return;
+    // The crack comes after a charge of at least half a second.
+    double tc = first_loud_s(x, n);
+    CHECK_MSG(tc > 0.5 && tc < 1.5, "crack at %.3f s", tc);
+    int64_t c = (int64_t)(tc * RATE);
+    if (tc > 0.5 && tc < 1.5) {
+        // The charge whine rises in pitch (over two octaves) and swells.
+        double f1 = strongest_hz(x, c - RATE * 8 / 10, c - RATE * 6 / 10, 100.0, 6000.0, 5.0, RATE);
+        double f2 = strongest_hz(x, c - RATE * 12 / 100, c - RATE / 50, 100.0, 6000.0, 5.0, RATE);
+        CHECK_MSG(log2(f2 / f1) > 2.0, "charge %.0f Hz -> %.0f Hz", f1, f2);
+        double swell = db(power(x, c - RATE * 12 / 100, c - RATE / 50)) -
+                       db(power(x, c - RATE * 8 / 10, c - RATE * 6 / 10));
+        CHECK_MSG(swell > 6.0, "charge swells %.1f dB", swell);
+        // The crack is sharp: within 5 ms it peaks 10 dB over the whine of
+        // the 50 ms before it (up to 2 ms before, where it starts to rise),
+        // and it is bright.
+        double jump =
+            20.0 * log10(peak(x, c, c + RATE / 200) / peak(x, c - RATE / 20, c - RATE / 500));
+        CHECK_MSG(jump > 10.0, "crack rises %.1f dB over the whine", jump);
+        double crack_hi = band_share(x, c, c + RATE / 40, 1, 2000.0, RATE);
+        CHECK_MSG(crack_hi > 0.5, "crack >2 kHz share %.2f", crack_hi);
+        // Then the metal rings: high and tonal (one partial near 1.9 kHz
+        // stands 20 dB over the spectrum around it), dying away.
+        int64_t r0 = c + RATE * 3 / 10, r1 = c + RATE * 6 / 10;
+        double hi = band_share(x, r0, r1, 1, 1000.0, RATE);
+        CHECK_MSG(hi > 0.8, "ring >1 kHz share %.2f", hi);
+        double fr = strongest_hz(x, r0, r1, 1000.0, 2500.0, 2.0, RATE);
+        CHECK_MSG(fr > 1700.0 && fr < 2100.0, "ring at %.0f Hz", fr);
+        double *s = mono(x, r0, r1);
+        if (s) {
+            int m = (int)(r1 - r0);
+            for (int i = 0; i < m; i++)
+                s[i] *= 0.5 - 0.5 * cos(2.0 * PI * i / (m - 1));
+            double on = dft_mag(s, m, fr, RATE);
+            double off = 0.5 * (dft_mag(s, m, fr - 150.0, RATE) + dft_mag(s, m, fr + 150.0, RATE));
+            CHECK_MSG(20.0 * log10(on / off) > 20.0, "ring %.1f dB over its neighbours",
+                      20.0 * log10(on / off));
+            free(s);
+        }
+        CHECK(db(power(x, r0, r1)) > db(power(x, n - RATE / 2, n)) + 15.0);
+    }
+    free(x);
+}
+
+static void test_distant_battle_is_low_with_booms(void)
+{
+    const rp_sfx_preset *p = preset("distant_battle");
+    if (!p)
+        return;
+    CHECK(rp_sfx_preset_is_bed(p));
+    int64_t n;
+    float *x = render(p, RATE, 4, 30 * RATE, &n);
+    if (!x)
+        return;
+    // Far away: the energy is nearly all below 500 Hz, almost none above
+    // 2 kHz.
+    double lo = band_share(x, RATE, n, 0, 500.0, RATE);
+    double hi = band_share(x, RATE, n, 1, 2000.0, RATE);
+    CHECK_MSG(lo > 0.9 && hi < 0.01, "<500 Hz share %.3f, >2 kHz share %.4f", lo, hi);
+    // Booms: below 90 Hz the level in 50 ms windows often jumps 6 dB or
+    // more within 100 ms, at least once every two seconds.
+    double *s = mono(x, RATE, n);
+    if (s) {
+        filter4(s, n - RATE, 0, 90.0, RATE);
+        double lv[600];
+        int m = window_db(s, n - RATE, RATE / 20, lv, 600);
+        int at[600];
+        int k = onsets(lv, m, 2, 6.0, 20.0, 4, at, 600);
+        double per_s = k / ((n - RATE) / (double)RATE);
+        CHECK_MSG(per_s > 0.5 && per_s < 4.0, "%.2f booms a second", per_s);
+        free(s);
+    }
+    // Gunfire: short transients in the 300 Hz..1 kHz band (crest factor).
+    s = mono(x, RATE, n);
+    if (s) {
+        filter4(s, n - RATE, 1, 300.0, RATE);
+        filter4(s, n - RATE, 0, 1000.0, RATE);
+        double cr = crest_db(s, n - RATE);
+        CHECK_MSG(cr > 15.0, "300 Hz..1 kHz crest %.1f dB", cr);
+        free(s);
+    }
+    // Steady over the half minute: 10 s windows within 1.5 dB.
+    double w[3];
+    for (int i = 0; i < 3; i++)
+        w[i] = db(power(x, i * 10 * RATE + (i == 0 ? RATE : 0), (i + 1) * 10 * RATE));
+    CHECK_MSG(fabs(w[1] - w[0]) < 1.5 && fabs(w[2] - w[0]) < 1.5, "windows %.1f %.1f %.1f dB",
+              w[0], w[1], w[2]);
+    free(x);
+}
+
+static void test_shield_hum_is_steady(void)
+{
+    const rp_sfx_preset *p = preset("shield_hum");
+    if (!p)
+        return;
+    CHECK(rp_sfx_preset_is_bed(p));
+    int64_t n;
+    float *x = render(p, RATE, 2, 20 * RATE, &n);
+    if (!x)
+        return;
+    // One low fundamental, the same in every second.
+    double f[5];
+    for (int i = 0; i < 5; i++) {
+        f[i] = dominant_hz(x, (2 + 3 * i) * RATE, (3 + 3 * i) * RATE, 40.0, 400.0, RATE);
+        CHECK_MSG(f[i] >= 50.0 && f[i] <= 130.0, "hum at %.1f Hz", f[i]);
+        CHECK_MSG(fabs(f[i] - f[0]) <= 1.0, "hum drifts %.1f -> %.1f Hz", f[0], f[i]);
+    }
+    // Rich in harmonics: the 2nd and 3rd are within 12 dB of the
+    // fundamental.
+    double *s = mono(x, 5 * RATE, 6 * RATE);
+    if (s) {
+        for (int i = 0; i < RATE; i++)
+            s[i] *= 0.5 - 0.5 * cos(2.0 * PI * i / (RATE - 1));
+        double h1 = dft_mag(s, RATE, f[0], RATE);
+        for (int h = 2; h <= 3; h++) {
+            double hh = dft_mag(s, RATE, h * f[0], RATE);
+            CHECK_MSG(20.0 * log10(hh / h1) > -12.0, "harmonic %d at %.1f dB", h,
+                      20.0 * log10(hh / h1));
+        }
+        free(s);
+    }
+    // Steady: half-second levels swing by less than 3 dB...
+    double swing = level_swing(x, RATE, n, RATE / 2);
+    CHECK_MSG(swing < 3.0, "level swings %.1f dB", swing);
+    // ...but it shimmers: the share above 400 Hz moves between seconds.
+    double lo = 1.0, hi = 0.0;
+    for (int64_t t = 1; t < 20; t++) {
+        double b = band_share(x, t * RATE, (t + 1) * RATE, 1, 400.0, RATE);
+        lo = b < lo ? b : lo;
+        hi = b > hi ? b : hi;
+    }
+    CHECK_MSG(hi > 1.5 * lo, ">400 Hz share only %.3f..%.3f", lo, hi);
+    free(x);
+}
+
+static void test_metal_footsteps_march(void)
+{
+    const rp_sfx_preset *p = preset("metal_footsteps");
+    if (!p)
+        return;
+    double dur = rp_sfx_preset_duration_s(p);
+    CHECK(dur >= 2.0 && dur <= 6.0);
+    int64_t n;
+    float *x = render(p, RATE, 1, 0, &n);
+    if (!x)
+        return;
+    // Steps: 10 ms levels that jump 20 dB, at least 200 ms apart.
+    double *s = mono(x, 0, n);
+    double lv[1000];
+    int m = s ? window_db(s, n, RATE / 100, lv, 1000) : 0;
+    int at[64];
+    int k = onsets(lv, m, 3, 20.0, 20.0, 20, at, 64);
+    CHECK_MSG(k >= 4, "%d steps", k);
+    if (k >= 4) {
+        // Marching: 1.2..2.5 steps a second, evenly spaced (each gap
+        // within 10% of the mean).
+        double mean = (at[k - 1] - at[0]) / 100.0 / (k - 1);
+        CHECK_MSG(1.0 / mean > 1.2 && 1.0 / mean < 2.5, "%.2f steps a second", 1.0 / mean);
+        for (int i = 1; i < k; i++) {
+            double gap = (at[i] - at[i - 1]) / 100.0;
+            CHECK_MSG(fabs(gap - mean) < 0.1 * mean, "gap %.2f s, mean %.2f s", gap, mean);
+        }
+        for (int i = 0; i < k; i++) {
+            int64_t t = (int64_t)at[i] * (RATE / 100) - RATE / 100;
+            if (t < 0)
+                t = 0;
+            // Each strike is bright: a fifth of its first 50 ms is above
+            // 2 kHz...
+            double hi = band_share(x, t, t + RATE / 20, 1, 2000.0, RATE);
+            CHECK_MSG(hi > 0.2, "step %d: >2 kHz share %.2f", i, hi);
+            // ...and rings: 100..200 ms later, a tone between 2 and 3 kHz
+            // is still sounding, 6..40 dB below the strike.
+            double strike = db(power(x, t, t + RATE / 50));
+            double ring = db(power(x, t + RATE / 10, t + RATE / 5));
+            CHECK_MSG(ring > strike - 40.0 && ring < strike - 6.0, "step %d: ring %.1f dB",
+                      i, ring - strike);
+            double fr = strongest_hz(x, t + RATE / 10, t + RATE / 5, 1000.0, 4000.0, 5.0, RATE);
+            CHECK_MSG(fr > 2000.0 && fr < 3000.0, "step %d rings at %.0f Hz", i, fr);
+        }
+        // Silence between steps: the 50 ms before each step is 30 dB down.
+        for (int i = 1; i < k; i++) {
+            int64_t t = (int64_t)at[i] * (RATE / 100) - RATE / 100;
+            double gap = db(power(x, t - RATE / 20, t));
+            double hit = db(power(x, t, t + RATE / 50));
+            CHECK_MSG(gap < hit - 30.0, "before step %d: %.1f dB below", i, hit - gap);
+        }
+    }
+    free(s);
+    free(x);
+}
+
+static void test_steam_hiss_bursts_and_fades(void)
+{
+    const rp_sfx_preset *p = preset("steam_hiss");
+    if (!p)
+        return;
+    double dur = rp_sfx_preset_duration_s(p);
+    CHECK(dur >= 1.0 && dur <= 3.0);
+    int64_t n;
+    float *x = render(p, RATE, 1, 0, &n);
+    if (!x)
+        return;
+    // A high hiss: over 70% of the energy above 2 kHz, next to nothing
+    // below 250 Hz.
+    double hi = band_share(x, 0, n, 1, 2000.0, RATE);
+    CHECK_MSG(hi > 0.7, ">2 kHz share %.2f", hi);
+    CHECK(band_share(x, 0, n, 0, 250.0, RATE) < 0.01);
+    // Fast attack: the loudest 50 ms window is one of the first three.
+    double *s = mono(x, 0, n);
+    double lv[100];
+    int m = s ? window_db(s, n, RATE / 20, lv, 100) : 0;
+    int loudest = 0;
+    for (int i = 1; i < m; i++)
+        loudest = lv[i] > lv[loudest] ? i : loudest;
+    CHECK_MSG(loudest <= 2, "loudest at %d ms", loudest * 50);
+    // Slow decay: half a second in it is still within 10 dB of the start;
+    // by 1.8 s it has fallen by more than 12 dB.
+    double start = db(power(x, 0, RATE / 4));
+    double half = db(power(x, RATE / 2, RATE * 3 / 4));
+    double late = db(power(x, RATE * 18 / 10, RATE * 21 / 10));
+    CHECK_MSG(half > start - 10.0, "at 0.5 s: %.1f dB", half - start);
+    CHECK_MSG(late < start - 12.0, "at 1.8 s: %.1f dB", late - start);
+    free(s);
+    free(x);
+}
+
+static void test_scanner_beeps_steadily(void)
+{
+    const rp_sfx_preset *p = preset("scanner_beep");
+    if (!p)
+        return;
+    int64_t n;
+    float *x = render(p, RATE, 1, 0, &n);
+    if (!x)
+        return;
+    // Beeps: 5 ms levels crossing 20 dB below the loudest.
+    double *s = mono(x, 0, n);
+    double lv[1000];
+    int m = s ? window_db(s, n, RATE / 200, lv, 1000) : 0;
+    double top = -1e9;
+    for (int i = 0; i < m; i++)
+        top = lv[i] > top ? lv[i] : top;
+    int on[32], off[32], k = 0, koff = 0;
+    for (int i = 1; i < m; i++) {
+        if (lv[i] > top - 20.0 && lv[i - 1] <= top - 20.0 && k < 32)
+            on[k++] = i;
+        if (lv[i] <= top - 20.0 && lv[i - 1] > top - 20.0 && koff < 32)
+            off[koff++] = i;
+    }
+    if (lv[0] > top - 20.0 && k < 32) { // a beep right at the start
+        memmove(on + 1, on, (size_t)k * sizeof *on);
+        on[0] = 0;
+        k++;
+    }
+    CHECK_MSG(k >= 3 && k <= 10, "%d beeps", k);
+    if (k >= 3 && koff >= k) {
+        // A steady rate: every gap within 5 ms of the first, 0.2..1 s.
+        double period = (on[1] - on[0]) / 200.0;
+        CHECK_MSG(period > 0.2 && period < 1.0, "a beep every %.3f s", period);
+        for (int i = 2; i < k; i++)
+            CHECK_MSG(fabs((on[i] - on[i - 1]) / 200.0 - period) <= 0.005,
+                      "beep %d after %.3f s", i, (on[i] - on[i - 1]) / 200.0);
+        // Short beeps with silence between: 40 dB down in each gap.
+        for (int i = 0; i + 1 < k; i++) {
+            CHECK((off[i] - on[i]) / 200.0 < 0.6 * period);
+            double quiet = 0.0;
+            for (int j = off[i] + 2; j < on[i + 1] - 1; j++)
+                quiet = lv[j] - top < quiet ? lv[j] - top : quiet;
+            CHECK_MSG(quiet < -40.0, "gap %d only %.1f dB down", i, quiet);
+        }
+        // Each beep is the same electronic tone, 0.8..4 kHz.
+        for (int i = 0; i < k; i++) {
+            int64_t a = (int64_t)on[i] * (RATE / 200) + RATE / 200;
+            double f = strongest_hz(x, a, a + RATE / 20, 200.0, 8000.0, 10.0, RATE);
+            CHECK_MSG(f >= 800.0 && f <= 4000.0, "beep %d at %.0f Hz", i, f);
+            if (i == 0)
+                continue;
+            int64_t a0 = (int64_t)on[0] * (RATE / 200) + RATE / 200;
+            double f0 = strongest_hz(x, a0, a0 + RATE / 20, 200.0, 8000.0, 10.0, RATE);
+            CHECK_MSG(fabs(f - f0) <= 20.0, "beep %d at %.0f Hz, first at %.0f Hz", i, f, f0);
+        }
+    }
+    free(s);
+    free(x);
+}
+
+static void test_fire_crackles(void)
+{
+    const rp_sfx_preset *p = preset("fire");
+    if (!p)
+        return;
+    CHECK(rp_sfx_preset_is_bed(p));
+    int64_t n;
+    float *x = render(p, RATE, 5, 30 * RATE, &n);
+    if (!x)
+        return;
+    // A low roar carries the energy...
+    double lo = band_share(x, RATE, n, 0, 500.0, RATE);
+    CHECK_MSG(lo > 0.7, "<500 Hz share %.2f", lo);
+    // ...and crackles poke out of the 2..8 kHz band: it is impulsive
+    // (crest factor over 20 dB), with a few pops a second that peak 20 dB
+    // over the band's RMS.
+    double *s = mono(x, RATE, n);
+    if (s) {
+        int64_t m = n - RATE;
+        filter4(s, m, 1, 2000.0, RATE);
+        filter4(s, m, 0, 8000.0, RATE);
+        double cr = crest_db(s, m);
+        CHECK_MSG(cr > 20.0, "2..8 kHz crest %.1f dB", cr);
+        double e = 0.0;
+        for (int64_t i = 0; i < m; i++)
+            e += s[i] * s[i];
+        double loud = 10.0 * sqrt(e / (double)m);
+        int pops = 0;
+        for (int64_t i = 0, last = -RATE; i < m; i++) {
+            if (fabs(s[i]) > loud && i - last > RATE / 50) {
+                pops++;
+                last = i;
+            }
+        }
+        double per_s = pops / ((double)m / RATE);
+        CHECK_MSG(per_s > 2.0 && per_s < 40.0, "%.1f pops a second", per_s);
+        free(s);
+    }
+    free(x);
+}
+
+static void test_city_ruins_rumble(void)
+{
+    const rp_sfx_preset *p = preset("city_ruins");
+    if (!p)
+        return;
+    CHECK(rp_sfx_preset_is_bed(p));
+    int64_t n;
+    float *x = render(p, RATE, 6, 40 * RATE, &n);
+    if (!x)
+        return;
+    // A very low rumble carries the energy.
+    double lo = band_share(x, RATE, n, 0, 300.0, RATE);
+    CHECK_MSG(lo > 0.7, "<300 Hz share %.2f", lo);
+    CHECK(band_share(x, RATE, n, 0, 30.0, RATE) < 0.2);
+    // Stationary: 10 s windows within 1.5 dB.
+    double w[4];
+    for (int i = 0; i < 4; i++)
+        w[i] = db(power(x, i * 10 * RATE + (i == 0 ? RATE : 0), (i + 1) * 10 * RATE));
+    for (int i = 1; i < 4; i++)
+        CHECK_MSG(fabs(w[i] - w[0]) < 1.5, "10 s windows %.2f vs %.2f dB", w[i], w[0]);
+    // Wind: the 400..900 Hz band gusts, its 1 s levels swinging 5 dB.
+    double *s = mono(x, RATE, n);
+    if (s) {
+        filter4(s, n - RATE, 1, 400.0, RATE);
+        filter4(s, n - RATE, 0, 900.0, RATE);
+        double lv[64];
+        int m = window_db(s, n - RATE, RATE, lv, 64);
+        double swing = percentile(lv, m, 1.0) - percentile(lv, m, 0.0);
+        CHECK_MSG(swing > 5.0, "wind swings %.1f dB", swing);
+        free(s);
+    }
+    // Debris now and then: above 3 kHz, 50 ms levels mostly quiet, with
+    // bursts 15 dB over the median in a few percent of windows.
+    s = mono(x, RATE, n);
+    if (s) {
+        filter4(s, n - RATE, 1, 3000.0, RATE);
+        double lv[1000];
+        int m = window_db(s, n - RATE, RATE / 20, lv, 1000);
+        double med = percentile(lv, m, 0.5);
+        int loud = 0;
+        for (int i = 0; i < m; i++)
+            loud += lv[i] > med + 15.0;
+        CHECK_MSG(loud > m / 100 && loud < m / 4, "%d of %d windows hold debris", loud, m);
+        free(s);
+    }
     free(x);
 }
 
@@ -1001,6 +1579,16 @@ int main(void)
     RUN(test_explosion_blast_then_boom);
     RUN(test_alarm_two_tones);
     RUN(test_comms_static_is_radio_band);
+    RUN(test_reentry_roars_overhead);
+    RUN(test_plasma_shot_zaps_down);
+    RUN(test_rail_shot_charges_cracks_rings);
+    RUN(test_distant_battle_is_low_with_booms);
+    RUN(test_shield_hum_is_steady);
+    RUN(test_metal_footsteps_march);
+    RUN(test_steam_hiss_bursts_and_fades);
+    RUN(test_scanner_beeps_steadily);
+    RUN(test_fire_crackles);
+    RUN(test_city_ruins_rumble);
     RUN(test_beds_loop_without_clicks);
     RUN(test_determinism);
     RUN(test_slicing_does_not_matter);
