@@ -38,7 +38,8 @@
 #define MENTION_WINDOW 150   // tokens searched back for a pronoun's referent
 #define DESCRIPTION_WINDOW 25  // ... and for a described one ("the nurse") when no name fits
 #define CONVERSATION_GAP 2   // narration paragraphs a conversation may span
-#define PARTNER_AHEAD 300    // tokens the fallback looks ahead for the other speaker
+#define PARTNER_BEHIND 2000  // tokens the fallback looks back for the other speaker...
+#define PARTNER_AHEAD 300    // ... and ahead
 
 // ---- tokens -------------------------------------------------------------------------
 
@@ -1716,6 +1717,30 @@ static int match_name(ctx *c, const char *name)
 // The character a quote addresses by name: "Kade, report!", "Yes, Beatrice.",
 // "My dear Mr. Bennet, ...". A bare name ("Bingley.") is more often an
 // answer than an address, so it does not count. -1 when none.
+// The end of the capitalized name starting at text[i] (text holds n bytes),
+// with full stops for titles: "Mr. Bennet", "Jack Durbeyfield".
+static size_t name_span(const ctx *c, const char *text, size_t i, size_t n)
+{
+    size_t j = i;
+    for (;;) {
+        size_t w = j;
+        while (j < n && (is_alpha_ascii(text[j]) || text[j] == '\''))
+            j++;
+        char word[WORD_MAX];
+        size_t wl = j - w < WORD_MAX - 1 ? j - w : WORD_MAX - 1;
+        for (size_t k = 0; k < wl; k++)
+            word[k] = (char)lower_ascii((unsigned char)text[w + k]);
+        word[wl] = '\0';
+        if (j < n && text[j] == '.' && j + 2 < n && text[j + 1] == ' ' &&
+            is_upper_ascii(text[j + 2]) && set_has(c, word, rp_abbreviations))
+            j += 2;
+        else if (j + 1 < n && text[j] == ' ' && is_upper_ascii(text[j + 1]) && j - i < 30)
+            j += 1;
+        else
+            return j;
+    }
+}
+
 static int vocative(ctx *c, const char *text)
 {
     static const char *const lead[] = {", ", "dear ", "Dear ", "my ", "My ", "O ", "Oh, ", NULL};
@@ -1728,25 +1753,7 @@ static int vocative(ctx *c, const char *text)
         }
         if (!ok || !is_upper_ascii(text[i]))
             continue;
-        // Capitalized words, with full stops for titles: "Mr. Bennet".
-        size_t j = i;
-        for (;;) {
-            size_t w = j;
-            while (j < n && (is_alpha_ascii(text[j]) || text[j] == '\''))
-                j++;
-            char word[WORD_MAX];
-            size_t wl = j - w < WORD_MAX - 1 ? j - w : WORD_MAX - 1;
-            for (size_t k = 0; k < wl; k++)
-                word[k] = (char)lower_ascii((unsigned char)text[w + k]);
-            word[wl] = '\0';
-            if (j < n && text[j] == '.' && j + 2 < n && text[j + 1] == ' ' &&
-                is_upper_ascii(text[j + 2]) && set_has(c, word, rp_abbreviations))
-                j += 2;
-            else if (j + 1 < n && text[j] == ' ' && is_upper_ascii(text[j + 1]) && j - i < 30)
-                j += 1;
-            else
-                break;
-        }
+        size_t j = name_span(c, text, i, n);
         int after_comma = i >= 2 && text[i - 2] == ',';
         int end_ok = j < n && (text[j] == ',' || text[j] == '!' || text[j] == '?' ||
                                (text[j] == '.' && (after_comma || j + 1 == n)) ||
@@ -1913,26 +1920,34 @@ static void conversation_pass(ctx *c)
 }
 
 // Never the narrator: the previous speaker's partner, else a stranger.
+// The speaker of the nearest quote before (step -1) or after (+1) quote qi,
+// within `window` tokens, who is none of the three in `skip`. -1 if none.
+static int other_speaker(const ctx *c, size_t qi, int step, size_t window, const int skip[3])
+{
+    for (size_t k = qi; step < 0 ? k > 0 : k + 1 < c->nq;) {
+        k = step < 0 ? k - 1 : k + 1;
+        size_t a = c->q[k].tok, b = c->q[qi].tok;
+        if ((a > b ? a - b : b - a) >= window)
+            return -1;
+        int e = c->q[k].ent;
+        if (e >= 0 && e != skip[0] && e != skip[1] && e != skip[2])
+            return e;
+    }
+    return -1;
+}
+
 static int rule_fallback(ctx *c, size_t qi, const char **rule, double *conf)
 {
     size_t pi = c->q[qi].para;
     size_t p1 = prev_dialogue_para(c, pi);
     int a = p1 != (size_t)-1 ? para_speaker(c, p1) : -1;
     int self = addressee(c, qi), stranger = find_label(c, "Stranger");
-    int partner = -1;
     // The most recent other speaker, else the next one ("John Linden
     // paused, then resumed:"), else the nearest other person named.
-    for (size_t k = qi; k > 0 && partner < 0 && c->q[qi].tok - c->q[k - 1].tok < 2000; k--) {
-        int e = c->q[k - 1].ent;
-        if (e >= 0 && e != a && e != self && e != stranger)
-            partner = e;
-    }
-    for (size_t k = qi + 1; k < c->nq && partner < 0 && c->q[k].tok - c->q[qi].tok < PARTNER_AHEAD;
-         k++) {
-        int e = c->q[k].ent;
-        if (e >= 0 && e != a && e != self && e != stranger)
-            partner = e;
-    }
+    const int skip[] = {a, self, stranger};
+    int partner = other_speaker(c, qi, -1, PARTNER_BEHIND, skip);
+    if (partner < 0)
+        partner = other_speaker(c, qi, +1, PARTNER_AHEAD, skip);
     if (partner < 0)
         partner = a >= 0 ? nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, a, (size_t)-1)
                          : nearest(c, c->q[qi].tok, RP_GENDER_UNKNOWN, self, (size_t)-1);
@@ -2061,17 +2076,7 @@ static int self_named(ctx *c, const char *text)
             for (size_t f = 0; filler[f]; f++)
                 if (strncmp(i, filler[f], strlen(filler[f])) == 0)
                     i += strlen(filler[f]);
-            size_t j = 0;
-            while (is_upper_ascii(i[j])) {  // "Jack Durbeyfield", "Mr. Pett"
-                while (is_alpha_ascii(i[j]) || i[j] == '\'')
-                    j++;
-                if (i[j] == '.' && i[j + 1] == ' ' && is_upper_ascii(i[j + 2]) && j < 4)
-                    j += 2;
-                else if (i[j] == ' ' && is_upper_ascii(i[j + 1]))
-                    j++;
-                else
-                    break;
-            }
+            size_t j = is_upper_ascii(i[0]) ? name_span(c, i, 0, strlen(i)) : 0;
             if (j < 2 || j >= 64 || is_alpha_ascii(i[j]))
                 continue;
             char name[64];

@@ -58,21 +58,11 @@ typedef struct {
 
 // ---- words ------------------------------------------------------------------------
 
-static int word_byte(unsigned char ch) { return isalnum(ch) || ch == '\'' || ch >= 0x80; }
-
-// The next word of s at or after *pos: [*start, *end). 0 at the end.
+// The next word of s (rp_word_next: "re-entry" and "rail-rounds" are one
+// word each) at or after *pos: [*start, *end). 0 at the end.
 static int next_word(const char *s, size_t *pos, size_t *start, size_t *end)
 {
-    size_t i = *pos;
-    while (s[i] && !word_byte((unsigned char)s[i]))
-        i++;
-    if (!s[i])
-        return 0;
-    *start = i;
-    while (s[i] && word_byte((unsigned char)s[i]))
-        i++;
-    *end = *pos = i;
-    return 1;
+    return rp_word_next(s, strlen(s), pos, start, end);
 }
 
 static void lower_copy(char *out, const char *s, size_t n)
@@ -95,6 +85,8 @@ static int word_matches(const char *t, const char *w)
                strcmp(t + n - 1, "ing") == 0;
     }
     const char *rest = t + n;
+    if (rest[0] == '-')
+        return 1;  // "rail" -> "rail-rounds"
     if (n > 0 && rest[0] == w[n - 1] && rest[0] != 'e')
         rest++;  // "slam" -> "slammed", "slamming"
     for (size_t k = 0; endings[k]; k++)
@@ -168,10 +160,8 @@ static int read_rule(const rp_rule *r, size_t order, const rp_sfx_library *lib,
     if (!p) {
         if (!r->line)
             return 1;  // a built-in rule for an effect the user removed
-        const char *sug = rp_sfx_library_suggest(lib, name, -1);
-        char hint[128] = "'radioplay sfx --list' shows the effects";
-        if (sug)
-            snprintf(hint, sizeof hint, "did you mean '%s'?", sug);
+        char hint[160];
+        rp_sfx_library_hint(lib, name, -1, hint, sizeof hint);
         rule_error(d, cast_path, r, hint, "unknown effect", name);
         return -1;
     }

@@ -213,12 +213,8 @@ static const rp_sfx_preset *find_preset(builder *B, const rp_run *r, int want_be
     const char *name = r->dir.name ? r->dir.name : "";
     const rp_sfx_preset *pr = rp_sfx_library_find(B->lib, name);
     if (!pr) {
-        const char *s = rp_sfx_library_suggest(B->lib, name, want_bed);
         char hint[160];
-        if (s)
-            snprintf(hint, sizeof hint, "did you mean '%s'?", s);
-        else
-            snprintf(hint, sizeof hint, "'radioplay sfx --list' shows the effects");
+        rp_sfx_library_hint(B->lib, name, want_bed, hint, sizeof hint);
         cue_error(B, r->line, r->col, hint, "unknown %s '%s'", want_bed ? "bed" : "effect", name);
         return NULL;
     }

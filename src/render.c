@@ -96,10 +96,8 @@ static rp_status apply_sfx_settings(rp_drama *dr, rp_diags *d)
         const rp_sfx_setting *s = &dr->cast.sfx[i];
         rp_sfx_preset *p = rp_sfx_library_find_mut(&dr->lib, s->preset);
         if (!p) {
-            const char *sug = rp_sfx_library_suggest(&dr->lib, s->preset, -1);
-            char hint[128] = "'radioplay sfx --list' shows the effects";
-            if (sug)
-                snprintf(hint, sizeof hint, "did you mean '%s'?", sug);
+            char hint[160];
+            rp_sfx_library_hint(&dr->lib, s->preset, -1, hint, sizeof hint);
             rp_diag_add(d, RP_DIAG_ERROR, dr->cast_path, s->line, 1, "cast", hint,
                         "[sfx %s]: unknown effect", s->preset);
             st = RP_ERR_INPUT;

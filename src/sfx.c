@@ -1104,6 +1104,16 @@ const char *rp_sfx_library_suggest(const rp_sfx_library *lib, const char *name, 
     return rp_suggest(name, names, n);
 }
 
+void rp_sfx_library_hint(const rp_sfx_library *lib, const char *name, int want_bed, char *hint,
+                         size_t cap)
+{
+    const char *s = rp_sfx_library_suggest(lib, name, want_bed);
+    if (s)
+        snprintf(hint, cap, "did you mean '%s'?", s);
+    else
+        snprintf(hint, cap, "'radioplay sfx --list' shows the effects");
+}
+
 rp_sfx_preset *rp_sfx_library_find_mut(rp_sfx_library *lib, const char *name)
 {
     return (rp_sfx_preset *)rp_sfx_library_find(lib, name);

@@ -92,6 +92,9 @@ static void test_endings_and_longest_phrase(void)
         NULL);
     CHECK_STR(cues(), "sfx pod_impact>slammed into|sfx distant_thunder>distant thun|"
                       "sfx explosion>detonated.");
+    // A hyphenated word is one word, and its first part matches.
+    cue("Kinetic rail-rounds streaked down.\n\nThe re-entry burn lit the sky.\n", NULL);
+    CHECK_STR(cues(), "sfx rail_shot>rail-rounds |sfx reentry>re-entry bur");
 }
 
 static void test_not_in_dialogue_unless_asked(void)
