@@ -2486,6 +2486,43 @@ static rp_status publish(ctx *c, rp_script *s)
     return RP_OK;
 }
 
+// A speaker the chapter tags has no gender from the rules that would have
+// found them: "the boy" who is Leo, the "she whispered" after the quote.
+// The local rules run on each tagged quote as if it had no tag, and the
+// genders of what they find vote, so a chapter written out by `annotate`
+// (every quote tagged) casts the same voices as the chapter it came from.
+static void tagged_genders(ctx *c)
+{
+    static const rule_fn local[] = {rule_it_was, rule_speech_verb, rule_same_paragraph,
+                                    rule_only_name, rule_action_beat, rule_colon_beat};
+    size_t ne = c->ne;
+    int *vote = rp_calloc(ne ? ne : 1, sizeof *vote);  // > 0 male, < 0 female
+    if (!vote) {
+        c->nomem = 1;
+        return;
+    }
+    for (size_t i = 0; i < c->nq && !c->nomem; i++) {
+        int tagged = c->q[i].ent;
+        if (tagged < 0 || (size_t)tagged >= ne || c->q[i].run->spk_source != RP_SPK_TAG ||
+            gender_of(&c->e[tagged]))
+            continue;
+        c->q[i].ent = -1;
+        int e = -1;
+        for (size_t r = 0; r < sizeof local / sizeof local[0] && e < 0 && !c->nomem; r++) {
+            const char *name = NULL;
+            double conf = 0;
+            e = local[r](c, i, &name, &conf);
+        }
+        c->q[i].ent = tagged;
+        rp_gender g = e >= 0 && e != tagged ? gender_of(&c->e[e]) : RP_GENDER_UNKNOWN;
+        vote[tagged] += g == RP_GENDER_MALE ? 1 : g == RP_GENDER_FEMALE ? -1 : 0;
+    }
+    for (size_t e = 0; e < ne; e++)
+        if (vote[e])
+            adopt_gender(&c->e[e], vote[e] > 0 ? RP_GENDER_MALE : RP_GENDER_FEMALE);
+    free(vote);
+}
+
 static void ctx_free(ctx *c)
 {
     for (size_t i = 0; i < c->ne; i++)
@@ -2536,6 +2573,8 @@ rp_status rp_attribute(rp_script *s, rp_diags *d)
         name_described_speakers(&c);
     if (!c.nomem)
         merge_aliases(&c);
+    if (!c.nomem)
+        tagged_genders(&c);
     rp_status st = c.nomem ? RP_ERR_NOMEM : publish(&c, s);
     ctx_free(&c);
     return st;
