@@ -24,4 +24,13 @@ int rp_same_file(const char *a, const char *b);
 // array). A missing directory is an error.
 rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n, rp_diags *d);
 
+// A mkstemp template for a temporary file beside path, in the same directory
+// so that renaming it onto path is atomic: "dir/.name.radioplay-XXXXXX".
+// Caller frees.
+char *rp_temp_template(const char *path);
+
+// Writes bytes to path through a temporary file in the same directory,
+// renamed into place once complete: the old file survives any failure.
+rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d);
+
 #endif

@@ -61,7 +61,15 @@ typedef struct {
     // Directives only.
     rp_directive dir;
     int automatic;     // added by a sound rule (cue.c), not written in the chapter
+    // Where a run made by cue.c comes from, for `annotate`: byte origin_at of
+    // the text of run origin_run of the block as parsed. A piece of a split
+    // text run starts there; an automatic cue goes before the word there, or
+    // after the block's last line when origin_at is RP_AT_BLOCK_END. Parsed
+    // runs have origin_run = their index and origin_at = 0.
+    size_t origin_run, origin_at;
 } rp_run;
+
+#define RP_AT_BLOCK_END ((size_t)-1)
 
 typedef struct {
     rp_block_kind kind;

@@ -13,9 +13,11 @@
 // The longest phrase matching at a word wins. Limits keep a sound from
 // firing on every repetition: one effect fires at most once per
 // RP_CUE_SPACING_WORDS words, and a paragraph holds at most
-// RP_CUE_MAX_PER_PARAGRAPH cues, explicit ones included. Explicit cues count
-// as fired, which makes `annotate` idempotent: cues written out by it
-// suppress the rules that made them.
+// RP_CUE_MAX_PER_PARAGRAPH cues, explicit ones included. The chapter's own
+// cues count as fired and keep a rule for the same effect quiet within that
+// spacing on either side, so a cue written just after its word is not
+// doubled, and `annotate` is idempotent: the cues it writes out suppress the
+// rules that made them.
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +51,8 @@ typedef struct {
     size_t n_rules;
     fired *fired;
     size_t n_fired, cap_fired;
+    fired *written;                 // the chapter's own {sfx} and {bed} cues
+    size_t n_written, cap_written;
     const char *beds[RP_MAX_BEDS];  // playing
     int bed_auto[RP_MAX_BEDS];      // started by a rule: stopped at the scene break
     size_t n_beds;
@@ -247,6 +251,18 @@ static void note_directive(state *S, const rp_directive *dir)
         bed_off(S, dir->name);
 }
 
+// Is one of the chapter's own cues for name within the spacing, before or
+// after the word? A cue written just after its sound word ("a drone {sfx
+// drone}began") is that word's cue.
+static int written_near(const state *S, const char *name)
+{
+    for (size_t i = 0; i < S->n_written; i++)
+        if (S->written[i].at + RP_CUE_SPACING_WORDS > S->words &&
+            S->written[i].at < S->words + RP_CUE_SPACING_WORDS && !strcmp(S->written[i].name, name))
+            return 1;
+    return 0;
+}
+
 // Would rule r fire now? Updates the state when it does.
 static int may_fire(state *S, const rule *r, int in_quote, int *per_para)
 {
@@ -258,7 +274,7 @@ static int may_fire(state *S, const rule *r, int in_quote, int *per_para)
         bed_off(S, r->name);
     } else {
         fired *f = find_fired(S, r->name);
-        if (f && S->words - f->at < RP_CUE_SPACING_WORDS)
+        if ((f && S->words - f->at < RP_CUE_SPACING_WORDS) || written_near(S, r->name))
             return 0;
         if (r->act == ACT_BED && bed_index(S, r->name) >= 0)
             return 0;
@@ -291,14 +307,18 @@ static int push_owned(runvec *rv, const rp_run *r, int owned)
 
 static int push(runvec *rv, const rp_run *r) { return push_owned(rv, r, 0); }
 
-static int push_cue(runvec *rv, action act, const char *name, int line, int col)
+// A cue before byte at of the text of the parsed run origin (RP_AT_BLOCK_END:
+// after the block).
+static int push_cue(runvec *rv, action act, const char *name, const rp_run *origin, size_t at)
 {
     rp_run r;
     memset(&r, 0, sizeof r);
     r.kind = RP_RUN_DIRECTIVE;
-    r.line = line;
-    r.col = col;
+    r.line = origin->line;
+    r.col = origin->col + (at == RP_AT_BLOCK_END ? 0 : (int)at);  // near enough, see push_piece
     r.automatic = 1;
+    r.origin_run = origin->origin_run;
+    r.origin_at = at;
     r.dir.kind = act == ACT_SFX ? RP_DIR_SFX : act == ACT_BED ? RP_DIR_BED : RP_DIR_STOP;
     r.dir.name = rp_strdup(name);
     if (!r.dir.name || !push_owned(rv, &r, 1)) {
@@ -327,6 +347,7 @@ static int push_piece(runvec *rv, const rp_run *from, size_t a, size_t b)
     }
     memcpy(r.text, from->text + a, b - a);
     r.text[b - a] = '\0';
+    r.origin_at = a;
     if (a > 0)
         r.col += (int)a;  // near enough: folded whitespace may shift it
     if (push_owned(rv, &r, 1))
@@ -388,11 +409,12 @@ static int cue_block(state *S, rp_block *b)
             const rule *m = match_at(S, r->text, a, &after);
             if (m && may_fire(S, m, r->kind == RP_RUN_QUOTE, &per_para)) {
                 if (!push_piece(&out, r, piece, a) ||
-                    !push_cue(&out, m->act, m->name, r->line, r->col + (int)a))
+                    !push_cue(&out, m->act, m->name, r, a))
                     goto nomem;
                 piece = a;
                 split[i] = 1;
                 pos = after;
+                S->words += m->n - 1;  // the phrase's words, as note_written counts them
             }
             S->words++;
         }
@@ -428,6 +450,33 @@ nomem:
     return 0;
 }
 
+// Where the chapter's own cues are, in words of paragraph text, counted as
+// cue_block counts them.
+static void note_written(state *S, const rp_script *s)
+{
+    for (size_t i = 0; i < s->n_blocks && !S->nomem; i++) {
+        const rp_block *b = &s->blocks[i];
+        if (b->kind != RP_BLOCK_PARAGRAPH)
+            continue;
+        for (size_t k = 0; k < b->n_runs; k++) {
+            const rp_run *r = &b->runs[k];
+            size_t pos = 0, a, e;
+            if (r->kind != RP_RUN_DIRECTIVE) {
+                while (r->text && next_word(r->text, &pos, &a, &e))
+                    S->words++;
+            } else if (r->dir.name && (r->dir.kind == RP_DIR_SFX || r->dir.kind == RP_DIR_BED)) {
+                if (rp_grow((void **)&S->written, &S->cap_written, S->n_written + 1,
+                            sizeof *S->written)) {
+                    S->nomem = 1;
+                    return;
+                }
+                S->written[S->n_written++] = (fired){r->dir.name, S->words};
+            }
+        }
+    }
+    S->words = 0;
+}
+
 // A scene break ends the beds the rules started: they fade out over it.
 static int stop_auto_beds(state *S, rp_block *last)
 {
@@ -437,7 +486,9 @@ static int stop_auto_beds(state *S, rp_block *last)
     for (size_t i = S->n_beds; i-- > 0;) {
         if (!S->bed_auto[i])
             continue;
-        if (!push_cue(&rv, ACT_STOP, S->beds[i], last->line, last->col)) {
+        const rp_run *at = last->n_runs ? &last->runs[last->n_runs - 1] : NULL;
+        rp_run none = {.line = last->line, .col = last->col};
+        if (!push_cue(&rv, ACT_STOP, S->beds[i], at ? at : &none, RP_AT_BLOCK_END)) {
             last->runs = rv.v;
             last->n_runs = rv.n;
             free(rv.owned);
@@ -470,6 +521,7 @@ rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *
     rp_status st = bad ? RP_ERR_INPUT : RP_OK;
     if (!bad && S.n_rules) {
         qsort(S.rules, S.n_rules, sizeof *S.rules, cmp_rule);
+        note_written(&S, s);
         rp_block *last = NULL;
         for (size_t i = 0; i < s->n_blocks && !S.nomem; i++) {
             rp_block *b = &s->blocks[i];
@@ -492,5 +544,6 @@ rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *
     }
     free(S.rules);
     free(S.fired);
+    free(S.written);
     return st;
 }

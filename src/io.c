@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// File input helpers, so that parsing modules work on memory only.
+// File helpers, so that parsing modules work on memory only: reading input
+// whole, and writing text output atomically.
 #include "rp_io.h"
 
 #include <dirent.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 rp_status rp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                        rp_diags *d)
@@ -120,4 +122,57 @@ rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n
     if (*n)
         qsort(*names, *n, sizeof **names, cmp_name);
     return st;
+}
+
+char *rp_temp_template(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_append(&b, path, dirlen);
+    rp_strbuf_printf(&b, ".%s.radioplay-XXXXXX", path + dirlen);
+    return rp_strbuf_take(&b);
+}
+
+rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d)
+{
+    char *tmp = rp_temp_template(path);
+    if (!tmp)
+        return RP_ERR_NOMEM;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot create output: %s",
+                    strerror(errno));
+        free(tmp);
+        return RP_ERR_IO;
+    }
+    // mkstemp makes the file 0600; a text file gets the usual permissions.
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    size_t done = 0;
+    int err = 0;
+    while (done < len && !err) {
+        ssize_t w = write(fd, bytes + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            err = w < 0 ? errno : EIO;
+        else
+            done += (size_t)w;
+    }
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot write: %s",
+                    strerror(err));
+        unlink(tmp);
+    }
+    free(tmp);
+    return err ? RP_ERR_IO : RP_OK;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rp_annotate.h"
 #include "rp_check.h"
 #include "rp_config.h"
 #include "rp_io.h"
@@ -55,6 +56,7 @@ static const char usage_text[] =
     "  render CHAPTER [-o OUT]   render to an audio file (.wav, .flac, .ogg)\n"
     "  cast CHAPTER              print the resolved cast sheet\n"
     "  cues CHAPTER              print the timeline as TSV\n"
+    "  annotate CHAPTER [-o OUT] write the chapter back with its speakers and cues\n"
     "  quotes CHAPTER            print every quote with its speaker as TSV\n"
     "  check CHAPTER             list weak attributions, names to audition, repeats\n"
     "  say WORD [-o OUT]         print how a word is pronounced, and speak it\n"
@@ -87,6 +89,13 @@ static const struct {
     {"cues", "radioplay cues CHAPTER [options]",
      "Prints the resolved timeline as TSV: start, end (seconds), kind (speech, sfx,\n"
      "bed, pause), who, text."},
+    {"annotate", "radioplay annotate CHAPTER [-o OUT] [options]",
+     "Writes CHAPTER back with every automatic decision made explicit: a {Name}\n"
+     "tag before each quote whose speaker radioplay chose, and the cues the sound\n"
+     "rules add ({sfx NAME} and {bed NAME} before their word, {stop NAME} at the\n"
+     "end of a scene). The rest is the chapter byte for byte. Renders to the same\n"
+     "audio; annotating the result again changes nothing. Prints to standard\n"
+     "output, or writes OUT atomically (OUT may be CHAPTER itself)."},
     {"quotes", "radioplay quotes CHAPTER [--explain] [options]",
      "Prints one row per quote: line, col (1-based, in characters, of the opening\n"
      "quote mark) and speaker. --explain adds the rule that chose the speaker\n"
@@ -124,7 +133,7 @@ static int command_help(const char *cmd, FILE *f)
         if (!strcmp(cmd, "check"))
             fprintf(f, "  --min-confidence X  list quotes attributed below X, 0..1 "
                        "(default %.2g)\n", RP_CHECK_MIN_CONFIDENCE);
-        if (!strcmp(cmd, "render"))
+        if (!strcmp(cmd, "render") || !strcmp(cmd, "annotate"))
             fprintf(f, "  -o, --output OUT  output file\n");
         if (!strcmp(cmd, "sfx"))
             fprintf(f, "  -o OUT          output file\n  --duration S    length in seconds "
@@ -371,6 +380,29 @@ static int cmd_cues(options *o, rp_diags *d)
         print_out(b.s);
         rp_strbuf_deinit(&b);
     }
+    rp_drama_deinit(&dr);
+    return exit_code(st);
+}
+
+static int cmd_annotate(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    rp_drama dr;
+    rp_status st = rp_drama_load(&dr, &o->drama, d);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    if (!st)
+        st = rp_annotate(dr.text, dr.len, &dr.script, &b, d);
+    if (!st && o->out && strcmp(o->out, "-"))
+        st = rp_write_file_atomic(o->out, b.s ? b.s : "", b.len, d);
+    else if (!st)
+        fwrite(b.s ? b.s : "", 1, b.len, stdout);
+    print_diags(d);
+    if (st && d->n == 0)
+        fprintf(stderr, "radioplay: %s: %s\n", o->positional[0], rp_strerror(st));
+    rp_strbuf_deinit(&b);
     rp_drama_deinit(&dr);
     return exit_code(st);
 }
@@ -644,7 +676,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(options *, rp_diags *);
     } table[] = {
-        {"render", cmd_render}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"quotes", cmd_quotes},
+        {"render", cmd_render}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"annotate", cmd_annotate}, {"quotes", cmd_quotes},
         {"check", cmd_check},   {"say", cmd_say},   {"voices", cmd_voices}, {"sfx", cmd_sfx},
         {"info", cmd_info},
     };

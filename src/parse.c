@@ -286,6 +286,8 @@ static void add_block(parser *p, rp_block_kind kind, int line, int col, runvec *
     b->col = col;
     b->runs = rv->v;
     b->n_runs = rv->n;
+    for (size_t i = 0; i < b->n_runs; i++)
+        b->runs[i].origin_run = i;
     memset(rv, 0, sizeof *rv);
 }
 

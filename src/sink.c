@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rp_io.h"
+
 static const struct {
     const char *ext;
     int major, minor;
@@ -79,14 +81,7 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     s->channels = channels;
     s->rng.s = dither_seed;
     s->path = rp_strdup(path);
-    // Temporary name in the same directory, so the rename is atomic.
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    rp_strbuf b;
-    rp_strbuf_init(&b);
-    rp_strbuf_append(&b, path, dirlen);
-    rp_strbuf_printf(&b, ".%s.radioplay-XXXXXX", path + dirlen);
-    s->tmp = rp_strbuf_take(&b);
+    s->tmp = rp_temp_template(path);
     if (!s->path || !s->tmp) {
         rp_sink_close(s, 0, NULL);
         return RP_ERR_NOMEM;

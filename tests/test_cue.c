@@ -4,7 +4,10 @@
 // rp_cue_apply; the tests read the runs it leaves: which cue stands before
 // which word, none inside dialogue, the spacing and per-paragraph limits,
 // beds that end at scene breaks, explicit cues counted as fired, and the
-// located errors for bad rules.
+// located errors for bad rules. Then rp_annotate: the chapter written back
+// with those cues and the chosen speakers, byte for byte otherwise, and
+// unchanged when annotated again.
+#include "rp_annotate.h"
 #include "rp_cast.h"
 #include "rp_cue.h"
 #include "rp_script.h"
@@ -147,6 +150,91 @@ static void test_explicit_cues_count(void)
     CHECK_STR(cues(), "bed rain(x)>The rain fel");
 }
 
+static void test_written_cue_after_its_word(void)
+{
+    // A cue the writer put just after (or a few words before) its sound word
+    // is that word's cue: the rule does not double it.
+    cue("A patrol drone {sfx drone}began its sweep.\n", NULL);
+    CHECK_STR(cues(), "sfx drone(x)>began its sw");
+    cue("{sfx drone}A whirr: the drone was back.\n", NULL);
+    CHECK_STR(cues(), "sfx drone(x)>A whirr: the");
+}
+
+// The chapter annotated: parse, attribute, cast, cue, then rp_annotate.
+static char *annotated(const char *chapter, const char *sheet)
+{
+    cue(chapter, sheet);
+    CHECK_INT(ST, RP_OK);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    CHECK_INT(rp_annotate(chapter, strlen(chapter), &S, &b, &D), RP_OK);
+    return rp_strbuf_take(&b);
+}
+
+static void test_annotate_writes_decisions(void)
+{
+    const char *ch = "The night was still. Then thunder rolled over the roofs.\n"
+                     "\n"
+                     "\"Get down!\" Mira shouted. \"Now!\"\n"
+                     "\n"
+                     "{Tomas}\"Where?\" The rain fell on\n"
+                     "  the street.\n"
+                     "\n"
+                     "* * *\n"
+                     "\n"
+                     "Morning.\n";
+    char *out = annotated(ch, NULL);
+    CHECK_STR(out, "The night was still. Then {sfx thunder} thunder rolled over the roofs.\n"
+                   "\n"
+                   "{Mira}\"Get down!\" Mira shouted. {Mira}\"Now!\"\n"
+                   "\n"
+                   "{Tomas}\"Where?\" The {bed rain} rain fell on\n"
+                   "  the street. {stop rain}\n"
+                   "\n"
+                   "* * *\n"
+                   "\n"
+                   "Morning.\n");
+    free(out);
+}
+
+static void test_annotate_finds_the_word(void)
+{
+    // The second "thunder" of a run fires (the first is too close to the
+    // first paragraph's); columns count code points, lines end in CRLF.
+    char ch[4096] = "\xe2\x80\x9cThunder!\xe2\x80\x9d she said.\r\n\r\nThunder\xe2\x80\x94no.";
+    for (int i = 0; i < 70; i++)
+        strcat(ch, " word");
+    strcat(ch, "\r\nThunder\xe2\x80\x94yes.\r\n");
+    char *out = annotated(ch, "[rules]\nthunder = thunder dialogue\n");
+    const char *first = strstr(out, "{sfx thunder} Thunder!"),
+               *second = strstr(out, "{sfx thunder} Thunder\xe2\x80\x94yes");
+    CHECK_MSG(first && second && !strstr(out, "{sfx thunder} Thunder\xe2\x80\x94no"), "%s", out);
+    CHECK_MSG(strstr(out, "yes.\r\n") && strstr(out, "}\xe2\x80\x9c{sfx thunder} Thunder!"), "%s", out);
+    free(out);
+}
+
+static void test_annotate_is_idempotent(void)
+{
+    const char *ch = "Thunder rolled. \"Down!\" Kade shouted, and the drone swept past.\n"
+                     "\n"
+                     "\"Is it gone?\" asked Mira.\n"
+                     "\n"
+                     "\"Gone,\" he said. Rain fell. The rain fell harder.\n";
+    char *once = annotated(ch, NULL);
+    char *twice = annotated(once, NULL);
+    CHECK_STR(twice, once);
+    // Every quote is now tagged, every cue written, none automatic.
+    for (size_t b = 0; b < S.n_blocks; b++)
+        for (size_t i = 0; i < S.blocks[b].n_runs; i++) {
+            const rp_run *r = &S.blocks[b].runs[i];
+            CHECK(!r->automatic);
+            CHECK(r->kind != RP_RUN_QUOTE || r->spk_source == RP_SPK_TAG);
+        }
+    CHECK_STR(cues(), "sfx thunder(x)>Thunder roll|sfx drone(x)>drone swept |bed rain(x)>Rain fell. T");
+    free(once);
+    free(twice);
+}
+
 static void test_rules_switch_off(void)
 {
     cue("Thunder rolled.\n", "[rules]\nthunder = none\n");
@@ -193,6 +281,10 @@ int main(void)
     RUN(test_spacing_and_paragraph_cap);
     RUN(test_beds_end_at_scene_break);
     RUN(test_explicit_cues_count);
+    RUN(test_written_cue_after_its_word);
+    RUN(test_annotate_writes_decisions);
+    RUN(test_annotate_finds_the_word);
+    RUN(test_annotate_is_idempotent);
     RUN(test_rules_switch_off);
     RUN(test_bad_rules);
     release();

@@ -708,6 +708,52 @@ static void test_example_drama(void)
     free(tsv);
 }
 
+// `annotate` writes the chapter with every decision explicit: rendering it
+// gives the very same file, annotating it again changes nothing, and -o
+// writes a file.
+static int annotate_round_trip(const char *chapter, const char *cast_opt, const char *rendered)
+{
+    const char *once = tmp(3, "annotated.txt"), *twice = tmp(4, "again.txt");
+    const char *audio = tmp(5, "annotated.wav");
+    char a0[6144], a1[6144], a2[6144], *log = NULL;
+    snprintf(a0, sizeof a0, "annotate %s %s -o %s", chapter, cast_opt, once);
+    snprintf(a1, sizeof a1, "annotate %s %s > %s && cmp %s %s", once, cast_opt, twice, once,
+             twice);
+    snprintf(a2, sizeof a2, "render -q %s %s -o %s && cmp %s %s", once, cast_opt, audio,
+             rendered, audio);
+    const char *steps[] = {a0, a1, a2};
+    int rc = 0;
+    for (int i = 0; i < 3 && !rc; i++) {
+        free(log);
+        log = NULL;
+        if ((rc = rp(steps[i], &log)))
+            printf("  %s: %s\n", steps[i], log ? log : "");
+    }
+    free(log);
+    return rc;
+}
+
+static void test_annotate_round_trip(void)
+{
+    char *log = NULL, *text = NULL, args[4096];
+    snprintf(args, sizeof args, "render scripts/siege.txt -o %s -q", tmp(1, "siege.wav"));
+    CHECK_INT(rp(args, &log), 0);
+    CHECK_INT(annotate_round_trip("scripts/siege.txt", "--cast scripts/siege.cast",
+                                  tmp(1, "siege.wav")), 0);
+    // The example's chosen speakers and its rule cues are in the text.
+    snprintf(args, sizeof args, "cat %s", tmp(3, "annotated.txt"));
+    CHECK_INT(run(args, &text), 0);
+    CHECK(text && strstr(text, "{Mira}\"Seven seconds,\" Mira said."));
+    CHECK(text && strstr(text, "{sfx drone}began") && !strstr(text, "{sfx drone} drone"));
+    free(text);
+    free(log);
+    // A folder that is not there: a located error, exit 1, nothing written.
+    log = NULL;
+    CHECK_INT(rp("annotate scripts/siege.txt -o /nonexistent/dir/x.txt", &log), 1);
+    CHECK_MSG(log && strstr(log, "/nonexistent/dir/x.txt: error: cannot create output"), "%s", log);
+    free(log);
+}
+
 static void test_shared_chapters(void)
 {
     char *list = NULL;
@@ -735,6 +781,29 @@ static void test_shared_chapters(void)
         if (strstr(p, "/000_") || strstr(p, "/002_"))
             CHECK_MSG(atoi(castx) >= 3, "%s: %s voices", p, castx);
         free(castx);
+        CHECK_INT(annotate_round_trip(p, "", tmp(1, "chapter.wav")), 0);
+        // With no annotation, the sounds the chapters call for: thunder at the
+        // opening of 000, pod impacts, marching automata; 002's drone.
+        char *tsv = NULL;
+        snprintf(args, sizeof args, "cues %s", p);
+        rp(args, &tsv);
+        static cue cues[4096];
+        int n = read_cues(tsv ? tsv : "", cues, 4096);
+        double first_thunder = -1;
+        int pods = 0, steps = 0, drones = 0;
+        for (int i = 0; i < n; i++) {
+            if (!strcmp(cues[i].who, "thunder") && first_thunder < 0)
+                first_thunder = cues[i].start;
+            pods += !strcmp(cues[i].who, "pod_impact");
+            steps += !strcmp(cues[i].who, "metal_footsteps");
+            drones += !strcmp(cues[i].who, "drone");
+        }
+        if (strstr(p, "/000_"))
+            CHECK_MSG(first_thunder >= 0 && first_thunder < 10 && pods >= 2 && steps >= 1,
+                      "000: thunder at %.1f, %d pods, %d footsteps", first_thunder, pods, steps);
+        if (strstr(p, "/002_"))
+            CHECK_MSG(drones >= 1, "002: %d drones", drones);
+        free(tsv);
         free(log);
     }
     free(list);
@@ -758,6 +827,7 @@ int main(void)
     RUN(test_respelling_in_render);
     RUN(test_sfx_command);
     RUN(test_example_drama);
+    RUN(test_annotate_round_trip);
     RUN(test_shared_chapters);
     char *out = NULL, cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());

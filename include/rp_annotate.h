@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `radioplay annotate`: the chapter written back with every automatic
+// decision made explicit, the source otherwise kept byte for byte.
+#ifndef RP_ANNOTATE_H
+#define RP_ANNOTATE_H
+
+#include "rp_script.h"
+
+// Writes src (the chapter's bytes, as given to rp_parse under the name
+// s->name) into out with a {Name} tag before every quote whose speaker the
+// rules chose (spk_source RULE or GUESS) and, for every run cue.c added to
+// s, the cue itself ({sfx NAME}, {bed NAME} before the word that fired it,
+// {stop NAME} after the last line of its paragraph). A cue whose word cannot
+// be found in the source goes before its run, with a warning in d.
+rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf *out,
+                      rp_diags *d);
+
+#endif

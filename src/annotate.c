@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// rp_annotate: the chapter as the renderer understood it. Each decision the
+// rules made becomes the explicit form a writer would type:
+//
+//     "Get down!" said the sergeant.      {Sergeant Hale}"Get down!" said ...
+//     Thunder rolled over the roofs.      {sfx thunder} Thunder rolled ...
+//
+// Nothing else changes: the output is the source with insertions, so a diff
+// shows exactly the decisions. Tags and explicit cues are what attribution
+// and the sound rules defer to (explicit cues count as fired, see cue.c), so
+// annotating the output again inserts nothing, and it renders the same audio.
+//
+// Runs carry line and code-point column; cue.c records, for each cue, the
+// parsed run it was cut from and the byte offset of its word in that run's
+// folded text. The source position of the word is found by parsing the
+// source again (the same runs, before cue.c split them), counting the word's
+// earlier occurrences in the run's text and finding the same occurrence in
+// the source after the run's start, outside {...}.
+#include "rp_annotate.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_cast.h"
+
+typedef struct {
+    size_t at;     // byte offset in the source
+    size_t order;  // insertion order, for a stable sort
+    char *text;
+} insertion;
+
+typedef struct {
+    const char *src;
+    size_t len;
+    size_t *line_at;   // byte offset of each line's start; [0] unused
+    size_t *line_end;  // byte offset of each line's end (before its terminator)
+    int n_lines;
+    insertion *ins;
+    size_t n_ins, cap_ins;
+    int nomem;
+} annotator;
+
+// ---- source positions --------------------------------------------------------------
+
+// Splits the source into lines the way the parser does: LF, CRLF and a lone
+// CR each end one.
+static int index_lines(annotator *A)
+{
+    size_t cap = 64, i = 0;
+    A->line_at = malloc(cap * sizeof *A->line_at);
+    A->line_end = malloc(cap * sizeof *A->line_end);
+    if (!A->line_at || !A->line_end)
+        return 0;
+    A->n_lines = 0;
+    while (i < A->len) {
+        if ((size_t)A->n_lines + 2 > cap) {
+            cap *= 2;
+            size_t *a = realloc(A->line_at, cap * sizeof *a);
+            if (a)
+                A->line_at = a;
+            size_t *e = realloc(A->line_end, cap * sizeof *e);
+            if (e)
+                A->line_end = e;
+            if (!a || !e)
+                return 0;
+        }
+        size_t start = i;
+        while (i < A->len && A->src[i] != '\n' && A->src[i] != '\r')
+            i++;
+        A->n_lines++;
+        A->line_at[A->n_lines] = start;
+        A->line_end[A->n_lines] = i;
+        if (i < A->len && A->src[i] == '\r' && i + 1 < A->len && A->src[i + 1] == '\n')
+            i += 2;
+        else if (i < A->len)
+            i++;
+    }
+    return 1;
+}
+
+// Byte offset of line:col (col in code points, as the parser counts them).
+static size_t offset_of(const annotator *A, int line, int col)
+{
+    if (line < 1)
+        return 0;
+    if (line > A->n_lines)
+        return A->len;
+    size_t i = A->line_at[line], end = A->line_end[line];
+    for (int c = 1; c < col && i < end; c++) {
+        int l;
+        rp_utf8_decode(A->src + i, end - i, &l);
+        i += (size_t)l;
+    }
+    return i;
+}
+
+static int blank_line(const annotator *A, int line)
+{
+    for (size_t i = A->line_at[line]; i < A->line_end[line]; i++)
+        if (A->src[i] != ' ' && A->src[i] != '\t')
+            return 0;
+    return 1;
+}
+
+// The end of the block that starts at or after from_line and ends before
+// next_line (the next block's first line, or past the end): the end of its
+// last non-blank line.
+static size_t block_end(const annotator *A, int from_line, int next_line)
+{
+    int l = next_line - 1 < A->n_lines ? next_line - 1 : A->n_lines;
+    while (l > from_line && blank_line(A, l))
+        l--;
+    if (l < 1)
+        return A->len;
+    return A->line_end[l];
+}
+
+static int same_word(const char *a, size_t na, const char *b, size_t nb)
+{
+    return na == nb && memcmp(a, b, na) == 0;
+}
+
+// The nth (0-based) occurrence of word w[0..n) as a whole word in the source
+// from byte from on, outside {...} groups; SIZE_MAX when there is none.
+static size_t find_word(const annotator *A, size_t from, const char *w, size_t n, size_t nth)
+{
+    size_t i = from;
+    while (i < A->len) {
+        const char *brace = memchr(A->src + i, '{', A->len - i);
+        size_t seg = brace ? (size_t)(brace - A->src) : A->len;
+        size_t pos = i, a, b;
+        while (rp_word_next(A->src, seg, &pos, &a, &b))
+            if (same_word(A->src + a, b - a, w, n) && nth-- == 0)
+                return a;
+        if (!brace)
+            break;
+        const char *close = memchr(brace, '}', A->len - seg);
+        i = close ? (size_t)(close - A->src) + 1 : A->len;
+    }
+    return SIZE_MAX;
+}
+
+// The word of text at byte at, and how many times it occurs before.
+static size_t word_at(const char *text, size_t at, size_t *a, size_t *b)
+{
+    size_t len = strlen(text), pos = at, nth = 0, p = 0, s, e;
+    if (!rp_word_next(text, len, &pos, a, b))
+        return SIZE_MAX;
+    while (rp_word_next(text, *a, &p, &s, &e))
+        nth += same_word(text + s, e - s, text + *a, *b - *a);
+    return nth;
+}
+
+// ---- insertions ----------------------------------------------------------------------
+
+static void insert(annotator *A, size_t at, const char *fmt, const char *a, const char *b)
+{
+    if (A->nomem)
+        return;
+    rp_strbuf t;
+    rp_strbuf_init(&t);
+    rp_strbuf_printf(&t, fmt, a, b);
+    char *s = rp_strbuf_take(&t);
+    if (!s || rp_grow((void **)&A->ins, &A->cap_ins, A->n_ins + 1, sizeof *A->ins)) {
+        free(s);
+        A->nomem = 1;
+        return;
+    }
+    A->ins[A->n_ins] = (insertion){at, A->n_ins, s};
+    A->n_ins++;
+}
+
+static int cmp_insertion(const void *x, const void *y)
+{
+    const insertion *a = x, *b = y;
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static const char *cue_word(rp_dir_kind k)
+{
+    return k == RP_DIR_SFX ? "sfx" : k == RP_DIR_BED ? "bed" : "stop";
+}
+
+// An automatic cue of block bi (parsed again as p).
+static void annotate_cue(annotator *A, const rp_script *s, const rp_script *p, size_t bi,
+                         const rp_run *r, rp_diags *d)
+{
+    const char *kw = cue_word(r->dir.kind);
+    if (r->origin_at == RP_AT_BLOCK_END) {
+        int next = bi + 1 < s->n_blocks ? s->blocks[bi + 1].line : A->n_lines + 1;
+        insert(A, block_end(A, r->line, next), " {%s %s}", kw, r->dir.name);
+        return;
+    }
+    const rp_run *o = NULL;
+    if (bi < p->n_blocks && r->origin_run < p->blocks[bi].n_runs)
+        o = &p->blocks[bi].runs[r->origin_run];
+    size_t start = offset_of(A, o ? o->line : r->line, o ? o->col : r->col), at = SIZE_MAX;
+    if (o && o->text && r->origin_at < strlen(o->text)) {
+        size_t a, b, nth = word_at(o->text, r->origin_at, &a, &b);
+        if (nth != SIZE_MAX)
+            at = find_word(A, start, o->text + a, b - a, nth);
+    }
+    if (at == SIZE_MAX) {
+        rp_diag_add(d, RP_DIAG_WARNING, s->name, r->line, r->col, "annotate",
+                    "move it to its word by hand", "cue {%s %s} placed before its sentence", kw,
+                    r->dir.name);
+        at = start;
+    }
+    insert(A, at, "{%s %s} ", kw, r->dir.name);
+}
+
+rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf *out,
+                      rp_diags *d)
+{
+    annotator A;
+    memset(&A, 0, sizeof A);
+    A.src = src;
+    A.len = len;
+    rp_script p;
+    rp_diags scratch;  // the chapter's own diagnostics were reported when s was made
+    rp_diags_init(&scratch);
+    rp_status st = rp_parse(s->name ? s->name : "", src, len, &p, &scratch);
+    rp_diags_deinit(&scratch);
+    if (st == RP_ERR_NOMEM || !index_lines(&A))
+        A.nomem = 1;
+    for (size_t bi = 0; bi < s->n_blocks && !A.nomem; bi++) {
+        const rp_block *b = &s->blocks[bi];
+        for (size_t k = 0; k < b->n_runs; k++) {
+            const rp_run *r = &b->runs[k];
+            if (r->kind == RP_RUN_QUOTE && r->speaker && r->origin_at == 0 &&
+                (r->spk_source == RP_SPK_RULE || r->spk_source == RP_SPK_GUESS))
+                insert(&A, offset_of(&A, r->line, r->col), "{%s%s}", r->speaker, "");
+            else if (r->kind == RP_RUN_DIRECTIVE && r->automatic && r->dir.name)
+                annotate_cue(&A, s, &p, bi, r, d);
+        }
+    }
+    if (!A.nomem) {
+        qsort(A.ins, A.n_ins, sizeof *A.ins, cmp_insertion);
+        size_t done = 0;
+        for (size_t i = 0; i < A.n_ins; i++) {
+            size_t at = A.ins[i].at < len ? A.ins[i].at : len;
+            rp_strbuf_append(out, src + done, at - done);
+            rp_strbuf_puts(out, A.ins[i].text);
+            done = at;
+        }
+        rp_strbuf_append(out, src + done, len - done);
+    }
+    for (size_t i = 0; i < A.n_ins; i++)
+        free(A.ins[i].text);
+    free(A.ins);
+    free(A.line_at);
+    free(A.line_end);
+    rp_script_deinit(&p);
+    return A.nomem || out->failed ? RP_ERR_NOMEM : RP_OK;
+}
