@@ -63,6 +63,7 @@ typedef struct {
     double pause_sentence_s, pause_paragraph_s, pause_speaker_s;
     double pause_heading_s, pause_scene_s, lead_in_s, tail_s;
     double speech_gain_db, sfx_gain_db, bed_gain_db, duck_db;
+    double clearance_db;  // effects and beds stay this far below a voice speaking
     int announce_headings;  // read headings aloud
 } rp_render_config;
 

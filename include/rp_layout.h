@@ -17,6 +17,7 @@ typedef struct {
     char *text;             // what is spoken (UTF-8)
     const rp_voice *voice;  // borrowed from the cast
     const char *speaker;    // "Narrator" or the character's label (borrowed)
+    int narration;          // spoken by the narrator (the narration bus)
     int line, col;          // where the text starts in the chapter
     size_t block;           // index of its block in the script
     rp_clip clip;           // filled by synthesis

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The block mixer: sums the timeline's events (speech clips, effects, beds)
 // block by block into interleaved float frames, with per-event gain and pan,
-// bed fades and ducking of beds under speech. Memory does not grow with the
+// bed fades, ducking of beds under speech and clearance of all effects under
+// a voice. Memory does not grow with the
 // chapter: only the events sounding in the current block hold state.
 #ifndef RP_MIX_H
 #define RP_MIX_H
@@ -18,6 +19,21 @@ void rp_mixer_free(rp_mixer *m);
 // Writes up to max_frames interleaved frames into out; returns how many
 // (0 at the end of the timeline). Allocates only when an effect starts.
 size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames);
+
+// The buses of the mix. Speech by the narrator is narration, by anyone else
+// dialogue.
+enum {
+    RP_BUS_DIALOGUE = 1,
+    RP_BUS_NARRATION = 2,
+    RP_BUS_EFFECTS = 4,
+    RP_BUS_BEDS = 8,
+    RP_BUS_ALL = 15
+};
+
+// Limits the output to the buses in the mask (RP_BUS_*; default all). The
+// ducking and clearance are computed from the whole mix all the same, so
+// the buses rendered one by one add up to the full mix.
+void rp_mixer_set_buses(rp_mixer *m, unsigned buses);
 
 // Frames produced so far.
 int64_t rp_mixer_position(const rp_mixer *m);

@@ -38,6 +38,7 @@ rp_render_config rp_render_config_default(void)
         .sfx_gain_db = RP_SFX_GAIN_DB,
         .bed_gain_db = RP_BED_GAIN_DB,
         .duck_db = RP_BED_DUCK_DB,
+        .clearance_db = RP_CLEARANCE_DB,
         .announce_headings = 1,
     };
 }
@@ -327,7 +328,7 @@ static int copy_name(loader *L, char *dst, size_t cap, const char *key, const ch
 static const char *const render_keys[] = {
     "rate", "channels", "seed", "pause_sentence", "pause_paragraph", "pause_speaker",
     "pause_heading", "pause_scene", "lead_in", "tail", "speech_gain", "sfx_gain",
-    "bed_gain", "duck", "headings",
+    "bed_gain", "duck", "clearance", "headings",
 };
 
 static const char *const voice_keys[] = {
@@ -377,6 +378,7 @@ static void render_key(loader *L, const char *key, const char *value)
             {"sfx_gain", &r->sfx_gain_db, -60, 12, "dB"},
             {"bed_gain", &r->bed_gain_db, -60, 12, "dB"},
             {"duck", &r->duck_db, -60, 0, "dB"},
+            {"clearance", &r->clearance_db, 0, 40, "dB"},
         };
         for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
             if (!strcmp(key, t[k].k)) {
@@ -1016,6 +1018,7 @@ void rp_cast_write(const rp_cast *c, rp_strbuf *b)
                      r->pause_heading_s, r->pause_scene_s, r->lead_in_s, r->tail_s);
     rp_strbuf_printf(b, "speech_gain = %.3g\nsfx_gain = %.3g\nbed_gain = %.3g\nduck = %.3g\n",
                      r->speech_gain_db, r->sfx_gain_db, r->bed_gain_db, r->duck_db);
+    rp_strbuf_printf(b, "clearance = %.3g\n", r->clearance_db);
     rp_strbuf_printf(b, "headings = %s\n\n[narrator]\n", r->announce_headings ? "yes" : "no");
     write_voice(b, &c->narrator);
     for (size_t i = 0; i < c->n_voices; i++) {

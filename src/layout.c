@@ -113,6 +113,7 @@ static rp_status add_utterance(builder *B, const char *text, size_t len, const r
         return RP_ERR_NOMEM;
     u->voice = v;
     u->speaker = speaker;
+    u->narration = !strcmp(speaker, "Narrator");
     u->line = line;
     u->col = col;
     u->block = block;

@@ -2,7 +2,8 @@
 // Tests for the block mixer on hand-built timelines: length in frames,
 // sample-accurate starts mid-block, the constant-power pan law, mono
 // fold-down at unity, silence, effects placed with their balance, bed fades
-// and ducking under speech measured against the bed rendered alone.
+// and ducking under speech measured against the bed rendered alone, the
+// clearance of the background under a voice, and buses that add up.
 #include <stdint.h>
 
 #include "rp_config.h"
@@ -45,6 +46,7 @@ static size_t add_clip(fixture *f, int64_t n, double freq, double amp)
     for (int64_t i = 0; c->pcm && i < n; i++)
         c->pcm[i] = (float)(amp * sin(2.0 * PI * freq * (double)i / RATE + 0.5));
     f->utts[k].speaker = "Narrator";
+    f->utts[k].narration = 1;
     f->utts[k].text = "text";
     return k;
 }
@@ -471,6 +473,69 @@ static void test_bed_ducks_under_speech(void)
     fixture_deinit(&f);
 }
 
+// Mixes f with only the given buses, stereo; n_frames + 1 frames allocated.
+static float *mix_buses(fixture *f, unsigned buses)
+{
+    rp_status st;
+    rp_mixer *m = rp_mixer_new(&f->tl, &f->plan, &f->r, 2, &st);
+    float *out = m ? calloc(2 * (size_t)(f->tl.n_frames + 1), sizeof *out) : NULL;
+    if (m)
+        rp_mixer_set_buses(m, buses);
+    size_t pos = 0, n;
+    while (out && (n = rp_mixer_process(m, out + 2 * pos, 1000)) > 0)
+        pos += n;
+    rp_mixer_free(m);
+    return out;
+}
+
+static void test_background_cleared_under_voice(void)
+{
+    const rp_sfx_preset *p = a_bed();
+    if (!p)
+        return;
+    // A loud bed, and a quiet line from 2 s to 3 s: over the line the bed
+    // stays the clearance under it; before the line it is untouched.
+    fixture f;
+    fixture_init(&f, 5 * RATE);
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 0, .end = 5 * RATE, .preset = p,
+                                .name = "rain", .seed = 3, .gain = 4.0f, .fade_in = 0};
+    size_t u = add_clip(&f, RATE, 300.0, 0.05);
+    int64_t s0 = 2 * RATE + 77;
+    add_speech(&f, u, s0, 1.0f, -0.3f);
+    float *speech = mix_buses(&f, RP_BUS_NARRATION), *bg = mix_buses(&f, RP_BUS_BEDS);
+    float *all = mix_buses(&f, RP_BUS_ALL), *none = mix_buses(&f, RP_BUS_DIALOGUE);
+    float *ref = render_alone(p, 3, (size_t)(5 * RATE));
+    CHECK(speech && bg && all && none && ref);
+    if (speech && bg && all && none && ref) {
+        double clear = db(rms(speech + 2 * s0, 2 * RATE, 1) / rms(bg + 2 * s0, 2 * RATE, 1));
+        CHECK_MSG(clear >= f.r.clearance_db, "speech over the bed: %.2f dB", clear);
+        double before = db(rms(bg + RATE, RATE / 2, 1) / rms(ref + RATE, RATE / 2, 1) / 4.0);
+        CHECK_MSG(fabs(before) < 0.01, "bed moved by %.2f dB before the line", before);
+        double err = 0, silent = 0;
+        for (int64_t i = 0; i < 2 * f.tl.n_frames; i++) {
+            err = fmax(err, fabs(all[i] - speech[i] - bg[i]));
+            silent = fmax(silent, fabs(none[i]));
+        }
+        CHECK_MSG(err < 1e-6, "buses miss the mix by %.2g", err);
+        CHECK(silent == 0.0);  // no dialogue in this timeline
+    }
+    // clearance = 0 turns it off: the bed is only ducked.
+    f.r.clearance_db = 0;
+    float *off = mix_buses(&f, RP_BUS_BEDS);
+    if (off && ref) {
+        double d = db(rms(off + 2 * (s0 + RATE / 2), RATE / 4, 1) /
+                      rms(ref + 2 * (s0 + RATE / 2), RATE / 4, 1) / 4.0);
+        CHECK_MSG(fabs(d - f.r.duck_db) <= 2.0, "without clearance: %.2f dB", d);
+    }
+    free(off);
+    free(speech);
+    free(bg);
+    free(all);
+    free(none);
+    free(ref);
+    fixture_deinit(&f);
+}
+
 int main(void)
 {
     RUN(test_pan_law);
@@ -482,6 +547,7 @@ int main(void)
     RUN(test_oneshot_placed);
     RUN(test_bed_fades);
     RUN(test_bed_ducks_under_speech);
+    RUN(test_background_cleared_under_voice);
     if (lib_ok)
         rp_sfx_library_deinit(&LIB);
     return TEST_SUMMARY("test_mix");
