@@ -35,6 +35,7 @@ typedef struct {
     double gain_db, pan, delay_s, fade_s, seconds;
     int has_pan;
     uint64_t seed;
+    int opens_scene;  // a bed before the first words of a scene: it fades in over the break
     int line, col;
 } rp_cue;
 

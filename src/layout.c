@@ -4,7 +4,9 @@
 // absolute frames. Pauses owed at a point (sentence, speaker change,
 // paragraph, heading, scene break) do not add up: the longest one wins, so a
 // scene break after a paragraph is a scene break, not both. Explicit {pause}
-// adds its silence on top.
+// adds its silence on top. A bed started before the first words of a scene
+// starts with the scene break, where the beds stopped at the end of the last
+// scene begin to fade: changing beds at a break is a crossfade.
 #include "rp_layout.h"
 
 #include <errno.h>
@@ -49,6 +51,7 @@ typedef struct {
     double extra;            // explicit {pause} seconds owed on top of it
     const rp_voice *last_voice;
     int started;             // an utterance or cursor cue has been placed
+    int scene_open;          // a scene break, and no words since
     size_t n_errors;
     // Beds playing, for {stop} checks.
     const char *beds[RP_MAX_BEDS];
@@ -119,6 +122,7 @@ static rp_status add_utterance(builder *B, const char *text, size_t len, const r
     u->block = block;
     B->last_voice = v;
     B->started = 1;
+    B->scene_open = 0;
     return add_item(B, RP_ITEM_UTT, p->n_utts++, 0);
 }
 
@@ -489,6 +493,7 @@ static rp_status paragraph(builder *B, const rp_block *b, size_t bi)
                 continue;
             }
             // On the word that follows: offset just past the joining space.
+            q.opens_scene = q.kind == RP_CUE_BED && B->scene_open && !g.text.len;
             g.cues[g.n_cues].offset = g.text.len + (g.text.len > 0);
             g.cues[g.n_cues++].cue = q;
             continue;
@@ -559,6 +564,7 @@ rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_lib
         switch (b->kind) {
         case RP_BLOCK_SCENE_BREAK:
             owe(&B, r->pause_scene_s);
+            B.scene_open = 1;
             st = paragraph(&B, b, i);
             break;
         case RP_BLOCK_HEADING:
@@ -635,6 +641,7 @@ rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeli
     out->rate_hz = r->rate_hz;
     size_t cap = 0;
     int64_t cursor = to_frames(r->lead_in_s, r->rate_hz), last_end = cursor;
+    int64_t gap_from = cursor;  // where the last gap began
     // Cues wait for the utterance they are anchored in; the builder allows
     // at most RP_MAX_PARAGRAPH_CUES of them and RP_MAX_BEDS open beds.
     size_t waiting[RP_MAX_PARAGRAPH_CUES], n_waiting = 0;
@@ -645,6 +652,7 @@ rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeli
     for (size_t i = 0; i < p->n_items && !st; i++) {
         const rp_item *it = &p->items[i];
         if (it->kind == RP_ITEM_GAP) {
+            gap_from = cursor;
             cursor += to_frames(it->seconds, r->rate_hz);
             continue;
         }
@@ -694,6 +702,10 @@ rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeli
                 st = push_event(out, &cap, &e);
                 last_end = e.end > last_end ? e.end : last_end;
             } else if (c->kind == RP_CUE_BED) {
+                // A bed opening a scene starts with the break, where the
+                // last scene's beds begin to fade: a crossfade.
+                if (c->opens_scene && u && gap_from < e.start)
+                    e.start = gap_from;
                 e.kind = RP_EV_BED;
                 e.gain = (float)rp_db_to_gain(r->bed_gain_db + c->gain_db);
                 e.fade_in = to_frames(c->fade_s, r->rate_hz);

@@ -246,16 +246,19 @@ static void add_speech(rp_mixer *m, const rp_event *e, int64_t off, size_t from,
     }
 }
 
+// Bed fades follow the equal-power law (a quarter sine): a bed fading out
+// and another fading in over the same span keep the level of either, as
+// uncorrelated sounds add by power.
 static float fade_gain(const rp_event *e, int64_t at)
 {
-    float g = 1.0f;
+    float x = 1.0f;
     if (e->fade_in > 0 && at - e->start < e->fade_in)
-        g = (float)(at - e->start) / (float)e->fade_in;
+        x = (float)(at - e->start) / (float)e->fade_in;
     if (e->fade_out > 0 && e->end - at < e->fade_out) {
         float h = (float)(e->end - at) / (float)e->fade_out;
-        g = h < g ? h : g;
+        x = h < x ? h : x;
     }
-    return g;
+    return x < 1.0f ? sinf((float)M_PI_2 * x) : 1.0f;
 }
 
 static void add_effect(rp_mixer *m, const active *a, int64_t at, size_t from, size_t n)

@@ -463,6 +463,33 @@ static void test_bed_and_stop(void)
     CHECK_INT(count_events(RP_EV_BED), 2);
 }
 
+static void test_beds_crossfade_at_scene_break(void)
+{
+    // The bed that opens a scene starts with the break, as the last scene's
+    // bed begins to fade: they cross over the break.
+    RUN_OK("{bed rain} A. {stop rain}\n\n* * *\n\n{bed wind} B.\n");
+    const rp_event *rain = nth_event(RP_EV_BED, 0), *wind = nth_event(RP_EV_BED, 1);
+    const rp_event *a = speech(0), *b = speech(1);
+    CHECK(rain && wind && a && b);
+    if (rain && wind && a && b) {
+        CHECK(rain->preset == rp_sfx_library_find(&LIB, "rain"));
+        CHECK_INT(rain->end - rain->fade_out, a->end);  // fades from the break
+        CHECK_INT(wind->start, a->end);                 // and wind comes in there
+        CHECK_INT(wind->fade_in, frames(RP_BED_FADE_S));
+        CHECK_INT(b->start - a->end, frames(RP_PAUSE_SCENE_S));
+    }
+    // Without a scene break, or after the scene's first words, a bed starts
+    // on its word.
+    RUN_OK("{bed rain} A. {stop rain}\n\n{bed wind} B.\n");
+    wind = nth_event(RP_EV_BED, 1);
+    b = speech(1);
+    CHECK(wind && b && wind->start == b->start);
+    RUN_OK("{bed rain} A. {stop rain}\n\n* * *\n\nBe here. {bed wind} Come.\n");
+    wind = nth_event(RP_EV_BED, 1);
+    const rp_event *c = speech(2);
+    CHECK(wind && c && wind->start == c->start);
+}
+
 // ---- errors -------------------------------------------------------------------------------------
 
 static void test_errors(void)
@@ -566,6 +593,7 @@ int main(void)
     RUN(test_gaps_do_not_add);
     RUN(test_pause);
     RUN(test_sfx_on_its_word);
+    RUN(test_beds_crossfade_at_scene_break);
     RUN(test_cue_at_paragraph_end);
     RUN(test_bed_and_stop);
     RUN(test_errors);

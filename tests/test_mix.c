@@ -390,15 +390,16 @@ static void test_bed_fades(void)
         free(ref);
         return;
     }
-    // Sample by sample: the bed times a linear fade in and out, nothing else
-    // (no speech: no ducking).
+    // Sample by sample: the bed times an equal-power (quarter sine) fade in
+    // and out, nothing else (no speech: no ducking).
     int bad = 0;
     for (int64_t i = 0; i < end - start; i++) {
-        double g = 0.8;
+        double x = 1.0;
         if (i < fade_in)
-            g *= (double)i / (double)fade_in;
+            x = (double)i / (double)fade_in;
         if (end - start - i < fade_out)
-            g = fmin(g, 0.8 * (double)(end - start - i) / (double)fade_out);
+            x = fmin(x, (double)(end - start - i) / (double)fade_out);
+        double g = 0.8 * sin(PI / 2 * x);
         for (int c = 0; c < 2; c++)
             bad += fabs(out[2 * (start + i) + c] - ref[2 * i + c] * g) > 1e-5;
     }
@@ -419,6 +420,34 @@ static void test_bed_fades(void)
 static double db(double x)
 {
     return 20.0 * log10(x);
+}
+
+static void test_bed_crossfade_keeps_level(void)
+{
+    const rp_sfx_preset *p = a_bed();
+    if (!p)
+        return;
+    // One bed fades out from 2 s to 3 s as another (a different seed) fades
+    // in: in the middle the level is that of either alone (a linear
+    // crossfade would dip 3 dB).
+    fixture f;
+    fixture_init(&f, 5 * RATE);
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 0, .end = 3 * RATE, .preset = p,
+                                .name = "a", .seed = 11, .gain = 1.0f, .fade_out = RATE};
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 2 * RATE, .end = 5 * RATE,
+                                .preset = p, .name = "b", .seed = 12, .gain = 1.0f,
+                                .fade_in = RATE};
+    int64_t n = 0;
+    float *out = mix_all(&f, 2, 1024, &n);
+    if (out) {
+        size_t w = RATE / 5;
+        double alone = (rms(out + 2 * (RATE + RATE / 2), 2 * w, 1) +
+                        rms(out + 2 * (4 * RATE), 2 * w, 1)) / 2.0;
+        double mid = rms(out + 2 * (2 * RATE + RATE / 2 - (int64_t)w / 2), 2 * w, 1);
+        CHECK_MSG(fabs(db(mid / alone)) < 1.0, "mid-crossfade %.2f dB", db(mid / alone));
+    }
+    free(out);
+    fixture_deinit(&f);
 }
 
 static void test_bed_ducks_under_speech(void)
@@ -547,6 +576,7 @@ int main(void)
     RUN(test_oneshot_placed);
     RUN(test_bed_fades);
     RUN(test_bed_ducks_under_speech);
+    RUN(test_bed_crossfade_keeps_level);
     RUN(test_background_cleared_under_voice);
     if (lib_ok)
         rp_sfx_library_deinit(&LIB);
