@@ -29,7 +29,7 @@
 #define RP_BED_DUCK_DB (-10.0)      // beds under speech
 #define RP_DUCK_ATTACK_S 0.15
 #define RP_DUCK_RELEASE_S 0.40
-#define RP_CLEARANCE_DB 12.0        // effects and beds this far below a voice speaking
+#define RP_CLEARANCE_DB 13.0        // effects and beds this far below a voice (>= 12 measured)
 #define RP_CLEAR_ATTACK_S 0.002     // how fast they get out of the way
 #define RP_CLEAR_RELEASE_S 0.25     // and come back
 #define RP_BED_FADE_S 2.0           // default bed fade in/out

@@ -1025,7 +1025,7 @@ static void test_write_defaults(void)
                                 "pause_sentence = 0.3\npause_paragraph = 0.7\n"
                                 "pause_speaker = 0.45\npause_heading = 1.2\npause_scene = 2\n"
                                 "lead_in = 0.5\ntail = 1\nspeech_gain = -3\nsfx_gain = -6\n"
-                                "bed_gain = -14\nduck = -10\nclearance = 12\nheadings = yes\n";
+                                "bed_gain = -14\nduck = -10\nclearance = 13\nheadings = yes\n";
     CHECK(strstr(b.s, expect_render) != NULL);
     const char *expect_narrator = "[narrator]\nvoice = en-gb\nvariant = m3\nrate = 165\n"
                                   "pitch = 50\nrange = 50\nvolume = 100\npan = 0.00\n"
