@@ -50,13 +50,22 @@
 // measured at run time.
 //
 // Algorithms: biquads from R. Bristow-Johnson, "Cookbook formulae for audio
-// EQ biquad filter coefficients" (transposed direct form II); band-limited
+// EQ biquad filter coefficients" (direct form I); band-limited
 // saw and pulse by PolyBLEP (V. Valimaki, A. Huovilainen, "Antialiasing
 // oscillators in subtractive synthesis", IEEE SPM 2007); pink noise by Paul
 // Kellet's refined three-pole-plus filter (music-dsp archive, 1999); reverb
 // is Jezar's public-domain Freeverb (8 lowpass-feedback combs and 4
 // allpasses per channel, after Schroeder/Moorer); pan is the sin/cos
-// constant-power law.
+// constant-power law; a driven saw or pulse passes a 2 Hz DC blocker.
+//
+// Speed (`make bench` times every preset; issue 4 asks for 500x real time):
+// work is done a control block at a time, in fixed-count loops the compiler
+// vectorizes, with no libm call per sample (drive's tanh is a rational
+// approximation, sines a polynomial, see fast_tanh and sin_turns); gates and
+// grains decay in closed form between their random events; a silent layer
+// stops; a slowly modulated filter or pan is updated once it has moved by
+// FC_STEP or PAN_STEP; feedback state is flushed to zero below DENORMAL.
+// Each fast formula matches the plain one to float precision.
 #include "rp_sfx.h"
 
 #include <stdio.h>
@@ -70,11 +79,27 @@
 #define MAX_DESCRIPTION_BYTES 300
 #define MAX_STAGES 4
 // Control rate: envelopes, sweeps, LFOs and filter coefficients are
-// recomputed every CTRL_FRAMES frames and amplitudes ramp linearly between.
-#define CTRL_FRAMES 16
+// recomputed every CTRL_FRAMES frames (0.67 ms at 48 kHz) and amplitudes
+// ramp linearly between; a block is split where a layer starts, ends or
+// finishes its attack, so those corners are exact.
+#define CTRL_FRAMES 32
 // A one-shot always ends with this fade so a cut reverb tail cannot click.
 #define END_FADE_S 0.05
+// Feedback state below this is flushed to zero at block ends, so decaying
+// tails reach exact silence and never go subnormal (slow on most CPUs).
 #define DENORMAL 1e-20f
+// A layer whose envelope has passed its attack (from then on it only falls)
+// and sits below this gain (-160 dB) is silent for good and no longer run.
+#define SILENT 1e-8
+// A modulated filter is redesigned, and a moving pan recomputed, once its
+// cutoff has moved by this fraction (0.3 cents) or its pan by this much
+// (gains within 0.01 dB): slow LFOs then cost a fraction of their blocks.
+#define FC_STEP 2e-4
+#define PAN_STEP 1e-3
+// Drive on a saw or pulse (even harmonics: a lopsided wave, like the
+// alarm's horn) leaves DC, which a DC blocker after the drive removes. Its
+// corner: it settles in a tenth of a second and leaves 30 Hz within 0.02 dB.
+#define DC_BLOCK_HZ 2.0
 #define PI 3.14159265358979323846
 
 // ---- vocabulary -------------------------------------------------------------
@@ -1121,6 +1146,59 @@ rp_sfx_preset *rp_sfx_library_find_mut(rp_sfx_library *lib, const char *name)
 
 // ---- DSP building blocks ----------------------------------------------------
 
+static inline float flush_tiny(float v)
+{
+    return fabsf(v) < DENORMAL ? 0.0f : v;
+}
+
+// sin(2 pi s) for s in [-0.5, 0.5]: folded to a quarter turn, then the Taylor
+// series to the 11th power (error below 6e-8, float rounding dominates).
+// Fast enough for every sample of a sine oscillator and every control value.
+static inline float sin_turns(float s)
+{
+    float a = fabsf(s);
+    float u = a < 0.5f - a ? a : 0.5f - a; // sin(pi - x) = sin(x)
+    float u2 = u * u;
+    // Coefficients of u^11, u^9, ... u: (-1)^k (2 pi)^(2k+1) / (2k+1)!.
+    float p = -15.094642576822984f;
+    p = p * u2 + 42.058693944897634f;
+    p = p * u2 - 76.70585975306136f;
+    p = p * u2 + 81.60524927607504f;
+    p = p * u2 - 41.341702240399755f;
+    p = p * u2 + 6.283185307179586f;
+    return copysignf(p * u, s);
+}
+
+// tanh(x) to float precision (error below 4e-7, |result| <= 1): the 13/6
+// rational minimax approximation of Eigen's float ptanh (MPL-2.0), clamped
+// where it reaches 1. Several times faster than tanhf, and its loops
+// vectorize: the clamp compares the magnitude's bits as an integer, as a
+// float compare would count as control flow that may trap.
+static inline float fast_tanh(float x)
+{
+    const float lim = 7.90531110763549805f;
+    int32_t bits, lim_bits;
+    memcpy(&bits, &x, sizeof bits);
+    memcpy(&lim_bits, &lim, sizeof lim_bits);
+    int32_t mag = bits & INT32_MAX;
+    mag = mag > lim_bits ? lim_bits : mag;
+    bits = (bits & INT32_MIN) | mag;
+    memcpy(&x, &bits, sizeof x);
+    float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 - 8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return x * p / q;
+}
+
 // A low-frequency oscillator, evaluated at the control rate, bipolar [-1, 1].
 typedef struct {
     double phase; // [0, 1)
@@ -1144,11 +1222,12 @@ static float lfo_eval(const lfo *o)
         return (float)(2.0 * ph - 1.0);
     case SHAPE_RANDOM: {
         // Cosine-interpolated random steps: smooth, no corners to click.
-        double w = 0.5 - 0.5 * cos(PI * ph);
-        return o->r0 + (o->r1 - o->r0) * (float)w;
+        // cos(pi ph) = -sin(2 pi (ph / 2 - 1/4)).
+        float w = 0.5f + 0.5f * sin_turns((float)(0.5 * ph - 0.25));
+        return o->r0 + (o->r1 - o->r0) * w;
     }
     default:
-        return (float)sin(2.0 * PI * ph);
+        return -sin_turns((float)(ph - 0.5));
     }
 }
 
@@ -1188,22 +1267,30 @@ static float lfo_now(const lfo *o)
 
 typedef struct {
     float b0, b1, b2, a1, a2;
-    float z1[MAX_STAGES], z2[MAX_STAGES];
 } biquad;
+
+typedef struct {
+    float x1, x2, y1, y2; // last inputs and outputs (direct form I)
+} biquad_state;
 
 // RBJ cookbook low/high/band-pass (band-pass with 0 dB peak gain).
 static void biquad_design(biquad *f, int type, double fc, double q, double rate)
 {
     if (fc > 0.45 * rate)
         fc = 0.45 * rate;
-    double w0 = 2.0 * PI * fc / rate;
-    double cw = cos(w0), sw = sin(w0);
+    // From the half angle w0 / 2 (in turns, fc / (2 rate)): 1 - cos w0 =
+    // 2 sin^2, which stays accurate for the lowest cutoffs. (cos enters
+    // only through alpha, and there float precision is plenty.)
+    double h = 0.5 * fc / rate;
+    double s = sin_turns((float)h), c = sin_turns((float)(0.25 - h));
+    double omc = 2.0 * s * s, opc = 2.0 - omc; // 1 - cos w0, 1 + cos w0
+    double cw = 1.0 - omc, sw = 2.0 * s * c;
     double alpha = sw / (2.0 * q);
     double a0 = 1.0 + alpha, b0, b1, b2;
     switch (type) {
     case FILT_HIGHPASS:
-        b0 = (1.0 + cw) / 2.0;
-        b1 = -(1.0 + cw);
+        b0 = opc / 2.0;
+        b1 = -opc;
         b2 = b0;
         break;
     case FILT_BANDPASS:
@@ -1212,37 +1299,70 @@ static void biquad_design(biquad *f, int type, double fc, double q, double rate)
         b2 = -alpha;
         break;
     default:
-        b0 = (1.0 - cw) / 2.0;
-        b1 = 1.0 - cw;
+        b0 = omc / 2.0;
+        b1 = omc;
         b2 = b0;
     }
-    f->b0 = (float)(b0 / a0);
-    f->b1 = (float)(b1 / a0);
-    f->b2 = (float)(b2 / a0);
-    f->a1 = (float)(-2.0 * cw / a0);
-    f->a2 = (float)((1.0 - alpha) / a0);
+    double inv = 1.0 / a0;
+    f->b0 = (float)(b0 * inv);
+    f->b1 = (float)(b1 * inv);
+    f->b2 = (float)(b2 * inv);
+    f->a1 = (float)(-2.0 * cw * inv);
+    f->a2 = (float)((1.0 - alpha) * inv);
 }
 
-// Transposed direct form II, stages cascaded in place.
-static void biquad_run(biquad *f, int stages, float *x, int n)
+// One direct form I step. The sum is ordered so that only a1 y[n-1] waits
+// on the previous output: one multiply and one add per sample on the
+// critical path, where the transposed form II has two adds.
+static inline float biquad_step(const biquad *c, biquad_state *s, float in)
 {
-    const float b0 = f->b0, b1 = f->b1, b2 = f->b2, a1 = f->a1, a2 = f->a2;
-    for (int s = 0; s < stages; s++) {
-        float z1 = f->z1[s], z2 = f->z2[s];
-        for (int i = 0; i < n; i++) {
-            float in = x[i];
-            float y = b0 * in + z1;
-            z1 = b1 * in - a1 * y + z2;
-            z2 = b2 * in - a2 * y;
-            x[i] = y;
-        }
-        if (fabsf(z1) < DENORMAL)
-            z1 = 0.0f;
-        if (fabsf(z2) < DENORMAL)
-            z2 = 0.0f;
-        f->z1[s] = z1;
-        f->z2[s] = z2;
+    float y = (c->b0 * in + c->b1 * s->x1) + (c->b2 * s->x2 - c->a2 * s->y2) - c->a1 * s->y1;
+    s->x2 = s->x1;
+    s->x1 = in;
+    s->y2 = s->y1;
+    s->y1 = y;
+    return y;
+}
+
+static void biquad_flush(biquad_state *s)
+{
+    s->x1 = flush_tiny(s->x1);
+    s->x2 = flush_tiny(s->x2);
+    s->y1 = flush_tiny(s->y1);
+    s->y2 = flush_tiny(s->y2);
+}
+
+// Runs a cascade of up to MAX_STAGES + 1 biquads (c[k], st[k]) over x in
+// place, all in one pass over the samples: the stages' recursions are
+// independent chains that overlap, where stage after stage they would wait
+// on one another.
+static void cascade_run(const biquad *const *c, biquad_state *st, int count, float *x, int n)
+{
+    // Local copies, so that the states live in registers.
+    biquad c0 = *c[0], c1 = count > 1 ? *c[1] : *c[0], c2 = count > 2 ? *c[2] : *c[0];
+    biquad_state s0 = st[0], s1 = st[1], s2 = st[2];
+    switch (count) {
+    case 1:
+        for (int i = 0; i < n; i++)
+            x[i] = biquad_step(&c0, &s0, x[i]);
+        break;
+    case 2:
+        for (int i = 0; i < n; i++)
+            x[i] = biquad_step(&c1, &s1, biquad_step(&c0, &s0, x[i]));
+        break;
+    case 3:
+        for (int i = 0; i < n; i++)
+            x[i] = biquad_step(&c2, &s2, biquad_step(&c1, &s1, biquad_step(&c0, &s0, x[i])));
+        break;
+    default:
+        // Longer cascades (four or five stages): three, then the rest.
+        for (int i = 0; i < n; i++)
+            x[i] = biquad_step(&c2, &s2, biquad_step(&c1, &s1, biquad_step(&c0, &s0, x[i])));
+        cascade_run(c + 3, st + 3, count - 3, x, n);
     }
+    st[0] = s0, st[1] = s1, st[2] = s2;
+    for (int k = 0; k < count && k < 3; k++)
+        biquad_flush(&st[k]);
 }
 
 // PolyBLEP residual for a discontinuity at phase 0 (t in [0,1), dt = inc).
@@ -1283,6 +1403,7 @@ typedef struct {
     fv_comb comb[2][FV_COMBS];
     fv_allpass ap[2][FV_ALLPASSES];
     float feedback, damp1, damp2, wet1, wet2;
+    float inv_damp2; // the combs hold damp2 times their signal (see reverb_run)
 } reverb;
 
 static size_t reverb_frames(int rate_hz, int *lens)
@@ -1303,36 +1424,137 @@ static size_t reverb_frames(int rate_hz, int *lens)
     return total;
 }
 
-static void reverb_run(reverb *r, const float *in, float *outl, float *outr, int n)
+// Sample by sample, for a short last block.
+static void reverb_run_short(reverb *r, const float *in, float *outl, float *outr, int n)
 {
+    const float d1 = r->damp1, d2 = r->damp2, d2fb = r->damp2 * r->feedback;
     for (int i = 0; i < n; i++) {
-        float x = in[i] * FV_FIXED_GAIN;
+        float x2 = in[i] * FV_FIXED_GAIN * d2;
         float o[2] = {0.0f, 0.0f};
         for (int ch = 0; ch < 2; ch++) {
             for (int c = 0; c < FV_COMBS; c++) {
                 fv_comb *cb = &r->comb[ch][c];
-                float y = cb->buf[cb->idx];
-                cb->store = y * r->damp2 + cb->store * r->damp1;
-                if (fabsf(cb->store) < DENORMAL)
-                    cb->store = 0.0f;
-                cb->buf[cb->idx] = x + cb->store * r->feedback;
+                float y2 = cb->buf[cb->idx];
+                cb->store = y2 + cb->store * d1;
+                cb->buf[cb->idx] = flush_tiny(x2 + cb->store * d2fb);
                 if (++cb->idx >= cb->len)
                     cb->idx = 0;
-                o[ch] += y;
+                o[ch] += y2 * r->inv_damp2;
             }
             for (int a = 0; a < FV_ALLPASSES; a++) {
                 fv_allpass *ap = &r->ap[ch][a];
                 float bo = ap->buf[ap->idx];
-                float y = -o[ch] + bo;
-                float w = o[ch] + bo * 0.5f;
-                ap->buf[ap->idx] = fabsf(w) < DENORMAL ? 0.0f : w;
+                ap->buf[ap->idx] = flush_tiny(o[ch] + bo * 0.5f);
                 if (++ap->idx >= ap->len)
                     ap->idx = 0;
-                o[ch] = y;
+                o[ch] = bo - o[ch];
             }
         }
         outl[i] += o[0] * r->wet1 + o[1] * r->wet2;
         outr[i] += o[1] * r->wet1 + o[0] * r->wet2;
+    }
+    for (int ch = 0; ch < 2; ch++)
+        for (int c = 0; c < FV_COMBS; c++)
+            r->comb[ch][c].store = flush_tiny(r->comb[ch][c].store);
+}
+
+// A whole control block at a time. Every delay is longer than a block, so
+// a block only reads what earlier blocks wrote: each comb's inputs for the
+// block are known up front. The one recursion left, each comb's damping
+// lowpass, runs for all 8 combs of a channel in one loop (8 independent
+// chains instead of one long one); everything else runs in fixed-count
+// loops that vectorize. The combs hold damp2 times Freeverb's signal, which
+// takes a multiply out of that recursion.
+// A delay line that wraps inside the block is worked on as a linear copy.
+// Written values are flushed below DENORMAL (the loop would otherwise
+// recirculate an ever smaller tail); the damping states at block ends.
+_Static_assert(FV_COMBS == 8, "reverb_run writes out 8 comb chains");
+_Static_assert(225 * RP_MIN_RATE_HZ / 44100 >= CTRL_FRAMES, "a delay shorter than a block");
+static void reverb_run(reverb *r, const float *in, float *outl, float *outr, int n)
+{
+    if (n < CTRL_FRAMES) {
+        reverb_run_short(r, in, outl, outr, n);
+        return;
+    }
+    const float d1 = r->damp1, d2fb = r->damp2 * r->feedback, inv_d2 = r->inv_damp2;
+    float x2[CTRL_FRAMES], o[2][CTRL_FRAMES];
+    for (int i = 0; i < CTRL_FRAMES; i++)
+        x2[i] = in[i] * FV_FIXED_GAIN * r->damp2;
+    for (int ch = 0; ch < 2; ch++) {
+        fv_comb *cb = r->comb[ch];
+        float lin[FV_COMBS][CTRL_FRAMES], st[FV_COMBS][CTRL_FRAMES];
+        float *p[FV_COMBS];
+        for (int c = 0; c < FV_COMBS; c++) {
+            int k = cb[c].len - cb[c].idx;
+            p[c] = cb[c].buf + cb[c].idx;
+            if (k < CTRL_FRAMES) {
+                memcpy(lin[c], p[c], (size_t)k * sizeof **lin);
+                memcpy(lin[c] + k, cb[c].buf, (size_t)(CTRL_FRAMES - k) * sizeof **lin);
+                p[c] = lin[c];
+            }
+        }
+        float s0 = cb[0].store, s1 = cb[1].store, s2 = cb[2].store, s3 = cb[3].store;
+        float s4 = cb[4].store, s5 = cb[5].store, s6 = cb[6].store, s7 = cb[7].store;
+        for (int i = 0; i < CTRL_FRAMES; i++) {
+            st[0][i] = s0 = p[0][i] + s0 * d1;
+            st[1][i] = s1 = p[1][i] + s1 * d1;
+            st[2][i] = s2 = p[2][i] + s2 * d1;
+            st[3][i] = s3 = p[3][i] + s3 * d1;
+            st[4][i] = s4 = p[4][i] + s4 * d1;
+            st[5][i] = s5 = p[5][i] + s5 * d1;
+            st[6][i] = s6 = p[6][i] + s6 * d1;
+            st[7][i] = s7 = p[7][i] + s7 * d1;
+        }
+        cb[0].store = flush_tiny(s0), cb[1].store = flush_tiny(s1);
+        cb[2].store = flush_tiny(s2), cb[3].store = flush_tiny(s3);
+        cb[4].store = flush_tiny(s4), cb[5].store = flush_tiny(s5);
+        cb[6].store = flush_tiny(s6), cb[7].store = flush_tiny(s7);
+        float *oc = o[ch];
+        for (int i = 0; i < CTRL_FRAMES; i++)
+            oc[i] = (((p[0][i] + p[1][i]) + (p[2][i] + p[3][i])) +
+                     ((p[4][i] + p[5][i]) + (p[6][i] + p[7][i]))) *
+                    inv_d2;
+        for (int c = 0; c < FV_COMBS; c++) {
+            float *restrict pc = p[c];
+            const float *sc = st[c];
+            for (int i = 0; i < CTRL_FRAMES; i++)
+                pc[i] = flush_tiny(x2[i] + sc[i] * d2fb);
+            int k = cb[c].len - cb[c].idx;
+            if (k < CTRL_FRAMES) {
+                memcpy(cb[c].buf + cb[c].idx, lin[c], (size_t)k * sizeof **lin);
+                memcpy(cb[c].buf, lin[c] + k, (size_t)(CTRL_FRAMES - k) * sizeof **lin);
+                cb[c].idx = CTRL_FRAMES - k;
+            } else {
+                cb[c].idx = k == CTRL_FRAMES ? 0 : cb[c].idx + CTRL_FRAMES;
+            }
+        }
+        for (int a = 0; a < FV_ALLPASSES; a++) {
+            fv_allpass *ap = &r->ap[ch][a];
+            int k = ap->len - ap->idx;
+            float buf[CTRL_FRAMES];
+            float *restrict pa = ap->buf + ap->idx;
+            if (k < CTRL_FRAMES) {
+                memcpy(buf, pa, (size_t)k * sizeof *buf);
+                memcpy(buf + k, ap->buf, (size_t)(CTRL_FRAMES - k) * sizeof *buf);
+                pa = buf;
+            }
+            for (int i = 0; i < CTRL_FRAMES; i++) {
+                float bo = pa[i];
+                pa[i] = flush_tiny(oc[i] + bo * 0.5f);
+                oc[i] = bo - oc[i];
+            }
+            if (k < CTRL_FRAMES) {
+                memcpy(ap->buf + ap->idx, buf, (size_t)k * sizeof *buf);
+                memcpy(ap->buf, buf + k, (size_t)(CTRL_FRAMES - k) * sizeof *buf);
+                ap->idx = CTRL_FRAMES - k;
+            } else {
+                ap->idx = k == CTRL_FRAMES ? 0 : ap->idx + CTRL_FRAMES;
+            }
+        }
+    }
+    for (int i = 0; i < CTRL_FRAMES; i++) {
+        outl[i] += o[0][i] * r->wet1 + o[1][i] * r->wet2;
+        outr[i] += o[1][i] * r->wet1 + o[0][i] * r->wet2;
     }
 }
 
@@ -1342,15 +1564,26 @@ typedef struct {
     // Parameters, copied so the voice does not borrow the preset.
     int source, filter, envelope, sweep, stages;
     int64_t start_f, end_f; // end_f < 0: endless (bed)
+    int64_t attack_end_f;
     double len_s, sweep_s;
     double attack, decay, sustain, release;
     double freq_a, freq_b, cutoff_a, cutoff_b, pan_a, pan_b;
+    double freq_lr, cutoff_lr; // log(b / a) of the exp sweeps
+    double doppler_norm;
+    double inv_sweep_s, inv_attack, inv_decay, inv_release; // 0 when not used
+    double crackle_gap, event_gap;                          // mean gaps in frames
+    double inv_rate;
     int freq_swept, cutoff_swept, pan_swept;
     float gain, duty, q, reverb;
     float drive_g, drive_norm; // tanh(g x) / tanh(g); g == 0: off
     double crackle_rate, grain_coef;
     double event_rate;
     float event_coef, event_attack;
+    // Closed forms over k frames without an impulse or event: a grain's
+    // level is amp grain_pow[k]; the gate's, ev and evs, become ev ev_c[k]
+    // and, one frame after k, ev ev_p[k] + evs ev_q[k].
+    float grain_pow[CTRL_FRAMES + 1];
+    float ev_c[CTRL_FRAMES + 1], ev_p[CTRL_FRAMES], ev_q[CTRL_FRAMES];
     float vib_depth, cut_depth;
     // State.
     double phase;
@@ -1363,8 +1596,17 @@ typedef struct {
     lfo vib, trem, cut_lfo, pan_lfo;
     biquad bq, lowcut;
     int has_lowcut;
+    int n_biquads;                       // stages, then the lowcut
+    const biquad *chain[MAX_STAGES + 1]; // their coefficients
+    biquad_state chain_st[MAX_STAGES + 1];
+    double fc_prev;    // the cutoff bq was designed for (0: none yet)
+    double sweep_prev; // the sweep position at the block's start
+    double pan_prev;   // the pan gl_prev and gr_prev were made for
+    double env_prev;   // the envelope at the current block's start
     float amp_prev, gl_prev, gr_prev;
-    int started;
+    int dc_block;      // a driven saw or pulse
+    float dc_coef, dc; // its DC estimate: block means, one-pole smoothed
+    int started, silent;
 } voice_layer;
 
 struct rp_sfx_voice {
@@ -1383,30 +1625,31 @@ struct rp_sfx_voice {
     int block_n, block_at;
 };
 
+// The doppler sweep's steepness: tanh over [-k, k], normalised by
+// doppler_norm = 1 / tanh(k) (the same tanh, so the ends are exactly 0, 1).
+#define DOPPLER_K 3.0f
+
 // Where a sweep is at time t: 0..1 shaped by the layer's sweep curve.
 static double sweep_pos(const voice_layer *l, double t)
 {
-    double x = l->sweep_s > 0.0 ? t / l->sweep_s : 1.0;
+    double x = l->sweep_s > 0.0 ? t * l->inv_sweep_s : 1.0;
     if (x < 0.0)
         x = 0.0;
     if (x > 1.0)
         x = 1.0;
     if (l->sweep == SWEEP_DOPPLER) {
         // The pitch of a passing source changes fastest at closest approach.
-        const double k = 3.0;
-        x = 0.5 + 0.5 * tanh(k * (2.0 * x - 1.0)) / tanh(k);
+        x = 0.5 + 0.5 * (double)fast_tanh((float)(DOPPLER_K * (2.0 * x - 1.0))) * l->doppler_norm;
     }
     return x;
 }
 
-static double sweep_hz(const voice_layer *l, double a, double b, int swept, double t)
+// A swept frequency at sweep position x (from sweep_pos); lr = log(b / a).
+static double sweep_hz(const voice_layer *l, double a, double b, double lr, double x)
 {
-    if (!swept)
-        return a;
-    double x = sweep_pos(l, t);
     if (l->sweep == SWEEP_LINEAR)
         return a + (b - a) * x;
-    return a * pow(b / a, x);
+    return a * (double)expf((float)(lr * x));
 }
 
 static double envelope_at(const voice_layer *l, double t)
@@ -1415,11 +1658,11 @@ static double envelope_at(const voice_layer *l, double t)
     if (t < 0.0)
         return 0.0;
     if (t < l->attack) {
-        e = t / l->attack;
+        e = t * l->inv_attack;
     } else if (l->envelope == ENV_EXP) {
-        e = exp(-(t - l->attack) / l->decay);
+        e = (double)expf((float)(-(t - l->attack) * l->inv_decay));
     } else if (t < l->attack + l->decay) {
-        e = 1.0 - (1.0 - l->sustain) * (t - l->attack) / l->decay;
+        e = 1.0 - (1.0 - l->sustain) * (t - l->attack) * l->inv_decay;
     } else {
         e = l->sustain;
     }
@@ -1428,9 +1671,9 @@ static double envelope_at(const voice_layer *l, double t)
         if (left <= 0.0)
             return 0.0;
         if (left < l->release)
-            e *= left / l->release;
+            e *= left * l->inv_release;
     }
-    return e;
+    return e < 1e-30 ? 0.0 : e; // no subnormal gains
 }
 
 // Constant-power pan law: p in [-1, 1] to left/right gains.
@@ -1440,9 +1683,10 @@ static void pan_gains(double p, float *gl, float *gr)
         p = -1.0;
     if (p > 1.0)
         p = 1.0;
-    double th = (p + 1.0) * (PI / 4.0);
-    *gl = (float)cos(th);
-    *gr = (float)sin(th);
+    // The angle (p + 1) pi / 4 in turns, and cos x = sin(pi / 2 - x).
+    float th = (float)((p + 1.0) / 8.0);
+    *gl = sin_turns(0.25f - th);
+    *gr = sin_turns(th);
 }
 
 static void layer_setup(voice_layer *vl, const rp_sfx_preset *p, const layer_def *ld, int rate,
@@ -1477,6 +1721,12 @@ static void layer_setup(voice_layer *vl, const rp_sfx_preset *p, const layer_def
     vl->decay = v[L_DECAY].a;
     vl->sustain = v[L_SUSTAIN].a;
     vl->release = v[L_RELEASE].a;
+    vl->attack_end_f = vl->start_f + (int64_t)llround(vl->attack * rate_d);
+    vl->inv_rate = 1.0 / rate_d;
+    vl->inv_sweep_s = vl->sweep_s > 0.0 ? 1.0 / vl->sweep_s : 0.0;
+    vl->inv_attack = vl->attack > 0.0 ? 1.0 / vl->attack : 0.0;
+    vl->inv_decay = 1.0 / vl->decay;
+    vl->inv_release = vl->release > 0.0 ? 1.0 / vl->release : 0.0;
     vl->freq_a = v[L_FREQ].a;
     vl->freq_b = v[L_FREQ].b;
     vl->freq_swept = v[L_FREQ].swept;
@@ -1486,6 +1736,9 @@ static void layer_setup(voice_layer *vl, const rp_sfx_preset *p, const layer_def
     vl->pan_a = v[L_PAN].a;
     vl->pan_b = v[L_PAN].b;
     vl->pan_swept = v[L_PAN].swept;
+    vl->freq_lr = log(vl->freq_b / vl->freq_a);
+    vl->doppler_norm = 1.0 / (double)fast_tanh(DOPPLER_K);
+    vl->cutoff_lr = log(vl->cutoff_b / vl->cutoff_a);
     vl->gain = (float)rp_db_to_gain(v[L_GAIN].a);
     vl->duty = (float)v[L_DUTY].a;
     vl->q = (float)v[L_Q].a;
@@ -1493,18 +1746,41 @@ static void layer_setup(voice_layer *vl, const rp_sfx_preset *p, const layer_def
     if (v[L_DRIVE].a > 0.0) {
         vl->drive_g = (float)rp_db_to_gain(v[L_DRIVE].a);
         vl->drive_norm = 1.0f / tanhf(vl->drive_g);
+        vl->dc_block = vl->source == SRC_SAW || vl->source == SRC_SQUARE;
+        vl->dc_coef = (float)(1.0 - exp(-2.0 * PI * DC_BLOCK_HZ * CTRL_FRAMES / rate_d));
     }
     vl->crackle_rate = v[L_DENSITY].a;
+    vl->crackle_gap = rate_d / vl->crackle_rate;
     vl->grain_coef = exp(-1.0 / (v[L_GRAIN].a * rate_d));
     vl->event_rate = v[L_EVENTS].a;
+    vl->event_gap = vl->event_rate > 0.0 ? rate_d / vl->event_rate : 0.0;
     vl->event_coef = (float)exp(-1.0 / (v[L_EVENT_DECAY].a * rate_d));
     vl->event_attack = (float)(1.0 - exp(-1.0 / (0.002 * rate_d)));
+    {
+        double c = vl->event_coef, a = vl->event_attack, b = 1.0 - a, acc = 0.0, q = 1.0;
+        for (int k = 0; k <= CTRL_FRAMES; k++) {
+            vl->grain_pow[k] = (float)pow(vl->grain_coef, k);
+            vl->ev_c[k] = (float)pow(c, k);
+            if (k < CTRL_FRAMES) {
+                acc = b * acc + a * pow(c, k);
+                q *= b;
+                vl->ev_p[k] = (float)acc;
+                vl->ev_q[k] = (float)q;
+            }
+        }
+    }
     vl->vib_depth = (float)v[L_VIBRATO_DEPTH].a;
     if (v[L_LOWCUT].a > 0.0) {
         vl->has_lowcut = 1;
         biquad_design(&vl->lowcut, FILT_HIGHPASS, v[L_LOWCUT].a, 0.7071, rate_d);
     }
     vl->cut_depth = (float)v[L_CUTOFF_LFO_DEPTH].a;
+    // The filter chain: its stages (all sharing bq), then the lowcut.
+    if (vl->filter != FILT_NONE)
+        for (int k = 0; k < vl->stages; k++)
+            vl->chain[vl->n_biquads++] = &vl->bq;
+    if (vl->has_lowcut)
+        vl->chain[vl->n_biquads++] = &vl->lowcut;
 
     // Each layer's random streams come from the voice seed and the layer's
     // name, so adding, removing or editing one layer leaves the others alone.
@@ -1591,6 +1867,7 @@ rp_sfx_voice *rp_sfx_voice_new(const rp_sfx_preset *p, int rate_hz, uint64_t see
         v->rev.feedback = (float)(0.7 + 0.28 * size);
         v->rev.damp1 = (float)(0.4 * damp);
         v->rev.damp2 = 1.0f - v->rev.damp1;
+        v->rev.inv_damp2 = 1.0f / v->rev.damp2;
         v->rev.wet1 = (float)(width / 2.0 + 0.5);
         v->rev.wet2 = (float)((1.0 - width) / 2.0);
     }
@@ -1611,67 +1888,140 @@ int64_t rp_sfx_voice_length(const rp_sfx_voice *v)
     return v->length;
 }
 
-// Fills x[0..n) with the layer's raw source.
-static void gen_source(voice_layer *l, float *x, int n, double inc)
+// rp_rng_bipolar's value, rounded to float straight from the integer (the
+// two differ by at most one unit in the last place): fewer steps per sample.
+static inline float noise_bipolar(rp_rng *r)
 {
-    double ph = l->phase;
+    return (float)(int64_t)(rp_rng_next(r) ^ 0x8000000000000000ull) * 0x1p-63f;
+}
+
+// Random events (crackle impulses, gate events) count down `next` by one a
+// frame and fire on the frame where it reaches 0: how many frames, at most
+// max, pass before that one.
+static int frames_before(double next, int max)
+{
+    double m = ceil(next) - 1.0;
+    return m <= 0.0 ? 0 : m >= (double)max ? max : (int)m;
+}
+
+// Waveforms from the phases p[i0..i1) of a control block, into xb[i0..i1).
+// PolyBLEP's residual is non-zero only on the two samples around each
+// discontinuity, so the naive shape is computed first (for a whole block in
+// loops that vectorize) and those samples are corrected after; when no edge
+// falls inside the span (the usual case below a few kHz), only its first and
+// last samples can be next to one.
+static void osc_shape(const voice_layer *l, const float *p, float *xb, int i0, int i1, double inc)
+{
+    int whole = i0 == 0 && i1 == CTRL_FRAMES, last = i1 - 1;
+    float duty = l->duty, dc = 2.0f * duty - 1.0f; // the pulse's DC, removed
+    // An edge inside the span: the phase wraps (it falls from first to
+    // last, or the span holds half a cycle or more) or, for the pulse,
+    // crosses duty.
+    int inner = (double)(i1 - i0) * inc >= 0.5 || p[last] < p[i0] ||
+                (l->source == SRC_SQUARE && (p[i0] < duty) != (p[last] < duty));
+    int fix_step = inner || last == i0 ? 1 : last - i0;
     switch (l->source) {
     case SRC_SINE:
-        for (int i = 0; i < n; i++) {
-            x[i] = (float)sin(2.0 * PI * ph);
-            ph += inc;
-            if (ph >= 1.0)
-                ph -= 1.0;
+        if (whole) {
+            for (int i = 0; i < CTRL_FRAMES; i++)
+                xb[i] = -sin_turns(p[i] - 0.5f);
+        } else {
+            for (int i = i0; i < i1; i++)
+                xb[i] = -sin_turns(p[i] - 0.5f);
         }
         break;
     case SRC_SAW:
-        for (int i = 0; i < n; i++) {
-            x[i] = (float)(2.0 * ph - 1.0 - polyblep(ph, inc));
-            ph += inc;
-            if (ph >= 1.0)
-                ph -= 1.0;
+        if (whole) {
+            for (int i = 0; i < CTRL_FRAMES; i++)
+                xb[i] = 2.0f * p[i] - 1.0f;
+        } else {
+            for (int i = i0; i < i1; i++)
+                xb[i] = 2.0f * p[i] - 1.0f;
         }
+        for (int i = i0; i < i1; i += fix_step)
+            if (p[i] < inc || p[i] > 1.0 - inc)
+                xb[i] = (float)(2.0 * p[i] - 1.0 - polyblep(p[i], inc));
         break;
-    case SRC_SQUARE: {
-        double duty = l->duty;
-        for (int i = 0; i < n; i++) {
-            double y = ph < duty ? 1.0 : -1.0;
-            double t2 = ph - duty;
+    case SRC_SQUARE:
+        // Without its DC, so duty changes do not thump.
+        if (whole) {
+            for (int i = 0; i < CTRL_FRAMES; i++)
+                xb[i] = (float)(p[i] < duty) * 2.0f - 1.0f - dc;
+        } else {
+            for (int i = i0; i < i1; i++)
+                xb[i] = (float)(p[i] < duty) * 2.0f - 1.0f - dc;
+        }
+        for (int i = i0; i < i1; i += fix_step) {
+            double t2 = (double)p[i] - duty;
             if (t2 < 0.0)
                 t2 += 1.0;
-            y += polyblep(ph, inc) - polyblep(t2, inc);
-            // Remove the pulse's DC so duty changes do not thump.
-            x[i] = (float)(y - (2.0 * duty - 1.0));
-            ph += inc;
-            if (ph >= 1.0)
-                ph -= 1.0;
+            if (p[i] < inc || p[i] > 1.0 - inc || t2 < inc || t2 > 1.0 - inc) {
+                double y = (p[i] < duty) * 2.0 - 1.0;
+                y += polyblep(p[i], inc) - polyblep(t2, inc);
+                xb[i] = (float)(y - dc);
+            }
         }
+        break;
+    default: // SRC_TRIANGLE
+        if (whole) {
+            for (int i = 0; i < CTRL_FRAMES; i++)
+                xb[i] = 4.0f * fabsf(p[i] - 0.5f) - 1.0f;
+        } else {
+            for (int i = i0; i < i1; i++)
+                xb[i] = 4.0f * fabsf(p[i] - 0.5f) - 1.0f;
+        }
+    }
+}
+
+// Fills xb[i0..i1) of a control block with the layer's raw source (the
+// caller keeps the rest of the block zero).
+static void gen_source(voice_layer *l, float *xb, int i0, int i1, double inc)
+{
+    float *x = xb + i0;
+    int n = i1 - i0;
+    double ph = l->phase;
+    switch (l->source) {
+    case SRC_SINE:
+    case SRC_SAW:
+    case SRC_SQUARE:
+    case SRC_TRIANGLE: {
+        // The span's phases in closed form, ph + k inc wrapped to [0, 1),
+        // so that no sample waits on the one before and the loops
+        // vectorize.
+        // In float, four to a vector; the phase carried from block to block
+        // stays double. (Outside the span, before i0, the phases are not
+        // used.)
+        float p[CTRL_FRAMES], phf = (float)ph, incf = (float)inc;
+        for (int i = 0; i < CTRL_FRAMES; i++) {
+            float q = phf + (float)(i - i0) * incf;
+            p[i] = q - (float)(int)q;
+        }
+        double end = ph + (double)n * inc;
+        ph = end - (double)(int)end;
+        osc_shape(l, p, xb, i0, i1, inc);
         break;
     }
-    case SRC_TRIANGLE:
-        for (int i = 0; i < n; i++) {
-            x[i] = (float)(4.0 * fabs(ph - 0.5) - 1.0);
-            ph += inc;
-            if (ph >= 1.0)
-                ph -= 1.0;
-        }
-        break;
     case SRC_WHITE:
         for (int i = 0; i < n; i++)
-            x[i] = rp_rng_bipolar(&l->noise);
+            x[i] = noise_bipolar(&l->noise);
         break;
     case SRC_PINK: {
         float b0 = l->pink[0], b1 = l->pink[1], b2 = l->pink[2], b3 = l->pink[3];
         float b4 = l->pink[4], b5 = l->pink[5], b6 = l->pink[6];
+        // The white noise first, then the filter: its six poles are
+        // independent chains, summed pairwise.
+        float wn[CTRL_FRAMES];
+        for (int i = 0; i < n; i++)
+            wn[i] = noise_bipolar(&l->noise);
         for (int i = 0; i < n; i++) {
-            float w = rp_rng_bipolar(&l->noise);
+            float w = wn[i];
             b0 = 0.99886f * b0 + w * 0.0555179f;
             b1 = 0.99332f * b1 + w * 0.0750759f;
             b2 = 0.96900f * b2 + w * 0.1538520f;
             b3 = 0.86650f * b3 + w * 0.3104856f;
             b4 = 0.55000f * b4 + w * 0.5329522f;
             b5 = -0.7616f * b5 - w * 0.0168980f;
-            x[i] = (b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362f) * 0.11f;
+            x[i] = (((b0 + b1) + (b2 + b3)) + ((b4 + b5) + (b6 + w * 0.5362f))) * 0.11f;
             b6 = w * 0.115926f;
         }
         l->pink[0] = b0, l->pink[1] = b1, l->pink[2] = b2, l->pink[3] = b3;
@@ -1681,7 +2031,7 @@ static void gen_source(voice_layer *l, float *x, int n, double inc)
     case SRC_BROWN: {
         float y = l->brown, a = l->brown_a, g = l->brown_gain;
         for (int i = 0; i < n; i++) {
-            y = a * y + rp_rng_bipolar(&l->noise);
+            y = a * y + noise_bipolar(&l->noise);
             x[i] = y * g;
         }
         l->brown = y;
@@ -1690,17 +2040,26 @@ static void gen_source(voice_layer *l, float *x, int n, double inc)
     case SRC_CRACKLE: {
         // Poisson impulse train: exponential gaps, each impulse a noise
         // grain with a random level and sign and an exponential decay.
+        // Between impulses the grain decays in closed form (grain_pow), so
+        // no frame waits on the one before.
         double next = l->crackle_next;
-        float amp = l->crackle_amp, coef = (float)l->grain_coef;
-        for (int i = 0; i < n; i++) {
-            next -= 1.0;
-            if (next <= 0.0) {
+        float amp = l->crackle_amp;
+        int i = 0;
+        while (i < n) {
+            int k = frames_before(next, n - i);
+            for (int j = 0; j < k; j++)
+                x[i + j] = amp * l->grain_pow[j] * noise_bipolar(&l->crackle_rng);
+            amp *= l->grain_pow[k];
+            next -= k;
+            i += k;
+            if (i < n) {
+                next -= 1.0;
                 double u = rp_rng_unit(&l->crackle_rng);
                 amp = (float)(0.2 + 0.8 * u * u);
                 next += -log(1.0 - rp_rng_unit(&l->crackle_rng)) * inc;
+                x[i++] = amp * noise_bipolar(&l->crackle_rng);
+                amp *= l->grain_pow[1];
             }
-            x[i] = amp * rp_rng_bipolar(&l->crackle_rng);
-            amp *= coef;
         }
         if (amp < DENORMAL)
             amp = 0.0f;
@@ -1720,110 +2079,201 @@ static float tremolo_gain(const voice_layer *l, float v)
     return 1.0f - 0.5f * l->trem.depth + 0.5f * v;
 }
 
-static double pan_at(const voice_layer *l, double t)
+// The pan at sweep position x (from sweep_pos).
+static double pan_at(const voice_layer *l, double x)
 {
     if (!l->pan_swept)
         return l->pan_a;
-    return l->pan_a + (l->pan_b - l->pan_a) * sweep_pos(l, t);
+    return l->pan_a + (l->pan_b - l->pan_a) * x;
 }
 
-// Renders frames [i0, i1) of this control block into the mix buffers; t0 is
-// the layer-local time at i0.
-static void layer_block(voice_layer *l, double rate, double t0, int n, float *outl, float *outr,
-                        float *send)
+// The sum of a block, pairwise, in loops that vectorize (a running sum is
+// one long chain of adds).
+static float block_sum(const float *x)
 {
-    float x[CTRL_FRAMES];
-    double dt = n / rate;
+    float t[CTRL_FRAMES / 2];
+    for (int i = 0; i < CTRL_FRAMES / 2; i++)
+        t[i] = x[i] + x[i + CTRL_FRAMES / 2];
+    for (int w = CTRL_FRAMES / 4; w >= 4; w /= 2)
+        for (int i = 0; i < w; i++)
+            t[i] += t[i + w];
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+// Renders frames [i0, i1) of this control block into the block's mix
+// buffers; t0 is the layer-local time at i0. Control values are computed for
+// the span (at its middle, or its end for the gains that ramp) and reused
+// while they do not change: a fixed filter is designed once, a fixed pan
+// panned once. Stateless stages run over the whole block, silent outside
+// the span, so that their loops have a fixed count and vectorize.
+static void layer_block(voice_layer *l, double rate, double t0, int i0, int i1,
+                        float *restrict outl, float *restrict outr, float *restrict send)
+{
+    float xb[CTRL_FRAMES];
+    float *x = xb + i0;
+    int n = i1 - i0;
+    if (n < CTRL_FRAMES)
+        memset(xb, 0, sizeof xb);
+    double inv_rate = l->inv_rate;
+    double dt = n * inv_rate;
     double t1 = t0 + dt;
+    int swept = l->freq_swept || l->cutoff_swept || l->pan_swept;
     if (!l->started) {
-        l->amp_prev = l->gain * (float)envelope_at(l, t0) * tremolo_gain(l, lfo_now(&l->trem));
-        pan_gains(pan_at(l, t0) + lfo_now(&l->pan_lfo), &l->gl_prev, &l->gr_prev);
+        l->sweep_prev = swept ? sweep_pos(l, t0) : 0.0;
+        l->env_prev = envelope_at(l, t0);
+        l->amp_prev = l->gain * (float)l->env_prev * tremolo_gain(l, lfo_now(&l->trem));
+        l->pan_prev = pan_at(l, l->sweep_prev) + lfo_now(&l->pan_lfo);
+        pan_gains(l->pan_prev, &l->gl_prev, &l->gr_prev);
         l->started = 1;
+    }
+    // Past its attack an envelope only falls: once inaudible, for good.
+    if (t0 >= l->attack && l->gain * l->env_prev < SILENT) {
+        l->silent = 1;
+        return;
     }
     // Control values at the block's end; amplitudes ramp towards them.
     float vib = lfo_step(&l->vib, dt);
     float trem = lfo_step(&l->trem, dt);
     float cut = lfo_step(&l->cut_lfo, dt);
     float panl = lfo_step(&l->pan_lfo, dt);
-    double tm = 0.5 * (t0 + t1);
+    // The sweep at the block's end, and at its middle (pitch and cutoff)
+    // as the mean of both ends: the curve is smooth, and this computes it
+    // once per block instead of twice.
+    double sx1 = swept ? sweep_pos(l, t1) : 0.0;
+    double sx = 0.5 * (l->sweep_prev + sx1);
     if (l->source <= SRC_TRIANGLE) {
-        double f = sweep_hz(l, l->freq_a, l->freq_b, l->freq_swept, tm);
+        double f = l->freq_swept ? sweep_hz(l, l->freq_a, l->freq_b, l->freq_lr, sx) : l->freq_a;
         if (l->vib_depth > 0.0f)
-            f *= pow(2.0, l->vib_depth * vib / 12.0);
-        double inc = f / rate;
+            f *= (double)exp2f(l->vib_depth * vib / 12.0f);
+        double inc = f * inv_rate;
         if (inc > 0.49)
             inc = 0.49;
-        gen_source(l, x, n, inc);
+        gen_source(l, xb, i0, i1, inc);
     } else {
         // Crackle passes the mean gap in frames through "inc".
-        gen_source(l, x, n, l->crackle_rate > 0.0 ? rate / l->crackle_rate : 1.0);
+        gen_source(l, xb, i0, i1, l->crackle_rate > 0.0 ? l->crackle_gap : 1.0);
     }
     if (l->event_rate > 0.0) {
-        double next = l->event_next, gap = rate / l->event_rate;
-        float ev = l->ev, evs = l->ev_smooth, c = l->event_coef, a = l->event_attack;
-        for (int i = 0; i < n; i++) {
-            next -= 1.0;
-            if (next <= 0.0) {
+        // The gate: each event lifts ev (which decays) and evs follows it
+        // with a 2 ms smoothing. Between events both run in closed form, so
+        // no frame waits on the one before.
+        double next = l->event_next;
+        float ev = l->ev, evs = l->ev_smooth, g[CTRL_FRAMES];
+        int i = 0;
+        while (i < n) {
+            int k = frames_before(next, n - i);
+            if (k == CTRL_FRAMES) {
+                for (int j = 0; j < CTRL_FRAMES; j++)
+                    g[j] = l->ev_p[j] * ev + l->ev_q[j] * evs;
+            } else {
+                for (int j = 0; j < k; j++)
+                    g[i + j] = l->ev_p[j] * ev + l->ev_q[j] * evs;
+            }
+            if (k > 0) {
+                evs = l->ev_p[k - 1] * ev + l->ev_q[k - 1] * evs;
+                ev *= l->ev_c[k];
+                next -= k;
+                i += k;
+            }
+            if (i < n) {
+                next -= 1.0;
                 float lvl = (float)(0.25 + 0.75 * rp_rng_unit(&l->event_rng));
                 if (l->event_first)
                     lvl = 1.0f;
                 l->event_first = 0;
                 if (lvl > ev)
                     ev = lvl;
-                next += -log(1.0 - rp_rng_unit(&l->event_rng)) * gap;
+                next += -log(1.0 - rp_rng_unit(&l->event_rng)) * l->event_gap;
+                evs += (ev - evs) * l->event_attack;
+                g[i++] = evs;
+                ev *= l->event_coef;
             }
-            evs += (ev - evs) * a;
-            ev *= c;
-            x[i] *= evs;
         }
-        if (ev < DENORMAL)
-            ev = 0.0f;
-        if (evs < DENORMAL)
-            evs = 0.0f;
+        if (n == CTRL_FRAMES) {
+            for (int j = 0; j < CTRL_FRAMES; j++)
+                x[j] *= g[j];
+        } else {
+            for (int j = 0; j < n; j++)
+                x[j] *= g[j];
+        }
         l->event_next = next;
-        l->ev = ev;
-        l->ev_smooth = evs;
+        l->ev = ev < DENORMAL ? 0.0f : ev;
+        l->ev_smooth = evs < DENORMAL ? 0.0f : evs;
     }
     if (l->filter != FILT_NONE) {
-        double fc = sweep_hz(l, l->cutoff_a, l->cutoff_b, l->cutoff_swept, tm);
+        double fc =
+            l->cutoff_swept ? sweep_hz(l, l->cutoff_a, l->cutoff_b, l->cutoff_lr, sx) : l->cutoff_a;
         if (l->cut_depth > 0.0f)
-            fc *= pow(2.0, l->cut_depth * cut);
+            fc *= (double)exp2f(l->cut_depth * cut);
         if (fc < 10.0)
             fc = 10.0;
-        biquad_design(&l->bq, l->filter, fc, l->q, rate);
-        biquad_run(&l->bq, l->stages, x, n);
+        if (fabs(fc - l->fc_prev) > FC_STEP * fc) {
+            biquad_design(&l->bq, l->filter, fc, l->q, rate);
+            l->fc_prev = fc;
+        }
     }
-    if (l->has_lowcut)
-        biquad_run(&l->lowcut, 1, x, n);
+    if (l->n_biquads > 0)
+        cascade_run(l->chain, l->chain_st, l->n_biquads, x, n);
     // Drive after the filter: it adds grit and also bounds the layer's peak
     // at its gain, which is what lets presets set their level by design.
     if (l->drive_g > 0.0f) {
         float g = l->drive_g, norm = l->drive_norm;
+        for (int i = 0; i < CTRL_FRAMES; i++)
+            xb[i] = fast_tanh(g * xb[i]) * norm;
+    }
+    if (l->dc_block) {
+        // DC blocker at the control rate: the span's mean through a one-pole
+        // lowpass estimates the DC, which is subtracted, ramped from the
+        // last estimate. A high-pass like a one-pole at the sample rate;
+        // the block's mean has its nulls at the multiples of the block rate,
+        // so nothing aliases to DC.
+        float coef =
+            n == CTRL_FRAMES ? l->dc_coef : (float)(1.0 - exp(-2.0 * PI * DC_BLOCK_HZ * dt));
+        float d0 = l->dc, d1 = d0 + (block_sum(xb) / (float)n - d0) * coef;
+        float dd = (d1 - d0) / (float)n;
         for (int i = 0; i < n; i++)
-            x[i] = tanhf(g * x[i]) * norm;
+            x[i] -= d0 + dd * (float)(i + 1);
+        l->dc = flush_tiny(d1);
     }
-    float amp1 = l->gain * (float)envelope_at(l, t1) * tremolo_gain(l, trem);
-    float gl1, gr1;
-    pan_gains(pan_at(l, t1) + panl, &gl1, &gr1);
-    float a0 = l->amp_prev, da = (amp1 - a0) / n;
-    float l0 = l->gl_prev, dl = (gl1 - l0) / n;
-    float r0 = l->gr_prev, dr = (gr1 - r0) / n;
+    double env1 = envelope_at(l, t1);
+    float amp1 = l->gain * (float)env1 * tremolo_gain(l, trem);
+    float gl1 = l->gl_prev, gr1 = l->gr_prev;
+    double pan1 = pan_at(l, sx1) + panl;
+    if (fabs(pan1 - l->pan_prev) > PAN_STEP) {
+        pan_gains(pan1, &gl1, &gr1);
+        l->pan_prev = pan1;
+    }
+    float inv_n = n == CTRL_FRAMES ? 1.0f / CTRL_FRAMES : 1.0f / (float)n;
+    float a0 = l->amp_prev, da = (amp1 - a0) * inv_n;
+    float l0 = l->gl_prev, dl = (gl1 - l0) * inv_n;
+    float r0 = l->gr_prev, dr = (gr1 - r0) * inv_n;
     float rs = l->reverb;
-    for (int i = 0; i < n; i++) {
-        float a = a0 + da * (float)(i + 1);
-        float y = x[i] * a;
-        outl[i] += y * (l0 + dl * (float)(i + 1));
-        outr[i] += y * (r0 + dr * (float)(i + 1));
-        send[i] += y * rs;
+    if (rs > 0.0f) {
+        for (int i = 0; i < CTRL_FRAMES; i++) {
+            float k = (float)(i - i0 + 1); // frames into the span, from 1
+            float y = xb[i] * (a0 + da * k);
+            outl[i] += y * (l0 + dl * k);
+            outr[i] += y * (r0 + dr * k);
+            send[i] += y * rs;
+        }
+    } else {
+        for (int i = 0; i < CTRL_FRAMES; i++) {
+            float k = (float)(i - i0 + 1);
+            float y = xb[i] * (a0 + da * k);
+            outl[i] += y * (l0 + dl * k);
+            outr[i] += y * (r0 + dr * k);
+        }
     }
+    l->sweep_prev = sx1;
+    l->env_prev = env1;
     l->amp_prev = amp1;
     l->gl_prev = gl1;
     l->gr_prev = gr1;
 }
 
 // Renders the next control block (CTRL_FRAMES frames, fewer at a one-shot's
-// end) into v->block.
-static void render_block(rp_sfx_voice *v)
+// end) into out, interleaved; returns its frame count.
+static int render_block(rp_sfx_voice *v, float *out)
 {
     const double rate = v->rate_hz;
     int n = CTRL_FRAMES;
@@ -1832,32 +2282,43 @@ static void render_block(rp_sfx_voice *v)
     float L[CTRL_FRAMES] = {0}, R[CTRL_FRAMES] = {0}, S[CTRL_FRAMES] = {0};
     for (size_t li = 0; li < v->n_layers; li++) {
         voice_layer *l = &v->layers[li];
-        // Split the block where the layer starts or ends.
+        // Split the block where the layer starts, ends or ends its attack.
         int64_t i0 = l->start_f - v->pos, i1 = n;
         if (i0 < 0)
             i0 = 0;
         if (l->end_f >= 0 && l->end_f - v->pos < i1)
             i1 = l->end_f - v->pos;
-        if (i0 >= i1)
+        if (i0 >= i1 || l->silent)
             continue;
-        double t0 = (double)(v->pos + i0 - l->start_f) / rate;
-        layer_block(l, rate, t0, (int)(i1 - i0), L + i0, R + i0, S + i0);
+        int64_t ia = l->attack_end_f - v->pos;
+        if (ia > i0 && ia < i1) {
+            double t0 = (double)(v->pos + i0 - l->start_f) * l->inv_rate;
+            layer_block(l, rate, t0, (int)i0, (int)ia, L, R, S);
+            i0 = ia;
+        }
+        double t0 = (double)(v->pos + i0 - l->start_f) * l->inv_rate;
+        layer_block(l, rate, t0, (int)i0, (int)i1, L, R, S);
     }
     if (v->has_reverb)
         reverb_run(&v->rev, S, L, R, n);
-    for (int i = 0; i < n; i++) {
-        float g = v->gain;
-        if (!v->bed) {
+    // Gain, and the end fade of a one-shot.
+    if (n == CTRL_FRAMES && (v->bed || v->length - v->pos >= v->fade_f + n)) {
+        for (int i = 0; i < CTRL_FRAMES; i++) {
+            out[2 * i] = L[i] * v->gain;
+            out[2 * i + 1] = R[i] * v->gain;
+        }
+    } else {
+        for (int i = 0; i < n; i++) {
+            float g = v->gain;
             int64_t rem = v->length - (v->pos + i);
             if (rem < v->fade_f)
                 g *= (float)rem / (float)v->fade_f;
+            out[2 * i] = L[i] * g;
+            out[2 * i + 1] = R[i] * g;
         }
-        v->block[2 * i] = L[i] * g;
-        v->block[2 * i + 1] = R[i] * g;
     }
     v->pos += n;
-    v->block_n = n;
-    v->block_at = 0;
+    return n;
 }
 
 // The voice works in whole control blocks and hands them out in whatever
@@ -1871,7 +2332,13 @@ void rp_sfx_voice_render(rp_sfx_voice *v, float *out, size_t n_frames)
                 memset(out + 2 * done, 0, (n_frames - done) * 2 * sizeof *out);
                 return;
             }
-            render_block(v);
+            // A whole block the caller wants goes straight to its buffer.
+            if (n_frames - done >= CTRL_FRAMES) {
+                done += (size_t)render_block(v, out + 2 * done);
+                continue;
+            }
+            v->block_n = render_block(v, v->block);
+            v->block_at = 0;
         }
         size_t k = (size_t)(v->block_n - v->block_at);
         if (k > n_frames - done)
