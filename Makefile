@@ -98,8 +98,13 @@ check: deps
 	$(Q)BUILD=$(BUILD) sh tests/run.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench_sfx
 	$(Q)BUILD=$(BUILD) sh tests/bench.sh "$(CHAPTER)"
+
+# Effect presets' speed, one line each (run by tests/bench.sh).
+$(BUILD)/bench_sfx: $(BUILD)/obj/tests/bench_sfx.o $(BUILD)/libradioplay.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench-attribution: deps
 	$(Q)$(MAKE) --no-print-directory all

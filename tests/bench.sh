@@ -3,7 +3,8 @@
 # make bench: renders a chapter (../shared/chapters/000_* when present, else
 # the bundled example) and, in the same run, times espeak-ng speaking the same
 # text alone. Prints both times, their ratio, radioplay's own stage times and
-# its peak memory. Each timing is the best of $RUNS runs.
+# its peak memory, then every effect preset's speed ($BUILD/bench_sfx).
+# Each timing is the best of $RUNS runs.
 set -e
 BUILD=${BUILD:-build}
 CHAPTER=${1:-scripts/siege.txt}
@@ -41,3 +42,10 @@ printf 'bench: radioplay    %.3f s (render to 48 kHz stereo WAV, best of %s)\n' 
 printf 'bench: ratio        %.2fx espeak-ng alone\n' "$(echo "$rp / $es" | bc -l)"
 echo "bench: stages       $stages"
 echo "bench: peak memory  $((mem / 1024)) MiB"
+
+# Every effect preset alone, 48 kHz stereo (one-shots whole, beds 60 s).
+if [ -x "$BUILD/bench_sfx" ]; then
+    RUNS=$RUNS "$BUILD/bench_sfx"
+else
+    echo "bench: sfx          skipped ($BUILD/bench_sfx not built: make bench builds it)"
+fi
