@@ -106,6 +106,11 @@ size_t rp_utf8_count(const char *s, size_t n);
 // *len (1 for an invalid byte, which decodes as U+FFFD).
 uint32_t rp_utf8_decode(const char *s, size_t n, int *len);
 
+// The next line of buf[*pos..len): [*start, *start + *n), its end not
+// included; LF, CRLF and a lone CR each end one. 0 at the end. The parser
+// and `annotate` count lines by it.
+int rp_line_next(const char *buf, size_t len, size_t *pos, size_t *start, size_t *n);
+
 // splitmix64: a tiny, well-mixed, seedable PRNG. Every noise source owns one.
 typedef struct { uint64_t s; } rp_rng;
 static inline uint64_t rp_rng_next(rp_rng *r)

@@ -2,9 +2,10 @@
 // Automatic cues: the stage between casting and layout that turns sound words
 // in the narration into effect cues, by the cast sheet's [rules] (the
 // built-in defaults included, see cast.c). A one-shot fires on its word; a
-// bed starts there and fades out at the next scene break. Explicit {sfx},
-// {bed} and {stop} cues count as fired, so a chapter annotated with the
-// automatic cues gets no second copy of them.
+// bed starts there and fades out at the next scene break. The chapter's own
+// {sfx} and {bed} cues keep the rules for their effect quiet nearby, and its
+// {bed} and {stop} say what plays, so a chapter annotated with the automatic
+// cues gets no second copy of them.
 #ifndef RP_CUE_H
 #define RP_CUE_H
 

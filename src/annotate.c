@@ -32,10 +32,14 @@ typedef struct {
 } insertion;
 
 typedef struct {
+    size_t at, end;  // bytes: the line's start, and its end before the terminator
+} src_line;
+
+typedef struct {
     const char *src;
     size_t len;
-    size_t *line_at;   // byte offset of each line's start; [0] unused
-    size_t *line_end;  // byte offset of each line's end (before its terminator)
+    src_line *lines;   // [0] unused: lines count from 1
+    size_t cap_lines;
     int n_lines;
     insertion *ins;
     size_t n_ins, cap_ins;
@@ -44,38 +48,17 @@ typedef struct {
 
 // ---- source positions --------------------------------------------------------------
 
-// Splits the source into lines the way the parser does: LF, CRLF and a lone
-// CR each end one.
+// Splits the source into lines the way the parser does.
 static int index_lines(annotator *A)
 {
-    size_t cap = 64, i = 0;
-    A->line_at = malloc(cap * sizeof *A->line_at);
-    A->line_end = malloc(cap * sizeof *A->line_end);
-    if (!A->line_at || !A->line_end)
-        return 0;
+    size_t pos = 0, start, n;
     A->n_lines = 0;
-    while (i < A->len) {
-        if ((size_t)A->n_lines + 2 > cap) {
-            cap *= 2;
-            size_t *a = realloc(A->line_at, cap * sizeof *a);
-            if (a)
-                A->line_at = a;
-            size_t *e = realloc(A->line_end, cap * sizeof *e);
-            if (e)
-                A->line_end = e;
-            if (!a || !e)
-                return 0;
-        }
-        size_t start = i;
-        while (i < A->len && A->src[i] != '\n' && A->src[i] != '\r')
-            i++;
-        A->n_lines++;
-        A->line_at[A->n_lines] = start;
-        A->line_end[A->n_lines] = i;
-        if (i < A->len && A->src[i] == '\r' && i + 1 < A->len && A->src[i + 1] == '\n')
-            i += 2;
-        else if (i < A->len)
-            i++;
+    if (rp_grow((void **)&A->lines, &A->cap_lines, 1, sizeof *A->lines))
+        return 0;
+    while (rp_line_next(A->src, A->len, &pos, &start, &n)) {
+        if (rp_grow((void **)&A->lines, &A->cap_lines, (size_t)A->n_lines + 2, sizeof *A->lines))
+            return 0;
+        A->lines[++A->n_lines] = (src_line){start, start + n};
     }
     return 1;
 }
@@ -87,7 +70,7 @@ static size_t offset_of(const annotator *A, int line, int col)
         return 0;
     if (line > A->n_lines)
         return A->len;
-    size_t i = A->line_at[line], end = A->line_end[line];
+    size_t i = A->lines[line].at, end = A->lines[line].end;
     for (int c = 1; c < col && i < end; c++) {
         int l;
         rp_utf8_decode(A->src + i, end - i, &l);
@@ -98,7 +81,7 @@ static size_t offset_of(const annotator *A, int line, int col)
 
 static int blank_line(const annotator *A, int line)
 {
-    for (size_t i = A->line_at[line]; i < A->line_end[line]; i++)
+    for (size_t i = A->lines[line].at; i < A->lines[line].end; i++)
         if (A->src[i] != ' ' && A->src[i] != '\t')
             return 0;
     return 1;
@@ -114,7 +97,7 @@ static size_t block_end(const annotator *A, int from_line, int next_line)
         l--;
     if (l < 1)
         return A->len;
-    return A->line_end[l];
+    return A->lines[l].end;
 }
 
 static int same_word(const char *a, size_t na, const char *b, size_t nb)
@@ -155,13 +138,14 @@ static size_t word_at(const char *text, size_t at, size_t *a, size_t *b)
 
 // ---- insertions ----------------------------------------------------------------------
 
-static void insert(annotator *A, size_t at, const char *fmt, const char *a, const char *b)
+// Inserts what fmt makes of name (and kw) before byte at of the source.
+static void insert(annotator *A, size_t at, const char *fmt, const char *kw, const char *name)
 {
     if (A->nomem)
         return;
     rp_strbuf t;
     rp_strbuf_init(&t);
-    rp_strbuf_printf(&t, fmt, a, b);
+    rp_strbuf_printf(&t, fmt, kw, name);
     char *s = rp_strbuf_take(&t);
     if (!s || rp_grow((void **)&A->ins, &A->cap_ins, A->n_ins + 1, sizeof *A->ins)) {
         free(s);
@@ -233,7 +217,7 @@ rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf
             const rp_run *r = &b->runs[k];
             if (r->kind == RP_RUN_QUOTE && r->speaker && r->origin_at == 0 &&
                 (r->spk_source == RP_SPK_RULE || r->spk_source == RP_SPK_GUESS))
-                insert(&A, offset_of(&A, r->line, r->col), "{%s%s}", r->speaker, "");
+                insert(&A, offset_of(&A, r->line, r->col), "{%s%s}", "", r->speaker);
             else if (r->kind == RP_RUN_DIRECTIVE && r->automatic && r->dir.name)
                 annotate_cue(&A, s, &p, bi, r, d);
         }
@@ -252,8 +236,7 @@ rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf
     for (size_t i = 0; i < A.n_ins; i++)
         free(A.ins[i].text);
     free(A.ins);
-    free(A.line_at);
-    free(A.line_end);
+    free(A.lines);
     rp_script_deinit(&p);
     return A.nomem || out->failed ? RP_ERR_NOMEM : RP_OK;
 }

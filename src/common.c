@@ -306,6 +306,23 @@ const char *rp_suggest(const char *word, const char *const *cands, size_t n)
     return best_d <= limit ? best : NULL;
 }
 
+int rp_line_next(const char *buf, size_t len, size_t *pos, size_t *start, size_t *n)
+{
+    size_t i = *pos;
+    if (i >= len)
+        return 0;
+    *start = i;
+    while (i < len && buf[i] != '\n' && buf[i] != '\r')
+        i++;
+    *n = i - *start;
+    if (i < len && buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')
+        i += 2;
+    else if (i < len)
+        i++;
+    *pos = i;
+    return 1;
+}
+
 uint32_t rp_utf8_decode(const char *s, size_t n, int *len)
 {
     const unsigned char *u = (const unsigned char *)s;

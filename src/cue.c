@@ -14,10 +14,9 @@
 // firing on every repetition: one effect fires at most once per
 // RP_CUE_SPACING_WORDS words, and a paragraph holds at most
 // RP_CUE_MAX_PER_PARAGRAPH cues, explicit ones included. The chapter's own
-// cues count as fired and keep a rule for the same effect quiet within that
-// spacing on either side, so a cue written just after its word is not
-// doubled, and `annotate` is idempotent: the cues it writes out suppress the
-// rules that made them.
+// cues keep a rule for the same effect quiet within that spacing on either
+// side, so a cue written just after its word is not doubled, and `annotate`
+// is idempotent: the cues it writes out suppress the rules that made them.
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -238,13 +237,11 @@ static void bed_off(state *S, const char *name)
     }
 }
 
-// An explicit cue of the chapter: it counts as fired.
+// A bed cue of the chapter: what plays (its spacing is written_near's).
 static void note_directive(state *S, const rp_directive *dir)
 {
     if (!dir->name)
         return;
-    if (dir->kind == RP_DIR_SFX || dir->kind == RP_DIR_BED)
-        mark_fired(S, dir->name);
     if (dir->kind == RP_DIR_BED)
         bed_on(S, dir->name, 0);
     else if (dir->kind == RP_DIR_STOP)
@@ -451,17 +448,17 @@ nomem:
 }
 
 // Where the chapter's own cues are, in words of paragraph text, counted as
-// cue_block counts them.
+// cue_block counts them (headings and scene breaks add no words).
 static void note_written(state *S, const rp_script *s)
 {
     for (size_t i = 0; i < s->n_blocks && !S->nomem; i++) {
         const rp_block *b = &s->blocks[i];
-        if (b->kind != RP_BLOCK_PARAGRAPH)
-            continue;
         for (size_t k = 0; k < b->n_runs; k++) {
             const rp_run *r = &b->runs[k];
             size_t pos = 0, a, e;
             if (r->kind != RP_RUN_DIRECTIVE) {
+                if (b->kind != RP_BLOCK_PARAGRAPH)
+                    continue;
                 while (r->text && next_word(r->text, &pos, &a, &e))
                     S->words++;
             } else if (r->dir.name && (r->dir.kind == RP_DIR_SFX || r->dir.kind == RP_DIR_BED)) {

@@ -310,24 +310,6 @@ void rp_script_deinit(rp_script *s)
 
 // ---- lines ----------------------------------------------------------------------
 
-// Finds the next line of buf[*pos..len); LF, CRLF and a lone CR all end one.
-static int next_line(const char *buf, size_t len, size_t *pos, size_t *start, size_t *n)
-{
-    size_t i = *pos;
-    if (i >= len)
-        return 0;
-    *start = i;
-    while (i < len && buf[i] != '\n' && buf[i] != '\r')
-        i++;
-    *n = i - *start;
-    if (i < len && buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')
-        i += 2;
-    else if (i < len)
-        i++;
-    *pos = i;
-    return 1;
-}
-
 // Decodes one line into p->line. Unless quiet, reports an over-long line, NUL
 // bytes (once per file) and invalid UTF-8 (which decodes as U+FFFD).
 static void decode_line(parser *p, const char *s, size_t n, int lineno, int quiet)
@@ -1523,7 +1505,7 @@ static void survey(parser *p, const char *buf, size_t len)
     size_t groups = 0, multi = 0, cur = 0, max_cols = 0, dashes = 0;
     int lineno = 0, blank = 0;
     p->annotated = len && memchr(buf, '{', len) != NULL;
-    while (next_line(buf, len, &pos, &start, &n) && !p->nomem) {
+    while (rp_line_next(buf, len, &pos, &start, &n) && !p->nomem) {
         lineno++;
         decode_line(p, buf + start, n, lineno, 1);
         size_t body;
@@ -1566,7 +1548,7 @@ static void build(parser *p, const char *buf, size_t len)
 {
     size_t pos = 0, start, n;
     int lineno = 0;
-    while (next_line(buf, len, &pos, &start, &n) && !p->nomem) {
+    while (rp_line_next(buf, len, &pos, &start, &n) && !p->nomem) {
         lineno++;
         decode_line(p, buf + start, n, lineno, 0);
         size_t body;

@@ -88,6 +88,18 @@ static void test_explicit_kept(void)
     CHECK_STR(S.chars[1].name, "Hale");
 }
 
+static void test_tagged_speaker_keeps_gender(void)
+{
+    // A tag names the speaker; the rules it replaces still tell the gender
+    // ("the boy", "she said"), so an annotated chapter casts the same voices.
+    attribute("The boy's lips trembled. {Leo}\"L-Leo.\"\n\n"
+              "{Mara}\"Stay with me,\" she said.\n");
+    const rp_character *l = character("Leo"), *m = character("Mara");
+    CHECK(l && l->gender == RP_GENDER_MALE);
+    CHECK(m && m->gender == RP_GENDER_FEMALE);
+    CHECK(quote(0)->spk_source == RP_SPK_TAG && quote(1)->spk_source == RP_SPK_TAG);
+}
+
 static void test_said_name(void)
 {
     attribute("\"They're early,\" said Kade.\n"
@@ -576,6 +588,7 @@ static void test_sample_chapter(void)
 int main(void)
 {
     RUN(test_explicit_kept);
+    RUN(test_tagged_speaker_keeps_gender);
     RUN(test_said_name);
     RUN(test_names_merge);
     RUN(test_pronoun_said);

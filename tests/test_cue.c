@@ -148,6 +148,9 @@ static void test_explicit_cues_count(void)
     CHECK_STR(cues(), "sfx thunder(x)>thunder roll");
     cue("{bed rain}The rain fell.\n", NULL);
     CHECK_STR(cues(), "bed rain(x)>The rain fel");
+    // One written on a scene break's line counts too.
+    cue("Night.\n\n* * * {sfx thunder}\n\nThunder rolled.\n", NULL);
+    CHECK_STR(cues(), "sfx thunder(x)>");
 }
 
 static void test_written_cue_after_its_word(void)

@@ -23,6 +23,7 @@ typedef struct {
     rp_timeline tl;
     rp_event ev[8];
     rp_render_config r;
+    unsigned buses;  // what mix_all mixes (RP_BUS_*)
 } fixture;
 
 static void fixture_init(fixture *f, int64_t n_frames)
@@ -33,6 +34,7 @@ static void fixture_init(fixture *f, int64_t n_frames)
     f->tl.n_frames = n_frames;
     f->tl.rate_hz = RATE;
     f->r = rp_render_config_default();
+    f->buses = RP_BUS_ALL;
 }
 
 // A mono clip: a sine with a phase offset so that its first sample is not 0.
@@ -64,6 +66,14 @@ static void add_speech(fixture *f, size_t utt, int64_t start, float gain, float 
     e->name = "Narrator";
 }
 
+static void add_bed(fixture *f, const rp_sfx_preset *p, int64_t start, int64_t end,
+                    uint64_t seed, float gain, int64_t fade_in, int64_t fade_out)
+{
+    f->ev[f->tl.n++] = (rp_event){.kind = RP_EV_BED, .start = start, .end = end, .preset = p,
+                                  .name = "bed", .seed = seed, .gain = gain,
+                                  .fade_in = fade_in, .fade_out = fade_out};
+}
+
 static void fixture_deinit(fixture *f)
 {
     for (size_t i = 0; i < f->plan.n_utts; i++)
@@ -79,6 +89,7 @@ static float *mix_all(fixture *f, int channels, size_t chunk, int64_t *frames)
     CHECK_INT(st, RP_OK);
     if (!m)
         return NULL;
+    rp_mixer_set_buses(m, f->buses);
     size_t cap = (size_t)f->tl.n_frames + 1;
     float *out = calloc(cap * (size_t)channels + 2 * chunk, sizeof *out);
     int64_t total = 0;
@@ -378,9 +389,7 @@ static void test_bed_fades(void)
     fixture f;
     fixture_init(&f, 4 * RATE);
     int64_t start = 10007, fade_in = RATE / 2, end = 3 * RATE + 501, fade_out = RATE / 4;
-    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = start, .end = end, .preset = p,
-                                .name = "rain", .seed = 7, .gain = 0.8f, .fade_in = fade_in,
-                                .fade_out = fade_out};
+    add_bed(&f, p, start, end, 7, 0.8f, fade_in, fade_out);
     int64_t n = 0;
     float *out = mix_all(&f, 2, 1024, &n);
     float *ref = render_alone(p, 7, (size_t)(end - start));
@@ -432,11 +441,8 @@ static void test_bed_crossfade_keeps_level(void)
     // crossfade would dip 3 dB).
     fixture f;
     fixture_init(&f, 5 * RATE);
-    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 0, .end = 3 * RATE, .preset = p,
-                                .name = "a", .seed = 11, .gain = 1.0f, .fade_out = RATE};
-    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 2 * RATE, .end = 5 * RATE,
-                                .preset = p, .name = "b", .seed = 12, .gain = 1.0f,
-                                .fade_in = RATE};
+    add_bed(&f, p, 0, 3 * RATE, 11, 1.0f, 0, RATE);
+    add_bed(&f, p, 2 * RATE, 5 * RATE, 12, 1.0f, RATE, 0);
     int64_t n = 0;
     float *out = mix_all(&f, 2, 1024, &n);
     if (out) {
@@ -458,8 +464,7 @@ static void test_bed_ducks_under_speech(void)
     // Speech from 2 s to 3 s; its clip is silent so the output is the bed.
     fixture f;
     fixture_init(&f, 5 * RATE);
-    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 0, .end = 5 * RATE, .preset = p,
-                                .name = "rain", .seed = 3, .gain = 1.0f, .fade_in = 0};
+    add_bed(&f, p, 0, 5 * RATE, 3, 1.0f, 0, 0);
     size_t u = add_clip(&f, RATE, 440.0, 0.0);
     int64_t s0 = 2 * RATE + 123, s1 = s0 + RATE;
     add_speech(&f, u, s0, 1.0f, 0.0f);
@@ -502,18 +507,13 @@ static void test_bed_ducks_under_speech(void)
     fixture_deinit(&f);
 }
 
-// Mixes f with only the given buses, stereo; n_frames + 1 frames allocated.
+// Mixes f with only the given buses, stereo.
 static float *mix_buses(fixture *f, unsigned buses)
 {
-    rp_status st;
-    rp_mixer *m = rp_mixer_new(&f->tl, &f->plan, &f->r, 2, &st);
-    float *out = m ? calloc(2 * (size_t)(f->tl.n_frames + 1), sizeof *out) : NULL;
-    if (m)
-        rp_mixer_set_buses(m, buses);
-    size_t pos = 0, n;
-    while (out && (n = rp_mixer_process(m, out + 2 * pos, 1000)) > 0)
-        pos += n;
-    rp_mixer_free(m);
+    int64_t n;
+    f->buses = buses;
+    float *out = mix_all(f, 2, 1000, &n);
+    f->buses = RP_BUS_ALL;
     return out;
 }
 
@@ -526,8 +526,7 @@ static void test_background_cleared_under_voice(void)
     // stays the clearance under it; before the line it is untouched.
     fixture f;
     fixture_init(&f, 5 * RATE);
-    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_BED, .start = 0, .end = 5 * RATE, .preset = p,
-                                .name = "rain", .seed = 3, .gain = 4.0f, .fade_in = 0};
+    add_bed(&f, p, 0, 5 * RATE, 3, 4.0f, 0, 0);
     size_t u = add_clip(&f, RATE, 300.0, 0.05);
     int64_t s0 = 2 * RATE + 77;
     add_speech(&f, u, s0, 1.0f, -0.3f);
