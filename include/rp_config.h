@@ -13,6 +13,11 @@
 #define RP_MAX_RATE_HZ 192000
 #define RP_BLOCK_FRAMES 1024        // mixer block size
 
+// Live playback.
+#define RP_PLAY_BUFFER_S 1.0        // how far ahead the player mixes
+#define RP_PLAY_SEEK_S 10.0         // what the arrow keys skip
+#define RP_PLAY_RESTART_S 2.0       // 'p' past this far into a paragraph restarts it
+
 // Pauses between utterances, in seconds.
 #define RP_PAUSE_SENTENCE_S 0.30
 #define RP_PAUSE_PARAGRAPH_S 0.70

@@ -76,18 +76,33 @@ typedef struct {
     float gain, pan;              // linear gain, pan -1..1
     int64_t fade_in, fade_out;    // frames (beds)
     int line, col;
+    uint32_t order;               // placed so many events after the first
 } rp_event;
 
 typedef struct {
     rp_event *ev;       // sorted by start, then by order in the chapter
     size_t n;
-    int64_t n_frames;   // total length including the tail
+    int64_t n_frames;   // total length including the tail (INT64_MAX until known)
     int rate_hz;
 } rp_timeline;
 
 // Places every utterance and cue on the timeline. Every utterance must have
 // its clip.
 rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeline *out);
+
+// The same placement, step by step, for playback that starts before every
+// clip is synthesized. rp_placer_advance places the plan's items in order
+// up to the first utterance whose index is >= ready (ready = n_utts places
+// them all and completes the timeline). Events land in out sorted and
+// final, as rp_layout_place would place them; only frames before
+// rp_placer_horizon() are final (INT64_MAX once done), so mix no further
+// than that.
+typedef struct rp_placer rp_placer;
+rp_placer *rp_placer_new(const rp_plan *p, const rp_render_config *r, rp_timeline *out);
+rp_status rp_placer_advance(rp_placer *pl, size_t ready);
+int64_t rp_placer_horizon(const rp_placer *pl);
+int rp_placer_done(const rp_placer *pl);
+void rp_placer_free(rp_placer *pl);
 void rp_timeline_deinit(rp_timeline *t);
 
 // The cue sheet as TSV: "start\tend\tkind\twho\ttext", seconds with three

@@ -606,14 +606,6 @@ static int64_t to_frames(double s, int rate_hz)
     return (int64_t)llround(s * rate_hz);
 }
 
-static rp_status push_event(rp_timeline *t, size_t *cap, const rp_event *e)
-{
-    if (rp_grow((void **)&t->ev, cap, t->n + 1, sizeof *t->ev))
-        return RP_ERR_NOMEM;
-    t->ev[t->n++] = *e;
-    return RP_OK;
-}
-
 static int64_t word_frame(const rp_clip *clip, int32_t char_pos)
 {
     for (size_t i = 0; i < clip->n_words; i++)
@@ -622,128 +614,251 @@ static int64_t word_frame(const rp_clip *clip, int32_t char_pos)
     return char_pos > 0 ? clip->n_frames : 0;
 }
 
+// The placer walks the plan's items in order, keeping a cursor (where the
+// next utterance starts) and the open beds. Events are placed into `pend`
+// and released into the timeline, sorted, once nothing still to be placed
+// can start before them: every later event starts at or after gap_from
+// (where the last gap began: a bed opening a scene starts there, anything
+// else at the cursor or later). So the released events are final, in their
+// final order, and a player can mix them while synthesis goes on; the ends
+// of open beds are the one thing that changes later, and only after the
+// horizon.
+struct rp_placer {
+    const rp_plan *p;
+    const rp_render_config *r;
+    rp_timeline *out;
+    size_t cap_out;
+    rp_event *pend;  // placed, not yet released
+    size_t n_pend, cap_pend;
+    size_t item;     // next item of the plan
+    int64_t cursor, last_end, gap_from;
+    // Cues wait for the utterance they are anchored in; the builder allows
+    // at most RP_MAX_PARAGRAPH_CUES of them and RP_MAX_BEDS open beds.
+    size_t waiting[RP_MAX_PARAGRAPH_CUES], n_waiting;
+    struct { const char *name; uint32_t order; } beds[RP_MAX_BEDS];
+    size_t n_beds;
+    uint32_t order;  // the next event's place in the chapter
+    int done;
+};
+
 static int cmp_event(const void *a, const void *b)
 {
     const rp_event *x = a, *y = b;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
-    // Stable: order in the chapter (encoded in seed slot order via line/col).
     if (x->line != y->line)
         return x->line < y->line ? -1 : 1;
     if (x->col != y->col)
         return x->col < y->col ? -1 : 1;
-    return (int)x->kind - (int)y->kind;
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+rp_placer *rp_placer_new(const rp_plan *p, const rp_render_config *r, rp_timeline *out)
+{
+    rp_placer *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return NULL;
+    memset(out, 0, sizeof *out);
+    out->rate_hz = r->rate_hz;
+    out->n_frames = INT64_MAX;
+    pl->p = p;
+    pl->r = r;
+    pl->out = out;
+    pl->cursor = pl->last_end = pl->gap_from = to_frames(r->lead_in_s, r->rate_hz);
+    return pl;
+}
+
+void rp_placer_free(rp_placer *pl)
+{
+    if (pl)
+        free(pl->pend);
+    free(pl);
+}
+
+int64_t rp_placer_horizon(const rp_placer *pl)
+{
+    return pl->done ? INT64_MAX : pl->gap_from;
+}
+
+int rp_placer_done(const rp_placer *pl)
+{
+    return pl->done;
+}
+
+static rp_status place(rp_placer *pl, rp_event *e)
+{
+    e->order = pl->order++;
+    if (rp_grow((void **)&pl->pend, &pl->cap_pend, pl->n_pend + 1, sizeof *pl->pend))
+        return RP_ERR_NOMEM;
+    pl->pend[pl->n_pend++] = *e;
+    return RP_OK;
+}
+
+// The open bed placed with this order number, released or not.
+static rp_event *find_bed(rp_placer *pl, uint32_t order)
+{
+    for (size_t i = 0; i < pl->n_pend; i++)
+        if (pl->pend[i].order == order)
+            return &pl->pend[i];
+    for (size_t i = pl->out->n; i-- > 0;)
+        if (pl->out->ev[i].order == order)
+            return &pl->out->ev[i];
+    return NULL;
+}
+
+// Moves the placed events that start before the horizon into the timeline.
+static rp_status release(rp_placer *pl)
+{
+    int64_t h = rp_placer_horizon(pl);
+    qsort(pl->pend, pl->n_pend, sizeof *pl->pend, cmp_event);
+    size_t k = 0;
+    while (k < pl->n_pend && pl->pend[k].start < h)
+        k++;
+    rp_timeline *t = pl->out;
+    if (k && rp_grow((void **)&t->ev, &pl->cap_out, t->n + k, sizeof *t->ev))
+        return RP_ERR_NOMEM;
+    memcpy(t->ev + t->n, pl->pend, k * sizeof *t->ev);
+    t->n += k;
+    memmove(pl->pend, pl->pend + k, (pl->n_pend - k) * sizeof *pl->pend);
+    pl->n_pend -= k;
+    return RP_OK;
+}
+
+// Fires a cue at frame t (u: the utterance it is anchored in, or NULL).
+static rp_status fire(rp_placer *pl, const rp_cue *c, int64_t t, const rp_utterance *u)
+{
+    const rp_render_config *r = pl->r;
+    t += to_frames(c->delay_s, r->rate_hz);
+    rp_event e = {.start = t, .preset = c->preset, .name = c->name, .seed = c->seed,
+                  .pan = (float)c->pan, .line = c->line, .col = c->col};
+    if (c->kind == RP_CUE_SFX) {
+        e.kind = RP_EV_SFX;
+        e.gain = (float)rp_db_to_gain(r->sfx_gain_db + c->gain_db);
+        e.end = t + to_frames(rp_sfx_preset_duration_s(c->preset), r->rate_hz);
+        pl->last_end = e.end > pl->last_end ? e.end : pl->last_end;
+        return place(pl, &e);
+    }
+    if (c->kind == RP_CUE_BED) {
+        // A bed opening a scene starts with the break, where the last
+        // scene's beds begin to fade: a crossfade.
+        if (c->opens_scene && u && pl->gap_from < e.start)
+            e.start = pl->gap_from;
+        e.kind = RP_EV_BED;
+        e.gain = (float)rp_db_to_gain(r->bed_gain_db + c->gain_db);
+        e.fade_in = to_frames(c->fade_s, r->rate_hz);
+        e.end = INT64_MAX;
+        if (pl->n_beds < sizeof pl->beds / sizeof pl->beds[0]) {
+            pl->beds[pl->n_beds].name = c->name;
+            pl->beds[pl->n_beds++].order = pl->order;
+        }
+        return place(pl, &e);
+    }
+    for (size_t b = 0; c->kind == RP_CUE_STOP && b < pl->n_beds; b++) {
+        if (strcmp(pl->beds[b].name, c->name))
+            continue;
+        rp_event *bed = find_bed(pl, pl->beds[b].order);
+        if (bed) {
+            bed->fade_out = to_frames(c->fade_s, r->rate_hz);
+            bed->end = t + bed->fade_out;
+            if (bed->end < bed->start)
+                bed->end = bed->start;
+            pl->last_end = bed->end > pl->last_end ? bed->end : pl->last_end;
+        }
+        pl->beds[b] = pl->beds[--pl->n_beds];
+        break;
+    }
+    return RP_OK;
+}
+
+static rp_status place_item(rp_placer *pl, const rp_item *it)
+{
+    const rp_plan *p = pl->p;
+    const rp_render_config *r = pl->r;
+    if (it->kind == RP_ITEM_GAP) {
+        pl->gap_from = pl->cursor;
+        pl->cursor += to_frames(it->seconds, r->rate_hz);
+        return RP_OK;
+    }
+    const rp_cue *q = it->kind == RP_ITEM_CUE ? &p->cues[it->index] : NULL;
+    if (q && q->kind == RP_CUE_PAUSE) {
+        // Explicit pauses show in the cue list; natural gaps do not. The
+        // silence itself is in the gap that follows (see flush_gap).
+        rp_event e = {.kind = RP_EV_PAUSE, .start = pl->cursor, .line = q->line, .col = q->col};
+        e.end = pl->cursor + to_frames(q->seconds, r->rate_hz);
+        return place(pl, &e);
+    }
+    if (q && q->char_pos >= 0) {
+        if (pl->n_waiting < sizeof pl->waiting / sizeof pl->waiting[0])
+            pl->waiting[pl->n_waiting++] = it->index;
+        return RP_OK;
+    }
+    if (q)
+        return fire(pl, q, pl->cursor, NULL);
+    // An utterance, then the cues anchored in it.
+    const rp_utterance *u = &p->utts[it->index];
+    int64_t at = pl->cursor;
+    rp_event e = {.kind = RP_EV_SPEECH,
+                  .start = at,
+                  .end = at + u->clip.n_frames,
+                  .utt = it->index,
+                  .name = u->speaker,
+                  .gain = (float)rp_db_to_gain(r->speech_gain_db + u->voice->gain_db),
+                  .pan = (float)u->voice->pan,
+                  .line = u->line,
+                  .col = u->col};
+    rp_status st = place(pl, &e);
+    pl->cursor = e.end;
+    pl->last_end = pl->cursor > pl->last_end ? pl->cursor : pl->last_end;
+    for (size_t k = 0; k < pl->n_waiting && !st; k++) {
+        const rp_cue *c = &p->cues[pl->waiting[k]];
+        st = fire(pl, c, at + word_frame(&u->clip, c->char_pos), u);
+    }
+    pl->n_waiting = 0;
+    return st;
+}
+
+// The end: the length with its tail, and beds still open fade out over it.
+static void complete(rp_placer *pl)
+{
+    const rp_render_config *r = pl->r;
+    int64_t n = (pl->cursor > pl->last_end ? pl->cursor : pl->last_end) +
+                to_frames(r->tail_s, r->rate_hz);
+    for (size_t b = 0; b < pl->n_beds; b++) {
+        rp_event *bed = find_bed(pl, pl->beds[b].order);
+        if (bed) {
+            bed->end = n;
+            bed->fade_out = to_frames(r->tail_s, r->rate_hz);
+        }
+    }
+    pl->n_beds = 0;
+    pl->out->n_frames = n;
+    pl->done = 1;
+}
+
+rp_status rp_placer_advance(rp_placer *pl, size_t ready)
+{
+    const rp_plan *p = pl->p;
+    rp_status st = RP_OK;
+    for (; pl->item < p->n_items && !st; pl->item++) {
+        const rp_item *it = &p->items[pl->item];
+        if (it->kind == RP_ITEM_UTT && it->index >= ready)
+            break;
+        st = place_item(pl, it);
+    }
+    if (!st && pl->item == p->n_items && !pl->done)
+        complete(pl);
+    return st ? st : release(pl);
 }
 
 rp_status rp_layout_place(const rp_plan *p, const rp_render_config *r, rp_timeline *out)
 {
-    memset(out, 0, sizeof *out);
-    out->rate_hz = r->rate_hz;
-    size_t cap = 0;
-    int64_t cursor = to_frames(r->lead_in_s, r->rate_hz), last_end = cursor;
-    int64_t gap_from = cursor;  // where the last gap began
-    // Cues wait for the utterance they are anchored in; the builder allows
-    // at most RP_MAX_PARAGRAPH_CUES of them and RP_MAX_BEDS open beds.
-    size_t waiting[RP_MAX_PARAGRAPH_CUES], n_waiting = 0;
-    // Open beds: event index by name.
-    struct { const char *name; size_t ev; } beds[RP_MAX_BEDS];
-    size_t n_beds = 0;
-    rp_status st = RP_OK;
-    for (size_t i = 0; i < p->n_items && !st; i++) {
-        const rp_item *it = &p->items[i];
-        if (it->kind == RP_ITEM_GAP) {
-            gap_from = cursor;
-            cursor += to_frames(it->seconds, r->rate_hz);
-            continue;
-        }
-        const rp_cue *q = it->kind == RP_ITEM_CUE ? &p->cues[it->index] : NULL;
-        if (q && q->kind == RP_CUE_PAUSE) {
-            // Explicit pauses show in the cue list; natural gaps do not. The
-            // silence itself is in the gap that follows (see flush_gap).
-            rp_event e = {.kind = RP_EV_PAUSE, .start = cursor, .line = q->line, .col = q->col};
-            e.end = cursor + to_frames(q->seconds, r->rate_hz);
-            st = push_event(out, &cap, &e);
-            continue;
-        }
-        if (q && q->char_pos >= 0) {
-            if (n_waiting < sizeof waiting / sizeof waiting[0])
-                waiting[n_waiting++] = it->index;
-            continue;
-        }
-        int64_t at = cursor;
-        const rp_utterance *u = NULL;
-        if (it->kind == RP_ITEM_UTT) {
-            u = &p->utts[it->index];
-            rp_event e = {.kind = RP_EV_SPEECH,
-                          .start = cursor,
-                          .end = cursor + u->clip.n_frames,
-                          .utt = it->index,
-                          .name = u->speaker,
-                          .gain = (float)rp_db_to_gain(r->speech_gain_db + u->voice->gain_db),
-                          .pan = (float)u->voice->pan,
-                          .line = u->line,
-                          .col = u->col};
-            st = push_event(out, &cap, &e);
-            cursor = e.end;
-            last_end = cursor > last_end ? cursor : last_end;
-        }
-        // Fire this cue, or the ones anchored in this utterance.
-        size_t n_fire = u ? n_waiting : 1;
-        for (size_t k = 0; k < n_fire && !st; k++) {
-            const rp_cue *c = u ? &p->cues[waiting[k]] : q;
-            int64_t t = u ? at + word_frame(&u->clip, c->char_pos) : at;
-            t += to_frames(c->delay_s, r->rate_hz);
-            rp_event e = {.start = t, .preset = c->preset, .name = c->name, .seed = c->seed,
-                          .pan = (float)c->pan, .line = c->line, .col = c->col};
-            if (c->kind == RP_CUE_SFX) {
-                e.kind = RP_EV_SFX;
-                e.gain = (float)rp_db_to_gain(r->sfx_gain_db + c->gain_db);
-                e.end = t + to_frames(rp_sfx_preset_duration_s(c->preset), r->rate_hz);
-                st = push_event(out, &cap, &e);
-                last_end = e.end > last_end ? e.end : last_end;
-            } else if (c->kind == RP_CUE_BED) {
-                // A bed opening a scene starts with the break, where the
-                // last scene's beds begin to fade: a crossfade.
-                if (c->opens_scene && u && gap_from < e.start)
-                    e.start = gap_from;
-                e.kind = RP_EV_BED;
-                e.gain = (float)rp_db_to_gain(r->bed_gain_db + c->gain_db);
-                e.fade_in = to_frames(c->fade_s, r->rate_hz);
-                e.end = INT64_MAX;
-                if (n_beds < sizeof beds / sizeof beds[0]) {
-                    beds[n_beds].name = c->name;
-                    beds[n_beds++].ev = out->n;
-                }
-                st = push_event(out, &cap, &e);
-            } else if (c->kind == RP_CUE_STOP) {
-                for (size_t b = 0; b < n_beds; b++) {
-                    if (strcmp(beds[b].name, c->name))
-                        continue;
-                    rp_event *bed = &out->ev[beds[b].ev];
-                    bed->fade_out = to_frames(c->fade_s, r->rate_hz);
-                    bed->end = t + bed->fade_out;
-                    if (bed->end < bed->start)
-                        bed->end = bed->start;
-                    last_end = bed->end > last_end ? bed->end : last_end;
-                    beds[b] = beds[--n_beds];
-                    break;
-                }
-            }
-        }
-        if (u)
-            n_waiting = 0;
-    }
-    out->n_frames = (cursor > last_end ? cursor : last_end) + to_frames(r->tail_s, r->rate_hz);
-    // Beds still open fade out over the tail.
-    for (size_t i = 0; i < out->n; i++) {
-        rp_event *e = &out->ev[i];
-        if (e->kind == RP_EV_BED && e->end == INT64_MAX) {
-            e->end = out->n_frames;
-            e->fade_out = to_frames(r->tail_s, r->rate_hz);
-        }
-    }
-    if (!st)
-        qsort(out->ev, out->n, sizeof *out->ev, cmp_event);
+    rp_placer *pl = rp_placer_new(p, r, out);
+    if (!pl)
+        return RP_ERR_NOMEM;
+    rp_status st = rp_placer_advance(pl, p->n_utts);
+    rp_placer_free(pl);
     return st;
 }
 

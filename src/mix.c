@@ -31,13 +31,15 @@
 
 #include "rp_config.h"
 
-enum { MAX_ACTIVE = 256, SLICE = 64 };
+enum { MAX_ACTIVE = 256, SLICE = RP_MIX_SLICE };
 
 // A line quieter than this (mean square, -60 dBFS) asks for no clearance.
 #define RP_CLEAR_QUIET 1e-6f
 
+// Events are named by index: a player's timeline grows (and moves) while
+// the mixer runs, and a bed's end may be set after it has started.
 typedef struct {
-    const rp_event *e;
+    size_t ev;
     rp_sfx_voice *voice;  // effects and beds
 } active;
 
@@ -55,10 +57,11 @@ struct rp_mixer {
     int64_t duck_lead, duck_tail;
     struct span {
         int64_t start, end;
-        const rp_event *e;
+        size_t ev;
         float limit;  // the background's highest mean square under it; < 0: not yet known
     } *speech;  // speech events, in order
-    size_t n_speech, speech_from;
+    size_t n_speech, cap_speech, speech_from;
+    size_t seen;  // events of the timeline looked at for speech
     // Clearance of effects and beds under a voice.
     float clear_ratio;  // clearance as a power ratio (< 1)
     float clear_gain, clear_env, clear_attack, clear_release, clear_avg;
@@ -110,16 +113,27 @@ rp_mixer *rp_mixer_new(const rp_timeline *t, const rp_plan *p, const rp_render_c
     m->clear_attack = (float)(1.0 - exp(-3.0 / (RP_CLEAR_ATTACK_S * t->rate_hz)));
     m->clear_release = (float)(1.0 - exp(-3.0 / (RP_CLEAR_RELEASE_S * t->rate_hz)));
     m->clear_avg = (float)(1.0 - exp(-SLICE / (0.05 * t->rate_hz)));
-    m->speech = rp_calloc(t->n, sizeof *m->speech);
-    if (!m->speech) {
-        free(m);
-        *st = RP_ERR_NOMEM;
-        return NULL;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        if (t->ev[i].kind == RP_EV_SPEECH)
-            m->speech[m->n_speech++] = (struct span){t->ev[i].start, t->ev[i].end, &t->ev[i], -1};
     return m;
+}
+
+// Takes in the speech events the timeline has gained since the last block.
+static int see_speech(rp_mixer *m)
+{
+    const rp_timeline *t = m->t;
+    for (; m->seen < t->n; m->seen++) {
+        const rp_event *e = &t->ev[m->seen];
+        if (e->kind != RP_EV_SPEECH)
+            continue;
+        if (rp_grow((void **)&m->speech, &m->cap_speech, m->n_speech + 1, sizeof *m->speech))
+            return -1;
+        m->speech[m->n_speech++] = (struct span){e->start, e->end, m->seen, -1};
+    }
+    return 0;
+}
+
+int64_t rp_mixer_lookahead(const rp_mixer *m)
+{
+    return m->duck_lead;
 }
 
 void rp_mixer_free(rp_mixer *m)
@@ -174,7 +188,7 @@ static float clear_limit(rp_mixer *m, int64_t at)
         if (sp->end + m->duck_tail <= at)
             continue;
         if (sp->limit < 0)
-            sp->limit = line_power(m, sp->e);
+            sp->limit = line_power(m, &m->t->ev[sp->ev]);
         if (sp->limit < RP_CLEAR_QUIET || m->clear_ratio >= 1.0f)
             continue;  // a silent line, or no clearance asked for
         // 0 at the line, 1 at the far end of the lead or tail.
@@ -266,7 +280,7 @@ static float fade_gain(const rp_event *e, int64_t at)
 
 static void add_effect(rp_mixer *m, const active *a, int64_t at, size_t from, size_t n)
 {
-    const rp_event *e = a->e;
+    const rp_event *e = &m->t->ev[a->ev];
     rp_sfx_voice_render(a->voice, m->fx, n);
     // Balance: moving right attenuates the left channel and vice versa.
     float bl = e->pan > 0 ? 1.0f - e->pan : 1.0f;
@@ -285,7 +299,7 @@ static void add_effect(rp_mixer *m, const active *a, int64_t at, size_t from, si
 size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
 {
     const rp_timeline *t = m->t;
-    if (m->pos >= t->n_frames)
+    if (m->pos >= t->n_frames || see_speech(m))
         return 0;
     size_t n = max_frames < RP_BLOCK_FRAMES ? max_frames : RP_BLOCK_FRAMES;
     if ((int64_t)n > t->n_frames - m->pos)
@@ -296,11 +310,11 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
     memset(m->bg_bed, 0, sizeof(float) * 2 * n);
 
     // Start the events that begin in this block.
-    while (m->next < t->n && t->ev[m->next].start < b1) {
-        const rp_event *e = &t->ev[m->next++];
+    for (; m->next < t->n && t->ev[m->next].start < b1; m->next++) {
+        const rp_event *e = &t->ev[m->next];
         if (e->end <= b0 || e->kind == RP_EV_PAUSE || m->n_act == MAX_ACTIVE)
             continue;
-        active a = {e, NULL};
+        active a = {m->next, NULL};
         if (e->kind == RP_EV_SFX || e->kind == RP_EV_BED) {
             a.voice = rp_sfx_voice_new(e->preset, t->rate_hz, e->seed);
             if (!a.voice)
@@ -312,7 +326,7 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
 
     for (size_t i = 0; i < m->n_act;) {
         active *a = &m->act[i];
-        const rp_event *e = a->e;
+        const rp_event *e = &t->ev[a->ev];
         int64_t s = e->start > b0 ? e->start : b0;
         int64_t f = e->end < b1 ? e->end : b1;
         if (f > s) {

@@ -490,6 +490,44 @@ static void test_beds_crossfade_at_scene_break(void)
     CHECK(wind && c && wind->start == c->start);
 }
 
+// Step by step, one utterance at a time as a player synthesizes them, the
+// placer releases events that are final: sorted, never starting before the
+// horizon reached before, and in the end the very timeline of one pass.
+static void test_placer_step_by_step_equals_one_pass(void)
+{
+    RUN_OK("{bed rain} The rain fell. {sfx thunder} Thunder. \"Go,\" he said.\n\n"
+           "{pause 1}Then more. {sfx pod_impact delay=0.3} Slam!\n\n* * *\n\n"
+           "{stop rain}{bed wind fade=2} Wind. And on. {stop wind}\n\n# End\n\nLast words.\n");
+    rp_timeline step;
+    rp_placer *pl = rp_placer_new(&P, &C.render, &step);
+    CHECK(pl != NULL);
+    if (!pl)
+        return;
+    int64_t horizon = 0;
+    size_t released = 0, grew = 0;
+    for (size_t ready = 0; ready <= P.n_utts; ready++) {
+        CHECK_INT(rp_placer_advance(pl, ready), RP_OK);
+        CHECK(rp_placer_done(pl) == (ready == P.n_utts));
+        CHECK(ready == P.n_utts || step.n_frames == INT64_MAX);
+        for (size_t i = released; i < step.n; i++) {
+            CHECK_MSG(step.ev[i].start >= horizon, "event %zu starts at %lld, before %lld", i,
+                      (long long)step.ev[i].start, (long long)horizon);
+            CHECK(i == 0 || step.ev[i - 1].start <= step.ev[i].start);
+        }
+        grew += step.n > released;
+        released = step.n;
+        int64_t h = rp_placer_horizon(pl);
+        CHECK(h >= horizon);
+        horizon = h;
+    }
+    CHECK(grew >= 4);  // events came out along the way, not all at the end
+    CHECK_INT(step.n, T.n);
+    CHECK_INT(step.n_frames, T.n_frames);
+    CHECK(step.n == T.n && memcmp(step.ev, T.ev, T.n * sizeof *T.ev) == 0);
+    rp_placer_free(pl);
+    rp_timeline_deinit(&step);
+}
+
 // ---- errors -------------------------------------------------------------------------------------
 
 static void test_errors(void)
@@ -590,6 +628,7 @@ int main(void)
     RUN(test_sentences);
     RUN(test_quotes_get_their_voice);
     RUN(test_gaps);
+    RUN(test_placer_step_by_step_equals_one_pass);
     RUN(test_gaps_do_not_add);
     RUN(test_pause);
     RUN(test_sfx_on_its_word);
