@@ -45,6 +45,13 @@ rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags
 // when it becomes non-zero, abandons the work with RP_ERR_INTERRUPTED.
 rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
                          void *user, rp_diags *d);
+// The same, one utterance at a time, for the player: rp_drama_voice_begin
+// starts espeak-ng and checks the voices, then rp_drama_voice_one(i) gives
+// utterance i its clip at the output rate, exactly as rp_drama_voice would.
+// Call it for i = 0, 1, 2... in order (espeak-ng's output depends on what
+// it spoke before), and place the timeline with an rp_placer.
+rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d);
+rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d);
 // Mixes, masters and writes the timeline to out_path. *stop, when it becomes
 // non-zero (a signal), abandons the render and leaves no file behind.
 rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,

@@ -166,8 +166,7 @@ static void rescale_words(rp_clip *c, int from_hz, int to_hz)
     c->rate_hz = to_hz;
 }
 
-rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
-                         void *user, rp_diags *d)
+rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d)
 {
     rp_status st = RP_OK;
     if (!dr->speech && (st = rp_speech_new(&dr->speech, d)))
@@ -179,6 +178,61 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
     if (vs)
         return vs;
     rp_speech_set_respellings(dr->speech, dr->cast.say, dr->cast.n_say);
+    return RP_OK;
+}
+
+// espeak-ng speaks utterance i at its own rate.
+static rp_status speak(rp_drama *dr, size_t i, rp_diags *d)
+{
+    rp_utterance *u = &dr->plan.utts[i];
+    rp_status st = rp_speech_say(dr->speech, u->voice, u->text, &u->clip);
+    if (st) {
+        rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
+                    "espeak-ng could not speak this line: %s", rp_strerror(st));
+        return st;
+    }
+    if (u->clip.n_frames == 0 && has_word(u->text))
+        rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
+                    "espeak-ng produced no audio for '%.40s'", u->text);
+    return RP_OK;
+}
+
+// After resampling: word marks at the output rate, and the voice's effect.
+static void finish_clip(rp_drama *dr, size_t i, int es_hz)
+{
+    rp_utterance *u = &dr->plan.utts[i];
+    int out_hz = dr->cast.render.rate_hz;
+    rescale_words(&u->clip, es_hz, out_hz);
+    rp_voicefx_apply(u->voice->fx, u->clip.pcm, u->clip.n_frames, out_hz,
+                     rp_seed_mix(dr->cast.render.seed, i));
+}
+
+rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
+{
+    rp_utterance *u = &dr->plan.utts[i];
+    rp_status st = speak(dr, i, d);
+    if (st)
+        return st;
+    int es_hz = rp_speech_rate_hz(dr->speech);
+    float *raw = u->clip.pcm;
+    st = rp_resample_mono(raw, u->clip.n_frames, es_hz, dr->cast.render.rate_hz, &u->clip.pcm,
+                          &u->clip.n_frames);
+    free(raw);
+    if (st) {
+        u->clip.pcm = NULL;
+        u->clip.n_frames = 0;
+        return st;
+    }
+    finish_clip(dr, i, es_hz);
+    return RP_OK;
+}
+
+rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
+                         void *user, rp_diags *d)
+{
+    rp_status st = rp_drama_voice_begin(dr, d);
+    if (st)
+        return st;
     int es_hz = rp_speech_rate_hz(dr->speech), out_hz = dr->cast.render.rate_hz;
     rp_resample_pool *pool = rp_resample_pool_new(es_hz, out_hz, dr->plan.n_utts);
     if (!pool)
@@ -193,15 +247,8 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
         }
         if (progress)
             progress(user, "speech", (int64_t)i, (int64_t)dr->plan.n_utts);
-        st = rp_speech_say(dr->speech, u->voice, u->text, &u->clip);
-        if (st) {
-            rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
-                        "espeak-ng could not speak this line: %s", rp_strerror(st));
+        if ((st = speak(dr, i, d)))
             break;
-        }
-        if (u->clip.n_frames == 0 && has_word(u->text))
-            rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
-                        "espeak-ng produced no audio for '%.40s'", u->text);
         float *raw = u->clip.pcm;
         u->clip.pcm = NULL;
         st = rp_resample_pool_submit(pool, raw, u->clip.n_frames, &u->clip.pcm, &u->clip.n_frames);
@@ -209,12 +256,8 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
     rp_status ps = rp_resample_pool_finish(pool);
     if (st || (st = ps))
         return st;
-    for (size_t i = 0; i < dr->plan.n_utts; i++) {
-        rp_utterance *u = &dr->plan.utts[i];
-        rescale_words(&u->clip, es_hz, out_hz);
-        rp_voicefx_apply(u->voice->fx, u->clip.pcm, u->clip.n_frames, out_hz,
-                         rp_seed_mix(dr->cast.render.seed, i));
-    }
+    for (size_t i = 0; i < dr->plan.n_utts; i++)
+        finish_clip(dr, i, es_hz);
     if (progress)
         progress(user, "speech", (int64_t)dr->plan.n_utts, (int64_t)dr->plan.n_utts);
     return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The live source, without a device: a consumer thread plays the part of
+// the audio callback, pulling blocks as a device would, and what it gets is
+// compared with the file `radioplay render` writes for the same chapter,
+// from the start, from a frame, a line and a cue, and across seeks and a
+// pause. `make tsan` runs this under ThreadSanitizer.
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rp_stream.h"
+#include "test.h"
+#include "wav.h"
+
+static const char CHAPTER[] =
+    "# The Wall\n"
+    "\n"
+    "{bed rain fade=1} Rain fell on the wall. The sentries counted the minutes.\n"
+    "\n"
+    "\"Shield harmonics at forty percent,\" Kirk said. {sfx thunder gain=-3}Thunder rolled.\n"
+    "\n"
+    "\"Hold the line,\" Mara said.\n"
+    "\n"
+    "* * *\n"
+    "\n"
+    "{stop rain}{bed wind} The wind came up. A drone passed overhead, and {sfx pod_impact} "
+    "a pod slammed into the street.\n"
+    "\n"
+    "\"Down!\" Kirk shouted.\n";
+
+static char chapter_path[512], ref_path[512];
+static wav REF;
+static int have_ref;
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void setup(void)
+{
+    snprintf(chapter_path, sizeof chapter_path, "%s/wall.txt", test_tmpdir());
+    snprintf(ref_path, sizeof ref_path, "%s/wall.wav", test_tmpdir());
+    FILE *f = fopen(chapter_path, "w");
+    fputs(CHAPTER, f);
+    fclose(f);
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s render %s -o %s -q", radioplay_bin(), chapter_path, ref_path);
+    int rc = run(cmd, &out);
+    CHECK_MSG(rc == 0, "%s", out ? out : "");
+    free(out);
+    have_ref = rc == 0 && wav_read(ref_path, &REF) == 0;
+}
+
+// A consumer standing in for the audio callback.
+typedef struct {
+    rp_stream *s;
+    float *got;             // what was really played, interleaved stereo
+    int64_t n_got, cap;
+    int64_t stop_after;     // frames; then it stops pulling
+    atomic_int stop;
+} player;
+
+static void *play_thread(void *arg)
+{
+    player *p = arg;
+    float buf[2 * 1000];
+    unsigned seed = 7;
+    while (!atomic_load(&p->stop) && p->n_got < p->stop_after) {
+        size_t n = 1 + (seed = seed * 1103515245u + 12345u) % 1000;
+        rp_stream_info a, b;
+        rp_stream_info_get(p->s, &a);
+        rp_stream_pull(p->s, buf, n);
+        rp_stream_info_get(p->s, &b);
+        int64_t real = (int64_t)(b.frames - a.frames);  // the rest is silence
+        if (p->n_got + real > p->cap)
+            real = p->cap - p->n_got;
+        memcpy(p->got + 2 * p->n_got, buf, (size_t)real * 2 * sizeof(float));
+        p->n_got += real;
+        if (b.ended)
+            break;
+        if (!real)
+            nap_ms(1);
+    }
+    return NULL;
+}
+
+static rp_status open_stream(rp_drama *dr, rp_stream **s, rp_seek_kind kind, int64_t from,
+                             double buffer_s)
+{
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_drama_options o = {.chapter_path = chapter_path, .seed = -1};
+    rp_status st = rp_drama_load(dr, &o, &d);
+    rp_stream_options so = {.buffer_s = buffer_s, .from_kind = kind, .from = from};
+    if (!st)
+        st = rp_stream_new(s, dr, &so);
+    rp_diags_deinit(&d);
+    return st;
+}
+
+// Largest difference between got[0..n) and the render from frame `at`, in
+// 16-bit steps (the render is 16-bit with dither: within 2 steps is equal).
+static double steps_off(const float *got, int64_t n, int64_t at)
+{
+    double worst = 0;
+    for (int64_t i = 0; i < n && at + i < REF.frames; i++)
+        for (int c = 0; c < 2; c++) {
+            double e = fabs(got[2 * i + c] - REF.x[2 * (at + i) + c]) * 32768.0;
+            worst = e > worst ? e : worst;
+        }
+    return worst;
+}
+
+// Plays from the given place to the end and compares with the render.
+// expect_at: where it should start, to within `slack` frames (`cues` prints
+// milliseconds).
+static void play_from(rp_seek_kind kind, int64_t from, int64_t expect_at, int64_t slack,
+                      const char *what)
+{
+    if (!have_ref)
+        return;
+    rp_drama dr;
+    rp_stream *s = NULL;
+    CHECK_INT(open_stream(&dr, &s, kind, from, 0.25), RP_OK);
+    if (!s) {
+        rp_drama_deinit(&dr);
+        return;
+    }
+    player p = {.s = s, .cap = REF.frames + 48000, .stop_after = INT64_MAX};
+    p.got = malloc((size_t)p.cap * 2 * sizeof(float));
+    CHECK_INT(rp_stream_wait_ready(s), RP_OK);
+    rp_stream_info i;
+    rp_stream_info_get(s, &i);
+    CHECK_MSG(llabs(i.pos - expect_at) <= slack, "starts at %lld, not %lld", (long long)i.pos,
+              (long long)expect_at);
+    expect_at = i.pos;
+    pthread_t t;
+    pthread_create(&t, NULL, play_thread, &p);
+    pthread_join(t, NULL);
+    rp_stream_info_get(s, &i);
+    CHECK(i.ended);
+    CHECK(i.exact && i.total == REF.frames);
+    CHECK_INT(i.pos, REF.frames);
+    CHECK_INT(p.n_got, REF.frames - expect_at);
+    double off = steps_off(p.got, p.n_got, expect_at);
+    CHECK_MSG(off <= 2.0, "%s: %.1f steps off the render", what, off);
+    printf("  %-22s from %7.3f s: %7lld frames, %.1f 16-bit steps from the render, "
+           "%llu underruns\n", what, (double)expect_at / 48000, (long long)p.n_got, off,
+           (unsigned long long)i.underruns);
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_stream_free(s, &d), RP_OK);
+    CHECK_INT((int)d.n_errors, 0);
+    rp_diags_deinit(&d);
+    rp_drama_deinit(&dr);
+    free(p.got);
+}
+
+// The start of speech event k of the render's timeline (by `cues`).
+static int64_t cue_start(int row, const char *kind)
+{
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s cues %s", radioplay_bin(), chapter_path);
+    run(cmd, &out);
+    int64_t at = -1;
+    int k = 0;
+    char *save = NULL;
+    for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(l, "start", 5))
+            continue;
+        if (++k == row && strstr(l, kind))
+            at = llround(atof(l) * 48000);
+    }
+    free(out);
+    return at;
+}
+
+static void test_plays_what_render_writes(void)
+{
+    play_from(RP_SEEK_FRAME, 0, 0, 0, "from the start");
+}
+
+static void test_from_a_frame(void)
+{
+    play_from(RP_SEEK_FRAME, 123457, 123457, 0, "from a frame");
+}
+
+static void test_from_a_line(void)
+{
+    // Line 7 is Mara's quote: the third speech row of `cues` after the heading's.
+    int64_t at = -1;
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s cues %s", radioplay_bin(), chapter_path);
+    run(cmd, &out);
+    char *hit = out ? strstr(out, "Hold the line") : NULL;
+    if (hit) {
+        while (hit > out && hit[-1] != '\n')
+            hit--;
+        at = llround(atof(hit) * 48000);
+    }
+    free(out);
+    CHECK(at > 0);
+    if (at > 0)
+        play_from(RP_SEEK_LINE, 7, at, 24, "from line 7");
+}
+
+static void test_from_a_cue(void)
+{
+    // Row 6 of `cues` (0-based 5).
+    int64_t at = cue_start(6, "\t");
+    CHECK(at >= 0);
+    if (at >= 0)
+        play_from(RP_SEEK_EVENT, 5, at, 24, "from cue 6");
+}
+
+// Pulls until n real frames came out (a seek may first give silence).
+static int64_t pull_frames(rp_stream *s, float *got, int64_t n)
+{
+    int64_t have = 0;
+    for (int spins = 0; have < n && spins < 100000; spins++) {
+        rp_stream_info a, b;
+        rp_stream_info_get(s, &a);
+        size_t want = n - have < 480 ? (size_t)(n - have) : 480;
+        rp_stream_pull(s, got + 2 * have, want);
+        rp_stream_info_get(s, &b);
+        int64_t real = (int64_t)(b.frames - a.frames);
+        have += real;
+        if (!real)
+            nap_ms(1);
+    }
+    return have;
+}
+
+// Seeks and a pause while playing: after each, the audio is the render's
+// from the new place.
+static void test_seek_and_pause_while_playing(void)
+{
+    if (!have_ref)
+        return;
+    rp_drama dr;
+    rp_stream *s = NULL;
+    CHECK_INT(open_stream(&dr, &s, RP_SEEK_FRAME, 0, 0.25), RP_OK);
+    if (!s) {
+        rp_drama_deinit(&dr);
+        return;
+    }
+    CHECK_INT(rp_stream_wait_ready(s), RP_OK);
+    static float got[2 * 48000];
+    // Play a second.
+    CHECK_INT(pull_frames(s, got, 48000), 48000);
+    CHECK_MSG(steps_off(got, 48000, 0) <= 2.0, "the first second");
+    rp_stream_info i;
+    rp_stream_info_get(s, &i);
+    CHECK_INT(i.pos, 48000);
+    // Paused: silence, and the position stays.
+    rp_stream_pause(s, 1);
+    float buf[2 * 512];
+    rp_stream_pull(s, buf, 512);
+    double e = 0;
+    for (int k = 0; k < 1024; k++)
+        e += fabs(buf[k]);
+    CHECK(e == 0.0);
+    rp_stream_info_get(s, &i);
+    CHECK(i.paused && i.pos == 48000);
+    rp_stream_pause(s, 0);
+    // Back to 0.5 s, forward to 9 s, back to the start: each time, the next
+    // 0.2 s are the render's from there.
+    const int64_t targets[] = {24000, 432000, 100};
+    for (size_t t = 0; t < 3; t++) {
+        rp_stream_seek(s, RP_SEEK_FRAME, targets[t]);
+        // Until the seek lands, pulls give silence or the old audio.
+        for (int spins = 0; spins < 10000; spins++) {
+            rp_stream_pull(s, buf, 0);
+            rp_stream_info_get(s, &i);
+            if (!i.seeking && i.pos == targets[t])
+                break;
+            nap_ms(1);
+        }
+        CHECK_INT(i.pos, targets[t]);
+        CHECK_INT(pull_frames(s, got, 9600), 9600);
+        double off = steps_off(got, 9600, targets[t]);
+        CHECK_MSG(off <= 2.0, "after a seek to %lld: %.1f steps off", (long long)targets[t], off);
+        rp_stream_info_get(s, &i);
+        if (targets[t] == 432000)
+            CHECK(i.utt >= 0 && i.rate_hz == 48000);
+        if (targets[t] == 100)
+            CHECK(i.utt == -1);  // before the first words
+    }
+    CHECK_INT(rp_stream_free(s, NULL), RP_OK);
+    rp_drama_deinit(&dr);
+}
+
+// Time to first audio does not wait for the whole chapter: the stream is
+// ready while most utterances are still unsynthesized.
+static void test_ready_before_the_chapter_is_voiced(void)
+{
+    rp_drama dr;
+    rp_stream *s = NULL;
+    CHECK_INT(open_stream(&dr, &s, RP_SEEK_FRAME, 0, 1.0), RP_OK);
+    if (!s) {
+        rp_drama_deinit(&dr);
+        return;
+    }
+    CHECK_INT(rp_stream_wait_ready(s), RP_OK);
+    rp_stream_info i;
+    rp_stream_info_get(s, &i);
+    printf("  ready with %zu of %zu lines synthesized\n", i.voiced_at_start, i.n_utts);
+    CHECK(i.n_utts == dr.plan.n_utts && i.n_utts > 8);
+    CHECK(i.voiced_at_start >= 1 && i.voiced_at_start < i.n_utts / 2);
+    CHECK_INT(rp_stream_free(s, NULL), RP_OK);
+    rp_drama_deinit(&dr);
+}
+
+// espeak-ng's output depends on what the process spoke before, as `render`
+// speaks a chapter from a fresh process: so does each test here.
+static void fresh(void (*fn)(void))
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn();
+        fflush(stdout);
+        _exit(test_failed_checks ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        test_failed_checks++;
+        fprintf(stderr, "  (child exited with status %d)\n", status);
+    }
+}
+
+#define FRESH(fn)                            \
+    static void fn##_fresh(void)             \
+    {                                        \
+        fresh(fn);                           \
+    }
+FRESH(test_plays_what_render_writes)
+FRESH(test_from_a_frame)
+FRESH(test_from_a_line)
+FRESH(test_from_a_cue)
+FRESH(test_seek_and_pause_while_playing)
+FRESH(test_ready_before_the_chapter_is_voiced)
+
+int main(void)
+{
+    setup();
+    RUN(test_plays_what_render_writes_fresh);
+    RUN(test_from_a_frame_fresh);
+    RUN(test_from_a_line_fresh);
+    RUN(test_from_a_cue_fresh);
+    RUN(test_seek_and_pause_while_playing_fresh);
+    RUN(test_ready_before_the_chapter_is_voiced_fresh);
+    if (have_ref)
+        wav_free(&REF);
+    return TEST_SUMMARY("test_stream");
+}
