@@ -422,6 +422,12 @@ static rp_status synthesize(rp_speech *s, const char *text, int phonemes)
     s->n_words = 0;
     s->failed = 0;
     current = s;
+    // Breathy and Klatt voices draw their noise from the C library's rand():
+    // seeded from the text, a clip does not depend on what else in the
+    // process called rand() before (PortAudio's start-up does, and the
+    // player starts it while synthesizing). Nothing may call rand() while
+    // espeak-ng synthesizes.
+    srand((unsigned)rp_hash64(text, strlen(text), 0x5eed));
     unsigned flags = espeakCHARS_UTF8 | (phonemes ? espeakPHONEMES : 0);
     espeak_ng_STATUS es = espeak_ng_Synthesize(text, strlen(text) + 1, 0, POS_CHARACTER, 0,
                                                flags, NULL, NULL);
