@@ -27,6 +27,7 @@ typedef struct {
     rp_seek_kind from_kind;
     int64_t from;      // where to start (RP_SEEK_FRAME 0: the beginning)
     double started_s;  // CLOCK_MONOTONIC seconds to time the first audio from (0: now)
+    int hold;          // start espeak-ng, then wait for rp_stream_go before synthesizing
 } rp_stream_options;
 
 // Borrows dr (loaded with rp_drama_load, not yet voiced), which must outlive
@@ -42,6 +43,11 @@ rp_status rp_stream_wait_ready(rp_stream *s);
 // Lock-free and allocation-free.
 void rp_stream_pull(void *s, float *out, size_t n);
 
+// Lets a held stream synthesize. The player holds it while PortAudio starts:
+// both take tens of milliseconds, so they overlap, but PortAudio's start-up
+// calls rand(), which breathy espeak-ng voices draw their noise from.
+void rp_stream_go(rp_stream *s);
+
 void rp_stream_seek(rp_stream *s, rp_seek_kind kind, int64_t where);
 void rp_stream_pause(rp_stream *s, int paused);
 
@@ -56,6 +62,7 @@ typedef struct {
     int failed;           // the render thread stopped on an error
     uint64_t underruns;   // callbacks that found the ring short while playing
     uint64_t frames;      // frames played from the ring
+    size_t n_events;      // rows of `radioplay cues` placed so far (all of them once exact)
     size_t voiced_at_start, n_utts;  // lines synthesized when playback could start, of all
     double first_audio_s; // seconds from started_s to the first frame played; < 0: none yet
     int rate_hz;

@@ -13,7 +13,9 @@
 #include "rp_annotate.h"
 #include "rp_check.h"
 #include "rp_config.h"
+#include "rp_device.h"
 #include "rp_io.h"
+#include "rp_play.h"
 #include "rp_render.h"
 #include "rp_sink.h"
 
@@ -21,6 +23,7 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 static int verbosity = 1;  // 0 quiet, 1 normal, 2 verbose
 static volatile sig_atomic_t interrupted;
+static double started_s;   // when main began (CLOCK_MONOTONIC)
 
 static void on_signal(int sig)
 {
@@ -54,6 +57,8 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  render CHAPTER [-o OUT]   render to an audio file (.wav, .flac, .ogg)\n"
+    "  play CHAPTER [--from T]   play live, showing who speaks (keys: space, arrows, n, p, q)\n"
+    "  devices                   list the audio output devices\n"
     "  cast CHAPTER              print the resolved cast sheet\n"
     "  cues CHAPTER              print the timeline as TSV\n"
     "  annotate CHAPTER [-o OUT] write the chapter back with its speakers and cues\n"
@@ -83,6 +88,16 @@ static const struct {
      "Renders CHAPTER to OUT (default: CHAPTER with .wav). The format follows OUT's\n"
      "extension: .wav (16-bit), .flac (16-bit), .ogg (Vorbis). The file is written\n"
      "to a temporary name and renamed into place when complete."},
+    {"play", "radioplay play CHAPTER [--from T | --from-line N | --from-cue N] [--device D] "
+             "[options]",
+     "Plays CHAPTER on an audio device as it is synthesized: it starts at once and\n"
+     "is the audio 'render' would write. A terminal shows each line as it is\n"
+     "spoken and a progress bar; keys: space pause/resume, Left/Right 10 s back or\n"
+     "forward, n/p next/previous paragraph, q quit. When standard output is not a\n"
+     "terminal, one plain line per utterance: \"[m:ss] Speaker: text\"."},
+    {"devices", "radioplay devices",
+     "Lists the audio output devices as TSV: number (for --device), name, host API,\n"
+     "channels, default rate, and 'default' on the default one."},
     {"cast", "radioplay cast CHAPTER [options]",
      "Prints the cast sheet radioplay would use, every automatic choice filled in;\n"
      "save it as CHAPTER.cast, edit it, and render again."},
@@ -126,8 +141,17 @@ static int command_help(const char *cmd, FILE *f)
                        "  --voice SPEAKER speak as this speaker's voice (default: narrator)\n"
                        "  -o OUT          also write the spoken word (.wav, .flac, .ogg)\n"
                        "  --seed N        seed of the voice effect's noise (default 1)\n");
-        else if (strcmp(cmd, "voices") && strcmp(cmd, "info"))
+        else if (strcmp(cmd, "voices") && strcmp(cmd, "info") && strcmp(cmd, "devices"))
             fprintf(f, "\noptions:\n%s", common_opts);
+        if (!strcmp(cmd, "play"))
+            fprintf(f, "  --from T        start at time T (seconds, m:ss or h:mm:ss)\n"
+                       "  --from-line N   start at the first line spoken at or after chapter line N\n"
+                       "  --from-cue N    start at row N of 'radioplay cues' (1 = the first)\n"
+                       "  --device D      output device: number or part of the name "
+                       "('radioplay devices')\n"
+                       "  --buffer S      seconds mixed ahead of the device (default %.1f)\n"
+                       "  --stats         print time to first audio, underruns and frames played\n",
+                    RP_PLAY_BUFFER_S);
         if (!strcmp(cmd, "quotes"))
             fprintf(f, "  --explain       add rule, confidence and text columns\n");
         if (!strcmp(cmd, "check"))
@@ -155,6 +179,8 @@ typedef struct {
     int explain;             // quotes --explain
     double min_confidence;   // check; < 0: the default
     const char *voice;       // say --voice
+    rp_play_options play;
+    int n_from;              // --from, --from-line and --from-cue given
     rp_drama_options drama;
 } options;
 
@@ -177,6 +203,33 @@ static int parse_number(const char *cmd, const char *opt, const char *s, double 
         return EXIT_USAGE;
     }
     *out = x;
+    return 0;
+}
+
+// Seconds, m:ss or h:mm:ss, each part possibly with decimals; 0 on success.
+static int parse_time(const char *s, double *out)
+{
+    double t = 0;
+    int parts = 0;
+    const char *p = s;
+    for (;;) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return -1;
+        double x = strtod(p, &end);
+        if (parts > 0 && x >= 60)
+            return -1;
+        t = t * 60 + x;
+        parts++;
+        if (*end == '\0')
+            break;
+        if (*end != ':' || parts == 3 || memchr(p, '.', (size_t)(end - p)))
+            return -1;
+        p = end + 1;
+    }
+    if (!(t >= 0 && t < 1e7))
+        return -1;
+    *out = t;
     return 0;
 }
 
@@ -239,6 +292,31 @@ static int parse_options(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--voice")) {
             NEED_ARG;
             o->voice = next;
+        } else if (!strcmp(a, "--from")) {
+            NEED_ARG;
+            if (parse_time(next, &o->play.from_s))
+                return usage_error(cmd, "--from: '%s' is not a time (seconds, m:ss or h:mm:ss)",
+                                   next);
+            o->play.from_kind = RP_SEEK_FRAME;
+            o->n_from++;
+        } else if (!strcmp(a, "--from-line") || !strcmp(a, "--from-cue")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 1, 1e9, &x)))
+                return rc;
+            int cue = !strcmp(a, "--from-cue");
+            o->play.from_kind = cue ? RP_SEEK_EVENT : RP_SEEK_LINE;
+            o->play.from = cue ? (int64_t)x - 1 : (int64_t)x;
+            o->n_from++;
+        } else if (!strcmp(a, "--device")) {
+            NEED_ARG;
+            o->play.device = next;
+        } else if (!strcmp(a, "--buffer")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 0.05, 600, &x)))
+                return rc;
+            o->play.buffer_s = x;
+        } else if (!strcmp(a, "--stats")) {
+            o->play.stats = 1;
         } else if (a[0] == '-' && a[1]) {
             return usage_error(cmd, "unknown option '%s'", a);
         } else if (o->n_positional < 8) {
@@ -341,6 +419,36 @@ static int cmd_render(options *o, rp_diags *d)
     }
     rp_drama_deinit(&dr);
     free(out);
+    return exit_code(st);
+}
+
+static int cmd_play(options *o, rp_diags *d)
+{
+    int rc = need_chapter(o);
+    if (rc)
+        return rc;
+    if (o->n_from > 1)
+        return usage_error(o->cmd, "give one of --from, --from-line and --from-cue%s", "");
+    o->play.drama = o->drama;
+    o->play.started_s = started_s;
+    rp_status st = rp_play(&o->play, &interrupted, d);
+    print_diags(d);
+    return exit_code(st);
+}
+
+static int cmd_devices(options *o, rp_diags *d)
+{
+    if (o->n_positional)
+        return usage_error(o->cmd, "'devices' takes no arguments%s", "");
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_status st = rp_device_list(&b, d);
+    print_diags(d);
+    if (!st) {
+        fputs("device\tname\thost_api\tchannels\trate\tdefault\n", stdout);
+        print_out(b.s);
+    }
+    rp_strbuf_deinit(&b);
     return exit_code(st);
 }
 
@@ -657,6 +765,7 @@ int main(int argc, char **argv)
     // clip (a fifth of a render's time without this).
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    started_s = now_s();
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
@@ -676,7 +785,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(options *, rp_diags *);
     } table[] = {
-        {"render", cmd_render}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"annotate", cmd_annotate}, {"quotes", cmd_quotes},
+        {"render", cmd_render}, {"play", cmd_play}, {"devices", cmd_devices}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"annotate", cmd_annotate}, {"quotes", cmd_quotes},
         {"check", cmd_check},   {"say", cmd_say},   {"voices", cmd_voices}, {"sfx", cmd_sfx},
         {"info", cmd_info},
     };

@@ -69,6 +69,7 @@ struct rp_stream {
     atomic_int req_kind;
     atomic_llong req_where;
     atomic_int quit;
+    atomic_int go;         // synthesis may begin
     atomic_int paused;
 
     // Render thread -> callback.
@@ -93,6 +94,7 @@ struct rp_stream {
     int64_t total;
     int exact, failed, seeking;
     size_t voiced_at_start;  // utterances synthesized when playback could start
+    size_t n_events;         // events placed
     rp_status status;
 };
 
@@ -128,6 +130,7 @@ static rp_status publish(rp_stream *s)
         else
             s->lines[s->n_lines++] = (spoken){e->start, e->end, e->utt};
     }
+    s->n_events = t->n;
     if (rp_placer_done(s->placer)) {
         s->total = t->n_frames;
         s->exact = 1;
@@ -302,6 +305,8 @@ static void *produce(void *arg)
 {
     rp_stream *s = arg;
     rp_status st = rp_drama_voice_begin(s->dr, &s->diags);
+    while (!st && !atomic_load(&s->go) && !atomic_load(&s->quit))
+        nap(200);
     if (!st)
         st = seek(s, 1);
     int ready = 0;
@@ -415,6 +420,7 @@ rp_status rp_stream_new(rp_stream **out, rp_drama *dr, const rp_stream_options *
     atomic_init(&s->end_gen, ~0u);
     atomic_init(&s->ending_gen, ~0u);
     atomic_init(&s->first_ns, -1);
+    atomic_init(&s->go, !(o && o->hold));
     atomic_init(&s->req_kind, o ? (int)o->from_kind : RP_SEEK_FRAME);
     atomic_init(&s->req_where, o ? o->from : 0);
     pthread_mutex_init(&s->lock, NULL);
@@ -449,6 +455,11 @@ void rp_stream_seek(rp_stream *s, rp_seek_kind kind, int64_t where)
     pthread_mutex_lock(&s->lock);
     s->seeking = 1;
     pthread_mutex_unlock(&s->lock);
+}
+
+void rp_stream_go(rp_stream *s)
+{
+    atomic_store(&s->go, 1);
 }
 
 void rp_stream_pause(rp_stream *s, int paused)
@@ -489,6 +500,7 @@ void rp_stream_info_get(rp_stream *s, rp_stream_info *i)
     i->failed = s->failed;
     i->seeking = s->seeking;
     i->voiced_at_start = s->voiced_at_start;
+    i->n_events = s->n_events;
     i->n_utts = s->dr->plan.n_utts;
     long k = line_at(s, i->pos);
     i->utt = k < 0 ? -1 : (long)s->lines[k].utt;

@@ -14,22 +14,6 @@
 #include "test.h"
 #include "wav.h"
 
-static const char CHAPTER[] =
-    "# The Wall\n"
-    "\n"
-    "{bed rain fade=1} Rain fell on the wall. The sentries counted the minutes.\n"
-    "\n"
-    "\"Shield harmonics at forty percent,\" Kirk said. {sfx thunder gain=-3}Thunder rolled.\n"
-    "\n"
-    "\"Hold the line,\" Mara said.\n"
-    "\n"
-    "* * *\n"
-    "\n"
-    "{stop rain}{bed wind} The wind came up. A drone passed overhead, and {sfx pod_impact} "
-    "a pod slammed into the street.\n"
-    "\n"
-    "\"Down!\" Kirk shouted.\n";
-
 static char chapter_path[512], ref_path[512];
 static wav REF;
 static int have_ref;
@@ -42,11 +26,9 @@ static void nap_ms(int ms)
 
 static void setup(void)
 {
-    snprintf(chapter_path, sizeof chapter_path, "%s/wall.txt", test_tmpdir());
+    // A scene with a bed, effects on their words, dialogue and a break.
+    snprintf(chapter_path, sizeof chapter_path, "tests/data/wall.txt");
     snprintf(ref_path, sizeof ref_path, "%s/wall.wav", test_tmpdir());
-    FILE *f = fopen(chapter_path, "w");
-    fputs(CHAPTER, f);
-    fclose(f);
     char cmd[2048], *out = NULL;
     snprintf(cmd, sizeof cmd, "%s render %s -o %s -q", radioplay_bin(), chapter_path, ref_path);
     int rc = run(cmd, &out);

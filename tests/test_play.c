@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `radioplay play` for real, headless: each test gets its own HOME whose
+// .asoundrc sends ALSA's default device to the `file` plugin over `null`, so
+// whatever PortAudio plays lands in a WAV (as 32-bit integers, through
+// `plug`: the file plugin labels float data as integers). The capture is
+// aligned with `radioplay render`'s file of the same chapter and compared
+// sample by sample. The null device is not paced and drains the ring faster
+// than any renderer fills it, so these runs use a buffer longer than the
+// chapter (the whole drama is in the ring before the device starts) and
+// assert no underrun; time to first audio is measured by `make bench`.
+#include <sys/stat.h>
+
+#include "test.h"
+#include "wav.h"
+
+static const char *CHAPTER = "tests/data/wall.txt";
+static char home[512], cap_path[600], ref_path[600];
+static wav REF;
+static int have_ref;
+
+static void write_asoundrc(const char *dir, int with_device)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/.asoundrc", dir);
+    FILE *f = fopen(path, "w");
+    if (with_device)
+        fprintf(f, "pcm.!default { type plug; slave { pcm { type file; slave.pcm \"null\"; "
+                   "file \"%s/cap.wav\"; format \"wav\" }; format S32_LE } }\n", dir);
+    else
+        fprintf(f, "pcm.!default { type hw; card 9 }\n");  // no card 9: no device at all
+    fclose(f);
+}
+
+static void setup(void)
+{
+    snprintf(home, sizeof home, "%s/home", test_tmpdir());
+    mkdir(home, 0700);
+    write_asoundrc(home, 1);
+    snprintf(cap_path, sizeof cap_path, "%s/cap.wav", home);
+    snprintf(ref_path, sizeof ref_path, "%s/ref.wav", test_tmpdir());
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s render %s -o %s -q", radioplay_bin(), CHAPTER, ref_path);
+    int rc = run(cmd, &out);
+    CHECK_MSG(rc == 0, "%s", out);
+    free(out);
+    have_ref = rc == 0 && wav_read(ref_path, &REF) == 0;
+}
+
+// Runs play with HOME set; stdout and stderr are kept apart.
+static int play(const char *args, char **out, char **err)
+{
+    char cmd[4096], err_path[600];
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", test_tmpdir());
+    remove(cap_path);
+    snprintf(cmd, sizeof cmd, "(HOME=%s %s play %s %s 2>%s)", home, radioplay_bin(), CHAPTER,
+             args, err_path);
+    int rc = run(cmd, out);
+    *err = read_text(err_path);
+    if (!*err)
+        *err = strdup("");
+    return rc;
+}
+
+// The capture frame where the render's frame `from` was played: the
+// offset that makes the first loud stretch after it agree best.
+static int64_t align(const wav *cap, int64_t from)
+{
+    int64_t r0 = -1, c0 = -1;
+    for (int64_t i = from; i < REF.frames && r0 < 0; i++)
+        if (fabsf(REF.x[2 * i]) > 1e-3f)
+            r0 = i;
+    for (int64_t i = 0; i < cap->frames && c0 < 0; i++)
+        if (fabsf(cap->x[2 * i]) > 1e-3f)
+            c0 = i;
+    if (r0 < 0 || c0 < 0)
+        return -1;
+    int64_t best = 0;
+    double best_e = -1;
+    for (int64_t off = c0 - r0 - 512; off <= c0 - r0 + 512; off++) {
+        if (off + r0 < 0 || off + r0 + 4800 > cap->frames)
+            continue;
+        double e = 0;
+        for (int64_t i = r0; i < r0 + 4800; i++)
+            e += fabs(cap->x[2 * (off + i)] - REF.x[2 * i]);
+        if (best_e < 0 || e < best_e) {
+            best_e = e;
+            best = off;
+        }
+    }
+    return best_e < 0 ? -1 : best + from;
+}
+
+// Compares the capture from frame at with the render from `from` to its
+// end; returns the largest difference in 16-bit steps (the render is 16-bit
+// with dither: 2 steps is equal), and checks the capture is silent after.
+static double compare(const wav *cap, int64_t at, int64_t from)
+{
+    double worst = 0;
+    for (int64_t i = from; i < REF.frames; i++)
+        for (int ch = 0; ch < 2; ch++) {
+            int64_t k = at + (i - from);
+            float c = k < cap->frames ? cap->x[2 * k + ch] : 1.0f;
+            double e = fabs(c - REF.x[2 * i + ch]) * 32768.0;
+            worst = e > worst ? e : worst;
+        }
+    double after = 0;
+    for (int64_t k = at + (REF.frames - from); k < cap->frames; k++)
+        after += fabs(cap->x[2 * k]) + fabs(cap->x[2 * k + 1]);
+    CHECK_MSG(after == 0.0, "sound after the end of the drama");
+    return worst;
+}
+
+static long stat_value(const char *out, const char *key)
+{
+    const char *p = out ? strstr(out, key) : NULL;
+    return p ? atol(p + strlen(key)) : -1;
+}
+
+static void test_plays_what_render_writes(void)
+{
+    if (!have_ref)
+        return;
+    char *out, *err;
+    int rc = play("--buffer 60 --stats", &out, &err);
+    CHECK_MSG(rc == 0, "%s%s", out, err);
+    // No JACK or ALSA noise, and nothing else either.
+    CHECK_MSG(err[0] == '\0', "stderr: %s", err);
+    CHECK_INT(stat_value(out, "underruns: "), 0);
+    CHECK_INT(stat_value(out, "frames played: "), REF.frames);
+    CHECK(strstr(out, "time to first audio: ") != NULL);
+    // Plain output: one line per utterance, no escape codes.
+    CHECK(strchr(out, '\033') == NULL);
+    CHECK(strstr(out, "[0:00] Narrator: The Wall\n") != NULL);
+    CHECK(strstr(out, "] Kirk: Shield harmonics at forty percent,\n") != NULL);
+    CHECK(strstr(out, "] Kirk: Down!\n") != NULL);
+    int lines = 0;
+    for (const char *p = out; (p = strstr(p, "\n[")); p++)
+        lines++;
+    CHECK_INT(lines + (out[0] == '['), 12);
+    wav cap;
+    CHECK(wav_read(cap_path, &cap) == 0);
+    CHECK_INT(cap.rate, 48000);
+    CHECK_INT(cap.channels, 2);
+    int64_t at = align(&cap, 0);
+    CHECK(at >= 0);
+    if (at >= 0) {
+        double off = compare(&cap, at, 0);
+        printf("  captured %.3f s; the render's %.3f s start at frame %lld, %.1f steps apart\n",
+               (double)cap.frames / 48000, (double)REF.frames / 48000, (long long)at, off);
+        CHECK_MSG(off <= 2.0, "the capture is %.1f 16-bit steps off the render", off);
+    }
+    wav_free(&cap);
+    free(out);
+    free(err);
+}
+
+static void from_check(const char *args, int64_t from, const char *what)
+{
+    char *out, *err;
+    int rc = play(args, &out, &err);
+    CHECK_MSG(rc == 0, "%s%s", out, err);
+    CHECK_MSG(err[0] == '\0', "stderr: %s", err);
+    CHECK_INT(stat_value(out, "underruns: "), 0);
+    CHECK_INT(stat_value(out, "frames played: "), REF.frames - from);
+    wav cap;
+    CHECK(wav_read(cap_path, &cap) == 0);
+    // Everything before the render's frame `from` is left out: the capture
+    // starts (after the device's own silence) with the render from there.
+    int64_t at = align(&cap, from);
+    CHECK(at >= 0);
+    if (at >= 0) {
+        double off = compare(&cap, at, from);
+        CHECK_MSG(off <= 2.0, "%s: %.1f steps off the render from %lld", what, off,
+                  (long long)from);
+        for (int64_t k = 0; k < at; k++)
+            CHECK(cap.x[2 * k] == 0.0f && cap.x[2 * k + 1] == 0.0f);
+        printf("  %-14s starts at the render's %.3f s, %.1f steps apart\n", what,
+               (double)from / 48000, off);
+    }
+    wav_free(&cap);
+    free(out);
+    free(err);
+}
+
+static void test_from_a_time(void)
+{
+    if (have_ref)
+        from_check("--buffer 60 --stats --from 0:07.25", 348000, "--from 0:07.25");
+}
+
+static void test_from_a_line(void)
+{
+    if (!have_ref)
+        return;
+    // Mara's line (chapter line 7) starts where `cues` says.
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s cues %s", radioplay_bin(), CHAPTER);
+    run(cmd, &out);
+    char *hit = strstr(out, "Hold the line");
+    int64_t at = -1;
+    if (hit) {
+        while (hit > out && hit[-1] != '\n')
+            hit--;
+        at = llround(atof(hit) * 48000);
+    }
+    free(out);
+    CHECK(at > 0);
+    if (at > 0) {
+        // `cues` rounds to the millisecond; the stats give the frame count.
+        char *o, *e;
+        play("--buffer 60 --stats --from-line 7", &o, &e);
+        int64_t from = REF.frames - stat_value(o, "frames played: ");
+        CHECK_MSG(llabs(from - at) <= 24, "starts at %lld, cues says %lld", (long long)from,
+                  (long long)at);
+        free(o);
+        free(e);
+        from_check("--buffer 60 --stats --from-line 7", from, "--from-line 7");
+    }
+}
+
+static void test_no_device(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/nodev", test_tmpdir());
+    mkdir(dir, 0700);
+    write_asoundrc(dir, 0);
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "HOME=%s %s play %s", dir, radioplay_bin(), CHAPTER);
+    int rc = run(cmd, &out);
+    CHECK_INT(rc, 1);
+    // One line, the error and what to do instead, no ALSA or JACK noise.
+    CHECK_STR(out, "radioplay: error: no audio output device; use `radioplay render` to write a "
+                   "file\n");
+    free(out);
+    snprintf(cmd, sizeof cmd, "HOME=%s %s devices", dir, radioplay_bin());
+    rc = run(cmd, &out);
+    CHECK_INT(rc, 1);
+    CHECK(strstr(out, "no audio output device") && !strstr(out, "ALSA") && !strstr(out, "jack"));
+    free(out);
+}
+
+static void test_devices_and_bad_options(void)
+{
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "HOME=%s %s devices", home, radioplay_bin());
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_STR(out, "device\tname\thost_api\tchannels\trate\tdefault\n"
+                   "0\tdefault\tALSA\t128\t44100\tdefault\n");
+    free(out);
+    char *err;
+    CHECK_INT(play("--device nosuchcard", &out, &err), 1);
+    CHECK(strstr(err, "nosuchcard") && strstr(err, "radioplay devices"));
+    free(out);
+    free(err);
+    CHECK_INT(play("--from 9:00", &out, &err), 2);
+    CHECK_MSG(strstr(err, "--from 9:00 is past the end of the chapter (0:23)"), "%s", err);
+    free(out);
+    free(err);
+    CHECK_INT(play("--from 1:75", &out, &err), 2);
+    CHECK(strstr(err, "not a time"));
+    free(out);
+    free(err);
+    CHECK_INT(play("--from-cue 99", &out, &err), 2);
+    CHECK_MSG(strstr(err, "--from-cue 99: the timeline has"), "%s", err);
+    free(out);
+    free(err);
+    CHECK_INT(play("--from 3 --from-line 4", &out, &err), 2);
+    free(out);
+    free(err);
+}
+
+int main(void)
+{
+    setup();
+    RUN(test_plays_what_render_writes);
+    RUN(test_from_a_time);
+    RUN(test_from_a_line);
+    RUN(test_no_device);
+    RUN(test_devices_and_bad_options);
+    if (have_ref)
+        wav_free(&REF);
+    return TEST_SUMMARY("test_play");
+}
