@@ -33,7 +33,7 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_LIB := $(BUILD)/obj/tests/wav.o
 PRESETS  := $(sort $(wildcard sfx/*.sfx))
 
-.PHONY: all check bench bench-attribution asan valgrind fmt install uninstall clean deps demo tests
+.PHONY: all check bench bench-attribution asan tsan valgrind fmt install uninstall clean deps demo tests
 
 all: $(BUILD)/radioplay
 
@@ -114,6 +114,15 @@ asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" check
+
+# The threaded parts (the playback ring, the live stream's render thread and
+# callback) under ThreadSanitizer.
+TSAN_TESTS := test_ring test_stream
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
+	    LDFLAGS="-fsanitize=thread" build/tsan/radioplay $(TSAN_TESTS:%=build/tsan/tests/%)
+	$(Q)for t in $(TSAN_TESTS); do echo "== $$t"; \
+	    RP_BUILD=build/tsan TSAN_OPTIONS="halt_on_error=1" build/tsan/tests/$$t || exit 1; done
 
 valgrind: tests
 	$(Q)BUILD=$(BUILD) VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full" sh tests/run.sh
