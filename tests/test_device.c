@@ -175,16 +175,21 @@ static void test_list_capture(void)
     CHECK_INT(rp_device_list(&out, &d), RP_OK);
     double took = now_s() - t0;
     CHECK_INT(d.n, 0);
-    CHECK_INT(count_lines(out.s), 1);
+    // The capture device, and on a machine with sound cards, theirs: the
+    // line marked default is ours.
+    CHECK(count_lines(out.s) >= 1);
     // "N\tNAME\tHOSTAPI\tCHANNELS\tRATE\tdefault"
     char name[64] = "", api[64] = "", mark[16] = "";
     int idx = -1, ch = 0;
     double rate = 0;
-    int got = out.s ? sscanf(out.s, "%d\t%63[^\t]\t%63[^\t]\t%d\t%lf\t%15[^\n]", &idx, name, api,
-                             &ch, &rate, mark)
-                    : 0;
+    const char *line = out.s ? strstr(out.s, "\tdefault\tALSA\t") : NULL;
+    while (line && line > out.s && line[-1] != '\n')
+        line--;
+    int got = line ? sscanf(line, "%d\t%63[^\t]\t%63[^\t]\t%d\t%lf\t%15[^\n]", &idx, name, api,
+                            &ch, &rate, mark)
+                   : 0;
     CHECK_INT(got, 6);
-    CHECK_INT(idx, 0);
+    CHECK(idx >= 0);
     CHECK_STR(name, "default");
     CHECK_STR(api, "ALSA");
     CHECK(ch >= 2);
@@ -204,7 +209,7 @@ static void test_list_several(void)
     rp_diags d;
     rp_diags_init(&d);
     CHECK_INT(rp_device_list(&out, &d), RP_OK);
-    CHECK_INT(count_lines(out.s), 4);
+    CHECK(count_lines(out.s) >= 4);
     const char *names[] = {"\tradio_a\t", "\tradio_b\t", "\tmydefault\t", "\tdefault\t"};
     for (int i = 0; i < 4; i++)
         CHECK_MSG(out.s && strstr(out.s, names[i]), "%s missing from:\n%s", names[i], out.s);
@@ -621,6 +626,9 @@ static int under_valgrind(void)
 
 int main(void)
 {
+    // A JACK or PulseAudio server on the machine would add its devices.
+    setenv("JACK_DEFAULT_SERVER", "radioplay-test-no-server", 1);
+    setenv("PULSE_SERVER", "unix:/nonexistent/radioplay-test", 1);
     if (under_valgrind()) {
         printf("  note  skipped under valgrind: libasound's own errors would fail it\n");
         return TEST_SUMMARY("test_device");
