@@ -179,11 +179,10 @@ static float line_power(const rp_mixer *m, const rp_event *e)
 // The highest mean square the background may have at frame at: the
 // clearance under the lines sounding there, eased in over the lead before a
 // line and out over the tail after it. < 0: no limit.
-static float clear_limit(rp_mixer *m, int64_t at)
+static float clear_limit(rp_mixer *m, size_t from, int64_t at)
 {
     float limit = -1.0f;
-    for (size_t i = m->speech_from; i < m->n_speech && m->speech[i].start < at + m->duck_lead;
-         i++) {
+    for (size_t i = from; i < m->n_speech && m->speech[i].start < at + m->duck_lead; i++) {
         struct span *sp = &m->speech[i];
         if (sp->end + m->duck_tail <= at)
             continue;
@@ -203,7 +202,9 @@ static float clear_limit(rp_mixer *m, int64_t at)
 }
 
 // The clearance gain of every frame of the block, from the background of it.
-static void fill_clear(rp_mixer *m, size_t n)
+// from: the first line that may still matter at the block's start (the
+// ducking has moved m->speech_from on to its end).
+static void fill_clear(rp_mixer *m, size_t from, size_t n)
 {
     float g = m->clear_gain, avg = m->clear_env, env;
     for (size_t s = 0; s < n; s += SLICE) {
@@ -217,7 +218,7 @@ static void fill_clear(rp_mixer *m, size_t n)
         // The level: a 50 ms average, but a sudden crack counts at once.
         avg += (ms - avg) * m->clear_avg;
         env = ms * 0.25f > avg ? ms * 0.25f : avg;
-        float limit = clear_limit(m, m->pos + (int64_t)s);
+        float limit = clear_limit(m, from, m->pos + (int64_t)s);
         float target = limit >= 0 && env > limit ? sqrtf(limit / env) : 1.0f;
         float k = target < g ? m->clear_attack : m->clear_release;
         for (size_t i = s; i < e; i++) {
@@ -322,6 +323,7 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
         }
         m->act[m->n_act++] = a;
     }
+    size_t lines_from = m->speech_from;
     fill_duck(m, n);
 
     for (size_t i = 0; i < m->n_act;) {
@@ -345,7 +347,7 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
     }
 
     // The background, cleared under the voices, joins the speech.
-    fill_clear(m, n);
+    fill_clear(m, lines_from, n);
     float use_sfx = m->buses & RP_BUS_EFFECTS ? 1.0f : 0.0f;
     float use_bed = m->buses & RP_BUS_BEDS ? 1.0f : 0.0f;
     for (size_t i = 0; i < n; i++) {
