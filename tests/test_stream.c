@@ -305,9 +305,10 @@ static void fresh(void (*fn)(void))
     fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
+        int before = test_failed_checks;
         fn();
         fflush(stdout);
-        _exit(test_failed_checks ? 1 : 0);
+        _exit(test_failed_checks != before);
     }
     int status = 0;
     waitpid(pid, &status, 0);
