@@ -49,3 +49,30 @@ if [ -x "$BUILD/bench_sfx" ]; then
 else
     echo "bench: sfx          skipped ($BUILD/bench_sfx not built: make bench builds it)"
 fi
+
+# Live playback: time from the command's start to the first frame handed to
+# the device, through ALSA's file plugin over its null device (no sound card
+# needed). That device is not paced, so its underrun count means nothing:
+# when jackd is installed, a dummy JACK server paces 15 s of playback in real
+# time and the underruns and device underflows are counted there.
+mkdir -p "$out/home"
+printf 'pcm.!default { type plug; slave { pcm { type file; slave.pcm "null"; file "%s/cap.wav"; format "wav" }; format S32_LE } }\n' \
+    "$out/home" > "$out/home/.asoundrc"
+firsts=""
+for i in $(seq "$RUNS"); do
+    f=$(JACK_DEFAULT_SERVER=radioplay-bench-none HOME="$out/home" "$BUILD/radioplay" play "$CHAPTER" --stats \
+        2>/dev/null | sed -n 's/^time to first audio: \([0-9.]*\) s/\1/p')
+    firsts="$firsts $f"
+done
+printf 'bench: play start   %.3f s to first audio (best of %s; runs:%s)\n' "$(best $firsts)" "$RUNS" "$firsts"
+if command -v jackd > /dev/null 2>&1; then
+    jackd -n radioplay-bench -d dummy -r 48000 -p 1024 > "$out/jackd.log" 2>&1 &
+    jpid=$!
+    sleep 2
+    JACK_DEFAULT_SERVER=radioplay-bench HOME="$out/home" timeout 15 "$BUILD/radioplay" play "$CHAPTER" \
+        --device system --stats < /dev/null > "$out/paced.txt" 2>&1 || true
+    kill "$jpid" 2> /dev/null || true
+    echo "bench: play paced   $(grep -E 'first audio|underruns|underflows|frames played' "$out/paced.txt" | tr '\n' ';' | sed 's/;$//')"
+else
+    echo "bench: play paced   skipped (install jackd2 to play 15 s through a paced dummy JACK server)"
+fi
