@@ -131,6 +131,9 @@ uint64_t rp_hash64(const void *data, size_t n, uint64_t h);
 // Mixes two 64-bit values into a seed (for "render seed + cue identity").
 uint64_t rp_seed_mix(uint64_t a, uint64_t b);
 
+// Seconds on CLOCK_MONOTONIC, for timings and deadlines.
+double rp_now_s(void);
+
 static inline double rp_db_to_gain(double db) { return pow(10.0, db / 20.0); }
 
 #endif

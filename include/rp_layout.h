@@ -64,6 +64,12 @@ rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_lib
                           rp_plan *out, rp_diags *d);
 void rp_plan_deinit(rp_plan *p);
 
+// Paragraphs (blocks: a heading counts as one) in utterances, for moving
+// about: the first utterance of utterance k's paragraph, and of the one
+// after it (k < 0: the first paragraph; n_utts when there is none).
+size_t rp_plan_paragraph_start(const rp_plan *p, size_t k);
+size_t rp_plan_next_paragraph(const rp_plan *p, long k);
+
 typedef enum { RP_EV_SPEECH, RP_EV_SFX, RP_EV_BED, RP_EV_PAUSE } rp_event_kind;
 
 typedef struct {

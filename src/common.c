@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rp_config.h"
 
@@ -381,4 +382,11 @@ uint64_t rp_seed_mix(uint64_t a, uint64_t b)
 {
     rp_rng r = {a ^ (b * 0x9E3779B97F4A7C15ull)};
     return rp_rng_next(&r);
+}
+
+double rp_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -135,9 +135,7 @@ rp_key rp_console_decode(const char *bytes, size_t n, size_t *used)
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return rp_now_s() * 1e3;
 }
 
 rp_key rp_console_key(rp_console *c, int timeout_ms)

@@ -599,6 +599,21 @@ rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_lib
     return B.n_errors ? RP_ERR_INPUT : RP_OK;
 }
 
+size_t rp_plan_paragraph_start(const rp_plan *p, size_t k)
+{
+    while (k > 0 && p->utts[k - 1].block == p->utts[k].block)
+        k--;
+    return k;
+}
+
+size_t rp_plan_next_paragraph(const rp_plan *p, long k)
+{
+    size_t i = k < 0 ? 0 : (size_t)k + 1;
+    while (k >= 0 && i < p->n_utts && p->utts[i].block == p->utts[k].block)
+        i++;
+    return i;
+}
+
 // ---- placing ---------------------------------------------------------------
 
 static int64_t to_frames(double s, int rate_hz)

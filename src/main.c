@@ -354,13 +354,6 @@ static void progress(void *user, const char *stage, int64_t done, int64_t total)
 
 // ---- commands --------------------------------------------------------------------
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int need_chapter(const options *o)
 {
     if (o->n_positional != 1)
@@ -394,15 +387,15 @@ static int cmd_render(options *o, rp_diags *d)
     }
     rp_drama dr;
     progress_on = verbosity > 0 && isatty(2);
-    double t0 = now_s();
+    double t0 = rp_now_s();
     rp_status st = rp_drama_load(&dr, &o->drama, d);
-    double t1 = now_s();
+    double t1 = rp_now_s();
     if (!st)
         st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
-    double t2 = now_s();
+    double t2 = rp_now_s();
     if (!st)
         st = rp_drama_render(&dr, out, &interrupted, progress, NULL, d);
-    double t3 = now_s();
+    double t3 = rp_now_s();
     print_diags(d);
     if (verbosity > 1)
         fprintf(stderr, "radioplay: times: load %.3f s, speech %.3f s, mix+write %.3f s\n",
@@ -765,7 +758,7 @@ int main(int argc, char **argv)
     // clip (a fifth of a render's time without this).
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-    started_s = now_s();
+    started_s = rp_now_s();
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

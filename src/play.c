@@ -19,64 +19,49 @@
 
 enum { TICK_MS = 40 };
 
-// The first utterance of the paragraph after utterance k's (k < 0: the
-// first one); n_utts when there is none.
-static size_t next_paragraph(const rp_plan *p, long k)
-{
-    size_t i = k < 0 ? 0 : (size_t)k + 1;
-    while (k >= 0 && i < p->n_utts && p->utts[i].block == p->utts[k].block)
-        i++;
-    return i;
-}
+enum { KEPT, SOUGHT, QUIT };
 
-static size_t paragraph_start(const rp_plan *p, size_t k)
-{
-    while (k > 0 && p->utts[k - 1].block == p->utts[k].block)
-        k--;
-    return k;
-}
-
-// Acts on a key; returns 1 to quit.
+// Acts on a key: QUIT, SOUGHT (a seek was asked for) or KEPT.
 static int on_key(rp_key key, rp_stream *s, const rp_plan *p, const rp_stream_info *i)
 {
     int64_t step = (int64_t)(RP_PLAY_SEEK_S * i->rate_hz);
     switch (key) {
     case RP_KEY_QUIT:
-        return 1;
+        return QUIT;
     case RP_KEY_PAUSE:
         rp_stream_pause(s, !i->paused);
-        break;
+        return KEPT;
     case RP_KEY_BACK:
         rp_stream_seek(s, RP_SEEK_FRAME, i->pos > step ? i->pos - step : 0);
-        break;
+        return SOUGHT;
     case RP_KEY_FORWARD:
         rp_stream_seek(s, RP_SEEK_FRAME, i->pos + step);
-        break;
+        return SOUGHT;
     case RP_KEY_NEXT: {
-        size_t k = next_paragraph(p, i->utt);
+        size_t k = rp_plan_next_paragraph(p, i->utt);
         if (k < p->n_utts)
             rp_stream_seek(s, RP_SEEK_UTT, (int64_t)k);
         else
             rp_stream_seek(s, RP_SEEK_FRAME, INT64_MAX);
-        break;
+        return SOUGHT;
     }
     case RP_KEY_PREV: {
         if (i->utt < 0) {
             rp_stream_seek(s, RP_SEEK_FRAME, 0);
-            break;
+            return SOUGHT;
         }
         // Well into a paragraph, back to its start; near it, the one before.
-        size_t k = paragraph_start(p, (size_t)i->utt);
+        size_t k = rp_plan_paragraph_start(p, (size_t)i->utt);
         int64_t at = rp_stream_utt_start(s, k);
         if (at >= 0 && i->pos - at < (int64_t)(RP_PLAY_RESTART_S * i->rate_hz))
-            k = k > 0 ? paragraph_start(p, k - 1) : 0;
+            k = k > 0 ? rp_plan_paragraph_start(p, k - 1) : 0;
         rp_stream_seek(s, RP_SEEK_UTT, (int64_t)k);
-        break;
+        return SOUGHT;
     }
     case RP_KEY_NONE:
         break;
     }
-    return 0;
+    return KEPT;
 }
 
 typedef struct {
@@ -200,9 +185,9 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
     while (c && !quit) {
         rp_key key = rp_console_key(c, TICK_MS);
         rp_stream_info_get(s, &i);
-        if (key != RP_KEY_NONE && key != RP_KEY_PAUSE && key != RP_KEY_QUIT)
-            v.jumped = 1;
-        quit = on_key(key, s, &dr.plan, &i) || (stop && *stop);
+        int did = on_key(key, s, &dr.plan, &i);
+        v.jumped |= did == SOUGHT;
+        quit = did == QUIT || (stop && *stop);
         show(c, &v, s, &dr.plan, &i);
         if (i.ended)
             break;

@@ -98,13 +98,6 @@ struct rp_stream {
     rp_status status;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void nap(long us)
 {
     struct timespec ts = {0, us * 1000};
@@ -406,7 +399,7 @@ rp_status rp_stream_new(rp_stream **out, rp_drama *dr, const rp_stream_options *
     if (!s)
         return RP_ERR_NOMEM;
     s->dr = dr;
-    s->created_s = o && o->started_s > 0 ? o->started_s : now_s();
+    s->created_s = o && o->started_s > 0 ? o->started_s : rp_now_s();
     s->channels = dr->cast.render.channels;
     s->rate_hz = dr->cast.render.rate_hz;
     double buffer = o && o->buffer_s > 0 ? o->buffer_s : RP_PLAY_BUFFER_S;

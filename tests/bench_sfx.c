@@ -16,13 +16,6 @@
 #define RATE 48000
 #define BED_S 60.0
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 // One timing: renders voices of the preset (seeds from seed up) until at
 // least BED_S seconds of audio are done, so that short one-shots are timed
 // over more than a few milliseconds. Returns the seconds taken and the
@@ -30,7 +23,7 @@ static double now_s(void)
 static double time_one(const rp_sfx_preset *p, uint64_t seed, int64_t *n_frames, float *buf)
 {
     int64_t total = 0;
-    double t0 = now_s();
+    double t0 = rp_now_s();
     while (total < (int64_t)(BED_S * RATE)) {
         rp_sfx_voice *v = rp_sfx_voice_new(p, RATE, seed++);
         if (!v)
@@ -46,7 +39,7 @@ static double time_one(const rp_sfx_preset *p, uint64_t seed, int64_t *n_frames,
         total += n;
     }
     *n_frames = total;
-    return now_s() - t0;
+    return rp_now_s() - t0;
 }
 
 int main(int argc, char **argv)

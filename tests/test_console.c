@@ -20,9 +20,7 @@
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return rp_now_s() * 1e3;
 }
 
 // ---- decode ------------------------------------------------------------------

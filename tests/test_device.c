@@ -96,13 +96,6 @@ static long release_stderr(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
@@ -135,9 +128,9 @@ static void tone_pull(void *user, float *out, size_t n)
 // Waits until the device has pulled at least n frames; 0 on timeout.
 static int wait_frames(tone *t, uint64_t n, double timeout_s)
 {
-    double end = now_s() + timeout_s;
+    double end = rp_now_s() + timeout_s;
     while (atomic_load_explicit(&t->frames, memory_order_acquire) < n) {
-        if (now_s() > end)
+        if (rp_now_s() > end)
             return 0;
         sleep_ms(1);
     }
@@ -171,9 +164,9 @@ static void test_list_capture(void)
     rp_strbuf_init(&out);
     rp_diags d;
     rp_diags_init(&d);
-    double t0 = now_s();
+    double t0 = rp_now_s();
     CHECK_INT(rp_device_list(&out, &d), RP_OK);
-    double took = now_s() - t0;
+    double took = rp_now_s() - t0;
     CHECK_INT(d.n, 0);
     // The capture device, and on a machine with sound cards, theirs: the
     // line marked default is ours.
@@ -256,11 +249,11 @@ static void test_capture_tone(void)
     double lat = rp_device_latency_s(dev);
     CHECK(lat > 0 && lat < 2.0);
     CHECK_INT(atomic_load(&t.frames), 0); // silent until started
-    double t0 = now_s();
+    double t0 = rp_now_s();
     CHECK_INT(rp_device_start(dev, &d), RP_OK);
     CHECK_INT(rp_device_start(dev, &d), RP_OK); // a second start does nothing
     CHECK(wait_frames(&t, RATE, 10.0));
-    double waited = now_s() - t0;
+    double waited = rp_now_s() - t0;
     CHECK_INT(rp_device_stop(dev, &d), RP_OK);
     CHECK_INT(rp_device_stop(dev, &d), RP_OK);
     uint64_t pulled = atomic_load(&t.frames);

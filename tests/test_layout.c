@@ -528,6 +528,24 @@ static void test_placer_step_by_step_equals_one_pass(void)
     rp_timeline_deinit(&step);
 }
 
+// n and p in `play` move by paragraph: a heading is one, quotes and
+// narration of one paragraph are one.
+static void test_paragraph_moves(void)
+{
+    RUN_OK("# Title\n\nOne. Two. \"Three,\" he said.\n\nFour.\n\n* * *\n\nFive. Six.\n");
+    check_utt(__LINE__, 0, "Title", "Narrator");
+    check_utt(__LINE__, 5, "Four.", "Narrator");
+    check_utt(__LINE__, 6, "Five.", "Narrator");
+    CHECK_INT(P.n_utts, 8);
+    const size_t start[] = {0, 1, 1, 1, 1, 5, 6, 6};
+    const size_t next[] = {1, 5, 5, 5, 5, 6, 8, 8};
+    for (size_t k = 0; k < P.n_utts && k < 8; k++) {
+        CHECK_INT(rp_plan_paragraph_start(&P, k), start[k]);
+        CHECK_INT(rp_plan_next_paragraph(&P, (long)k), next[k]);
+    }
+    CHECK_INT(rp_plan_next_paragraph(&P, -1), 0);
+}
+
 // ---- errors -------------------------------------------------------------------------------------
 
 static void test_errors(void)
@@ -629,6 +647,7 @@ int main(void)
     RUN(test_quotes_get_their_voice);
     RUN(test_gaps);
     RUN(test_placer_step_by_step_equals_one_pass);
+    RUN(test_paragraph_moves);
     RUN(test_gaps_do_not_add);
     RUN(test_pause);
     RUN(test_sfx_on_its_word);

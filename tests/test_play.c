@@ -188,34 +188,37 @@ static void test_from_a_time(void)
         from_check("--buffer 60 --stats --from 0:07.25", 348000, "--from 0:07.25");
 }
 
+// Starts where `cues` says (to the millisecond it prints; the frame count
+// of --stats gives the exact frame), then matches the render from there.
+static void from_row(const char *args, double cues_s, const char *what)
+{
+    int64_t at = llround(cues_s * 48000);
+    CHECK(at > 0);
+    if (at <= 0)
+        return;
+    char *o, *e;
+    play(args, &o, &e);
+    int64_t from = REF.frames - stat_value(o, "frames played: ");
+    CHECK_MSG(llabs(from - at) <= 24, "%s starts at %lld, cues says %lld", what,
+              (long long)from, (long long)at);
+    free(o);
+    free(e);
+    from_check(args, from, what);
+}
+
 static void test_from_a_line(void)
 {
-    if (!have_ref)
-        return;
-    // Mara's line (chapter line 7) starts where `cues` says.
-    char cmd[1024], *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s cues %s", radioplay_bin(), CHAPTER);
-    run(cmd, &out);
-    char *hit = strstr(out, "Hold the line");
-    int64_t at = -1;
-    if (hit) {
-        while (hit > out && hit[-1] != '\n')
-            hit--;
-        at = llround(atof(hit) * 48000);
-    }
-    free(out);
-    CHECK(at > 0);
-    if (at > 0) {
-        // `cues` rounds to the millisecond; the stats give the frame count.
-        char *o, *e;
-        play("--buffer 60 --stats --from-line 7", &o, &e);
-        int64_t from = REF.frames - stat_value(o, "frames played: ");
-        CHECK_MSG(llabs(from - at) <= 24, "starts at %lld, cues says %lld", (long long)from,
-                  (long long)at);
-        free(o);
-        free(e);
-        from_check("--buffer 60 --stats --from-line 7", from, "--from-line 7");
-    }
+    // Mara's line is chapter line 7.
+    if (have_ref)
+        from_row("--buffer 60 --stats --from-line 7", cues_start_s(CHAPTER, 0, "Hold the line"),
+                 "--from-line 7");
+}
+
+static void test_from_a_cue(void)
+{
+    if (have_ref)
+        from_row("--buffer 60 --stats --from-cue 6", cues_start_s(CHAPTER, 6, NULL),
+                 "--from-cue 6");
 }
 
 static void test_no_device(void)
@@ -282,6 +285,7 @@ int main(void)
     RUN(test_plays_what_render_writes);
     RUN(test_from_a_time);
     RUN(test_from_a_line);
+    RUN(test_from_a_cue);
     RUN(test_no_device);
     RUN(test_devices_and_bad_options);
     if (have_ref)

@@ -142,25 +142,6 @@ static void play_from(rp_seek_kind kind, int64_t from, int64_t expect_at, int64_
     free(p.got);
 }
 
-// The start of speech event k of the render's timeline (by `cues`).
-static int64_t cue_start(int row, const char *kind)
-{
-    char cmd[1024], *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s cues %s", radioplay_bin(), chapter_path);
-    run(cmd, &out);
-    int64_t at = -1;
-    int k = 0;
-    char *save = NULL;
-    for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        if (!strncmp(l, "start", 5))
-            continue;
-        if (++k == row && strstr(l, kind))
-            at = llround(atof(l) * 48000);
-    }
-    free(out);
-    return at;
-}
-
 static void test_plays_what_render_writes(void)
 {
     play_from(RP_SEEK_FRAME, 0, 0, 0, "from the start");
@@ -171,20 +152,10 @@ static void test_from_a_frame(void)
     play_from(RP_SEEK_FRAME, 123457, 123457, 0, "from a frame");
 }
 
+// Line 7 is Mara's quote; row 6 of `cues`. (`cues` prints milliseconds.)
 static void test_from_a_line(void)
 {
-    // Line 7 is Mara's quote: the third speech row of `cues` after the heading's.
-    int64_t at = -1;
-    char cmd[1024], *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s cues %s", radioplay_bin(), chapter_path);
-    run(cmd, &out);
-    char *hit = out ? strstr(out, "Hold the line") : NULL;
-    if (hit) {
-        while (hit > out && hit[-1] != '\n')
-            hit--;
-        at = llround(atof(hit) * 48000);
-    }
-    free(out);
+    int64_t at = llround(cues_start_s(chapter_path, 0, "Hold the line") * 48000);
     CHECK(at > 0);
     if (at > 0)
         play_from(RP_SEEK_LINE, 7, at, 24, "from line 7");
@@ -192,10 +163,9 @@ static void test_from_a_line(void)
 
 static void test_from_a_cue(void)
 {
-    // Row 6 of `cues` (0-based 5).
-    int64_t at = cue_start(6, "\t");
-    CHECK(at >= 0);
-    if (at >= 0)
+    int64_t at = llround(cues_start_s(chapter_path, 6, NULL) * 48000);
+    CHECK(at > 0);
+    if (at > 0)
         play_from(RP_SEEK_EVENT, 5, at, 24, "from cue 6");
 }
 

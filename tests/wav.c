@@ -162,6 +162,24 @@ const char *radioplay_bin(void)
     return path;
 }
 
+double cues_start_s(const char *chapter, int row, const char *text)
+{
+    char cmd[4096], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s cues '%s' 2>/dev/null", radioplay_bin(), chapter);
+    run(cmd, &out);
+    double at = -1;
+    int k = 0;
+    char *save = NULL;
+    for (char *l = strtok_r(out, "\n", &save); l && at < 0; l = strtok_r(NULL, "\n", &save)) {
+        if (k++ == 0)
+            continue;  // the header
+        if (text ? strstr(l, text) != NULL : k - 1 == row)
+            at = atof(l);
+    }
+    free(out);
+    return at;
+}
+
 const char *test_tmpdir(void)
 {
     static char dir[256];

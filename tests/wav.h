@@ -29,6 +29,10 @@ int64_t wav_onset(const wav *w, double t0, double thresh);
 // Runs a shell command; returns its exit status (or -1) and its combined
 // stdout/stderr in *out (caller frees).
 int run(const char *cmd, char **out);
+// The start, in seconds, of a row of `radioplay cues CHAPTER`: row `row`
+// (1 = the first after the header) when text is NULL, else the first row
+// whose text contains it. -1 when there is none.
+double cues_start_s(const char *chapter, int row, const char *text);
 // Path of build/radioplay, from RP_BUILD (default "build").
 const char *radioplay_bin(void);
 // A fresh temporary directory for one test program.
