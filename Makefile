@@ -9,7 +9,7 @@ BUILD    ?= build
 OPT      ?= -O2
 CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla
-PKGS     := espeak-ng sndfile samplerate inih portaudio-2.0
+PKGS     := espeak-ng sndfile samplerate inih portaudio-2.0 libebur128
 DEB_PKGS := build-essential pkg-config libespeak-ng-dev espeak-ng-data espeak-ng \
             libsndfile1-dev portaudio19-dev libsamplerate0-dev libebur128-dev \
             libinih-dev sox bc time

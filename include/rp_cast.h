@@ -7,6 +7,7 @@
 #define RP_CAST_H
 
 #include "rp_common.h"
+#include "rp_master.h"
 #include "rp_script.h"
 
 typedef enum {
@@ -16,6 +17,8 @@ typedef enum {
     RP_VFX_MEGAPHONE,  // narrow band, driven
     RP_VFX_WHISPER,    // breathy, quieter
     RP_VFX_DISTANT,    // darker, quieter
+    RP_VFX_PA,         // public address: narrow, driven, slap-back echo
+    RP_VFX_HELMET,     // a small closed space: short reflections, boxy
     RP_VFX_COUNT
 } rp_voice_fx;
 
@@ -65,7 +68,12 @@ typedef struct {
     double speech_gain_db, sfx_gain_db, bed_gain_db, duck_db;
     double clearance_db;  // effects and beds stay this far below a voice speaking
     int announce_headings;  // read headings aloud
+    rp_master_target master;  // loudness normalization and ceiling; target NAN: by channels
+    int bits;                 // sample format of WAV and FLAC: 16, 24, 32 (float); 0: 16
 } rp_render_config;
+
+// The loudness target in effect: the sheet's, or -16 LUFS stereo, -19 mono.
+double rp_render_loudness_target(const rp_render_config *r);
 
 typedef struct {
     char *file;           // sheet file name for diagnostics (NULL: defaults only)

@@ -40,8 +40,25 @@
 #define RP_BED_FADE_S 2.0           // default bed fade in/out
 #define RP_CUE_SPACING_WORDS 60     // a sound rule refires an effect after this many words
 #define RP_CUE_MAX_PER_PARAGRAPH 2  // cues (explicit ones included) a rule may bring a paragraph to
-#define RP_LIMITER_CEILING_DB (-1.0)
+#define RP_LIMITER_CEILING_DB (-1.0)   // true peak, dBTP
 #define RP_LIMITER_RELEASE_S 0.080
+#define RP_LIMITER_MARGIN_DB 0.15      // aim this far under the ceiling (4x oversampling misses a little)
+
+// Mastering targets.
+#define RP_LOUDNESS_LUFS (-16.0)       // integrated, stereo (podcasts; mono: -19)
+#define RP_LOUDNESS_MIN_LUFS (-40.0)
+#define RP_LOUDNESS_MAX_LUFS (-5.0)
+#define RP_LOUDNESS_TOLERANCE_LU 0.5   // `loudness` passes a file this close to the target
+#define RP_LOUDNESS_CORRECT_LU 0.2     // a render further off than this takes another pass
+#define RP_ACX_RMS_DB (-20.0)          // ACX: RMS -23..-18 dB; aim at the middle
+#define RP_ACX_RMS_MIN_DB (-23.0)
+#define RP_ACX_RMS_MAX_DB (-18.0)
+#define RP_ACX_PEAK_DB (-3.0)
+#define RP_ACX_FLOOR_DB (-60.0)
+#define RP_PLAY_GAIN_GUESS_DB 7.4      // play before any render: the median gain of the sample chapters (7.1..7.7)
+#define RP_MEMO_FORMAT 1               // bump when what a memo holds changes
+#define RP_MP3_COMPRESSION 0.4        // libsndfile's level for constant-rate MP3: 192 kbit/s (measured)
+#define RP_FLOOR_WINDOW_S 0.5          // the noise floor is the RMS of the quietest such window
 
 // Speech.
 #define RP_ESPEAK_RATE_HZ 22050     // espeak-ng's native output rate

@@ -1,19 +1,83 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Mastering: a look-ahead peak limiter that keeps the mix under a ceiling
-// without clipping. Loudness normalisation comes later (issue: mastering).
+// Mastering: a loudness meter (ITU-R BS.1770 / EBU R128 through libebur128,
+// plus the RMS, peak and noise-floor figures of the ACX audiobook rules) and
+// a look-ahead true-peak limiter that applies the normalization gain and
+// keeps the mix under a ceiling. master.c is the only file that includes
+// ebur128.h.
 #ifndef RP_MASTER_H
 #define RP_MASTER_H
 
 #include "rp_common.h"
 
+// ---- the limiter ---------------------------------------------------------------
+
 typedef struct rp_master rp_master;
 
+// ceiling_db is a true-peak ceiling (dBTP): peaks between samples count,
+// found by 4x oversampling as BS.1770 measures them.
 rp_master *rp_master_new(int channels, int rate_hz, double ceiling_db);
 void rp_master_free(rp_master *m);
+// The normalization gain, applied before limiting (0 dB until set).
+void rp_master_set_gain(rp_master *m, double gain_db);
 // Processes n interleaved frames in place. The output is delayed by
 // rp_master_latency() frames: feed that many frames of silence at the end and
 // drop that many at the start. RT-safe.
 void rp_master_process(rp_master *m, float *io, size_t n);
 int64_t rp_master_latency(const rp_master *m);
+
+// ---- the meter -----------------------------------------------------------------
+
+typedef struct {
+    double integrated_lufs;   // -HUGE_VAL when everything is gated out (silence)
+    double range_lu;          // loudness range (LRA)
+    double true_peak_dbtp;    // -HUGE_VAL for silence
+    double sample_peak_dbfs;
+    double rms_db;            // mean power of all channels; a full-scale sine is -3 dB
+    double floor_db;          // RMS of the quietest 500 ms (the noise floor)
+    int64_t frames;
+} rp_loudness;
+
+typedef struct rp_meter rp_meter;
+
+// Bounded memory whatever the length (libebur128's histogram mode). peaks:
+// also measure the loudness range and the true peak (which costs more than
+// the rest together); without it those two are NAN.
+rp_meter *rp_meter_new(int channels, int rate_hz, int peaks);
+void rp_meter_free(rp_meter *m);
+rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n);
+void rp_meter_result(const rp_meter *m, rp_loudness *out);
+
+// ---- targets and compliance ----------------------------------------------------
+
+typedef enum {
+    RP_NORM_LUFS,  // integrated loudness to a target (podcasts: -16 LUFS stereo)
+    RP_NORM_ACX,   // ACX audiobooks: RMS -23..-18 dB, peak <= -3 dB, floor <= -60 dB
+    RP_NORM_OFF,   // no normalization; the limiter still holds the ceiling
+} rp_norm;
+
+typedef struct {
+    rp_norm norm;
+    double target_lufs;   // RP_NORM_LUFS
+    double ceiling_dbtp;  // the limiter's ceiling
+} rp_master_target;
+
+// The gain (dB) that brings a mix measured as *l to the target; 0 for
+// silence and RP_NORM_OFF.
+double rp_master_gain_db(const rp_master_target *t, const rp_loudness *l);
+
+// One compliance line: what, the measured value, the rule, pass or fail.
+typedef struct {
+    const char *what;
+    double value;
+    const char *unit;
+    char rule[48];   // empty: shown for information, no rule applies
+    int pass;        // 1 pass, 0 fail, -1 no rule
+} rp_loudness_check;
+
+enum { RP_LOUDNESS_CHECKS_MAX = 8 };
+
+// The checks that apply to *l under t; returns how many were written.
+size_t rp_loudness_checks(const rp_master_target *t, const rp_loudness *l,
+                          rp_loudness_check out[RP_LOUDNESS_CHECKS_MAX]);
 
 #endif

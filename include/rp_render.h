@@ -20,7 +20,14 @@ typedef struct {
     int rate_hz;            // 0: from the cast sheet
     int channels;           // 0: from the cast sheet
     long long seed;         // < 0: from the cast sheet
+    int bits;               // 0: from the cast sheet
+    // Mastering settings that replace the cast sheet's: RP_SET_LOUDNESS
+    // takes master.norm and master.target_lufs, RP_SET_CEILING its ceiling.
+    unsigned master_set;
+    rp_master_target master;
 } rp_drama_options;
+
+enum { RP_SET_LOUDNESS = 1, RP_SET_CEILING = 2 };
 
 typedef struct {
     char *text;             // the chapter's bytes
@@ -32,6 +39,8 @@ typedef struct {
     rp_plan plan;
     rp_timeline timeline;
     rp_speech *speech;
+    rp_loudness loudness;   // the last render's output, measured
+    double gain_db;         // the normalization gain it applied
 } rp_drama;
 
 // Called with a stage name ("speech", "mix") and progress within it.
@@ -52,11 +61,28 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
 // it spoke before), and place the timeline with an rp_placer.
 rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d);
 rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d);
-// Mixes, masters and writes the timeline to out_path. *stop, when it becomes
-// non-zero (a signal), abandons the render and leaves no file behind.
+// Mixes, masters and writes the timeline to out_path. Loudness
+// normalization takes two passes over the mix (one to measure, one to write;
+// a third when the limiter left the file more than 0.2 LU off target), so
+// memory stays bounded. dr->loudness gets what was written. *stop, when it
+// becomes non-zero (a signal), abandons the render and leaves no file
+// behind.
+// out_path NULL: measure only (`radioplay loudness CHAPTER`).
 rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d);
 void rp_drama_deinit(rp_drama *dr);
+
+// The mastering target in effect (ACX lowers the ceiling to its -3 dB).
+rp_master_target rp_drama_master_target(const rp_drama *dr);
+
+// What a render measured, remembered for `play`: the normalization gain
+// depends on the whole mix, which play cannot wait for. The key hashes
+// everything that shapes the mix (chapter, resolved cast sheet, effect
+// presets, versions); the memo lives in $XDG_CACHE_HOME/radioplay/loudness.
+// rp_drama_gain_recall returns 0 when found (*gain_db set), -1 if not.
+uint64_t rp_drama_mix_key(const rp_drama *dr);
+void rp_drama_gain_remember(const rp_drama *dr, double gain_db);
+int rp_drama_gain_recall(const rp_drama *dr, double *gain_db);
 
 // Loads the built-in presets and, when dir is given, every dir/*.sfx over
 // them (a user preset replaces a built-in one of the same name).

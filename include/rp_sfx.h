@@ -39,6 +39,7 @@ void rp_sfx_preset_describe_keys(const rp_sfx_preset *p, rp_strbuf *b);
 typedef struct {
     rp_sfx_preset **items;
     size_t n, cap;
+    uint64_t hash;  // of the preset texts added, in order (for cache keys)
 } rp_sfx_library;
 
 void rp_sfx_library_init(rp_sfx_library *lib);

@@ -9,18 +9,26 @@
 
 #include "rp_common.h"
 
-typedef enum { RP_FMT_WAV, RP_FMT_FLAC, RP_FMT_OGG, RP_FMT_COUNT } rp_format;
+typedef enum { RP_FMT_WAV, RP_FMT_FLAC, RP_FMT_OGG, RP_FMT_MP3, RP_FMT_COUNT } rp_format;
 
 // The format for a path's extension (case-insensitive); -1 if none fits.
 int rp_format_from_path(const char *path);
 const char *rp_format_name(rp_format f);
+// Whether f takes bits per sample (16, 24, 32 = float; 0 = its default).
+int rp_format_bits_ok(rp_format f, int bits);
+// Whether the installed libsndfile writes f at this rate and channel count
+// (MP3 needs a libsndfile built with LAME).
+int rp_format_can_write(rp_format f, int rate_hz, int channels);
 
 typedef struct rp_sink rp_sink;
 
-rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels,
+// bits: 16 (default for WAV and FLAC), 24 or 32 (float, WAV only); 0 for
+// the format's own (Vorbis and MP3 are compressed: 0 only).
+rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                        uint64_t dither_seed, rp_diags *d);
 // Writes n interleaved float frames (full scale ±1). 16-bit formats get TPDF
-// dither. Every write is checked.
+// dither; the rest take the floats as they are (clipped at full scale).
+// Every write is checked.
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d);
 // commit: verify and rename into place; otherwise remove the temporary file.
 // Frees the sink either way.
@@ -30,9 +38,17 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d);
 typedef struct {
     int64_t frames;
     int rate_hz, channels;
-    char format[64];
+    char format[64];    // the container ("WAV (Microsoft)")
+    char encoding[64];  // the samples ("Signed 24 bit PCM")
 } rp_audio_info;
 
 rp_status rp_audio_info_read(const char *path, rp_audio_info *out, rp_diags *d);
+
+// Reads the whole file as interleaved floats, block by block, into fn
+// (which stops the reading by returning an error). out->frames gets the
+// frames actually read.
+typedef rp_status (*rp_audio_fn)(void *ctx, const float *frames, size_t n);
+rp_status rp_audio_read(const char *path, rp_audio_fn fn, void *ctx, rp_audio_info *out,
+                        rp_diags *d);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct {
     int64_t from;      // where to start (RP_SEEK_FRAME 0: the beginning)
     double started_s;  // CLOCK_MONOTONIC seconds to time the first audio from (0: now)
     int hold;          // start espeak-ng, then wait for rp_stream_go before synthesizing
+    double gain_db;    // the loudness normalization gain (a render measures it)
 } rp_stream_options;
 
 // Borrows dr (loaded with rp_drama_load, not yet voiced), which must outlive

@@ -18,7 +18,7 @@
 #include "rp_config.h"
 
 const char *const rp_voice_fx_names[RP_VFX_COUNT] = {
-    "none", "radio", "robot", "megaphone", "whisper", "distant",
+    "none", "radio", "robot", "megaphone", "whisper", "distant", "pa", "helmet",
 };
 
 rp_render_config rp_render_config_default(void)
@@ -40,7 +40,15 @@ rp_render_config rp_render_config_default(void)
         .duck_db = RP_BED_DUCK_DB,
         .clearance_db = RP_CLEARANCE_DB,
         .announce_headings = 1,
+        .master = {.norm = RP_NORM_LUFS, .target_lufs = NAN, .ceiling_dbtp = RP_LIMITER_CEILING_DB},
     };
+}
+
+double rp_render_loudness_target(const rp_render_config *r)
+{
+    if (!isnan(r->master.target_lufs))
+        return r->master.target_lufs;
+    return r->channels == 1 ? RP_LOUDNESS_LUFS - 3.0 : RP_LOUDNESS_LUFS;
 }
 
 static void voice_defaults(rp_voice *v)
@@ -328,7 +336,7 @@ static int copy_name(loader *L, char *dst, size_t cap, const char *key, const ch
 static const char *const render_keys[] = {
     "rate", "channels", "seed", "pause_sentence", "pause_paragraph", "pause_speaker",
     "pause_heading", "pause_scene", "lead_in", "tail", "speech_gain", "sfx_gain",
-    "bed_gain", "duck", "clearance", "headings",
+    "bed_gain", "duck", "clearance", "headings", "loudness", "ceiling", "bits",
 };
 
 static const char *const voice_keys[] = {
@@ -365,6 +373,26 @@ static void render_key(loader *L, const char *key, const char *value)
     } else if (!strcmp(key, "headings")) {
         if (parse_bool(L, key, value, &i))
             r->announce_headings = i;
+    } else if (!strcmp(key, "loudness")) {
+        if (!rp_strcasecmp(value, "acx")) {
+            r->master.norm = RP_NORM_ACX;
+        } else if (!rp_strcasecmp(value, "off")) {
+            r->master.norm = RP_NORM_OFF;
+        } else if (parse_double(L, key, value, RP_LOUDNESS_MIN_LUFS, RP_LOUDNESS_MAX_LUFS,
+                                "LUFS (or acx, off)", &x)) {
+            r->master.norm = RP_NORM_LUFS;
+            r->master.target_lufs = x;
+        }
+    } else if (!strcmp(key, "bits")) {
+        if (!rp_strcasecmp(value, "float"))
+            r->bits = 32;
+        else if (!strcmp(value, "16") || !strcmp(value, "24"))
+            r->bits = atoi(value);
+        else
+            err(L, value_col(L), NULL, "%s must be 16, 24 or float, not '%s'", key, value);
+    } else if (!strcmp(key, "ceiling")) {
+        if (parse_double(L, key, value, -20, 0, "dBTP", &x))
+            r->master.ceiling_dbtp = x;
     } else {
         struct { const char *k; double *p; double lo, hi; const char *unit; } t[] = {
             {"pause_sentence", &r->pause_sentence_s, 0, RP_MAX_PAUSE_S, "s"},
@@ -1019,6 +1047,12 @@ void rp_cast_write(const rp_cast *c, rp_strbuf *b)
     rp_strbuf_printf(b, "speech_gain = %.3g\nsfx_gain = %.3g\nbed_gain = %.3g\nduck = %.3g\n",
                      r->speech_gain_db, r->sfx_gain_db, r->bed_gain_db, r->duck_db);
     rp_strbuf_printf(b, "clearance = %.3g\n", r->clearance_db);
+    if (r->master.norm == RP_NORM_LUFS)
+        rp_strbuf_printf(b, "loudness = %.3g\n", rp_render_loudness_target(r));
+    else
+        rp_strbuf_printf(b, "loudness = %s\n", r->master.norm == RP_NORM_ACX ? "acx" : "off");
+    rp_strbuf_printf(b, "ceiling = %.3g\n", r->master.ceiling_dbtp);
+    rp_strbuf_printf(b, "bits = %s\n", r->bits == 32 ? "float" : r->bits == 24 ? "24" : "16");
     rp_strbuf_printf(b, "headings = %s\n\n[narrator]\n", r->announce_headings ? "yes" : "no");
     write_voice(b, &c->narrator);
     for (size_t i = 0; i < c->n_voices; i++) {

@@ -3,6 +3,7 @@
 // (render.c), prints diagnostics and picks the exit code: 0 success, 1 input,
 // render or I/O failure, 2 usage.
 #include <malloc.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "rp_config.h"
 #include "rp_device.h"
 #include "rp_io.h"
+#include "rp_master.h"
 #include "rp_play.h"
 #include "rp_render.h"
 #include "rp_sink.h"
@@ -56,7 +58,7 @@ static const char usage_text[] =
     "Turns a story chapter into an audio drama.\n"
     "\n"
     "commands:\n"
-    "  render CHAPTER [-o OUT]   render to an audio file (.wav, .flac, .ogg)\n"
+    "  render CHAPTER [-o OUT]   render to an audio file (.wav, .flac, .ogg, .mp3)\n"
     "  play CHAPTER [--from T]   play live, showing who speaks (keys: space, arrows, n, p, q)\n"
     "  devices                   list the audio output devices\n"
     "  cast CHAPTER              print the resolved cast sheet\n"
@@ -68,6 +70,7 @@ static const char usage_text[] =
     "  voices                    list espeak-ng voices and variants\n"
     "  sfx NAME -o OUT | --list  audition an effect preset\n"
     "  info FILE                 print an audio file's length and format\n"
+    "  loudness FILE|CHAPTER     loudness, true peak, RMS, floor: pass or fail\n"
     "\n"
     "'radioplay COMMAND --help' shows a command's options.\n"
     "exit status: 0 success, 1 input/render/I-O error, 2 usage error\n";
@@ -86,8 +89,11 @@ static const struct {
 } commands[] = {
     {"render", "radioplay render CHAPTER [-o OUT] [options]",
      "Renders CHAPTER to OUT (default: CHAPTER with .wav). The format follows OUT's\n"
-     "extension: .wav (16-bit), .flac (16-bit), .ogg (Vorbis). The file is written\n"
-     "to a temporary name and renamed into place when complete."},
+     "extension: .wav and .flac (16-bit, or --bits), .ogg (Vorbis), .mp3 (constant\n"
+     "192 kbit/s, where libsndfile has MP3). The mix is measured, then written\n"
+     "normalized to the loudness target (default -16 LUFS stereo, -19 mono) under\n"
+     "a true-peak ceiling (default -1 dBTP). The file is written to a temporary\n"
+     "name and renamed into place when complete."},
     {"play", "radioplay play CHAPTER [--from T | --from-line N | --from-cue N] [--device D] "
              "[options]",
      "Plays CHAPTER on an audio device as it is synthesized: it starts at once and\n"
@@ -128,6 +134,13 @@ static const struct {
     {"sfx", "radioplay sfx NAME -o OUT [--seed N] [--duration S] [--sfx-dir DIR] | --list",
      "Renders one effect preset to OUT, or lists the presets with --list."},
     {"info", "radioplay info FILE", "Prints an audio file's duration, rate, channels and format."},
+    {"loudness", "radioplay loudness FILE|CHAPTER [--loudness LUFS|acx] [--ceiling DBTP] [options]",
+     "Measures an audio file (or renders a chapter without writing it) and prints a\n"
+     "compliance report: integrated loudness (EBU R128), loudness range, true peak,\n"
+     "sample peak, RMS and noise floor (the RMS of the quietest 0.5 s), each with\n"
+     "pass or fail where a rule applies: the loudness target +-0.5 LU and the\n"
+     "ceiling, or with --loudness acx the ACX rules (RMS -23 to -18 dB, peak at\n"
+     "most -3 dB, floor at most -60 dB). Exit 0 when all pass, 1 when one fails."},
 };
 
 static int command_help(const char *cmd, FILE *f)
@@ -159,6 +172,13 @@ static int command_help(const char *cmd, FILE *f)
                        "(default %.2g)\n", RP_CHECK_MIN_CONFIDENCE);
         if (!strcmp(cmd, "render") || !strcmp(cmd, "annotate"))
             fprintf(f, "  -o, --output OUT  output file\n");
+        if (!strcmp(cmd, "render") || !strcmp(cmd, "play") || !strcmp(cmd, "loudness"))
+            fprintf(f, "  --loudness L    integrated loudness target in LUFS (default -16 stereo,\n"
+                       "                  -19 mono), 'acx' (RMS -20 dB, peak -3 dB) or 'off'\n"
+                       "  --ceiling DB    true-peak ceiling in dBTP (default %.0f)\n",
+                    RP_LIMITER_CEILING_DB);
+        if (!strcmp(cmd, "render"))
+            fprintf(f, "  --bits B        WAV and FLAC samples: 16 (default), 24 or float\n");
         if (!strcmp(cmd, "sfx"))
             fprintf(f, "  -o OUT          output file\n  --duration S    length in seconds "
                        "(default: the preset's; beds 10 s)\n  --list          list presets\n");
@@ -317,6 +337,33 @@ static int parse_options(int argc, char **argv, options *o)
             o->play.buffer_s = x;
         } else if (!strcmp(a, "--stats")) {
             o->play.stats = 1;
+        } else if (!strcmp(a, "--loudness")) {
+            NEED_ARG;
+            rp_master_target *t = &o->drama.master;
+            if (!rp_strcasecmp(next, "acx")) {
+                t->norm = RP_NORM_ACX;
+            } else if (!rp_strcasecmp(next, "off")) {
+                t->norm = RP_NORM_OFF;
+            } else {
+                if ((rc = parse_number(cmd, a, next, RP_LOUDNESS_MIN_LUFS, RP_LOUDNESS_MAX_LUFS,
+                                       &t->target_lufs)))
+                    return rc;
+                t->norm = RP_NORM_LUFS;
+            }
+            o->drama.master_set |= RP_SET_LOUDNESS;
+        } else if (!strcmp(a, "--ceiling")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, -20, 0, &o->drama.master.ceiling_dbtp)))
+                return rc;
+            o->drama.master_set |= RP_SET_CEILING;
+        } else if (!strcmp(a, "--bits")) {
+            NEED_ARG;
+            if (!rp_strcasecmp(next, "float"))
+                o->drama.bits = 32;
+            else if (!strcmp(next, "16") || !strcmp(next, "24"))
+                o->drama.bits = atoi(next);
+            else
+                return usage_error(cmd, "--bits: '%s' must be 16, 24 or float", next);
         } else if (a[0] == '-' && a[1]) {
             return usage_error(cmd, "unknown option '%s'", a);
         } else if (o->n_positional < 8) {
@@ -375,8 +422,16 @@ static int cmd_render(options *o, rp_diags *d)
         return rc;
     const char *chapter = o->positional[0];
     char *out = o->out ? rp_strdup(o->out) : rp_path_with_ext(chapter, ".wav");
-    if (rp_format_from_path(out) < 0) {
-        fprintf(stderr, "radioplay: %s: unknown output format (use .wav, .flac or .ogg)\n", out);
+    int fmt = rp_format_from_path(out);
+    if (fmt < 0) {
+        fprintf(stderr, "radioplay: %s: unknown output format (use .wav, .flac, .ogg or .mp3)\n",
+                out);
+        free(out);
+        return EXIT_USAGE;
+    }
+    if (!rp_format_bits_ok((rp_format)fmt, o->drama.bits)) {
+        fprintf(stderr, "radioplay: %s: --bits applies to .wav (16, 24, float) and .flac (16, 24)\n",
+                out);
         free(out);
         return EXIT_USAGE;
     }
@@ -409,6 +464,9 @@ static int cmd_render(options *o, rp_diags *d)
         fprintf(stderr, "radioplay: wrote %s (%d:%04.1f, %d Hz, %d ch, %zu lines, %zu cues)\n", out,
                 (int)(secs / 60), secs - 60 * (int)(secs / 60), dr.cast.render.rate_hz,
                 dr.cast.render.channels, dr.plan.n_utts, dr.plan.n_cues);
+        fprintf(stderr, "radioplay: loudness %.1f LUFS, peak %.1f dBFS, RMS %.1f dB (gain %+.1f dB)\n",
+                dr.loudness.integrated_lufs, dr.loudness.sample_peak_dbfs, dr.loudness.rms_db,
+                dr.gain_db);
     }
     rp_drama_deinit(&dr);
     free(out);
@@ -745,10 +803,96 @@ static int cmd_info(options *o, rp_diags *d)
     print_diags(d);
     if (!st) {
         double secs = (double)info.frames / info.rate_hz;
-        printf("%.3f s (%d:%04.1f), %d Hz, %d channels, %s\n", secs, (int)(secs / 60),
-               secs - 60 * (int)(secs / 60), info.rate_hz, info.channels, info.format);
+        printf("%.3f s (%d:%04.1f), %d Hz, %d channels, %s, %s\n", secs, (int)(secs / 60),
+               secs - 60 * (int)(secs / 60), info.rate_hz, info.channels, info.format,
+               info.encoding);
     }
     return exit_code(st);
+}
+
+static void print_level(const char *what, double v, const char *unit, const char *rule, int pass)
+{
+    char num[32];
+    if (isnan(v))
+        snprintf(num, sizeof num, "-");
+    else if (isinf(v))
+        snprintf(num, sizeof num, "%s", v < 0 ? "-inf" : "inf");
+    else
+        snprintf(num, sizeof num, "%.1f", v);
+    printf("%-12s %7s %-5s %-16s %s\n", what, num, unit, rule, pass < 0 ? "" : pass ? "pass" : "FAIL");
+}
+
+static rp_status measure_block(void *ctx, const float *frames, size_t n)
+{
+    return rp_meter_add(ctx, frames, n);
+}
+
+static int cmd_loudness(options *o, rp_diags *d)
+{
+    if (o->n_positional != 1)
+        return usage_error(o->cmd, "expected one audio file or chapter%s", "");
+    const char *path = o->positional[0];
+    rp_loudness l;
+    rp_master_target t = {RP_NORM_LUFS, NAN, RP_LIMITER_CEILING_DB};
+    rp_status st;
+    int rate = 0, channels = 0;
+    if (rp_format_from_path(path) >= 0) {
+        rp_audio_info info;
+        st = rp_audio_info_read(path, &info, d);
+        rp_meter *m = NULL;
+        if (!st && !(m = rp_meter_new(info.channels, info.rate_hz, 1))) {
+            rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "loudness", NULL,
+                        "cannot measure %d channels", info.channels);
+            st = RP_ERR_FORMAT;
+        }
+        if (!st)
+            st = rp_audio_read(path, measure_block, m, &info, d);
+        if (!st)
+            rp_meter_result(m, &l);
+        rp_meter_free(m);
+        rate = info.rate_hz;
+        channels = info.channels;
+    } else {
+        rp_drama dr;
+        progress_on = verbosity > 0 && isatty(2);
+        st = rp_drama_load(&dr, &o->drama, d);
+        if (!st)
+            st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
+        if (!st)
+            st = rp_drama_render(&dr, NULL, &interrupted, progress, NULL, d);
+        if (!st) {
+            l = dr.loudness;
+            t = dr.cast.render.master;
+            t.target_lufs = rp_render_loudness_target(&dr.cast.render);
+        }
+        rate = dr.cast.render.rate_hz;
+        channels = dr.cast.render.channels;
+        rp_drama_deinit(&dr);
+    }
+    print_diags(d);
+    if (st)
+        return exit_code(st);
+    if (o->drama.master_set & RP_SET_LOUDNESS) {
+        t.norm = o->drama.master.norm;
+        t.target_lufs = o->drama.master.target_lufs;
+    }
+    if (isnan(t.target_lufs))
+        t.target_lufs = channels == 1 ? RP_LOUDNESS_LUFS - 3.0 : RP_LOUDNESS_LUFS;
+    if (o->drama.master_set & RP_SET_CEILING)
+        t.ceiling_dbtp = o->drama.master.ceiling_dbtp;
+    double secs = (double)l.frames / rate;
+    printf("%s: %d:%04.1f, %d Hz, %d channel%s; rules: %s\n", path, (int)(secs / 60),
+           secs - 60 * (int)(secs / 60), rate, channels, channels == 1 ? "" : "s",
+           t.norm == RP_NORM_ACX ? "ACX" : "loudness target and ceiling");
+    rp_loudness_check c[RP_LOUDNESS_CHECKS_MAX];
+    size_t n = rp_loudness_checks(&t, &l, c);
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        print_level(c[i].what, c[i].value, c[i].unit, c[i].rule, c[i].pass);
+        failed += c[i].pass == 0;
+    }
+    printf("result: %s\n", failed ? "FAIL" : "pass");
+    return failed ? EXIT_INPUT : 0;
 }
 
 int main(int argc, char **argv)
@@ -780,12 +924,12 @@ int main(int argc, char **argv)
     } table[] = {
         {"render", cmd_render}, {"play", cmd_play}, {"devices", cmd_devices}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"annotate", cmd_annotate}, {"quotes", cmd_quotes},
         {"check", cmd_check},   {"say", cmd_say},   {"voices", cmd_voices}, {"sfx", cmd_sfx},
-        {"info", cmd_info},
+        {"info", cmd_info},     {"loudness", cmd_loudness},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (strcmp(cmd, table[i].name))
             continue;
-        options o = {.cmd = cmd, .min_confidence = -1, .drama = {.seed = -1}};
+        options o = {.cmd = cmd, .min_confidence = -1, .drama = {.seed = -1, .master.target_lufs = NAN}};
         int rc = parse_options(argc, argv, &o);
         if (rc)
             return rc;

@@ -139,8 +139,27 @@ static rp_status check_start(const rp_play_options *o, const rp_drama *dr,
     return RP_OK;
 }
 
-static void print_stats(const rp_stream_info *i, uint64_t xruns)
+// The normalization gain a render of this drama measured, or an estimate
+// (*measured 0) when none has been rendered with these settings yet.
+static double play_gain(const rp_drama *dr, int *measured)
 {
+    rp_master_target t = rp_drama_master_target(dr);
+    double g = 0.0;
+    *measured = 1;
+    if (t.norm == RP_NORM_OFF || rp_drama_gain_recall(dr, &g) == 0)
+        return g;
+    *measured = 0;
+    // The sample chapters need 7.1 to 7.7 dB for -16 LUFS; ACX's -20 dB RMS
+    // sits about 0.5 dB lower.
+    return t.norm == RP_NORM_ACX ? RP_PLAY_GAIN_GUESS_DB - 0.5
+                                 : RP_PLAY_GAIN_GUESS_DB + t.target_lufs - RP_LOUDNESS_LUFS;
+}
+
+static void print_stats(const rp_stream_info *i, uint64_t xruns, double gain_db, int measured)
+{
+    printf("level: %+.1f dB, %s\n", gain_db,
+           measured ? "as the last render measured"
+                    : "estimated (render once to play at the measured loudness)");
     printf("time to first audio: %.3f s\n", i->first_audio_s);
     printf("underruns: %llu\n", (unsigned long long)i->underruns);
     printf("frames played: %llu (%.3f s)\n", (unsigned long long)i->frames,
@@ -156,6 +175,8 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
     rp_stream *s = NULL;
     rp_device *dev = NULL;
     rp_stream_info i = {0};
+    int measured = 0;
+    double gain = st ? 0.0 : play_gain(&dr, &measured);
     if (!st) {
         int rate = dr.cast.render.rate_hz;
         rp_stream_options so = {.buffer_s = o->buffer_s,
@@ -163,7 +184,8 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
                                 .from = o->from_kind == RP_SEEK_FRAME ? llround(o->from_s * rate)
                                                                       : o->from,
                                 .started_s = o->started_s,
-                                .hold = 1};
+                                .hold = 1,
+                                .gain_db = gain};
         st = rp_stream_new(&s, &dr, &so);
     }
     if (!st)
@@ -206,7 +228,7 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
     if (s)
         rp_stream_info_get(s, &i);
     if (o->stats && s && !st)
-        print_stats(&i, xruns);
+        print_stats(&i, xruns, gain, measured);
     rp_status ss = rp_stream_free(s, d);
     rp_drama_deinit(&dr);
     return st ? st : ss;

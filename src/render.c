@@ -5,6 +5,8 @@
 #include "rp_render.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +37,10 @@ rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
         names[i][strlen(names[i]) - 4] = '\0';
         rp_sfx_preset *p = NULL;
         rp_status rs = rp_read_file(path, RP_MAX_PRESET_BYTES, &text, &len, d);
-        if (rs == RP_OK)
+        if (rs == RP_OK) {
             rs = rp_sfx_preset_parse(names[i], path, text, len, &p, d);
+            lib->hash = rp_hash64(text, len, rp_hash64(names[i], strlen(names[i]), lib->hash));
+        }
         if (rs == RP_OK)
             rs = rp_sfx_library_add(lib, p);
         if (rs == RP_ERR_NOMEM)
@@ -121,6 +125,15 @@ rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
             dr->cast.render.channels = o->channels;
         if (o->seed >= 0)
             dr->cast.render.seed = (uint64_t)o->seed;
+        rp_master_target *t = &dr->cast.render.master;
+        if (o->master_set & RP_SET_LOUDNESS) {
+            t->norm = o->master.norm;
+            t->target_lufs = o->master.target_lufs;
+        }
+        if (o->bits)
+            dr->cast.render.bits = o->bits;
+        if (o->master_set & RP_SET_CEILING)
+            t->ceiling_dbtp = o->master.ceiling_dbtp;
         st = rp_cast_assign(&dr->cast, &dr->script);
     }
     if (!st)
@@ -263,53 +276,166 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
     return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
 }
 
-rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
-                          rp_progress_fn progress, void *user, rp_diags *d)
+// Mixes the whole timeline from the start, handing each block to take.
+typedef rp_status (*take_fn)(void *ctx, float *frames, size_t n, rp_diags *d);
+
+static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *ctx,
+                          volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
+                          rp_diags *d)
 {
     const rp_render_config *r = &dr->cast.render;
-    int ch = r->channels;
-    rp_sink *sink = NULL;
     rp_status st = RP_OK;
-    rp_mixer *mx = rp_mixer_new(&dr->timeline, &dr->plan, r, ch, &st);
-    rp_master *ms = rp_master_new(ch, r->rate_hz, RP_LIMITER_CEILING_DB);
-    if (!st && !ms)
-        st = RP_ERR_NOMEM;
-    if (!st)
-        st = rp_sink_open(&sink, out_path, r->rate_hz, ch, rp_seed_mix(r->seed, 0xd17e), d);
+    rp_mixer *mx = rp_mixer_new(&dr->timeline, &dr->plan, r, r->channels, &st);
     float buf[RP_BLOCK_FRAMES * 2];
-    int64_t skip = ms ? rp_master_latency(ms) : 0, total = dr->timeline.n_frames;
-    int64_t flushed = 0;
     while (!st) {
         if (stop && *stop) {
             st = RP_ERR_INTERRUPTED;
             break;
         }
         size_t n = rp_mixer_process(mx, buf, RP_BLOCK_FRAMES);
-        if (n == 0) {
-            // Push the limiter's look-ahead out with silence.
-            if (flushed >= rp_master_latency(ms))
-                break;
-            n = (size_t)(rp_master_latency(ms) - flushed);
-            if (n > RP_BLOCK_FRAMES)
-                n = RP_BLOCK_FRAMES;
-            memset(buf, 0, sizeof(float) * n * (size_t)ch);
-            flushed += (int64_t)n;
-        }
-        rp_master_process(ms, buf, n);
-        size_t from = 0;
-        if (skip > 0) {
-            from = (size_t)skip < n ? (size_t)skip : n;
-            skip -= (int64_t)from;
-        }
-        if (n > from)
-            st = rp_sink_write(sink, buf + from * (size_t)ch, n - from, d);
+        if (n == 0)
+            break;
+        st = take(ctx, buf, n, d);
         if (progress)
-            progress(user, "mix", rp_mixer_position(mx), total);
+            progress(user, stage, rp_mixer_position(mx), dr->timeline.n_frames);
     }
-    rp_status cs = rp_sink_close(sink, st == RP_OK, d);
     rp_mixer_free(mx);
-    rp_master_free(ms);
+    return st;
+}
+
+static rp_status take_measure(void *ctx, float *frames, size_t n, rp_diags *d)
+{
+    (void)d;
+    return rp_meter_add(ctx, frames, n);
+}
+
+// The second pass: gain and limiter, then the meter and the file.
+typedef struct {
+    rp_master *ms;
+    rp_meter *meter;
+    rp_sink *sink;
+    int64_t skip;  // the limiter's latency, still to drop
+    int channels;
+} output;
+
+static rp_status emit(output *o, float *frames, size_t n, rp_diags *d)
+{
+    size_t from = 0;
+    if (o->skip > 0) {
+        from = (size_t)o->skip < n ? (size_t)o->skip : n;
+        o->skip -= (int64_t)from;
+    }
+    if (n == from)
+        return RP_OK;
+    const float *x = frames + from * (size_t)o->channels;
+    rp_status st = rp_meter_add(o->meter, x, n - from);
+    return st || !o->sink ? st : rp_sink_write(o->sink, x, n - from, d);
+}
+
+static rp_status take_master(void *ctx, float *frames, size_t n, rp_diags *d)
+{
+    output *o = ctx;
+    rp_master_process(o->ms, frames, n);
+    return emit(o, frames, n, d);
+}
+
+// Pushes the limiter's look-ahead out with silence.
+static rp_status flush_master(output *o, rp_diags *d)
+{
+    float buf[RP_BLOCK_FRAMES * 2];
+    rp_status st = RP_OK;
+    for (int64_t left = rp_master_latency(o->ms); left > 0 && !st;) {
+        size_t n = left < RP_BLOCK_FRAMES ? (size_t)left : RP_BLOCK_FRAMES;
+        memset(buf, 0, sizeof(float) * n * (size_t)o->channels);
+        rp_master_process(o->ms, buf, n);
+        st = emit(o, buf, n, d);
+        left -= (int64_t)n;
+    }
+    return st;
+}
+
+rp_master_target rp_drama_master_target(const rp_drama *dr)
+{
+    const rp_render_config *r = &dr->cast.render;
+    rp_master_target t = r->master;
+    t.target_lufs = rp_render_loudness_target(r);
+    if (t.norm == RP_NORM_ACX && t.ceiling_dbtp > RP_ACX_PEAK_DB)
+        t.ceiling_dbtp = RP_ACX_PEAK_DB;
+    return t;
+}
+
+// Mixes with gain_db through the limiter into out_path, measuring what is
+// written into *l.
+static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db, rp_loudness *l,
+                             volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
+                             rp_diags *d)
+{
+    const rp_render_config *r = &dr->cast.render;
+    rp_master_target t = rp_drama_master_target(dr);
+    output o = {.channels = r->channels};
+    rp_status st = RP_OK;
+    o.ms = rp_master_new(r->channels, r->rate_hz, t.ceiling_dbtp);
+    // Measuring only (`radioplay loudness CHAPTER`): the true peak too. A
+    // render does without it (it costs more than the rest of the meter):
+    // the limiter holds the ceiling.
+    o.meter = rp_meter_new(r->channels, r->rate_hz, out_path == NULL);
+    if (!o.ms || !o.meter)
+        st = RP_ERR_NOMEM;
+    if (!st) {
+        rp_master_set_gain(o.ms, gain_db);
+        o.skip = rp_master_latency(o.ms);
+    }
+    if (!st && out_path) {
+        st = rp_sink_open(&o.sink, out_path, r->rate_hz, r->channels, r->bits,
+                          rp_seed_mix(r->seed, 0xd17e), d);
+    }
+    if (!st)
+        st = mix_pass(dr, "mix", take_master, &o, stop, progress, user, d);
+    if (!st)
+        st = flush_master(&o, d);
+    if (!st)
+        rp_meter_result(o.meter, l);
+    rp_status cs = o.sink ? rp_sink_close(o.sink, st == RP_OK, d) : RP_OK;
+    rp_master_free(o.ms);
+    rp_meter_free(o.meter);
     return st ? st : cs;
+}
+
+rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
+                          rp_progress_fn progress, void *user, rp_diags *d)
+{
+    const rp_render_config *r = &dr->cast.render;
+    rp_master_target t = rp_drama_master_target(dr);
+    rp_status st = RP_OK;
+    double gain = 0.0;
+    if (t.norm != RP_NORM_OFF) {
+        // First pass: how loud is the mix? Nothing is kept but the meter.
+        rp_meter *m = rp_meter_new(r->channels, r->rate_hz, 0);
+        if (!m)
+            return RP_ERR_NOMEM;
+        st = mix_pass(dr, "measure", take_measure, m, stop, progress, user, d);
+        rp_loudness pre;
+        rp_meter_result(m, &pre);
+        rp_meter_free(m);
+        if (st)
+            return st;
+        gain = rp_master_gain_db(&t, &pre);
+    }
+    rp_loudness l;
+    st = master_pass(dr, out_path, gain, &l, stop, progress, user, d);
+    // The limiter takes a little loudness off the peaks; when that leaves
+    // the file off target, one more pass corrects the gain by the miss.
+    double miss = t.norm == RP_NORM_OFF ? 0.0 : rp_master_gain_db(&t, &l);
+    if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
+        gain += miss;
+        st = master_pass(dr, out_path, gain, &l, stop, progress, user, d);
+    }
+    if (!st) {
+        dr->loudness = l;
+        dr->gain_db = gain;
+        rp_drama_gain_remember(dr, gain);
+    }
+    return st;
 }
 
 void rp_drama_deinit(rp_drama *dr)
@@ -335,7 +461,7 @@ rp_status rp_render_sfx(const rp_sfx_preset *p, const char *out_path, int rate_h
     int64_t n = duration_s > 0 ? (int64_t)(duration_s * rate_hz) : len > 0 ? len
                                                                               : 10 * rate_hz;
     rp_sink *sink = NULL;
-    rp_status st = rp_sink_open(&sink, out_path, rate_hz, 2, seed, d);
+    rp_status st = rp_sink_open(&sink, out_path, rate_hz, 2, 0, seed, d);
     float buf[RP_BLOCK_FRAMES * 2];
     for (int64_t done = 0; !st && done < n;) {
         size_t k = n - done < RP_BLOCK_FRAMES ? (size_t)(n - done) : RP_BLOCK_FRAMES;
@@ -389,10 +515,100 @@ rp_status rp_render_say(rp_speech *sp, const rp_voice *v, const char *text, cons
     for (int64_t i = 0; i < clip.n_frames; i++)
         clip.pcm[i] *= gain;
     rp_sink *sink = NULL;
-    st = rp_sink_open(&sink, out_path, clip.rate_hz, 1, seed, d);
+    st = rp_sink_open(&sink, out_path, clip.rate_hz, 1, 0, seed, d);
     if (!st)
         st = rp_sink_write(sink, clip.pcm, (size_t)clip.n_frames, d);
     rp_status cs = sink ? rp_sink_close(sink, st == RP_OK, d) : RP_OK;
     rp_clip_deinit(&clip);
     return st ? st : cs;
+}
+
+// ---- the loudness memo -----------------------------------------------------------
+
+uint64_t rp_drama_mix_key(const rp_drama *dr)
+{
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_cast c = dr->cast;  // a shallow copy, to leave out what only the file format changes
+    c.render.bits = 0;
+    rp_cast_write(&c, &b);
+    rp_master_target t = rp_drama_master_target(dr);
+    rp_strbuf_printf(&b, "\n%s\n%s\n%d %.3f %.3f %d\n", RP_VERSION, rp_speech_version(),
+                     (int)t.norm, t.target_lufs, t.ceiling_dbtp, RP_MEMO_FORMAT);
+    uint64_t h = rp_hash64(dr->text, dr->len, RP_HASH_INIT);
+    h = rp_hash64(b.s ? b.s : "", b.len, h);
+    h = rp_hash64(&dr->lib.hash, sizeof dr->lib.hash, h);
+    rp_strbuf_deinit(&b);
+    return h;
+}
+
+// $XDG_CACHE_HOME/radioplay/loudness (or ~/.cache/...), created when make
+// is set; NULL when there is no home.
+static char *memo_dir(int make)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char base[4096];
+    if (xdg && xdg[0] == '/')
+        snprintf(base, sizeof base, "%s", xdg);
+    else if (home && home[0])
+        snprintf(base, sizeof base, "%s/.cache", home);
+    else
+        return NULL;
+    const char *parts[] = {"", "/radioplay", "/loudness"};
+    char dir[4200];
+    dir[0] = '\0';
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%s", i ? "" : base, parts[i]);
+        if (make)
+            mkdir(dir, 0777);
+    }
+    return rp_strdup(dir);
+}
+
+static char *memo_path(const rp_drama *dr, int make)
+{
+    char *dir = memo_dir(make);
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir) + 32;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%016llx", dir, (unsigned long long)rp_drama_mix_key(dr));
+    free(dir);
+    return p;
+}
+
+void rp_drama_gain_remember(const rp_drama *dr, double gain_db)
+{
+    char *path = memo_path(dr, 1), text[64];
+    if (!path)
+        return;
+    int n = snprintf(text, sizeof text, "%.17g\n", gain_db);
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    // A cache: failing to write it costs play its exact level, nothing else.
+    rp_write_file_atomic(path, text, (size_t)n, &quiet);
+    rp_diags_deinit(&quiet);
+    free(path);
+}
+
+int rp_drama_gain_recall(const rp_drama *dr, double *gain_db)
+{
+    char *path = memo_path(dr, 0), *text = NULL;
+    size_t len = 0;
+    int found = -1;
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    if (path && rp_file_exists(path) && rp_read_file(path, 64, &text, &len, &quiet) == RP_OK) {
+        char *end;
+        double g = strtod(text, &end);
+        if (end != text && isfinite(g) && fabs(g) < 100) {
+            *gain_db = g;
+            found = 0;
+        }
+    }
+    rp_diags_deinit(&quiet);
+    free(text);
+    free(path);
+    return found;
 }

@@ -1103,6 +1103,7 @@ rp_status rp_sfx_library_add_builtin(rp_sfx_library *lib, rp_diags *d)
         snprintf(file, sizeof file, "sfx/%s.sfx", src->name);
         rp_sfx_preset *p;
         rp_status st = rp_sfx_preset_parse(src->name, file, src->text, src->len, &p, d);
+        lib->hash = rp_hash64(src->text, src->len, rp_hash64(src->name, strlen(src->name), lib->hash));
         if (st == RP_OK)
             st = rp_sfx_library_add(lib, p);
         if (st != RP_OK && result == RP_OK)

@@ -16,16 +16,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rp_config.h"
 #include "rp_io.h"
+
+enum { B16 = 1, B24 = 2, BFLOAT = 4 };
 
 static const struct {
     const char *ext;
-    int major, minor;
+    int major, minor;  // minor: the default sample format
+    int bits_ok;       // sample formats it takes: B16 | B24 | BFLOAT
     const char *name;
 } formats[RP_FMT_COUNT] = {
-    [RP_FMT_WAV] = {".wav", SF_FORMAT_WAV, SF_FORMAT_PCM_16, "WAV 16-bit"},
-    [RP_FMT_FLAC] = {".flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_16, "FLAC 16-bit"},
-    [RP_FMT_OGG] = {".ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "Ogg Vorbis"},
+    [RP_FMT_WAV] = {".wav", SF_FORMAT_WAV, SF_FORMAT_PCM_16, B16 | B24 | BFLOAT, "WAV"},
+    [RP_FMT_FLAC] = {".flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_16, B16 | B24, "FLAC"},
+    [RP_FMT_OGG] = {".ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS, 0, "Ogg Vorbis"},
+    [RP_FMT_MP3] = {".mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III, 0, "MP3"},
 };
 
 struct rp_sink {
@@ -33,10 +38,16 @@ struct rp_sink {
     char *path, *tmp;
     rp_format fmt;
     int channels;
+    int pcm16;  // we dither to 16 bits; otherwise libsndfile takes floats
     int64_t frames;
     rp_rng rng;
     short buf[4096];
 };
+
+static int subformat(int bits)
+{
+    return bits == 24 ? SF_FORMAT_PCM_24 : bits == 32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16;
+}
 
 int rp_format_from_path(const char *path)
 {
@@ -55,23 +66,52 @@ const char *rp_format_name(rp_format f)
     return (unsigned)f < RP_FMT_COUNT ? formats[f].name : "unknown";
 }
 
-rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels,
+int rp_format_bits_ok(rp_format f, int bits)
+{
+    if ((unsigned)f >= RP_FMT_COUNT)
+        return 0;
+    int flag = bits == 16 ? B16 : bits == 24 ? B24 : bits == 32 ? BFLOAT : 0;
+    return bits == 0 || (formats[f].bits_ok & flag);
+}
+
+int rp_format_can_write(rp_format f, int rate_hz, int channels)
+{
+    if ((unsigned)f >= RP_FMT_COUNT)
+        return 0;
+    SF_INFO info = {.samplerate = rate_hz,
+                    .channels = channels,
+                    .format = formats[f].major | formats[f].minor};
+    return sf_format_check(&info);
+}
+
+rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                        uint64_t dither_seed, rp_diags *d)
 {
     *out = NULL;
     int fmt = rp_format_from_path(path);
-    if (fmt < 0) {
-        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", "use .wav, .flac or .ogg",
+    if (fmt < 0 || fmt >= RP_FMT_COUNT) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", "use .wav, .flac, .ogg or .mp3",
                     "unknown output format");
+        return RP_ERR_FORMAT;
+    }
+    if (!rp_format_bits_ok((rp_format)fmt, bits)) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output",
+                    fmt == RP_FMT_FLAC ? "FLAC takes 16 or 24 bits" : "bits apply to .wav and .flac",
+                    "%s cannot hold %s samples", formats[fmt].name,
+                    bits == 32 ? "float" : bits == 24 ? "24-bit" : "16-bit");
         return RP_ERR_FORMAT;
     }
     SF_INFO info = {.samplerate = rate_hz,
                     .channels = channels,
-                    .format = formats[fmt].major | formats[fmt].minor};
+                    .format = formats[fmt].major |
+                              (formats[fmt].bits_ok ? subformat(bits) : formats[fmt].minor)};
     if (!sf_format_check(&info)) {
-        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL,
-                    "this libsndfile cannot write %s at %d Hz, %d channels", formats[fmt].name,
-                    rate_hz, channels);
+        const char *v = sf_version_string();
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output",
+                    fmt == RP_FMT_MP3 ? "write .flac or .ogg, or convert the .wav with lame" : NULL,
+                    "this libsndfile (%s) cannot write %s at %d Hz, %d channels%s", v ? v : "?",
+                    formats[fmt].name, rate_hz, channels,
+                    fmt == RP_FMT_MP3 ? " (it was built without MP3 support)" : "");
         return RP_ERR_FORMAT;
     }
     rp_sink *s = calloc(1, sizeof *s);
@@ -79,6 +119,7 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
         return RP_ERR_NOMEM;
     s->fmt = (rp_format)fmt;
     s->channels = channels;
+    s->pcm16 = formats[fmt].bits_ok && (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
     s->rng.s = dither_seed;
     s->path = rp_strdup(path);
     s->tmp = rp_temp_template(path);
@@ -111,6 +152,13 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
         double q = 0.6;
         sf_command(s->sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
     }
+    if (s->fmt == RP_FMT_MP3) {
+        // Constant bit rate, as audiobook platforms ask: 192 kbit/s.
+        int mode = SF_BITRATE_MODE_CONSTANT;
+        double level = RP_MP3_COMPRESSION;
+        sf_command(s->sf, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
+        sf_command(s->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
+    }
     *out = s;
     return RP_OK;
 }
@@ -137,7 +185,7 @@ rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d)
     for (size_t done = 0; done < n;) {
         size_t k = n - done < per ? n - done : per;
         sf_count_t wrote;
-        if (s->fmt == RP_FMT_OGG) {
+        if (!s->pcm16) {
             wrote = sf_writef_float(s->sf, frames + done * ch, (sf_count_t)k);
         } else {
             for (size_t i = 0; i < k * ch; i++)
@@ -219,5 +267,35 @@ rp_status rp_audio_info_read(const char *path, rp_audio_info *out, rp_diags *d)
     SF_FORMAT_INFO fi = {.format = info.format & SF_FORMAT_TYPEMASK};
     sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi);
     snprintf(out->format, sizeof out->format, "%s", fi.name ? fi.name : "audio");
+    SF_FORMAT_INFO si = {.format = info.format & SF_FORMAT_SUBMASK};
+    sf_command(NULL, SFC_GET_FORMAT_INFO, &si, sizeof si);
+    snprintf(out->encoding, sizeof out->encoding, "%s", si.name ? si.name : "?");
     return RP_OK;
+}
+
+rp_status rp_audio_read(const char *path, rp_audio_fn fn, void *ctx, rp_audio_info *out,
+                        rp_diags *d)
+{
+    rp_status st = rp_audio_info_read(path, out, d);
+    if (st)
+        return st;
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf)
+        return RP_ERR_IO;
+    float buf[4096];
+    sf_count_t per = (sf_count_t)(sizeof buf / sizeof buf[0]) / info.channels, got;
+    int64_t frames = 0;
+    while (!st && (got = sf_readf_float(sf, buf, per)) > 0) {
+        st = fn(ctx, buf, (size_t)got);
+        frames += got;
+    }
+    if (!st && sf_error(sf)) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "info", NULL, "cannot read audio: %s",
+                    sf_strerror(sf));
+        st = RP_ERR_IO;
+    }
+    sf_close(sf);
+    out->frames = frames;
+    return st;
 }

@@ -44,6 +44,7 @@ struct rp_stream {
     rp_drama *dr;
     int channels, rate_hz;
     double created_s;
+    double gain_db;
     rp_ring *ring;
     pthread_t thread;
     int running;
@@ -158,9 +159,11 @@ static rp_status restart(rp_stream *s)
     rp_master_free(s->master);
     rp_status st = RP_OK;
     s->mixer = rp_mixer_new(&dr->timeline, &dr->plan, &dr->cast.render, s->channels, &st);
-    s->master = rp_master_new(s->channels, s->rate_hz, RP_LIMITER_CEILING_DB);
+    s->master = rp_master_new(s->channels, s->rate_hz, rp_drama_master_target(dr).ceiling_dbtp);
     if (!st && !s->master)
         st = RP_ERR_NOMEM;
+    if (s->master)
+        rp_master_set_gain(s->master, s->gain_db);
     if (!st)
         s->out_pos = -rp_master_latency(s->master);
     s->flushed = 0;
@@ -400,6 +403,7 @@ rp_status rp_stream_new(rp_stream **out, rp_drama *dr, const rp_stream_options *
         return RP_ERR_NOMEM;
     s->dr = dr;
     s->created_s = o && o->started_s > 0 ? o->started_s : rp_now_s();
+    s->gain_db = o ? o->gain_db : 0.0;
     s->channels = dr->cast.render.channels;
     s->rate_hz = dr->cast.render.rate_hz;
     double buffer = o && o->buffer_s > 0 ? o->buffer_s : RP_PLAY_BUFFER_S;

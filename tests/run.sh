@@ -6,6 +6,11 @@
 BUILD=${BUILD:-build}
 passed=0
 failed=0
+# Renders remember their loudness gain for play: keep that out of the
+# user's own cache, and start each run without one.
+XDG_CACHE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-cache.XXXXXX")
+export XDG_CACHE_HOME
+trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
 broken=""
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue

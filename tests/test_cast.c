@@ -126,9 +126,11 @@ static void test_defaults(void)
     rp_voice_espeak_name(&c.narrator, buf, 4);
     CHECK_STR(buf, "en-");
 
-    CHECK_INT(RP_VFX_COUNT, 6);
+    CHECK_INT(RP_VFX_COUNT, 8);
     CHECK_STR(rp_voice_fx_names[RP_VFX_NONE], "none");
     CHECK_STR(rp_voice_fx_names[RP_VFX_DISTANT], "distant");
+    CHECK_STR(rp_voice_fx_names[RP_VFX_PA], "pa");
+    CHECK_STR(rp_voice_fx_names[RP_VFX_HELMET], "helmet");
     rp_cast_deinit(&c);
     rp_cast_deinit(NULL);
 }
@@ -1025,7 +1027,8 @@ static void test_write_defaults(void)
                                 "pause_sentence = 0.3\npause_paragraph = 0.7\n"
                                 "pause_speaker = 0.45\npause_heading = 1.2\npause_scene = 2\n"
                                 "lead_in = 0.5\ntail = 1\nspeech_gain = -3\nsfx_gain = -6\n"
-                                "bed_gain = -14\nduck = -10\nclearance = 13\nheadings = yes\n";
+                                "bed_gain = -14\nduck = -10\nclearance = 13\nloudness = -16\n"
+                                "ceiling = -1\nbits = 16\nheadings = yes\n";
     CHECK(strstr(b.s, expect_render) != NULL);
     const char *expect_narrator = "[narrator]\nvoice = en-gb\nvariant = m3\nrate = 165\n"
                                   "pitch = 50\nrange = 50\nvolume = 100\npan = 0.00\n"

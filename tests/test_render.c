@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "rp_config.h"
+#include "rp_io.h"
 #include "rp_mix.h"
 #include "rp_render.h"
+#include "rp_sink.h"
 #include "test.h"
 #include "wav.h"
 
@@ -154,6 +156,7 @@ static void test_render_is_deterministic(void)
 }
 
 // Renders text with and without one cue; returns the difference signal.
+// Loudness normalization is off: each render would get a gain of its own.
 static int effect_alone(const char *with, const char *without, wav *diff, double *cue_start,
                         double *cue_end, const char *name)
 {
@@ -162,7 +165,8 @@ static int effect_alone(const char *with, const char *without, wav *diff, double
     write_text(b, without);
     char *log = NULL, *tsv = NULL, args[8192];
     int rc = 0;
-    snprintf(args, sizeof args, "render %s -o %s -q && %s render %s -o %s -q", a,
+    snprintf(args, sizeof args,
+             "render %s -o %s -q --loudness off && %s render %s -o %s -q --loudness off", a,
              tmp(6, "fx_a.wav"), radioplay_bin(), b, tmp(7, "fx_b.wav"));
     rc |= rp(args, &log);
     snprintf(args, sizeof args, "cues %s", a);
@@ -253,7 +257,7 @@ static void test_sound_words_cue_effects(void)
     }
     remove(tmp(1, "fx_b.cast"));
     char *log = NULL, args[4096];
-    snprintf(args, sizeof args, "render %s -o %s -q && cmp %s %s", by_hand, tmp(2, "hand.wav"),
+    snprintf(args, sizeof args, "render %s -o %s -q --loudness off && cmp %s %s", by_hand, tmp(2, "hand.wav"),
              tmp(2, "hand.wav"), tmp(6, "fx_a.wav"));
     CHECK_INT(rp(args, &log), 0);
     free(log);
@@ -270,26 +274,80 @@ static void test_sound_words_cue_effects(void)
 static void test_formats_and_rates(void)
 {
     const char *ch = tmp(0, "short.txt");
-    write_text(ch, "A short line for every format.\n");
+    write_text(ch, "A short line for every format, long enough to measure its loudness.\n"
+                   "\n\"And a second voice,\" she said.\n");
     static const struct {
-        const char *name, *opts;
-        int rate, channels;
-    } f[] = {{"o.flac", "", 48000, 2},
-             {"o.ogg", "", 48000, 2},
-             {"o44.wav", "--rate 44100 --channels 1", 44100, 1}};
+        const char *name, *opts, *encoding;
+        int rate, channels, lossless;
+    } f[] = {{"o16.wav", "", "Signed 16 bit PCM", 48000, 2, 1},
+             {"o24.wav", "--bits 24", "Signed 24 bit PCM", 48000, 2, 1},
+             {"of.wav", "--bits float", "32 bit float", 48000, 2, 1},
+             {"o.flac", "", "Signed 16 bit PCM", 48000, 2, 1},
+             {"o24.flac", "--bits 24", "Signed 24 bit PCM", 48000, 2, 1},
+             {"o.ogg", "", "Vorbis", 48000, 2, 0},
+             {"o.mp3", "", "MPEG Layer III", 48000, 2, 0},
+             {"o44.wav", "--rate 44100 --channels 1", "Signed 16 bit PCM", 44100, 1, 1}};
+    int64_t frames48 = -1;
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        char *log = NULL, args[4096];
+        char *log = NULL, *info = NULL, args[4096];
         snprintf(args, sizeof args, "render %s -o %s %s -q", ch, tmp(1, f[i].name), f[i].opts);
-        CHECK_INT(rp(args, &log), 0);
+        int rc = rp(args, &log);
+        if (strstr(f[i].name, ".mp3") && !rp_format_can_write(RP_FMT_MP3, 48000, 2)) {
+            // A libsndfile without LAME: said clearly, nothing written.
+            CHECK_INT(rc, 1);
+            CHECK_MSG(log && strstr(log, "cannot write MP3") && strstr(log, "without MP3 support"),
+                      "%s", log ? log : "");
+            CHECK(!rp_file_exists(tmp(1, f[i].name)));
+            free(log);
+            continue;
+        }
+        CHECK_MSG(rc == 0, "%s: %s", f[i].name, log ? log : "");
+        // Read back: rate, channels, encoding and length.
+        snprintf(args, sizeof args, "info %s", tmp(1, f[i].name));
+        CHECK_INT(rp(args, &info), 0);
+        CHECK_MSG(info && strstr(info, f[i].encoding), "%s: %s", f[i].name, info ? info : "");
         wav w;
         CHECK_INT(wav_read(tmp(1, f[i].name), &w), 0);
         CHECK_INT(w.rate, f[i].rate);
         CHECK_INT(w.channels, f[i].channels);
         CHECK(w.frames > w.rate);
+        if (f[i].rate == 48000 && frames48 < 0)
+            frames48 = w.frames;
+        // Every 48 kHz file holds the same drama, to the frame.
+        if (f[i].rate == 48000)
+            CHECK_MSG(w.frames == frames48, "%s: %lld frames, not %lld", f[i].name,
+                      (long long)w.frames, (long long)frames48);
         CHECK(wav_rms(&w, -1, 0, (double)w.frames / w.rate) > 0.01);
         wav_free(&w);
+        // And it is mastered: loudness on target, true peak under the
+        // ceiling (lossy encoders move both a little: 1 LU and 0.5 dB).
         free(log);
+        snprintf(args, sizeof args, "loudness %s", tmp(1, f[i].name));
+        rc = rp(args, &log);
+        if (f[i].lossless)
+            CHECK_MSG(rc == 0 && log && strstr(log, "result: pass"), "%s: %s", f[i].name, log);
+        double lufs = 0, tp = 0;
+        const char *p = log ? strstr(log, "integrated") : NULL;
+        CHECK(p && sscanf(p, "integrated %lf", &lufs) == 1);
+        p = log ? strstr(log, "true peak") : NULL;
+        CHECK(p && sscanf(p, "true peak %lf", &tp) == 1);
+        double want = f[i].channels == 1 ? -19.0 : -16.0;
+        CHECK_MSG(fabs(lufs - want) <= (f[i].lossless ? 0.5 : 1.0), "%s: %.2f LUFS", f[i].name,
+                  lufs);
+        CHECK_MSG(tp <= (f[i].lossless ? -1.0 : -0.5), "%s: true peak %.2f dBTP", f[i].name, tp);
+        free(log);
+        free(info);
     }
+    // Sample formats a container cannot hold are refused before any work.
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s --bits float", ch, tmp(1, "x.flac"));
+    CHECK_INT(rp(args, &log), 2);
+    CHECK(log && strstr(log, "--bits applies to .wav (16, 24, float) and .flac (16, 24)"));
+    free(log);
+    snprintf(args, sizeof args, "render %s -o %s --bits 12", ch, tmp(1, "x.wav"));
+    CHECK_INT(rp(args, &log), 2);
+    CHECK(log && strstr(log, "--bits: '12' must be 16, 24 or float"));
+    free(log);
 }
 
 // A failed render leaves the old output (which says "OLD") untouched and no
