@@ -57,6 +57,7 @@
 #define RP_ACX_FLOOR_DB (-60.0)
 #define RP_PLAY_GAIN_GUESS_DB 7.4      // play before any render: the median gain of the sample chapters (7.1..7.7)
 #define RP_MEMO_FORMAT 1               // bump when what a memo holds changes
+#define RP_SUBS_LINE_CHARS 42         // subtitle line length (two lines to a cue)
 #define RP_MP3_COMPRESSION 0.4        // libsndfile's level for constant-rate MP3: 192 kbit/s (measured)
 #define RP_FLOOR_WINDOW_S 0.5          // the noise floor is the RMS of the quietest such window
 
@@ -97,5 +98,6 @@
 #define RP_SCARE_QUOTE_WORDS 4      // a quote this short inside a sentence is narrated
 #define RP_MAX_PAUSE_S 60.0
 #define RP_MAX_DIAGS 200
+#define RP_MAX_MARKS 100           // chapter marks in a WAV cue chunk
 
 #endif

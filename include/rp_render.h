@@ -41,6 +41,8 @@ typedef struct {
     rp_speech *speech;
     rp_loudness loudness;   // the last render's output, measured
     double gain_db;         // the normalization gain it applied
+    float *peaks;           // when set (by the caller, who frees it), rp_drama_render
+    size_t n_peaks;         // fills the waveform for rp_svg_write
 } rp_drama;
 
 // Called with a stage name ("speech", "mix") and progress within it.

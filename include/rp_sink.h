@@ -8,6 +8,7 @@
 #define RP_SINK_H
 
 #include "rp_common.h"
+#include "rp_config.h"
 
 typedef enum { RP_FMT_WAV, RP_FMT_FLAC, RP_FMT_OGG, RP_FMT_MP3, RP_FMT_COUNT } rp_format;
 
@@ -22,10 +23,22 @@ int rp_format_can_write(rp_format f, int rate_hz, int channels);
 
 typedef struct rp_sink rp_sink;
 
+// A chapter mark: where a heading starts, and its title.
+typedef struct {
+    int64_t frame;
+    const char *title;
+} rp_mark;
+
 // bits: 16 (default for WAV and FLAC), 24 or 32 (float, WAV only); 0 for
 // the format's own (Vorbis and MP3 are compressed: 0 only).
 rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                        uint64_t dither_seed, rp_diags *d);
+// Titles the file and embeds chapter marks where the format allows: a WAV
+// cue chunk (positions; at most RP_MAX_MARKS), and for every format the
+// title and a comment listing the marks ("0:00.500 Title; ..."). Call before
+// the first write (Vorbis and FLAC put tags in their headers).
+rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
+                           int rate_hz, rp_diags *d);
 // Writes n interleaved float frames (full scale ±1). 16-bit formats get TPDF
 // dither; the rest take the floats as they are (clipped at full scale).
 // Every write is checked.
@@ -40,6 +53,9 @@ typedef struct {
     int rate_hz, channels;
     char format[64];    // the container ("WAV (Microsoft)")
     char encoding[64];  // the samples ("Signed 24 bit PCM")
+    char title[256], comment[1024];  // tags, "" when none
+    size_t n_cues;                   // WAV cue points
+    int64_t cues[RP_MAX_MARKS];
 } rp_audio_info;
 
 rp_status rp_audio_info_read(const char *path, rp_audio_info *out, rp_diags *d);

@@ -19,6 +19,8 @@
 #include "rp_master.h"
 #include "rp_play.h"
 #include "rp_render.h"
+#include "rp_sidecar.h"
+#include "rp_svg.h"
 #include "rp_sink.h"
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -178,7 +180,10 @@ static int command_help(const char *cmd, FILE *f)
                        "  --ceiling DB    true-peak ceiling in dBTP (default %.0f)\n",
                     RP_LIMITER_CEILING_DB);
         if (!strcmp(cmd, "render"))
-            fprintf(f, "  --bits B        WAV and FLAC samples: 16 (default), 24 or float\n");
+            fprintf(f, "  --bits B        WAV and FLAC samples: 16 (default), 24 or float\n"
+                       "  --subs FILE     subtitles with speaker labels (.srt or .vtt)\n"
+                       "  --labels FILE   an Audacity label track of every line and cue\n"
+                       "  --timeline FILE a picture of the drama (.svg)\n");
         if (!strcmp(cmd, "sfx"))
             fprintf(f, "  -o OUT          output file\n  --duration S    length in seconds "
                        "(default: the preset's; beds 10 s)\n  --list          list presets\n");
@@ -201,6 +206,7 @@ typedef struct {
     const char *voice;       // say --voice
     rp_play_options play;
     int n_from;              // --from, --from-line and --from-cue given
+    const char *subs, *labels, *timeline;  // render's files beside the audio
     rp_drama_options drama;
 } options;
 
@@ -356,6 +362,9 @@ static int parse_options(int argc, char **argv, options *o)
             if ((rc = parse_number(cmd, a, next, -20, 0, &o->drama.master.ceiling_dbtp)))
                 return rc;
             o->drama.master_set |= RP_SET_CEILING;
+        } else if (!strcmp(a, "--subs") || !strcmp(a, "--labels") || !strcmp(a, "--timeline")) {
+            NEED_ARG;
+            *(a[2] == 's' ? &o->subs : a[2] == 'l' ? &o->labels : &o->timeline) = next;
         } else if (!strcmp(a, "--bits")) {
             NEED_ARG;
             if (!rp_strcasecmp(next, "float"))
@@ -435,10 +444,18 @@ static int cmd_render(options *o, rp_diags *d)
         free(out);
         return EXIT_USAGE;
     }
-    if (rp_same_file(chapter, out)) {
-        fprintf(stderr, "radioplay: %s: refusing to overwrite the input chapter\n", out);
+    const char *extra[] = {out, o->subs, o->labels, o->timeline};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        if (extra[i] && rp_same_file(chapter, extra[i])) {
+            fprintf(stderr, "radioplay: %s: refusing to overwrite the input chapter\n", extra[i]);
+            free(out);
+            return EXIT_INPUT;
+        }
+    }
+    if (o->subs && rp_subs_format_from_path(o->subs) < 0) {
+        fprintf(stderr, "radioplay: %s: unknown subtitle format (use .srt or .vtt)\n", o->subs);
         free(out);
-        return EXIT_INPUT;
+        return EXIT_USAGE;
     }
     rp_drama dr;
     progress_on = verbosity > 0 && isatty(2);
@@ -448,8 +465,23 @@ static int cmd_render(options *o, rp_diags *d)
     if (!st)
         st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
     double t2 = rp_now_s();
+    float *peaks = NULL;
+    if (!st && o->timeline) {
+        dr.n_peaks = rp_svg_columns(dr.timeline.n_frames, dr.cast.render.rate_hz);
+        peaks = dr.peaks = calloc(dr.n_peaks, sizeof *peaks);
+        st = peaks ? RP_OK : RP_ERR_NOMEM;
+    }
     if (!st)
         st = rp_drama_render(&dr, out, &interrupted, progress, NULL, d);
+    // The files beside the audio, once the audio is in place.
+    if (!st && o->subs)
+        st = rp_subs_write(&dr.timeline, &dr.plan, o->subs, d);
+    if (!st && o->labels)
+        st = rp_labels_write(&dr.timeline, &dr.plan, &dr.script, o->labels, d);
+    if (!st && o->timeline)
+        st = rp_svg_write(&dr, peaks, dr.n_peaks, o->timeline, d);
+    free(peaks);
+    dr.peaks = NULL;
     double t3 = rp_now_s();
     print_diags(d);
     if (verbosity > 1)
@@ -806,6 +838,12 @@ static int cmd_info(options *o, rp_diags *d)
         printf("%.3f s (%d:%04.1f), %d Hz, %d channels, %s, %s\n", secs, (int)(secs / 60),
                secs - 60 * (int)(secs / 60), info.rate_hz, info.channels, info.format,
                info.encoding);
+        if (info.title[0])
+            printf("title: %s\n", info.title);
+        if (info.comment[0])
+            printf("comment: %s\n", info.comment);
+        for (size_t i = 0; i < info.n_cues; i++)
+            printf("cue %zu: %.3f s\n", i + 1, (double)info.cues[i] / info.rate_hz);
     }
     return exit_code(st);
 }

@@ -17,7 +17,9 @@
 #include "rp_master.h"
 #include "rp_mix.h"
 #include "rp_resample.h"
+#include "rp_sidecar.h"
 #include "rp_sink.h"
+#include "rp_svg.h"
 #include "rp_voicefx.h"
 
 rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
@@ -211,13 +213,27 @@ static rp_status speak(rp_drama *dr, size_t i, rp_diags *d)
 }
 
 // After resampling: word marks at the output rate, and the voice's effect.
-static void finish_clip(rp_drama *dr, size_t i, int es_hz)
+// Grows a clip by the room its voice effect needs before and after the
+// words (a radio's squelch, a PA's echo) and moves the word marks with them.
+static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
+{
+    int64_t shift = 0;
+    rp_status st = rp_voicefx_pad(fx, rate_hz, &c->pcm, &c->n_frames, &shift);
+    for (size_t w = 0; !st && w < c->n_words; w++)
+        c->words[w].frame += shift;
+    return st;
+}
+
+static rp_status finish_clip(rp_drama *dr, size_t i, int es_hz)
 {
     rp_utterance *u = &dr->plan.utts[i];
     int out_hz = dr->cast.render.rate_hz;
     rescale_words(&u->clip, es_hz, out_hz);
-    rp_voicefx_apply(u->voice->fx, u->clip.pcm, u->clip.n_frames, out_hz,
-                     rp_seed_mix(dr->cast.render.seed, i));
+    rp_status st = pad_clip(&u->clip, u->voice->fx, out_hz);
+    if (!st)
+        rp_voicefx_apply(u->voice->fx, u->clip.pcm, u->clip.n_frames, out_hz,
+                         rp_seed_mix(dr->cast.render.seed, i));
+    return st;
 }
 
 rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
@@ -236,8 +252,7 @@ rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
         u->clip.n_frames = 0;
         return st;
     }
-    finish_clip(dr, i, es_hz);
-    return RP_OK;
+    return finish_clip(dr, i, es_hz);
 }
 
 rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
@@ -269,8 +284,10 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
     rp_status ps = rp_resample_pool_finish(pool);
     if (st || (st = ps))
         return st;
-    for (size_t i = 0; i < dr->plan.n_utts; i++)
-        finish_clip(dr, i, es_hz);
+    for (size_t i = 0; i < dr->plan.n_utts && !st; i++)
+        st = finish_clip(dr, i, es_hz);
+    if (st)
+        return st;
     if (progress)
         progress(user, "speech", (int64_t)dr->plan.n_utts, (int64_t)dr->plan.n_utts);
     return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
@@ -315,7 +332,9 @@ typedef struct {
     rp_meter *meter;
     rp_sink *sink;
     int64_t skip;  // the limiter's latency, still to drop
+    int64_t at;    // output frames so far
     int channels;
+    rp_drama *dr;  // its peaks, when wanted, for the timeline picture
 } output;
 
 static rp_status emit(output *o, float *frames, size_t n, rp_diags *d)
@@ -328,6 +347,10 @@ static rp_status emit(output *o, float *frames, size_t n, rp_diags *d)
     if (n == from)
         return RP_OK;
     const float *x = frames + from * (size_t)o->channels;
+    if (o->dr->peaks)
+        rp_svg_peaks_add(o->dr->peaks, o->dr->n_peaks, o->dr->timeline.n_frames, o->at, x,
+                         n - from, o->channels);
+    o->at += (int64_t)(n - from);
     rp_status st = rp_meter_add(o->meter, x, n - from);
     return st || !o->sink ? st : rp_sink_write(o->sink, x, n - from, d);
 }
@@ -372,7 +395,9 @@ static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db,
 {
     const rp_render_config *r = &dr->cast.render;
     rp_master_target t = rp_drama_master_target(dr);
-    output o = {.channels = r->channels};
+    output o = {.channels = r->channels, .dr = dr};
+    if (dr->peaks)
+        memset(dr->peaks, 0, dr->n_peaks * sizeof *dr->peaks);
     rp_status st = RP_OK;
     o.ms = rp_master_new(r->channels, r->rate_hz, t.ceiling_dbtp);
     // Measuring only (`radioplay loudness CHAPTER`): the true peak too. A
@@ -388,6 +413,11 @@ static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db,
     if (!st && out_path) {
         st = rp_sink_open(&o.sink, out_path, r->rate_hz, r->channels, r->bits,
                           rp_seed_mix(r->seed, 0xd17e), d);
+        rp_mark marks[RP_MAX_MARKS];
+        size_t n = rp_marks_collect(&dr->timeline, &dr->plan, &dr->script, marks, RP_MAX_MARKS);
+        n = n < RP_MAX_MARKS ? n : RP_MAX_MARKS;
+        if (!st)
+            st = rp_sink_set_meta(o.sink, n ? marks[0].title : NULL, marks, n, r->rate_hz, d);
     }
     if (!st)
         st = mix_pass(dr, "mix", take_master, &o, stop, progress, user, d);
@@ -508,6 +538,11 @@ rp_status rp_render_say(rp_speech *sp, const rp_voice *v, const char *text, cons
     if (st) {
         rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "speech", NULL,
                     "espeak-ng could not speak '%.40s': %s", text, rp_strerror(st));
+        return st;
+    }
+    st = pad_clip(&clip, v->fx, clip.rate_hz);
+    if (st) {
+        rp_clip_deinit(&clip);
         return st;
     }
     rp_voicefx_apply(v->fx, clip.pcm, clip.n_frames, clip.rate_hz, seed);

@@ -178,6 +178,53 @@ static short to_pcm16(rp_sink *s, float x)
     return (short)v;
 }
 
+static void format_mark_time(char *buf, size_t cap, int64_t frame, int rate_hz)
+{
+    int64_t ms = (frame * 1000 + rate_hz / 2) / rate_hz;
+    snprintf(buf, cap, "%lld:%02lld.%03lld", (long long)(ms / 60000), (long long)(ms / 1000 % 60),
+             (long long)(ms % 1000));
+}
+
+rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
+                           int rate_hz, rp_diags *d)
+{
+    if (title && title[0])
+        sf_set_string(s->sf, SF_STR_TITLE, title);
+    sf_set_string(s->sf, SF_STR_SOFTWARE, "radioplay " RP_VERSION);
+    if (n == 0)
+        return RP_OK;
+    char comment[1024] = "chapters:";
+    size_t len = strlen(comment);
+    for (size_t i = 0; i < n && len + 1 < sizeof comment; i++) {
+        char at[32];
+        format_mark_time(at, sizeof at, marks[i].frame, rate_hz);
+        int k = snprintf(comment + len, sizeof comment - len, "%s %s %s", i ? ";" : "", at,
+                         marks[i].title);
+        len = k < 0 ? len : len + (size_t)k < sizeof comment ? len + (size_t)k : sizeof comment - 1;
+    }
+    sf_set_string(s->sf, SF_STR_COMMENT, comment);
+    if (s->fmt != RP_FMT_WAV)
+        return RP_OK;
+    SF_CUES *cues = calloc(1, sizeof *cues);
+    if (!cues)
+        return RP_ERR_NOMEM;
+    size_t k = n < RP_MAX_MARKS ? n : RP_MAX_MARKS;
+    cues->cue_count = (uint32_t)k;
+    for (size_t i = 0; i < k; i++) {
+        SF_CUE_POINT *c = &cues->cue_points[i];
+        c->indx = (int32_t)i + 1;
+        c->position = (uint32_t)marks[i].frame;
+        c->fcc_chunk = 0x61746164;  // "data"
+        c->sample_offset = (uint32_t)marks[i].frame;
+        snprintf(c->name, sizeof c->name, "%s", marks[i].title);
+    }
+    if (sf_command(s->sf, SFC_SET_CUE, cues, sizeof *cues) != SF_TRUE)
+        rp_diag_add(d, RP_DIAG_WARNING, s->path, 0, 0, "output", NULL,
+                    "chapter marks left out: this libsndfile writes no cue chunk");
+    free(cues);
+    return RP_OK;
+}
+
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d)
 {
     size_t ch = (size_t)s->channels;
@@ -260,13 +307,23 @@ rp_status rp_audio_info_read(const char *path, rp_audio_info *out, rp_diags *d)
                     sf_strerror(NULL));
         return RP_ERR_IO;
     }
-    sf_close(sf);
     out->frames = info.frames;
     out->rate_hz = info.samplerate;
     out->channels = info.channels;
     SF_FORMAT_INFO fi = {.format = info.format & SF_FORMAT_TYPEMASK};
     sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi);
     snprintf(out->format, sizeof out->format, "%s", fi.name ? fi.name : "audio");
+    const char *t = sf_get_string(sf, SF_STR_TITLE), *c = sf_get_string(sf, SF_STR_COMMENT);
+    snprintf(out->title, sizeof out->title, "%s", t ? t : "");
+    snprintf(out->comment, sizeof out->comment, "%s", c ? c : "");
+    SF_CUES *cues = calloc(1, sizeof *cues);
+    out->n_cues = 0;
+    if (cues && sf_command(sf, SFC_GET_CUE, cues, sizeof *cues) == SF_TRUE) {
+        for (uint32_t i = 0; i < cues->cue_count && i < RP_MAX_MARKS; i++)
+            out->cues[out->n_cues++] = cues->cue_points[i].sample_offset;
+    }
+    free(cues);
+    sf_close(sf);
     SF_FORMAT_INFO si = {.format = info.format & SF_FORMAT_SUBMASK};
     sf_command(NULL, SFC_GET_FORMAT_INFO, &si, sizeof si);
     snprintf(out->encoding, sizeof out->encoding, "%s", si.name ? si.name : "?");
