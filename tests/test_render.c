@@ -18,30 +18,6 @@
 #include "test.h"
 #include "wav.h"
 
-static char path_buf[8][1024];
-
-static const char *tmp(int slot, const char *name)
-{
-    snprintf(path_buf[slot], sizeof path_buf[slot], "%.200s/%.200s", test_tmpdir(), name);
-    return path_buf[slot];
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static int rp(const char *args, char **out)
-{
-    char cmd[16400];
-    snprintf(cmd, sizeof cmd, "%s %s", radioplay_bin(), args);
-    return run(cmd, out);
-}
-
 // ---- cue sheet parsing ---------------------------------------------------------
 
 typedef struct {

@@ -25,23 +25,6 @@
 
 static const char *CHAPTER = "tests/data/wall.txt";
 
-static char path_buf[8][1024];
-
-static const char *tmp(int slot, const char *name)
-{
-    snprintf(path_buf[slot], sizeof path_buf[slot], "%.200s/%.200s", test_tmpdir(), name);
-    return path_buf[slot];
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
 // ---- XML checks ----------------------------------------------------------------
 
 static int have(const char *tool)

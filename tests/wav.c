@@ -215,3 +215,26 @@ char *read_text(const char *path)
     fclose(f);
     return s;
 }
+
+const char *tmp(int slot, const char *name)
+{
+    static char buf[8][1024];
+    snprintf(buf[slot & 7], sizeof buf[0], "%.200s/%.200s", test_tmpdir(), name);
+    return buf[slot & 7];
+}
+
+void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+int rp(const char *args, char **out)
+{
+    char cmd[16400];
+    snprintf(cmd, sizeof cmd, "%s %s", radioplay_bin(), args);
+    return run(cmd, out);
+}

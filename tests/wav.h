@@ -39,5 +39,11 @@ const char *radioplay_bin(void);
 const char *test_tmpdir(void);
 int file_exists(const char *path);
 char *read_text(const char *path);
+// test_tmpdir()/name, in one of 8 slots (a slot's string lives until the
+// slot is used again).
+const char *tmp(int slot, const char *name);
+void write_text(const char *path, const char *text);
+// Runs build/radioplay with args (see run).
+int rp(const char *args, char **out);
 
 #endif
