@@ -177,6 +177,7 @@ static int command_help(const char *cmd, FILE *f)
         if (!strcmp(cmd, "render") || !strcmp(cmd, "play") || !strcmp(cmd, "loudness"))
             fprintf(f, "  --loudness L    integrated loudness target in LUFS (default -16 stereo,\n"
                        "                  -19 mono), 'acx' (RMS -20 dB, peak -3 dB) or 'off'\n"
+                       "  --acx           the same as --loudness acx (audiobook platforms)\n"
                        "  --ceiling DB    true-peak ceiling in dBTP (default %.0f)\n",
                     RP_LIMITER_CEILING_DB);
         if (!strcmp(cmd, "render"))
@@ -356,6 +357,9 @@ static int parse_options(int argc, char **argv, options *o)
                     return rc;
                 t->norm = RP_NORM_LUFS;
             }
+            o->drama.master_set |= RP_SET_LOUDNESS;
+        } else if (!strcmp(a, "--acx")) {
+            o->drama.master.norm = RP_NORM_ACX;
             o->drama.master_set |= RP_SET_LOUDNESS;
         } else if (!strcmp(a, "--ceiling")) {
             NEED_ARG;

@@ -326,6 +326,41 @@ static void test_formats_and_rates(void)
     free(log);
 }
 
+// The ACX preset: a render for audiobook platforms passes the ACX rules,
+// and `loudness CHAPTER` measures without writing anything.
+static void test_acx_and_loudness_of_a_chapter(void)
+{
+    const char *ch = tmp(0, "acx.txt");
+    write_text(ch, "A short line for the audiobook check, long enough to measure.\n"
+                   "\n\"And a second voice,\" she said.\n");
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s -q --acx --rate 44100 && %s loudness %s --acx",
+             ch, tmp(1, "acx.flac"), radioplay_bin(), tmp(1, "acx.flac"));
+    CHECK_INT(rp(args, &log), 0);
+    CHECK_MSG(log && strstr(log, "rules: ACX") && strstr(log, "result: pass"), "%s", log);
+    double rms = 0, peak = 0;
+    const char *p = log ? strstr(log, "\nRMS") : NULL;
+    CHECK(p && sscanf(p, "\nRMS %lf", &rms) == 1);
+    p = log ? strstr(log, "\npeak") : NULL;
+    CHECK(p && sscanf(p, "\npeak %lf", &peak) == 1);
+    CHECK_MSG(fabs(rms - RP_ACX_RMS_DB) <= 0.5, "RMS %.2f dB", rms);
+    CHECK_MSG(peak <= RP_ACX_PEAK_DB, "peak %.2f dB", peak);
+    free(log);
+    // The same file fails a louder target: exit 1.
+    snprintf(args, sizeof args, "loudness %s --loudness -12", tmp(1, "acx.flac"));
+    CHECK_INT(rp(args, &log), 1);
+    CHECK(log && strstr(log, "FAIL") && strstr(log, "result: FAIL"));
+    free(log);
+    // A chapter is measured as it would be written, and no file appears.
+    snprintf(args, sizeof args, "loudness %s", ch);
+    CHECK_INT(rp(args, &log), 0);
+    CHECK_MSG(log && strstr(log, "result: pass"), "%s", log);
+    char *out = rp_path_with_ext(ch, ".wav");
+    CHECK(out && !file_exists(out));
+    free(out);
+    free(log);
+}
+
 // A failed render leaves the old output (which says "OLD") untouched and no
 // temporary file behind.
 static void check_old_output_kept(const char *out)
@@ -948,6 +983,7 @@ int main(void)
     RUN(test_effects_fire_on_their_word);
     RUN(test_sound_words_cue_effects);
     RUN(test_formats_and_rates);
+    RUN(test_acx_and_loudness_of_a_chapter);
     RUN(test_errors_are_located_and_leave_no_file);
     RUN(test_voice_problems_are_errors);
     RUN(test_interrupt_leaves_no_file);
