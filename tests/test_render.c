@@ -750,11 +750,31 @@ static void test_sfx_command(void)
     free(out);
 }
 
+// A rendered file is on the loudness target (+-0.5 LU) and under the
+// true-peak ceiling, as libebur128 measures it through `radioplay loudness`.
+static void check_mastered(const char *file, const char *what)
+{
+    char args[4096], *log = NULL;
+    snprintf(args, sizeof args, "loudness %s", file);
+    int rc = rp(args, &log);
+    double lufs = 0, tp = 0;
+    const char *p = log ? strstr(log, "integrated") : NULL;
+    CHECK(p && sscanf(p, "integrated %lf", &lufs) == 1);
+    p = log ? strstr(log, "true peak") : NULL;
+    CHECK(p && sscanf(p, "true peak %lf", &tp) == 1);
+    CHECK_MSG(rc == 0 && fabs(lufs - RP_LOUDNESS_LUFS) <= RP_LOUDNESS_TOLERANCE_LU &&
+                  tp <= RP_LIMITER_CEILING_DB,
+              "%s: %.2f LUFS, %.2f dBTP: %s", what, lufs, tp, log ? log : "");
+    printf("  %-40s %6.2f LUFS, true peak %6.2f dBTP\n", what, lufs, tp);
+    free(log);
+}
+
 static void test_example_drama(void)
 {
     char *log = NULL, *tsv = NULL, args[8192];
     snprintf(args, sizeof args, "render scripts/siege.txt -o %s -q", tmp(1, "siege.wav"));
     CHECK_INT(rp(args, &log), 0);
+    check_mastered(tmp(1, "siege.wav"), "scripts/siege.txt");
     CHECK_INT(rp("cues scripts/siege.txt", &tsv), 0);
     cue cues[256];
     int n = read_cues(tsv, cues, 256);
@@ -943,6 +963,7 @@ static void test_shared_chapters(void)
         if (strstr(p, "/000_"))
             CHECK_MSG(dur >= 300 && dur <= 600, "chapter 000: %.1f s", dur);
         wav_free(&w);
+        check_mastered(tmp(1, "chapter.wav"), strrchr(p, '/') + 1);
         snprintf(args, sizeof args, "cast %s | grep -c '^\\[voice '", p);
         rp(args, &castx);
         if (strstr(p, "/000_") || strstr(p, "/002_"))
