@@ -983,6 +983,85 @@ static rp_status add_default_rules(rp_cast *c)
     return RP_OK;
 }
 
+// Voice effects read from the prose: a word in a paragraph's narration that
+// names the channel a voice comes through ("a voice crackled over Ksena's
+// comms", "its voice a recorded loop") gives that paragraph's quotes the
+// effect. A speaker heard that way in at least half of their quotes is cast
+// with it; the cast sheet shows the choice and can undo it.
+static const struct {
+    const char *word;
+    rp_voice_fx fx;
+} fx_words[] = {
+    {"comms", RP_VFX_RADIO},        {"comm", RP_VFX_RADIO},         {"radio", RP_VFX_RADIO},
+    {"crackled", RP_VFX_RADIO},     {"headset", RP_VFX_RADIO},      {"transmitter", RP_VFX_RADIO},
+    {"intercom", RP_VFX_RADIO},     {"earpiece", RP_VFX_RADIO},     {"walkie", RP_VFX_RADIO},
+    {"recorded", RP_VFX_ROBOT},     {"synthesized", RP_VFX_ROBOT},  {"loudspeaker", RP_VFX_PA},
+    {"loudspeakers", RP_VFX_PA},    {"tannoy", RP_VFX_PA},          {"megaphone", RP_VFX_MEGAPHONE},
+    {"bullhorn", RP_VFX_MEGAPHONE},
+};
+
+static rp_voice_fx word_fx(const char *w, size_t n)
+{
+    char low[32];
+    if (n >= sizeof low)
+        return RP_VFX_NONE;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)w[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof fx_words / sizeof fx_words[0]; i++)
+        if (!strcmp(low, fx_words[i].word))
+            return fx_words[i].fx;
+    return RP_VFX_NONE;
+}
+
+// The effect a paragraph's narration names, or none.
+static rp_voice_fx paragraph_fx(const rp_block *b)
+{
+    for (size_t r = 0; r < b->n_runs; r++) {
+        const char *t = b->runs[r].text;
+        if (b->runs[r].kind != RP_RUN_NARRATION || !t)
+            continue;
+        for (const char *p = t; *p;) {
+            while (*p && !isalpha((unsigned char)*p))
+                p++;
+            const char *w = p;
+            while (isalpha((unsigned char)*p))
+                p++;
+            rp_voice_fx fx = word_fx(w, (size_t)(p - w));
+            if (fx != RP_VFX_NONE)
+                return fx;
+        }
+    }
+    return RP_VFX_NONE;
+}
+
+static void auto_effect(rp_voice *v, const rp_script *s)
+{
+    size_t quotes = 0, by_fx[RP_VFX_COUNT] = {0};
+    for (size_t i = 0; i < s->n_blocks; i++) {
+        const rp_block *b = &s->blocks[i];
+        rp_voice_fx fx = RP_VFX_NONE;
+        int looked = 0;
+        for (size_t r = 0; r < b->n_runs; r++) {
+            const rp_run *q = &b->runs[r];
+            if (q->kind != RP_RUN_QUOTE || !q->speaker || rp_strcasecmp(q->speaker, v->name))
+                continue;
+            if (!looked) {
+                fx = paragraph_fx(b);
+                looked = 1;
+            }
+            quotes++;
+            by_fx[fx]++;
+        }
+    }
+    rp_voice_fx best = RP_VFX_NONE;
+    for (int f = 1; f < RP_VFX_COUNT; f++)
+        if (by_fx[f] > by_fx[best] || (best == RP_VFX_NONE && by_fx[f] > 0))
+            best = (rp_voice_fx)f;
+    if (best != RP_VFX_NONE && 2 * by_fx[best] >= quotes)
+        v->fx = best;
+}
+
 rp_status rp_cast_assign(rp_cast *c, const rp_script *s)
 {
     if (add_default_rules(c))
@@ -1008,6 +1087,8 @@ rp_status rp_cast_assign(rp_cast *c, const rp_script *s)
     qsort(todo, n, sizeof *todo, cmp_pending);
     for (size_t k = 0; k < n; k++)
         auto_voice(c, todo[k].v, gender_of(s, todo[k].v->name));
+    for (size_t k = 0; k < n; k++)
+        auto_effect(todo[k].v, s);
     free(todo);
     return RP_OK;
 }

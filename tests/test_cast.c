@@ -636,6 +636,45 @@ static const rp_gender ten_g[] = {RP_GENDER_FEMALE, RP_GENDER_MALE,    RP_GENDER
                                   RP_GENDER_MALE,   RP_GENDER_FEMALE,  RP_GENDER_MALE,
                                   RP_GENDER_UNKNOWN};
 
+// Voice effects from the prose: the paragraph's narration names the channel.
+static void test_effects_from_the_prose(void)
+{
+    static const struct {
+        const char *speaker, *narration;
+    } paras[] = {
+        {"Kirk", "a voice crackled over Ksena's comms."},
+        {"Kirk", "Kirk said."},                       // one of two over the comms: enough
+        {"Mara", "Mara spoke into her radio."},
+        {"Mara", "Mara said."},
+        {"Mara", "Mara said again."},                 // one of three: not enough
+        {"the unit", "its voice a recorded loop."},
+        {"Hale", "Hale barked over the comms."},      // the sheet's choice stands
+        {"Crier", "the loudspeakers boomed."},
+    };
+    enum { N = sizeof paras / sizeof paras[0] };
+    static rp_block blocks[N];
+    static rp_run runs[N][2];
+    for (size_t i = 0; i < N; i++) {
+        runs[i][0] = (rp_run){.kind = RP_RUN_QUOTE, .text = (char *)"Words.",
+                              .speaker = (char *)paras[i].speaker};
+        runs[i][1] = (rp_run){.kind = RP_RUN_NARRATION, .text = (char *)paras[i].narration};
+        blocks[i] = (rp_block){.kind = RP_BLOCK_PARAGRAPH, .runs = runs[i], .n_runs = 2};
+    }
+    const char *const names[] = {"Kirk", "Mara", "the unit", "Hale", "Crier"};
+    fake_script f;
+    make_script(&f, names, NULL, 5);
+    f.s.blocks = blocks;
+    f.s.n_blocks = N;
+    load("[voice Hale]\neffect = megaphone\n");
+    CHECK_INT(rp_cast_assign(&C, &f.s), RP_OK);
+    CHECK_INT(rp_cast_voice(&C, "Kirk")->fx, RP_VFX_RADIO);
+    CHECK_INT(rp_cast_voice(&C, "Mara")->fx, RP_VFX_NONE);
+    CHECK_INT(rp_cast_voice(&C, "the unit")->fx, RP_VFX_ROBOT);
+    CHECK_INT(rp_cast_voice(&C, "Hale")->fx, RP_VFX_MEGAPHONE);
+    CHECK_INT(rp_cast_voice(&C, "Crier")->fx, RP_VFX_PA);
+    release();
+}
+
 static void test_assign_every_speaker(void)
 {
     rp_cast c;
@@ -1062,6 +1101,7 @@ int main(void)
     RUN(test_binary_data);
     RUN(test_several_errors);
     RUN(test_assign_every_speaker);
+    RUN(test_effects_from_the_prose);
     RUN(test_assign_many_speakers);
     RUN(test_assign_stable);
     RUN(test_assign_respects_sheet);

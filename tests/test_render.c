@@ -361,6 +361,98 @@ static void test_acx_and_loudness_of_a_chapter(void)
     free(log);
 }
 
+// The share of the energy of w's mono sum in [t0, t1) between lo_hz and
+// hi_hz: a Hann-windowed DFT over 2048-frame windows (a slow one; lines are
+// short).
+static double band_share(const wav *w, double t0, double t1, double lo_hz, double hi_hz)
+{
+    enum { N = 2048 };
+    static double re[N / 2], im[N / 2], x[N];
+    double in_band = 0, all = 0;
+    for (int64_t at = (int64_t)(t0 * w->rate); at + N <= (int64_t)(t1 * w->rate); at += N) {
+        for (int i = 0; i < N; i++) {
+            double h = 0.5 - 0.5 * cos(2 * M_PI * i / N);
+            x[i] = h * (w->x[(at + i) * w->channels] + w->x[(at + i) * w->channels + w->channels - 1]);
+        }
+        for (int k = 1; k < N / 2; k++) {
+            double c = 1, sn = 0, dc = cos(2 * M_PI * k / N), ds = -sin(2 * M_PI * k / N);
+            re[k] = im[k] = 0;
+            for (int i = 0; i < N; i++) {
+                re[k] += x[i] * c;
+                im[k] += x[i] * sn;
+                double t = c * dc - sn * ds;
+                sn = c * ds + sn * dc;
+                c = t;
+            }
+            double p = re[k] * re[k] + im[k] * im[k], f = (double)k * w->rate / N;
+            all += p;
+            if (f >= lo_hz && f < hi_hz)
+                in_band += p;
+        }
+    }
+    return all > 0 ? in_band / all : 0;
+}
+
+// A voice heard over the comms is cast with the radio effect from the prose
+// alone, and sounds like it: next to no energy below 300 Hz or above 3.5 kHz,
+// where the narrator has plenty.
+static void test_comms_voice_sounds_like_a_radio(void)
+{
+    const char *ch = tmp(0, "comms.txt");
+    write_text(ch, "\"Shield harmonics at forty percent,\" a voice crackled over Ksena's comms. "
+                   "It was Kirk, safe in the bunker. \"The dome will hold for now.\"\n\n"
+                   "Ksena looked up at the burning sky and waited for the next word.\n\n"
+                   "\"Hold the line,\" Kirk said over the comms.\n");
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "cast %s", ch);
+    CHECK_INT(rp(args, &log), 0);
+    const char *kirk = log ? strstr(log, "[voice Kirk]") : NULL;
+    const char *fx = kirk ? strstr(kirk, "effect = ") : NULL;
+    CHECK_MSG(fx && !strncmp(fx, "effect = radio", 14), "%s", log ? log : "");
+    free(log);
+    // Without the sound rules' comms static, to hear the voice alone.
+    write_text(tmp(2, "comms.cast"), "[rules]\ndefaults = off\n");
+    snprintf(args, sizeof args, "render %s -o %s -q --loudness off --cast %s", ch,
+             tmp(1, "comms.wav"), tmp(2, "comms.cast"));
+    CHECK_INT(rp(args, &log), 0);
+    free(log);
+    snprintf(args, sizeof args, "cues %s --cast %s", ch, tmp(2, "comms.cast"));
+    CHECK_INT(rp(args, &log), 0);
+    cue cues[32];
+    int n = log ? read_cues(log, cues, 32) : 0;
+    free(log);
+    wav w;
+    CHECK_INT(wav_read(tmp(1, "comms.wav"), &w), 0);
+    // Shares of the energy below and above the radio band.
+    double k_low = 0, k_high = 0, n_low = 1, n_high = 1;
+    int kirks = 0, narr = 0;
+    for (int i = 0; i < n && w.x; i++) {
+        if (strcmp(cues[i].kind, "speech"))
+            continue;
+        // The middle of the line, clear of the squelch before and after.
+        double a = cues[i].start + 0.15, b = cues[i].end - 0.2;
+        if (b - a < 0.3)
+            continue;
+        double low = band_share(&w, a, b, 0, 250), high = band_share(&w, a, b, 3800, 24000);
+        printf("  %-8s at %6.2f s: %.5f of the energy below 250 Hz, %.5f above 3.8 kHz\n",
+               cues[i].who, a, low, high);
+        if (!strcmp(cues[i].who, "Kirk")) {
+            k_low = fmax(k_low, low);
+            k_high = fmax(k_high, high);
+            kirks++;
+        } else if (!strcmp(cues[i].who, "Narrator")) {
+            n_low = fmin(n_low, low);
+            n_high = fmin(n_high, high);
+            narr++;
+        }
+    }
+    // Under -30 dB outside the band; the narrator has ten times more there.
+    CHECK_MSG(k_low < 1e-3 && k_high < 1e-3 && n_low + n_high > 1e-2,
+              "Kirk low %.5f high %.5f, narrator low %.5f high %.5f", k_low, k_high, n_low, n_high);
+    CHECK(kirks >= 2 && narr >= 1);
+    wav_free(&w);
+}
+
 // A failed render leaves the old output (which says "OLD") untouched and no
 // temporary file behind.
 static void check_old_output_kept(const char *out)
@@ -1005,6 +1097,7 @@ int main(void)
     RUN(test_sound_words_cue_effects);
     RUN(test_formats_and_rates);
     RUN(test_acx_and_loudness_of_a_chapter);
+    RUN(test_comms_voice_sounds_like_a_radio);
     RUN(test_errors_are_located_and_leave_no_file);
     RUN(test_voice_problems_are_errors);
     RUN(test_interrupt_leaves_no_file);
