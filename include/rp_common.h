@@ -84,6 +84,8 @@ void *rp_calloc(size_t n, size_t size);
 void *rp_realloc_array(void *p, size_t n, size_t size);
 char *rp_strdup(const char *s);
 char *rp_strndup(const char *s, size_t n);
+// A copy of s without the spaces and tabs around it.
+char *rp_strdup_trim(const char *s);
 // Grows *items (element size esz) so that it holds at least need elements.
 rp_status rp_grow(void **items, size_t *cap, size_t need, size_t esz);
 
@@ -110,6 +112,52 @@ uint32_t rp_utf8_decode(const char *s, size_t n, int *len);
 // included; LF, CRLF and a lone CR each end one. 0 at the end. The parser
 // and `annotate` count lines by it.
 int rp_line_next(const char *buf, size_t len, size_t *pos, size_t *start, size_t *n);
+
+// Numbers in preset files (effects and rooms), read without strtod, whose
+// decimal point follows the locale: "[+-]digits[.digits][e[+-]digits]".
+// Bytes consumed, 0 when s does not start with a number. Short decimals are
+// correctly rounded ("0.3" is the double nearest 0.3).
+size_t rp_read_number(const char *s, double *out);
+
+// The units a preset value may carry. A value is held in its unit's base
+// (seconds, hertz, decibels, semitones, octaves, per second, metres); "ms"
+// and "kHz" are read into it.
+typedef enum {
+    RP_UNIT_NONE,
+    RP_UNIT_S,     // s, ms
+    RP_UNIT_HZ,    // Hz, kHz
+    RP_UNIT_DB,    // dB
+    RP_UNIT_ST,    // st (semitones)
+    RP_UNIT_OCT,   // oct (octaves)
+    RP_UNIT_PER_S, // /s
+    RP_UNIT_M,     // m
+    RP_UNIT_COUNT
+} rp_unit;
+
+// The base unit as written after a value in messages ("s", "Hz", "" for none).
+extern const char *const rp_unit_names[RP_UNIT_COUNT];
+// What to write instead of a unit that does not fit ("use s or ms").
+const char *rp_unit_hint(rp_unit u);
+
+typedef enum { RP_QTY_OK, RP_QTY_NO_NUMBER, RP_QTY_BAD_UNIT } rp_qty_status;
+
+// Reads a number and, when a unit word follows ("25 ms", "4kHz", "-9 dB",
+// "3 /s"), the unit, converted to unit u's base; then the spaces after it.
+// RP_QTY_OK: *out is the value and *end the offset past it. RP_QTY_NO_NUMBER:
+// s does not start with a number. RP_QTY_BAD_UNIT: the word [*word, *end)
+// after the number is not a unit of u. Words are letters, with an optional
+// leading '/'.
+rp_qty_status rp_read_quantity(const char *s, rp_unit u, double *out, size_t *end, size_t *word);
+
+// A line of a preset file, in place: its comment ('#' at the start or
+// after a space) and the spaces around what is left are removed. Returns
+// the offset of the first byte kept: line + that is the content, "" when the
+// line is blank.
+size_t rp_preset_line_trim(char *line);
+// Splits "key = value" at the first '=', in place: s keeps the key (spaces
+// before the '=' removed) and *value points at the value (spaces after it
+// skipped). 0 when there is no '='.
+int rp_preset_split(char *s, char **value);
 
 // splitmix64: a tiny, well-mixed, seedable PRNG. Every noise source owns one.
 typedef struct { uint64_t s; } rp_rng;

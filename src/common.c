@@ -10,6 +10,21 @@
 
 #include "rp_config.h"
 
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_blank(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
 static const char *const status_text[RP_STATUS_COUNT] = {
     [RP_OK] = "success",
     [RP_ERR_NOMEM] = "out of memory",
@@ -194,6 +209,16 @@ char *rp_strndup(const char *s, size_t n)
     return r;
 }
 
+char *rp_strdup_trim(const char *s)
+{
+    while (is_blank(*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && is_blank(s[n - 1]))
+        n--;
+    return rp_strndup(s, n);
+}
+
 rp_status rp_grow(void **items, size_t *cap, size_t need, size_t esz)
 {
     if (need <= *cap)
@@ -366,6 +391,156 @@ size_t rp_utf8_count(const char *s, size_t n)
         count++;
     }
     return count;
+}
+
+// ---- numbers with units ------------------------------------------------------
+
+size_t rp_read_number(const char *s, double *out)
+{
+    size_t i = 0;
+    int neg = 0, digits = 0, exp10 = 0;
+    double m = 0;
+    if (s[i] == '+' || s[i] == '-')
+        neg = s[i++] == '-';
+    // Digits past 15 cannot change a double's value: m stays an exact integer.
+    for (; is_digit(s[i]); i++, digits++) {
+        if (m < 1e15)
+            m = m * 10 + (s[i] - '0');
+        else
+            exp10++;
+    }
+    if (s[i] == '.') {
+        for (i++; is_digit(s[i]); i++, digits++) {
+            if (m < 1e15) {
+                m = m * 10 + (s[i] - '0');
+                exp10--;
+            }
+        }
+    }
+    if (digits == 0)
+        return 0;
+    if ((s[i] == 'e' || s[i] == 'E') &&
+        (is_digit(s[i + 1]) || ((s[i + 1] == '+' || s[i + 1] == '-') && is_digit(s[i + 2])))) {
+        size_t j = i + 1;
+        int eneg = 0, e = 0;
+        if (s[j] == '+' || s[j] == '-')
+            eneg = s[j++] == '-';
+        for (; is_digit(s[j]); j++)
+            if (e < 10000)
+                e = e * 10 + (s[j] - '0');
+        exp10 += eneg ? -e : e;
+        i = j;
+    }
+    if (exp10 > 400)
+        exp10 = 400;
+    if (exp10 < -400)
+        exp10 = -400;
+    // Dividing by an exact power of ten rounds correctly for short decimals.
+    double v = exp10 < 0 && exp10 >= -22 ? m / pow(10.0, -exp10) : m * pow(10.0, exp10);
+    *out = neg ? -v : v;
+    return i;
+}
+
+const char *const rp_unit_names[RP_UNIT_COUNT] = {
+    [RP_UNIT_NONE] = "", [RP_UNIT_S] = "s",     [RP_UNIT_HZ] = "Hz",    [RP_UNIT_DB] = "dB",
+    [RP_UNIT_ST] = "st", [RP_UNIT_OCT] = "oct", [RP_UNIT_PER_S] = "/s", [RP_UNIT_M] = "m"};
+
+const char *rp_unit_hint(rp_unit u)
+{
+    static const char *const hint[RP_UNIT_COUNT] = {[RP_UNIT_NONE] = "this value has no unit",
+                                                    [RP_UNIT_S] = "use s or ms",
+                                                    [RP_UNIT_HZ] = "use Hz or kHz",
+                                                    [RP_UNIT_DB] = "use dB",
+                                                    [RP_UNIT_ST] = "use st (semitones)",
+                                                    [RP_UNIT_OCT] = "use oct (octaves)",
+                                                    [RP_UNIT_PER_S] = "use /s (per second)",
+                                                    [RP_UNIT_M] = "use m (metres)"};
+    return (unsigned)u < RP_UNIT_COUNT ? hint[u] : hint[RP_UNIT_NONE];
+}
+
+// The factor from the unit word w[0..n) to u's base; 0 when w is not a unit of u.
+static double unit_factor(rp_unit u, const char *w, size_t n)
+{
+    static const struct {
+        rp_unit u;
+        const char *word;
+        double factor;
+    } words[] = {{RP_UNIT_S, "s", 1},       {RP_UNIT_S, "ms", 0.001}, {RP_UNIT_HZ, "hz", 1},
+                 {RP_UNIT_HZ, "khz", 1000}, {RP_UNIT_DB, "db", 1},    {RP_UNIT_ST, "st", 1},
+                 {RP_UNIT_OCT, "oct", 1},   {RP_UNIT_PER_S, "/s", 1}, {RP_UNIT_M, "m", 1}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        const char *k = words[i].word;
+        size_t j = 0;
+        while (j < n && k[j] && lower(w[j]) == k[j])
+            j++;
+        // Metres are lower case only: "M" reads as mega elsewhere.
+        if (words[i].u == u && j == n && !k[j] && (u != RP_UNIT_M || w[0] == 'm'))
+            return words[i].factor;
+    }
+    return 0;
+}
+
+rp_qty_status rp_read_quantity(const char *s, rp_unit u, double *out, size_t *end, size_t *word)
+{
+    double v;
+    size_t i = rp_read_number(s, &v);
+    *end = *word = i;
+    if (i == 0)
+        return RP_QTY_NO_NUMBER;
+    while (is_blank(s[i]))
+        i++;
+    if (is_alpha(s[i]) || s[i] == '/') {
+        size_t w = i;
+        if (s[i] == '/')
+            i++;
+        while (is_alpha(s[i]))
+            i++;
+        double f = unit_factor(u, s + w, i - w);
+        if (f == 0) {
+            *word = w;
+            *end = i;
+            return RP_QTY_BAD_UNIT;
+        }
+        v *= f;
+        while (is_blank(s[i]))
+            i++;
+    }
+    *out = v;
+    *end = i;
+    return RP_QTY_OK;
+}
+
+size_t rp_preset_line_trim(char *line)
+{
+    for (size_t i = 0; line[i]; i++) {
+        if (line[i] == '#' && (i == 0 || is_blank(line[i - 1]))) {
+            line[i] = 0;
+            break;
+        }
+    }
+    size_t s = 0, t = strlen(line);
+    while (is_blank(line[s]))
+        s++;
+    while (t > s && is_blank(line[t - 1]))
+        t--;
+    line[t] = 0;
+    return s;
+}
+
+int rp_preset_split(char *s, char **value)
+{
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return 0;
+    char *ke = eq;
+    while (ke > s && is_blank(ke[-1]))
+        ke--;
+    *ke = 0;
+    char *val = eq + 1;
+    while (is_blank(*val))
+        val++;
+    *value = val;
+    return 1;
 }
 
 uint64_t rp_hash64(const void *data, size_t n, uint64_t h)

@@ -53,7 +53,8 @@
 // stereo tail. Levels: the late output gain is set from the network's
 // energy decay, sum over t of e^(-2 t / tau) = tau fs / 2 with
 // tau = rt60 / ln(1000), so the tail's energy is wet_db below the dry.
-// State below DENORMAL is flushed to zero.
+// State below DENORMAL is flushed to zero at every sample, so the output
+// does not depend on how the calls split the frames.
 #include "rp_room.h"
 
 #include <stdio.h>
@@ -84,10 +85,6 @@ const char *const rp_room_pattern_names[RP_ROOM_PATTERN_COUNT] = {"diffuse", "pa
 // ---- keys ---------------------------------------------------------------------
 
 enum { T_NUM, T_INT, T_ENUM, T_TEXT, T_LEVEL };
-enum { U_NONE, U_S, U_HZ, U_DB, U_M };
-
-static const char *const unit_text[] = {
-    [U_NONE] = "", [U_S] = "s", [U_HZ] = "Hz", [U_DB] = "dB", [U_M] = "m"};
 
 typedef struct {
     const char *name;
@@ -112,18 +109,18 @@ enum {
 };
 
 static const keydef keys[K_COUNT] = {
-    [K_DESCRIPTION] = {"description", T_TEXT, U_NONE, 0, 0},
-    [K_RT60] = {"rt60", T_NUM, U_S, 0.1, 20},
-    [K_HF_RATIO] = {"hf_ratio", T_NUM, U_NONE, 0.1, 1},
-    [K_HF_REFERENCE] = {"hf_reference", T_NUM, U_HZ, 1000, 20000},
-    [K_PREDELAY] = {"predelay", T_NUM, U_S, 0, 0.5},
-    [K_SIZE] = {"size", T_NUM, U_M, 1, 100},
-    [K_PATTERN] = {"pattern", T_ENUM, U_NONE, 0, 0},
-    [K_REFLECTIONS] = {"reflections", T_INT, U_NONE, 0, RP_ROOM_MAX_REFLECTIONS},
-    [K_EARLY] = {"early", T_LEVEL, U_DB, -60, 6},
-    [K_WET] = {"wet", T_LEVEL, U_DB, -60, 6},
-    [K_WIDTH] = {"width", T_NUM, U_NONE, 0, 1},
-    [K_LOWCUT] = {"lowcut", T_NUM, U_HZ, 0, 1000},
+    [K_DESCRIPTION] = {"description", T_TEXT, RP_UNIT_NONE, 0, 0},
+    [K_RT60] = {"rt60", T_NUM, RP_UNIT_S, 0.1, 20},
+    [K_HF_RATIO] = {"hf_ratio", T_NUM, RP_UNIT_NONE, 0.1, 1},
+    [K_HF_REFERENCE] = {"hf_reference", T_NUM, RP_UNIT_HZ, 1000, 20000},
+    [K_PREDELAY] = {"predelay", T_NUM, RP_UNIT_S, 0, 0.5},
+    [K_SIZE] = {"size", T_NUM, RP_UNIT_M, 1, 100},
+    [K_PATTERN] = {"pattern", T_ENUM, RP_UNIT_NONE, 0, 0},
+    [K_REFLECTIONS] = {"reflections", T_INT, RP_UNIT_NONE, 0, RP_ROOM_MAX_REFLECTIONS},
+    [K_EARLY] = {"early", T_LEVEL, RP_UNIT_DB, -60, 6},
+    [K_WET] = {"wet", T_LEVEL, RP_UNIT_DB, -60, 6},
+    [K_WIDTH] = {"width", T_NUM, RP_UNIT_NONE, 0, 1},
+    [K_LOWCUT] = {"lowcut", T_NUM, RP_UNIT_HZ, 0, 1000},
 };
 
 static double *num_field(rp_room_preset *p, int k)
@@ -174,22 +171,29 @@ int rp_room_is_dry(const rp_room_preset *p)
     return isinf(p->early_db) && isinf(p->wet_db);
 }
 
+int rp_room_same(const rp_room_preset *a, const rp_room_preset *b)
+{
+    // Levels may be -INFINITY (off), which compares equal to itself.
+    return !strcmp(a->name, b->name) && !strcmp(a->description, b->description) &&
+           a->rt60_s == b->rt60_s && a->hf_ratio == b->hf_ratio &&
+           a->hf_reference_hz == b->hf_reference_hz && a->predelay_s == b->predelay_s &&
+           a->size_m == b->size_m && a->pattern == b->pattern && a->reflections == b->reflections &&
+           a->early_db == b->early_db && a->wet_db == b->wet_db && a->width == b->width &&
+           a->lowcut_hz == b->lowcut_hz;
+}
+
+double rp_room_decay_s(const rp_room_preset *p)
+{
+    if (rp_room_is_dry(p))
+        return 0;
+    double early = p->pattern == RP_ROOM_PARALLEL ? p->reflections * p->size_m / SPEED_OF_SOUND
+                   : p->pattern == RP_ROOM_SPARSE ? 2 * p->size_m / SPEED_OF_SOUND
+                                                  : 1.5 * p->size_m / SPEED_OF_SOUND;
+    early = isinf(p->early_db) ? 0 : fmin(early, MAX_EARLY_SPAN_S);
+    return p->predelay_s + (isinf(p->wet_db) ? early : fmax(early, p->rt60_s));
+}
+
 // ---- value parsing --------------------------------------------------------------
-
-static int is_space(int c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int is_alpha(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
 
 // Where a problem is reported: the value's line and first column.
 typedef struct {
@@ -204,87 +208,9 @@ static int col_of(const loc *at, const char *text, size_t off)
     return at->fixed ? at->col : at->col + (int)rp_utf8_count(text, off);
 }
 
-// "[+-]digits[.digits][e[+-]digits]" without strtod (whose decimal point
-// follows the locale). Bytes consumed, 0 if none.
-static size_t read_number(const char *s, double *out)
-{
-    size_t i = 0;
-    int neg = 0, digits = 0, exp10 = 0;
-    double m = 0;
-    if (s[i] == '+' || s[i] == '-')
-        neg = s[i++] == '-';
-    for (; is_digit(s[i]); i++, digits++) {
-        if (m < 1e15)
-            m = m * 10 + (s[i] - '0');
-        else
-            exp10++;
-    }
-    if (s[i] == '.') {
-        for (i++; is_digit(s[i]); i++, digits++) {
-            if (m < 1e15) {
-                m = m * 10 + (s[i] - '0');
-                exp10--;
-            }
-        }
-    }
-    if (digits == 0)
-        return 0;
-    if ((s[i] == 'e' || s[i] == 'E') &&
-        (is_digit(s[i + 1]) || ((s[i + 1] == '+' || s[i + 1] == '-') && is_digit(s[i + 2])))) {
-        size_t j = i + 1;
-        int eneg = 0, e = 0;
-        if (s[j] == '+' || s[j] == '-')
-            eneg = s[j++] == '-';
-        for (; is_digit(s[j]); j++)
-            if (e < 10000)
-                e = e * 10 + (s[j] - '0');
-        exp10 += eneg ? -e : e;
-        i = j;
-    }
-    if (exp10 > 400)
-        exp10 = 400;
-    if (exp10 < -400)
-        exp10 = -400;
-    // Dividing by an exact power of ten rounds correctly for short decimals.
-    double v = exp10 < 0 && exp10 >= -22 ? m / pow(10.0, -exp10) : m * pow(10.0, exp10);
-    *out = neg ? -v : v;
-    return i;
-}
-
-static int unit_factor(int unit, const char *w, double *f)
-{
-    *f = 1.0;
-    switch (unit) {
-    case U_S:
-        if (!rp_strcasecmp(w, "ms"))
-            *f = 0.001;
-        return !rp_strcasecmp(w, "s") || !rp_strcasecmp(w, "ms");
-    case U_HZ:
-        if (!rp_strcasecmp(w, "khz"))
-            *f = 1000.0;
-        return !rp_strcasecmp(w, "hz") || !rp_strcasecmp(w, "khz");
-    case U_DB:
-        return !rp_strcasecmp(w, "db");
-    case U_M:
-        return !strcmp(w, "m");
-    default:
-        return 0;
-    }
-}
-
-static const char *unit_hint(int unit)
-{
-    static const char *const h[] = {[U_NONE] = "this value has no unit",
-                                    [U_S] = "use s or ms",
-                                    [U_HZ] = "use Hz or kHz",
-                                    [U_DB] = "use dB",
-                                    [U_M] = "use m (metres)"};
-    return h[unit];
-}
-
 static void range_error(const keydef *kd, const loc *at, int col)
 {
-    const char *u = unit_text[kd->unit];
+    const char *u = rp_unit_names[kd->unit];
     if (kd->type == T_INT)
         rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, col, "room", NULL,
                     "%s must be a whole number between %g and %g", kd->name, kd->min, kd->max);
@@ -331,32 +257,19 @@ static int parse_value(int k, const char *text, rp_room_preset *p, const loc *at
         return 1;
     }
     double v;
-    size_t i = read_number(text, &v);
-    if (i == 0) {
+    size_t i, word;
+    rp_qty_status q = rp_read_quantity(text, kd->unit, &v, &i, &word);
+    if (q == RP_QTY_NO_NUMBER) {
         rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, at->col, "room",
                     kd->type == T_LEVEL ? "a level in dB, or off" : NULL,
                     "%s: expected a number, got '%s'", kd->name, text);
         return 0;
     }
-    while (is_space(text[i]))
-        i++;
-    if (is_alpha(text[i])) {
-        size_t s = i;
-        while (is_alpha(text[i]))
-            i++;
-        char w[16];
-        size_t wl = i - s < sizeof w - 1 ? i - s : sizeof w - 1;
-        memcpy(w, text + s, wl);
-        w[wl] = 0;
-        double f;
-        if (!unit_factor(kd->unit, w, &f)) {
-            rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, col_of(at, text, s), "room",
-                        unit_hint(kd->unit), "unit '%s' does not fit %s", w, kd->name);
-            return 0;
-        }
-        v *= f;
-        while (is_space(text[i]))
-            i++;
+    if (q == RP_QTY_BAD_UNIT) {
+        rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, col_of(at, text, word), "room",
+                    rp_unit_hint(kd->unit), "unit '%.*s' does not fit %s", (int)(i - word),
+                    text + word, kd->name);
+        return 0;
     }
     if (text[i]) {
         rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, col_of(at, text, i), "room", NULL,
@@ -413,19 +326,12 @@ static void parse_line(rp_room_preset *p, char *s, int line, int col, const char
                     "a room is a list of 'key = value' lines", "rooms have no sections");
         return;
     }
-    char *eq = strchr(s, '=');
-    if (!eq) {
+    char *val;
+    if (!rp_preset_split(s, &val)) {
         rp_diag_add(d, RP_DIAG_ERROR, file, line, col, "room", NULL,
                     "expected 'key = value', got '%s'", s);
         return;
     }
-    char *ke = eq;
-    while (ke > s && is_space(ke[-1]))
-        ke--;
-    *ke = 0;
-    char *val = eq + 1;
-    while (is_space(*val))
-        val++;
     if (!s[0]) {
         rp_diag_add(d, RP_DIAG_ERROR, file, line, col, "room", NULL, "missing key before '='");
         return;
@@ -485,19 +391,8 @@ rp_status rp_room_parse(const char *name, const char *file, const char *text, si
         }
         memcpy(buf, text + start, n);
         buf[n] = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (buf[i] == '#' && (i == 0 || is_space(buf[i - 1]))) {
-                buf[i] = 0;
-                break;
-            }
-        }
-        size_t s = 0, t = strlen(buf);
-        while (is_space(buf[s]))
-            s++;
-        while (t > s && is_space(buf[t - 1]))
-            t--;
-        buf[t] = 0;
-        if (s < t)
+        size_t s = rp_preset_line_trim(buf);
+        if (buf[s])
             parse_line(&p, buf + s, lineno, 1 + (int)rp_utf8_count(buf, s), file, &sn, dd);
     }
     free(buf);
@@ -529,16 +424,11 @@ rp_status rp_room_override(rp_room_preset *p, const char *key, const char *value
     loc at = {file, line, col, 1, d ? d : &local};
     rp_status st = RP_ERR_INPUT;
     int k = key_index(key);
-    while (is_space(*value))
-        value++;
-    char *val = rp_strdup(value);
+    char *val = rp_strdup_trim(value);
     if (!val) {
         rp_diags_deinit(&local);
         return RP_ERR_NOMEM;
     }
-    size_t vl = strlen(val);
-    while (vl > 0 && is_space(val[vl - 1]))
-        val[--vl] = 0;
     if (k < 0) {
         unknown_key(key, &at, col);
     } else if (!*val) {
@@ -957,6 +847,11 @@ void rp_reverb_reset(rp_reverb *r)
     r->idle = 1;
 }
 
+int rp_reverb_idle(const rp_reverb *r)
+{
+    return r->dry || r->idle;
+}
+
 int64_t rp_reverb_tail_frames(const rp_reverb *r)
 {
     return r->dry ? 0 : r->tail;
@@ -1040,8 +935,8 @@ void rp_reverb_process(rp_reverb *r, const float *in, float *out, size_t n_frame
             el += r->tap_l[k] * (il[jl] + ir[jl]);
             er += r->tap_r[k] * (il[jr] + ir[jr]);
         }
-        el = r->early_zl = (1 - r->early_a) * el + r->early_a * r->early_zl;
-        er = r->early_zr = (1 - r->early_a) * er + r->early_a * r->early_zr;
+        el = r->early_zl = flush((1 - r->early_a) * el + r->early_a * r->early_zl);
+        er = r->early_zr = flush((1 - r->early_a) * er + r->early_a * r->early_zr);
         float ll = 0, lr = 0;
         if (r->has_late) {
             size_t j = (wpos - r->feed) & mask;
@@ -1054,7 +949,7 @@ void rp_reverb_process(rp_reverb *r, const float *in, float *out, size_t n_frame
                 float o = r->line[i][r->pos[i]];
                 float y = r->sb0[i] * o + r->sb1[i] * r->sx1[i] - r->sa1[i] * r->sy1[i];
                 r->sx1[i] = o;
-                r->sy1[i] = y;
+                r->sy1[i] = flush(y);
                 v[i] = y;
                 ll += out_l[i] * y;
                 lr += out_r[i] * y;
@@ -1075,8 +970,4 @@ void rp_reverb_process(rp_reverb *r, const float *in, float *out, size_t n_frame
         wpos = (wpos + 1) & mask;
     }
     r->in_pos = wpos;
-    for (int i = 0; i < LINES; i++)
-        r->sy1[i] = flush(r->sy1[i]);
-    r->early_zl = flush(r->early_zl);
-    r->early_zr = flush(r->early_zr);
 }

@@ -120,12 +120,6 @@ static const char *const shape_names[] = {"sine", "triangle", "square", "saw", "
 static const char *const kind_names[] = {"oneshot", "bed", NULL};
 
 enum { T_NUM, T_INT, T_SWEEP, T_ENUM, T_TEXT };
-enum { U_NONE, U_S, U_HZ, U_DB, U_ST, U_OCT, U_PER_S };
-
-static const char *const unit_text[] = {
-    [U_NONE] = "", [U_S] = "s",     [U_HZ] = "Hz",    [U_DB] = "dB",
-    [U_ST] = "st", [U_OCT] = "oct", [U_PER_S] = "/s",
-};
 
 typedef struct {
     const char *name;
@@ -147,14 +141,14 @@ enum {
 };
 
 static const keydef top_keys[P_COUNT] = {
-    [P_DESCRIPTION] = {"description", T_TEXT, U_NONE, 0, 0, 0, NULL},
-    [P_KIND] = {"kind", T_ENUM, U_NONE, 0, 0, KIND_ONESHOT, kind_names},
-    [P_DURATION] = {"duration", T_NUM, U_S, 0.01, 120, 1.0, NULL},
-    [P_TAIL] = {"tail", T_NUM, U_S, 0, 30, 0, NULL},
-    [P_GAIN] = {"gain", T_NUM, U_DB, -60, 24, 0, NULL},
-    [P_REVERB_SIZE] = {"reverb_size", T_NUM, U_NONE, 0, 1, 0.5, NULL},
-    [P_REVERB_DAMP] = {"reverb_damp", T_NUM, U_NONE, 0, 1, 0.5, NULL},
-    [P_REVERB_WIDTH] = {"reverb_width", T_NUM, U_NONE, 0, 1, 1.0, NULL},
+    [P_DESCRIPTION] = {"description", T_TEXT, RP_UNIT_NONE, 0, 0, 0, NULL},
+    [P_KIND] = {"kind", T_ENUM, RP_UNIT_NONE, 0, 0, KIND_ONESHOT, kind_names},
+    [P_DURATION] = {"duration", T_NUM, RP_UNIT_S, 0.01, 120, 1.0, NULL},
+    [P_TAIL] = {"tail", T_NUM, RP_UNIT_S, 0, 30, 0, NULL},
+    [P_GAIN] = {"gain", T_NUM, RP_UNIT_DB, -60, 24, 0, NULL},
+    [P_REVERB_SIZE] = {"reverb_size", T_NUM, RP_UNIT_NONE, 0, 1, 0.5, NULL},
+    [P_REVERB_DAMP] = {"reverb_damp", T_NUM, RP_UNIT_NONE, 0, 1, 0.5, NULL},
+    [P_REVERB_WIDTH] = {"reverb_width", T_NUM, RP_UNIT_NONE, 0, 1, 1.0, NULL},
 };
 
 // Grouped as the preset reference groups them.
@@ -176,43 +170,44 @@ enum {
 // clang-format on
 
 static const keydef layer_keys[L_COUNT] = {
-    [L_SOURCE] = {"source", T_ENUM, U_NONE, 0, 0, SRC_SINE, source_names},
-    [L_FREQ] = {"freq", T_SWEEP, U_HZ, 1, 20000, 440, NULL},
-    [L_DUTY] = {"duty", T_NUM, U_NONE, 0.05, 0.95, 0.5, NULL},
-    [L_DENSITY] = {"density", T_NUM, U_PER_S, 0.1, 20000, 50, NULL},
-    [L_GRAIN] = {"grain", T_NUM, U_S, 0.0001, 0.1, 0.001, NULL},
-    [L_START] = {"start", T_NUM, U_S, 0, 120, 0, NULL},
-    [L_LENGTH] = {"length", T_NUM, U_S, 0.001, 120, 0, NULL},
-    [L_GAIN] = {"gain", T_NUM, U_DB, -60, 24, 0, NULL},
-    [L_ENVELOPE] = {"envelope", T_ENUM, U_NONE, 0, 0, ENV_ADSR, envelope_names},
-    [L_ATTACK] = {"attack", T_NUM, U_S, 0, 60, 0.005, NULL},
-    [L_DECAY] = {"decay", T_NUM, U_S, 0.001, 60, 0.1, NULL},
-    [L_SUSTAIN] = {"sustain", T_NUM, U_NONE, 0, 1, 1, NULL},
-    [L_RELEASE] = {"release", T_NUM, U_S, 0, 60, 0.01, NULL},
-    [L_SWEEP] = {"sweep", T_ENUM, U_NONE, 0, 0, SWEEP_EXP, sweep_names},
-    [L_SWEEP_TIME] = {"sweep_time", T_NUM, U_S, 0.001, 120, 0, NULL},
-    [L_FILTER] = {"filter", T_ENUM, U_NONE, 0, 0, FILT_NONE, filter_names},
-    [L_CUTOFF] = {"cutoff", T_SWEEP, U_HZ, 20, 20000, 1000, NULL},
-    [L_Q] = {"q", T_NUM, U_NONE, 0.1, 30, 0.707, NULL},
-    [L_STAGES] = {"stages", T_INT, U_NONE, 1, MAX_STAGES, 1, NULL},
-    [L_LOWCUT] = {"lowcut", T_NUM, U_HZ, 0, 20000, 0, NULL},
-    [L_VIBRATO_RATE] = {"vibrato_rate", T_NUM, U_HZ, 0, 100, 0, NULL},
-    [L_VIBRATO_DEPTH] = {"vibrato_depth", T_NUM, U_ST, 0, 24, 0, NULL},
-    [L_VIBRATO_SHAPE] = {"vibrato_shape", T_ENUM, U_NONE, 0, 0, SHAPE_SINE, shape_names},
-    [L_TREMOLO_RATE] = {"tremolo_rate", T_NUM, U_HZ, 0, 500, 0, NULL},
-    [L_TREMOLO_DEPTH] = {"tremolo_depth", T_NUM, U_NONE, 0, 1, 0, NULL},
-    [L_TREMOLO_SHAPE] = {"tremolo_shape", T_ENUM, U_NONE, 0, 0, SHAPE_SINE, shape_names},
-    [L_CUTOFF_LFO_RATE] = {"cutoff_lfo_rate", T_NUM, U_HZ, 0, 100, 0, NULL},
-    [L_CUTOFF_LFO_DEPTH] = {"cutoff_lfo_depth", T_NUM, U_OCT, 0, 8, 0, NULL},
-    [L_CUTOFF_LFO_SHAPE] = {"cutoff_lfo_shape", T_ENUM, U_NONE, 0, 0, SHAPE_SINE, shape_names},
-    [L_PAN_LFO_RATE] = {"pan_lfo_rate", T_NUM, U_HZ, 0, 50, 0, NULL},
-    [L_PAN_LFO_DEPTH] = {"pan_lfo_depth", T_NUM, U_NONE, 0, 2, 0, NULL},
-    [L_PAN_LFO_SHAPE] = {"pan_lfo_shape", T_ENUM, U_NONE, 0, 0, SHAPE_SINE, shape_names},
-    [L_DRIVE] = {"drive", T_NUM, U_DB, 0, 40, 0, NULL},
-    [L_EVENTS] = {"events", T_NUM, U_PER_S, 0, 1000, 0, NULL},
-    [L_EVENT_DECAY] = {"event_decay", T_NUM, U_S, 0.001, 10, 0.1, NULL},
-    [L_PAN] = {"pan", T_SWEEP, U_NONE, -1, 1, 0, NULL},
-    [L_REVERB] = {"reverb", T_NUM, U_NONE, 0, 1, 0, NULL},
+    [L_SOURCE] = {"source", T_ENUM, RP_UNIT_NONE, 0, 0, SRC_SINE, source_names},
+    [L_FREQ] = {"freq", T_SWEEP, RP_UNIT_HZ, 1, 20000, 440, NULL},
+    [L_DUTY] = {"duty", T_NUM, RP_UNIT_NONE, 0.05, 0.95, 0.5, NULL},
+    [L_DENSITY] = {"density", T_NUM, RP_UNIT_PER_S, 0.1, 20000, 50, NULL},
+    [L_GRAIN] = {"grain", T_NUM, RP_UNIT_S, 0.0001, 0.1, 0.001, NULL},
+    [L_START] = {"start", T_NUM, RP_UNIT_S, 0, 120, 0, NULL},
+    [L_LENGTH] = {"length", T_NUM, RP_UNIT_S, 0.001, 120, 0, NULL},
+    [L_GAIN] = {"gain", T_NUM, RP_UNIT_DB, -60, 24, 0, NULL},
+    [L_ENVELOPE] = {"envelope", T_ENUM, RP_UNIT_NONE, 0, 0, ENV_ADSR, envelope_names},
+    [L_ATTACK] = {"attack", T_NUM, RP_UNIT_S, 0, 60, 0.005, NULL},
+    [L_DECAY] = {"decay", T_NUM, RP_UNIT_S, 0.001, 60, 0.1, NULL},
+    [L_SUSTAIN] = {"sustain", T_NUM, RP_UNIT_NONE, 0, 1, 1, NULL},
+    [L_RELEASE] = {"release", T_NUM, RP_UNIT_S, 0, 60, 0.01, NULL},
+    [L_SWEEP] = {"sweep", T_ENUM, RP_UNIT_NONE, 0, 0, SWEEP_EXP, sweep_names},
+    [L_SWEEP_TIME] = {"sweep_time", T_NUM, RP_UNIT_S, 0.001, 120, 0, NULL},
+    [L_FILTER] = {"filter", T_ENUM, RP_UNIT_NONE, 0, 0, FILT_NONE, filter_names},
+    [L_CUTOFF] = {"cutoff", T_SWEEP, RP_UNIT_HZ, 20, 20000, 1000, NULL},
+    [L_Q] = {"q", T_NUM, RP_UNIT_NONE, 0.1, 30, 0.707, NULL},
+    [L_STAGES] = {"stages", T_INT, RP_UNIT_NONE, 1, MAX_STAGES, 1, NULL},
+    [L_LOWCUT] = {"lowcut", T_NUM, RP_UNIT_HZ, 0, 20000, 0, NULL},
+    [L_VIBRATO_RATE] = {"vibrato_rate", T_NUM, RP_UNIT_HZ, 0, 100, 0, NULL},
+    [L_VIBRATO_DEPTH] = {"vibrato_depth", T_NUM, RP_UNIT_ST, 0, 24, 0, NULL},
+    [L_VIBRATO_SHAPE] = {"vibrato_shape", T_ENUM, RP_UNIT_NONE, 0, 0, SHAPE_SINE, shape_names},
+    [L_TREMOLO_RATE] = {"tremolo_rate", T_NUM, RP_UNIT_HZ, 0, 500, 0, NULL},
+    [L_TREMOLO_DEPTH] = {"tremolo_depth", T_NUM, RP_UNIT_NONE, 0, 1, 0, NULL},
+    [L_TREMOLO_SHAPE] = {"tremolo_shape", T_ENUM, RP_UNIT_NONE, 0, 0, SHAPE_SINE, shape_names},
+    [L_CUTOFF_LFO_RATE] = {"cutoff_lfo_rate", T_NUM, RP_UNIT_HZ, 0, 100, 0, NULL},
+    [L_CUTOFF_LFO_DEPTH] = {"cutoff_lfo_depth", T_NUM, RP_UNIT_OCT, 0, 8, 0, NULL},
+    [L_CUTOFF_LFO_SHAPE] = {"cutoff_lfo_shape", T_ENUM, RP_UNIT_NONE, 0, 0, SHAPE_SINE,
+                            shape_names},
+    [L_PAN_LFO_RATE] = {"pan_lfo_rate", T_NUM, RP_UNIT_HZ, 0, 50, 0, NULL},
+    [L_PAN_LFO_DEPTH] = {"pan_lfo_depth", T_NUM, RP_UNIT_NONE, 0, 2, 0, NULL},
+    [L_PAN_LFO_SHAPE] = {"pan_lfo_shape", T_ENUM, RP_UNIT_NONE, 0, 0, SHAPE_SINE, shape_names},
+    [L_DRIVE] = {"drive", T_NUM, RP_UNIT_DB, 0, 40, 0, NULL},
+    [L_EVENTS] = {"events", T_NUM, RP_UNIT_PER_S, 0, 1000, 0, NULL},
+    [L_EVENT_DECAY] = {"event_decay", T_NUM, RP_UNIT_S, 0.001, 10, 0.1, NULL},
+    [L_PAN] = {"pan", T_SWEEP, RP_UNIT_NONE, -1, 1, 0, NULL},
+    [L_REVERB] = {"reverb", T_NUM, RP_UNIT_NONE, 0, 1, 0, NULL},
 };
 
 // One parameter value: a number (or an enum index), or a sweep a -> b, and
@@ -308,108 +303,6 @@ static int col_at(const char *s, size_t off, int col0)
     return col0 + (int)rp_utf8_count(s, off);
 }
 
-// Reads a decimal number "[+-]digits[.digits][e[+-]digits]" without strtod,
-// whose decimal point follows the locale. Returns bytes consumed, 0 if none.
-static size_t read_number(const char *s, double *out)
-{
-    size_t i = 0;
-    int neg = 0, digits = 0, exp10 = 0;
-    double m = 0;
-    if (s[i] == '+' || s[i] == '-')
-        neg = s[i++] == '-';
-    for (; is_digit(s[i]); i++, digits++) {
-        if (m < 1e17)
-            m = m * 10 + (s[i] - '0');
-        else
-            exp10++;
-    }
-    if (s[i] == '.') {
-        i++;
-        for (; is_digit(s[i]); i++, digits++) {
-            if (m < 1e17) {
-                m = m * 10 + (s[i] - '0');
-                exp10--;
-            }
-        }
-    }
-    if (digits == 0)
-        return 0;
-    if ((s[i] == 'e' || s[i] == 'E') &&
-        (is_digit(s[i + 1]) || ((s[i + 1] == '+' || s[i + 1] == '-') && is_digit(s[i + 2])))) {
-        size_t j = i + 1;
-        int eneg = 0, e = 0;
-        if (s[j] == '+' || s[j] == '-')
-            eneg = s[j++] == '-';
-        for (; is_digit(s[j]); j++)
-            if (e < 10000)
-                e = e * 10 + (s[j] - '0');
-        exp10 += eneg ? -e : e;
-        i = j;
-    }
-    if (exp10 > 400)
-        exp10 = 400;
-    if (exp10 < -400)
-        exp10 = -400;
-    double v = m * pow(10.0, exp10);
-    *out = neg ? -v : v;
-    return i;
-}
-
-// Unit suffix accepted after a number of the given unit; sets the factor that
-// converts it to the canonical unit. 0 when the suffix does not fit.
-static int unit_factor(int unit, const char *w, double *factor)
-{
-    *factor = 1.0;
-    switch (unit) {
-    case U_S:
-        if (rp_strcasecmp(w, "s") == 0)
-            return 1;
-        if (rp_strcasecmp(w, "ms") == 0) {
-            *factor = 0.001;
-            return 1;
-        }
-        return 0;
-    case U_HZ:
-        if (rp_strcasecmp(w, "hz") == 0)
-            return 1;
-        if (rp_strcasecmp(w, "khz") == 0) {
-            *factor = 1000.0;
-            return 1;
-        }
-        return 0;
-    case U_DB:
-        return rp_strcasecmp(w, "db") == 0;
-    case U_ST:
-        return rp_strcasecmp(w, "st") == 0;
-    case U_OCT:
-        return rp_strcasecmp(w, "oct") == 0;
-    case U_PER_S:
-        return strcmp(w, "/s") == 0;
-    default:
-        return 0;
-    }
-}
-
-static const char *unit_hint(int unit)
-{
-    switch (unit) {
-    case U_S:
-        return "use s or ms";
-    case U_HZ:
-        return "use Hz or kHz";
-    case U_DB:
-        return "use dB";
-    case U_ST:
-        return "use st (semitones)";
-    case U_OCT:
-        return "use oct (octaves)";
-    case U_PER_S:
-        return "use /s (per second)";
-    default:
-        return "this value has no unit";
-    }
-}
-
 // Parse context: where the value text sits, for located diagnostics.
 typedef struct {
     const char *file;
@@ -426,7 +319,7 @@ static int vcol(const loc *at, const char *text, size_t off)
 
 static void range_error(const keydef *kd, const loc *at, int col)
 {
-    const char *u = unit_text[kd->unit];
+    const char *u = rp_unit_names[kd->unit];
     if (kd->type == T_INT)
         rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, col, "sfx", NULL,
                     "%s must be a whole number between %g and %g", kd->name, kd->min, kd->max);
@@ -440,11 +333,11 @@ static void range_error(const keydef *kd, const loc *at, int col)
 // (with an error) when it is not a valid value for kd.
 static int parse_one(const keydef *kd, const char *text, size_t *pos, double *out, const loc *at)
 {
-    size_t i = *pos;
+    size_t i = *pos, end, word;
     int col = vcol(at, text, i);
     double v;
-    size_t n = read_number(text + i, &v);
-    if (n == 0) {
+    rp_qty_status q = rp_read_quantity(text + i, kd->unit, &v, &end, &word);
+    if (q == RP_QTY_NO_NUMBER) {
         size_t e = i;
         while (text[e] && !is_space(text[e]))
             e++;
@@ -452,29 +345,13 @@ static int parse_one(const keydef *kd, const char *text, size_t *pos, double *ou
                     "%s: expected a number, got '%.*s'", kd->name, (int)(e - i), text + i);
         return 0;
     }
-    i += n;
-    while (is_space(text[i]))
-        i++;
-    if (is_alpha(text[i]) || text[i] == '/') {
-        size_t s = i;
-        if (text[i] == '/')
-            i++;
-        while (is_alpha(text[i]))
-            i++;
-        char w[16];
-        size_t wl = i - s < sizeof w - 1 ? i - s : sizeof w - 1;
-        memcpy(w, text + s, wl);
-        w[wl] = 0;
-        double f;
-        if (!unit_factor(kd->unit, w, &f)) {
-            rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, vcol(at, text, s), "sfx",
-                        unit_hint(kd->unit), "unit '%s' does not fit %s", w, kd->name);
-            return 0;
-        }
-        v *= f;
-        while (is_space(text[i]))
-            i++;
+    if (q == RP_QTY_BAD_UNIT) {
+        rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, vcol(at, text, i + word), "sfx",
+                    rp_unit_hint(kd->unit), "unit '%.*s' does not fit %s", (int)(end - word),
+                    text + i + word, kd->name);
+        return 0;
     }
+    i += end;
     if (!(v >= kd->min && v <= kd->max) || (kd->type == T_INT && v != floor(v))) {
         range_error(kd, at, col);
         return 0;
@@ -710,19 +587,12 @@ static void parse_line(rp_sfx_preset *p, char *s, const loc *at, int *in_layer)
         parse_section(p, s, at, in_layer);
         return;
     }
-    char *eq = strchr(s, '=');
-    if (!eq) {
+    char *val;
+    if (!rp_preset_split(s, &val)) {
         rp_diag_add(d, RP_DIAG_ERROR, at->file, at->line, at->col, "sfx", NULL,
                     "expected 'key = value', got '%s'", s);
         return;
     }
-    char *ke = eq;
-    while (ke > s && is_space(ke[-1]))
-        ke--;
-    *ke = 0;
-    char *val = eq + 1;
-    while (is_space(*val))
-        val++;
     loc vat = *at;
     vat.col = col_at(s, (size_t)(val - s), at->col);
     if (s[0] == 0) {
@@ -811,21 +681,8 @@ rp_status rp_sfx_preset_parse(const char *name, const char *file, const char *by
             rp_diag_add(dd, RP_DIAG_ERROR, file, lineno, 1, "sfx", NULL, "NUL byte in preset");
             continue;
         }
-        // '#' starts a comment at the line start or after whitespace.
-        for (size_t i = 0; i < ll; i++) {
-            if (line[i] == '#' && (i == 0 || is_space(line[i - 1]))) {
-                line[i] = 0;
-                break;
-            }
-        }
-        size_t s = 0;
-        while (is_space(line[s]))
-            s++;
-        size_t t = strlen(line);
-        while (t > s && is_space(line[t - 1]))
-            t--;
-        line[t] = 0;
-        if (s == t)
+        size_t s = rp_preset_line_trim(line);
+        if (!line[s])
             continue;
         loc at = {file, lineno, col_at(line, s, 1), dd, 0};
         parse_line(p, line + s, &at, &in_layer);
@@ -904,16 +761,11 @@ rp_status rp_sfx_preset_override(rp_sfx_preset *p, const char *key, const char *
     if (!d)
         at.d = &local;
     rp_status st = RP_ERR_INPUT;
-    while (*value && is_space(*value))
-        value++;
-    char *val = rp_strdup(value);
+    char *val = rp_strdup_trim(value);
     if (!val) {
         rp_diags_deinit(&local);
         return RP_ERR_NOMEM;
     }
-    size_t vl = strlen(val);
-    while (vl > 0 && is_space(val[vl - 1]))
-        val[--vl] = 0;
 
     const keydef *kd;
     pval *pv;
@@ -1006,7 +858,7 @@ done:
 
 static void value_text(const keydef *kd, const pval *pv, const char *text, char *buf, size_t cap)
 {
-    const char *u = unit_text[kd->unit];
+    const char *u = rp_unit_names[kd->unit];
     const char *sp = *u ? " " : "";
     switch (kd->type) {
     case T_TEXT:
@@ -1034,7 +886,7 @@ static void describe_one(rp_strbuf *b, const char *prefix, const keydef *kd, con
         snprintf(range, sizeof range, "text");
     else
         snprintf(range, sizeof range, "%g..%g%s%s%s", kd->min, kd->max,
-                 *unit_text[kd->unit] ? " " : "", unit_text[kd->unit],
+                 *rp_unit_names[kd->unit] ? " " : "", rp_unit_names[kd->unit],
                  kd->type == T_SWEEP ? ", may sweep 'a -> b'" : "");
     rp_strbuf_printf(b, "%s%s = %s    # %s\n", prefix, kd->name, val, range);
 }
@@ -1073,7 +925,41 @@ void rp_sfx_library_deinit(rp_sfx_library *lib)
     for (size_t i = 0; i < lib->n; i++)
         rp_sfx_preset_free(lib->items[i]);
     free(lib->items);
+    for (size_t i = 0; i < lib->n_rooms; i++) {
+        free((char *)lib->rooms[i].name);
+        free((char *)lib->rooms[i].text);
+    }
+    free(lib->rooms);
     memset(lib, 0, sizeof *lib);
+}
+
+rp_status rp_sfx_library_add_room(rp_sfx_library *lib, const char *name, const char *file,
+                                  const char *text, size_t len, rp_diags *d)
+{
+    rp_room_preset check;
+    rp_status st = rp_room_parse(name, file, text, len, &check, d);
+    if (st)
+        return st;
+    char *nm = rp_strdup(name), *tx = rp_strndup(text, len);
+    size_t i = 0;
+    while (i < lib->n_rooms && strcmp(lib->rooms[i].name, name))
+        i++;
+    if (!nm || !tx ||
+        (i == lib->n_rooms &&
+         rp_grow((void **)&lib->rooms, &lib->cap_rooms, lib->n_rooms + 1, sizeof *lib->rooms))) {
+        free(nm);
+        free(tx);
+        return RP_ERR_NOMEM;
+    }
+    if (i < lib->n_rooms) {
+        free((char *)lib->rooms[i].name);
+        free((char *)lib->rooms[i].text);
+    } else {
+        lib->n_rooms++;
+    }
+    lib->rooms[i] = (rp_room_source){nm, tx, len};
+    lib->hash = rp_hash64(text, len, rp_hash64(name, strlen(name), lib->hash));
+    return RP_OK;
 }
 
 rp_status rp_sfx_library_add(rp_sfx_library *lib, rp_sfx_preset *p)
@@ -1106,6 +992,14 @@ rp_status rp_sfx_library_add_builtin(rp_sfx_library *lib, rp_diags *d)
         lib->hash = rp_hash64(src->text, src->len, rp_hash64(src->name, strlen(src->name), lib->hash));
         if (st == RP_OK)
             st = rp_sfx_library_add(lib, p);
+        if (st != RP_OK && result == RP_OK)
+            result = st;
+    }
+    for (size_t i = 0; i < rp_room_n_builtin; i++) {
+        const rp_room_source *src = &rp_room_builtin[i];
+        char file[RP_MAX_NAME_BYTES + 24];
+        snprintf(file, sizeof file, "sfx/rooms/%s.room", src->name);
+        rp_status st = rp_sfx_library_add_room(lib, src->name, file, src->text, src->len, d);
         if (st != RP_OK && result == RP_OK)
             result = st;
     }

@@ -5,11 +5,14 @@
 // rt60; early and late levels match the preset; a 30 s noise burst neither
 // grows nor rings past the tail; the tail of a mono source is decorrelated
 // between left and right; output is deterministic and independent of the
-// block size.
+// block size (the late reverb's and the early reflections' alone); a reverb
+// reports itself idle once it has rung out. The built-in table holds sfx/rooms as
+// it is on disk, and the effects library holds it with user rooms over it.
 #include <stdlib.h>
 #include <string.h>
 
 #include "rp_room.h"
+#include "rp_sfx.h"
 #include "test.h"
 #include "wav.h"
 
@@ -337,6 +340,41 @@ static void test_units_and_defaults(void)
     rp_diags_deinit(&d);
 }
 
+// The number and unit reader rooms share with effect presets (common.c):
+// locale-free, correctly rounded short decimals, units converted, and the
+// word that is not a unit of the key located.
+static void test_shared_number_reader(void)
+{
+    double v = 0;
+    size_t end = 0, word = 0;
+    CHECK_INT(rp_read_number("0.3", &v), 3);
+    CHECK(v == 0.3);
+    CHECK_INT(rp_read_number("-1.5e-3x", &v), 7);
+    CHECK(v == -1.5e-3);
+    CHECK_INT(rp_read_number(".", &v), 0);
+    CHECK_INT(rp_read_quantity("25 ms ", RP_UNIT_S, &v, &end, &word), RP_QTY_OK);
+    CHECK(v == 0.025 && end == 6);
+    CHECK_INT(rp_read_quantity("4kHz", RP_UNIT_HZ, &v, &end, &word), RP_QTY_OK);
+    CHECK(v == 4000 && end == 4);
+    CHECK_INT(rp_read_quantity("3 /s", RP_UNIT_PER_S, &v, &end, &word), RP_QTY_OK);
+    CHECK_INT(rp_read_quantity("16 m", RP_UNIT_M, &v, &end, &word), RP_QTY_OK);
+    CHECK_INT(rp_read_quantity("16 M", RP_UNIT_M, &v, &end, &word), RP_QTY_BAD_UNIT);
+    CHECK_INT(rp_read_quantity("2 parsecs", RP_UNIT_S, &v, &end, &word), RP_QTY_BAD_UNIT);
+    CHECK(word == 2 && end == 9);
+    CHECK_INT(rp_read_quantity("loud", RP_UNIT_DB, &v, &end, &word), RP_QTY_NO_NUMBER);
+    CHECK_STR(rp_unit_hint(RP_UNIT_M), "use m (metres)");
+    CHECK_STR(rp_unit_names[RP_UNIT_HZ], "Hz");
+    char line[] = "  rt60 = 1.2 s   # a comment", *val = NULL;
+    size_t at = rp_preset_line_trim(line);
+    CHECK_STR(line + at, "rt60 = 1.2 s");
+    CHECK(rp_preset_split(line + at, &val));
+    CHECK_STR(line + at, "rt60");
+    CHECK_STR(val, "1.2 s");
+    char *t = rp_strdup_trim(" \t a b \t");
+    CHECK_STR(t, "a b");
+    free(t);
+}
+
 static void test_override(void)
 {
     rp_room_preset p;
@@ -597,6 +635,94 @@ static void test_deterministic_and_streaming(void)
     free(b);
 }
 
+// Early reflections alone (no late reverb) decay to nothing through their
+// one-pole lowpass, in blocks of any size alike (state is flushed frame by
+// frame, not at the end of a call). Then the reverb is idle, and says so.
+static void test_early_only_split_and_idle(void)
+{
+    rp_room_preset p = rp_room_preset_default();
+    p.wet_db = -INFINITY;
+    p.rt60_s = 0.3;
+    enum { N = RATE };
+    float *in = calloc(2 * N, sizeof(float)), *a = calloc(2 * N, sizeof(float));
+    float *b = calloc(2 * N, sizeof(float));
+    in[0] = in[1] = 1.0f;
+    rp_reverb *r1 = rp_reverb_new(&p, RATE), *r2 = rp_reverb_new(&p, RATE);
+    CHECK(r1 && r2 && rp_reverb_idle(r1));
+    if (in && a && b && r1 && r2) {
+        rp_reverb_process(r1, in, a, 1);
+        CHECK(!rp_reverb_idle(r1));
+        rp_reverb_process(r1, in + 2, a + 2, N - 1);
+        for (size_t at = 0, k = 0; at < N; k++) {
+            size_t m = (k % 3 + 1) * 64 < N - at ? (k % 3 + 1) * 64 : N - at;
+            rp_reverb_process(r2, in + 2 * at, b + 2 * at, m);
+            at += m;
+        }
+        CHECK(memcmp(a, b, sizeof(float) * 2 * N) == 0);
+        // Long silence: idle, writing zeros.
+        memset(in, 0, sizeof(float) * 2 * N);
+        for (int k = 0; k < 4 && !rp_reverb_idle(r1); k++)
+            rp_reverb_process(r1, in, a, N);
+        CHECK(rp_reverb_idle(r1));
+    }
+    rp_reverb_free(r1);
+    rp_reverb_free(r2);
+    free(in);
+    free(a);
+    free(b);
+}
+
+static void test_builtin_table_and_library(void)
+{
+    // The table compiled in is sfx/rooms as it is on disk.
+    CHECK_INT(rp_room_n_builtin, N_ROOMS);
+    for (size_t i = 0; i < rp_room_n_builtin && i < N_ROOMS; i++) {
+        const rp_room_source *src =
+            rp_room_source_find(rp_room_builtin, rp_room_n_builtin, room_names[i]);
+        char path[256];
+        snprintf(path, sizeof path, "sfx/rooms/%s.room", room_names[i]);
+        char *text = read_text(path);
+        CHECK_MSG(src && text && src->len == strlen(text) && !memcmp(src->text, text, src->len),
+                  "built-in %s differs from %s", room_names[i], path);
+        free(text);
+    }
+    // The library holds them, user rooms over them.
+    rp_sfx_library lib;
+    rp_sfx_library_init(&lib);
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_sfx_library_add_builtin(&lib, &d), RP_OK);
+    CHECK_INT(lib.n_rooms, N_ROOMS);
+    uint64_t h = lib.hash;
+    static const char mine[] = "rt60 = 1 s\nwet = -20 dB\n", bad[] = "rt60 = 1 parsec\n";
+    CHECK_INT(rp_sfx_library_add_room(&lib, "hall", "my/hall.room", mine, strlen(mine), &d), RP_OK);
+    CHECK_INT(rp_sfx_library_add_room(&lib, "cave", "my/cave.room", mine, strlen(mine), &d), RP_OK);
+    CHECK_INT(lib.n_rooms, N_ROOMS + 1);
+    CHECK(lib.hash != h);
+    CHECK_INT(rp_sfx_library_add_room(&lib, "hall", "my/hall.room", bad, strlen(bad), &d),
+              RP_ERR_INPUT);
+    CHECK(d.n == 1 && !strcmp(d.items[0].file, "my/hall.room") && d.items[0].line == 1 &&
+          d.items[0].col == 10);
+    rp_room_preset p, q;
+    CHECK_INT(rp_room_load(lib.rooms, lib.n_rooms, "hall", &p, "ch.txt", 1, 1, &d), RP_OK);
+    CHECK_NEAR(p.rt60_s, 1.0, 0);
+    CHECK_NEAR(p.wet_db, -20.0, 0);
+    CHECK_INT(rp_room_load(lib.rooms, lib.n_rooms, "cave", &q, "ch.txt", 1, 1, &d), RP_OK);
+    // The same values under another name are another room.
+    CHECK(!rp_room_same(&p, &q));
+    snprintf(q.name, sizeof q.name, "hall");
+    CHECK(rp_room_same(&p, &q));
+    q.wet_db = -19;
+    CHECK(!rp_room_same(&p, &q));
+    // The echo lasts the pre-delay and rt60; a dry room has none.
+    CHECK_NEAR(rp_room_decay_s(&p), p.predelay_s + 1.0, 1e-12);
+    CHECK_INT(rp_room_load(lib.rooms, lib.n_rooms, "none", &q, "ch.txt", 1, 1, &d), RP_OK);
+    CHECK(rp_room_decay_s(&q) == 0.0);
+    CHECK_INT(d.n, 1);
+    rp_diags_deinit(&d);
+    rp_sfx_library_deinit(&lib);
+}
+
 static void test_dry_room_and_rates(void)
 {
     rp_room_preset none;
@@ -661,6 +787,7 @@ int main(void)
     RUN(test_parse_errors_are_located);
     RUN(test_parse_survives_damage);
     RUN(test_units_and_defaults);
+    RUN(test_shared_number_reader);
     RUN(test_override);
     RUN(test_lookup_in_a_table);
     RUN(test_rt60_matches_every_preset);
@@ -669,5 +796,7 @@ int main(void)
     RUN(test_tail_is_decorrelated);
     RUN(test_deterministic_and_streaming);
     RUN(test_dry_room_and_rates);
+    RUN(test_early_only_split_and_idle);
+    RUN(test_builtin_table_and_library);
     return TEST_SUMMARY("test_room");
 }
