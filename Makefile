@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla
 PKGS     := espeak-ng sndfile samplerate inih portaudio-2.0 libebur128
 DEB_PKGS := build-essential pkg-config libespeak-ng-dev espeak-ng-data espeak-ng \
             libsndfile1-dev portaudio19-dev libsamplerate0-dev libebur128-dev \
-            libinih-dev sox bc time
+            libinih-dev sox bc time libxml2-utils
 CHAPTER  ?= $(firstword $(wildcard ../shared/chapters/000_*.txt) scripts/siege.txt)
 
 ifeq ($(V),1)
@@ -28,10 +28,11 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -MMD -MP $(PKG_CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lpthread -lm
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
-OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/sfx_builtin.o
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/sfx_builtin.o $(BUILD)/obj/room_builtin.o
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_LIB := $(BUILD)/obj/tests/wav.o
 PRESETS  := $(sort $(wildcard sfx/*.sfx))
+ROOMS    := $(sort $(wildcard sfx/rooms/*.room))
 
 .PHONY: all check bench bench-attribution asan tsan valgrind fmt install uninstall clean deps demo tests
 
@@ -51,14 +52,21 @@ $(BUILD)/obj/%.o: src/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Built-in effect presets are compiled into the binary, so it runs from any
-# directory; users add or override presets with --sfx-dir.
+# Built-in effect presets and rooms are compiled into the binary, so it runs
+# from any directory; users add or override them with --sfx-dir.
 $(BUILD)/gen/sfx_builtin.c: $(PRESETS) src/embed.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sh src/embed.sh $(PRESETS) > $@.tmp && mv $@.tmp $@
+	$(Q)sh src/embed.sh rp_sfx.h rp_sfx_source rp_sfx_builtin rp_sfx_n_builtin .sfx \
+	    $(PRESETS) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/sfx_builtin.o: $(BUILD)/gen/sfx_builtin.c
+$(BUILD)/gen/room_builtin.c: $(ROOMS) src/embed.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sh src/embed.sh rp_room.h rp_room_source rp_room_builtin rp_room_n_builtin .room \
+	    $(ROOMS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%_builtin.o: $(BUILD)/gen/%_builtin.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -91,7 +99,7 @@ deps:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/radioplay render scripts/siege.txt -o $(BUILD)/siege.wav
-	@echo "demo: wrote $(BUILD)/siege.wav ($$($(BUILD)/radioplay info $(BUILD)/siege.wav))"
+	@echo "demo: wrote $(BUILD)/siege.wav ($$($(BUILD)/radioplay info $(BUILD)/siege.wav | head -n 1))"
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
@@ -131,11 +139,12 @@ fmt:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
 
 install: $(BUILD)/radioplay
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/radioplay $(DESTDIR)$(PREFIX)/bin/radioplay
+	install -m 644 src/radioplay.1 $(DESTDIR)$(PREFIX)/share/man/man1/radioplay.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/radioplay
+	rm -f $(DESTDIR)$(PREFIX)/bin/radioplay $(DESTDIR)$(PREFIX)/share/man/man1/radioplay.1
 
 clean:
 	rm -rf build

@@ -40,6 +40,16 @@
 #define RP_BED_FADE_S 2.0           // default bed fade in/out
 #define RP_CUE_SPACING_WORDS 60     // a sound rule refires an effect after this many words
 #define RP_CUE_MAX_PER_PARAGRAPH 2  // cues (explicit ones included) a rule may bring a paragraph to
+// Rooms ({room NAME}): how much of each sound is sent to the room's reverb,
+// in dB (the room's own early and wet levels come on top). Radio and
+// helmet voices send nothing: they are heard through a device, at the ear.
+#define RP_ROOM_SEND_DB 0.0            // dialogue, robot voices and one-shot effects
+#define RP_ROOM_SEND_BED_DB (-6.0)     // ambience beds: recorded with some space of their own
+#define RP_ROOM_SEND_PA_DB 6.0         // a public-address horn fills the space
+#define RP_ROOM_SEND_MEGAPHONE_DB 4.0  // a megaphone, less so
+#define RP_ROOM_SEND_DISTANT_DB 3.0    // far off: more room than voice
+#define RP_ROOM_SEND_WHISPER_DB (-8.0) // close to the ear: little room
+#define RP_ROOM_NARRATOR 0 // 1: the narrator is in the room too (sent at RP_ROOM_SEND_DB)
 #define RP_LIMITER_CEILING_DB (-1.0)   // true peak, dBTP
 #define RP_LIMITER_RELEASE_S 0.080
 #define RP_LIMITER_MARGIN_DB 0.15      // aim this far under the ceiling (4x oversampling misses a little)
@@ -94,6 +104,7 @@
 #define RP_MAX_DIRECTIVE_PARAMS 16
 #define RP_MAX_PARAGRAPH_CUES 64   // cues in one paragraph
 #define RP_MAX_BEDS 64             // beds playing at once
+#define RP_MAX_ROOMS 32            // rooms with a reverb in one chapter (each its own bus)
 #define RP_MAX_UTTERANCE_BYTES 4000 // longer sentences are split at commas/spaces
 #define RP_SCARE_QUOTE_WORDS 4      // a quote this short inside a sentence is narrated
 #define RP_MAX_PAUSE_S 60.0

@@ -9,6 +9,7 @@
 #define RP_LAYOUT_H
 
 #include "rp_cast.h"
+#include "rp_room.h"
 #include "rp_script.h"
 #include "rp_sfx.h"
 #include "rp_speech.h"
@@ -23,12 +24,12 @@ typedef struct {
     rp_clip clip;           // filled by synthesis
 } rp_utterance;
 
-typedef enum { RP_CUE_SFX, RP_CUE_BED, RP_CUE_STOP, RP_CUE_PAUSE } rp_cue_kind;
+typedef enum { RP_CUE_SFX, RP_CUE_BED, RP_CUE_STOP, RP_CUE_PAUSE, RP_CUE_ROOM } rp_cue_kind;
 
 typedef struct {
     rp_cue_kind kind;
     const rp_sfx_preset *preset;  // sfx and bed (borrowed from the library)
-    const char *name;             // preset or bed name (borrowed from the script)
+    const char *name;             // preset, bed or room name (borrowed from the script)
     // Where it fires: char_pos >= 0: on the word at that code point of the
     // next utterance in the plan; char_pos < 0: where the plan has got to.
     int32_t char_pos;
@@ -36,6 +37,7 @@ typedef struct {
     int has_pan;
     uint64_t seed;
     int opens_scene;  // a bed before the first words of a scene: it fades in over the break
+    int room;         // RP_CUE_ROOM: 1 + its index in plan.rooms; 0: a dry room
     int line, col;
 } rp_cue;
 
@@ -55,10 +57,16 @@ typedef struct {
     size_t n_cues, cap_cues;
     rp_item *items;
     size_t n_items, cap_items;
+    // The rooms with a reverb that the chapter's {room} cues ask for, each
+    // once (the same name with other settings is another room).
+    rp_room_preset *rooms;
+    size_t n_rooms, cap_rooms;
 } rp_plan;
 
-// Builds the plan. Unknown effects, bad cue parameters and stop without bed
-// are located errors (RP_ERR_INPUT). The plan borrows from s, c and lib,
+// Builds the plan. Unknown effects and rooms, bad cue parameters and stop
+// without bed are located errors (RP_ERR_INPUT). Rooms come from
+// lib->rooms. A {room} applies to everything after it in the chapter, scene
+// breaks included, until the next {room}. The plan borrows from s, c and lib,
 // which must outlive it.
 rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_library *lib,
                           rp_plan *out, rp_diags *d);
@@ -70,7 +78,9 @@ void rp_plan_deinit(rp_plan *p);
 size_t rp_plan_paragraph_start(const rp_plan *p, size_t k);
 size_t rp_plan_next_paragraph(const rp_plan *p, long k);
 
-typedef enum { RP_EV_SPEECH, RP_EV_SFX, RP_EV_BED, RP_EV_PAUSE } rp_event_kind;
+// A room event marks where a {room} cue takes effect (its end: where the next
+// one does, or the end); it sounds nothing itself.
+typedef enum { RP_EV_SPEECH, RP_EV_SFX, RP_EV_BED, RP_EV_PAUSE, RP_EV_ROOM } rp_event_kind;
 
 typedef struct {
     rp_event_kind kind;
@@ -81,6 +91,11 @@ typedef struct {
     uint64_t seed;
     float gain, pan;              // linear gain, pan -1..1
     int64_t fade_in, fade_out;    // frames (beds)
+    // The room it sounds in (the one in effect where it stands in the
+    // chapter): 1 + its index in plan.rooms, 0 for none (dry); and the
+    // linear level it is sent to that room's reverb at (0: kept dry).
+    int room;
+    float send;
     int line, col;
     uint32_t order;               // placed so many events after the first
 } rp_event;
@@ -112,7 +127,8 @@ void rp_placer_free(rp_placer *pl);
 void rp_timeline_deinit(rp_timeline *t);
 
 // The cue sheet as TSV: "start\tend\tkind\twho\ttext", seconds with three
-// decimals.
+// decimals. A room row names the room and, in its text, the settings in
+// effect (or "dry").
 void rp_timeline_write_tsv(const rp_timeline *t, const rp_plan *p, rp_strbuf *out);
 
 #endif

@@ -11,17 +11,18 @@
 typedef enum { RP_BLOCK_HEADING, RP_BLOCK_PARAGRAPH, RP_BLOCK_SCENE_BREAK } rp_block_kind;
 
 typedef enum {
-    RP_RUN_NARRATION,  // prose read by the narrator
-    RP_RUN_QUOTE,      // dialogue, spoken by run.speaker
-    RP_RUN_DIRECTIVE   // {sfx ...}, {bed ...}, {stop ...}, {pause ...}, {# ...}
+    RP_RUN_NARRATION, // prose read by the narrator
+    RP_RUN_QUOTE,     // dialogue, spoken by run.speaker
+    RP_RUN_DIRECTIVE  // {sfx ...}, {bed ...}, {stop ...}, {pause ...}, {room ...}, {# ...}
 } rp_run_kind;
 
 typedef enum {
-    RP_DIR_SFX,      // {sfx NAME key=value ...}: one-shot effect at the next word
-    RP_DIR_BED,      // {bed NAME fade=S gain=DB ...}: looping ambience from here
-    RP_DIR_STOP,     // {stop NAME fade=S}: ends the bed NAME
-    RP_DIR_PAUSE,    // {pause S}: silence of S seconds
-    RP_DIR_COMMENT   // {# ...}: ignored
+    RP_DIR_SFX,     // {sfx NAME key=value ...}: one-shot effect at the next word
+    RP_DIR_BED,     // {bed NAME fade=S gain=DB ...}: looping ambience from here
+    RP_DIR_STOP,    // {stop NAME fade=S}: ends the bed NAME
+    RP_DIR_PAUSE,   // {pause S}: silence of S seconds
+    RP_DIR_COMMENT, // {# ...}: ignored
+    RP_DIR_ROOM     // {room NAME key=value ...}: the space what follows is heard in
 } rp_dir_kind;
 
 typedef struct {
@@ -32,7 +33,7 @@ typedef struct {
 
 typedef struct {
     rp_dir_kind kind;
-    char *name;         // effect or bed name (NULL for pause and comment)
+    char *name;         // effect, bed or room name (NULL for pause and comment)
     double seconds;     // for pause
     rp_param *params;
     size_t n_params;

@@ -8,6 +8,7 @@
 #define RP_SFX_H
 
 #include "rp_common.h"
+#include "rp_room.h"
 
 typedef struct rp_sfx_preset rp_sfx_preset;
 
@@ -35,19 +36,29 @@ rp_status rp_sfx_preset_override(rp_sfx_preset *p, const char *key, const char *
 void rp_sfx_preset_describe_keys(const rp_sfx_preset *p, rp_strbuf *b);
 
 // A set of presets by name; a later add replaces an earlier one of the same
-// name (user presets override the built-in ones).
+// name (user presets override the built-in ones). It holds the rooms too
+// (sfx/rooms/*.room, and DIR/*.room of --sfx-dir), as sources for
+// rp_room_load: the sounds of a render and the spaces they sound in.
 typedef struct {
     rp_sfx_preset **items;
     size_t n, cap;
-    uint64_t hash;  // of the preset texts added, in order (for cache keys)
+    rp_room_source *rooms; // names and texts owned by the library
+    size_t n_rooms, cap_rooms;
+    uint64_t hash; // of the preset and room texts added, in order (for cache keys)
 } rp_sfx_library;
 
 void rp_sfx_library_init(rp_sfx_library *lib);
 void rp_sfx_library_deinit(rp_sfx_library *lib);
 // Takes ownership of p.
 rp_status rp_sfx_library_add(rp_sfx_library *lib, rp_sfx_preset *p);
-// Parses and adds every built-in preset (compiled in from sfx/*.sfx).
+// Parses and adds every built-in preset and room (compiled in from sfx/*.sfx
+// and sfx/rooms/*.room).
 rp_status rp_sfx_library_add_builtin(rp_sfx_library *lib, rp_diags *d);
+// Adds the room name (a file stem) from text[0..len), replacing one of that
+// name. The text is parsed first, its errors located in file (RP_ERR_INPUT,
+// nothing added); the library keeps a copy.
+rp_status rp_sfx_library_add_room(rp_sfx_library *lib, const char *name, const char *file,
+                                  const char *text, size_t len, rp_diags *d);
 const rp_sfx_preset *rp_sfx_library_find(const rp_sfx_library *lib, const char *name);
 rp_sfx_preset *rp_sfx_library_find_mut(rp_sfx_library *lib, const char *name);
 // The preset name closest to a misspelt one (beds only when want_bed is 1,

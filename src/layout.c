@@ -7,6 +7,18 @@
 // adds its silence on top. A bed started before the first words of a scene
 // starts with the scene break, where the beds stopped at the end of the last
 // scene begin to fade: changing beds at a break is a crossfade.
+//
+// Rooms: a {room NAME} cue puts everything after it in the chapter in that
+// room, until the next {room}; {room none} is dry again. A scene break keeps
+// the room: a new scene in the same place needs no cue, and one that moves
+// says where it goes (the room is a place, not a scene's property). Each
+// event keeps the room in effect where it stands in the chapter, so a bed
+// started in the hall stays in the hall after the story moves to the street.
+// A room cue on the first word of an utterance applies to that utterance;
+// further in, to what comes after it (an utterance has one room). The
+// narrator is not in the room, unless RP_ROOM_NARRATOR; radio and helmet
+// voices are heard at the ear and send nothing. The timeline lasts until
+// the last room's echo has died away (rp_room_decay_s).
 #include "rp_layout.h"
 
 #include <errno.h>
@@ -28,6 +40,7 @@ void rp_plan_deinit(rp_plan *p)
     free(p->utts);
     free(p->cues);
     free(p->items);
+    free(p->rooms);
     memset(p, 0, sizeof *p);
 }
 
@@ -53,6 +66,7 @@ typedef struct {
     int started;             // an utterance or cursor cue has been placed
     int scene_open;          // a scene break, and no words since
     size_t n_errors;
+    int nomem;
     // Beds playing, for {stop} checks.
     const char *beds[RP_MAX_BEDS];
     size_t n_beds;
@@ -235,8 +249,55 @@ static const rp_sfx_preset *find_preset(builder *B, const rp_run *r, int want_be
     return pr;
 }
 
+// {room NAME key=value ...}: the room from the library with the cue's
+// settings over it. A room with a reverb gets its place in plan.rooms, once.
+static int room_cue(builder *B, const rp_run *r, rp_cue *q)
+{
+    const rp_directive *dir = &r->dir;
+    rp_room_preset room;
+    rp_status st = rp_room_load(B->lib->rooms, B->lib->n_rooms, dir->name ? dir->name : "", &room,
+                                B->s->name, r->line, r->col, B->d);
+    int bad = 0; // every bad setting is reported; the room is made when all are good
+    for (size_t i = 0; !st && i < dir->n_params; i++) {
+        const rp_param *pr = &dir->params[i];
+        rp_status ps =
+            rp_room_override(&room, pr->key, pr->value, B->s->name, pr->line, pr->col, B->d);
+        if (ps == RP_ERR_NOMEM)
+            st = ps;
+        bad |= ps != RP_OK;
+    }
+    if (!st && bad)
+        st = RP_ERR_INPUT;
+    if (st) {
+        B->nomem |= st == RP_ERR_NOMEM;
+        B->n_errors++;
+        return 0;
+    }
+    q->kind = RP_CUE_ROOM;
+    if (rp_room_is_dry(&room))
+        return 1;
+    rp_plan *p = B->p;
+    size_t k = 0;
+    while (k < p->n_rooms && !rp_room_same(&p->rooms[k], &room))
+        k++;
+    if (k == p->n_rooms) {
+        if (k == RP_MAX_ROOMS) {
+            cue_error(B, r->line, r->col, "use a room again rather than new settings",
+                      "more than %s different rooms in one chapter%s", "32", "");
+            return 0;
+        }
+        if (rp_grow((void **)&p->rooms, &p->cap_rooms, k + 1, sizeof *p->rooms)) {
+            B->nomem = 1;
+            return 0;
+        }
+        p->rooms[p->n_rooms++] = room;
+    }
+    q->room = (int)k + 1;
+    return 1;
+}
+
 // Turns a directive into a cue; returns 0 when it makes none (comments,
-// errors). *is_pause is set for {pause}.
+// errors).
 static int make_cue(builder *B, const rp_run *r, rp_cue *q)
 {
     memset(q, 0, sizeof *q);
@@ -250,6 +311,8 @@ static int make_cue(builder *B, const rp_run *r, rp_cue *q)
         q->kind = RP_CUE_PAUSE;
         q->seconds = r->dir.seconds;
         return q->seconds > 0;
+    case RP_DIR_ROOM:
+        return room_cue(B, r, q);
     case RP_DIR_SFX:
         q->kind = RP_CUE_SFX;
         if (!(q->preset = find_preset(B, r, 0)))
@@ -594,6 +657,8 @@ rp_status rp_layout_build(const rp_script *s, const rp_cast *c, const rp_sfx_lib
     }
     if (!st)
         st = flush_gap(&B);
+    if (!st && B.nomem)
+        st = RP_ERR_NOMEM;
     if (st)
         return st;
     return B.n_errors ? RP_ERR_INPUT : RP_OK;
@@ -653,6 +718,10 @@ struct rp_placer {
     struct { const char *name; uint32_t order; } beds[RP_MAX_BEDS];
     size_t n_beds;
     uint32_t order;  // the next event's place in the chapter
+    int room;        // the room in effect (rp_event.room)
+    int room_open;   // a room event waits for its end: the one placed as room_order
+    uint32_t room_order;
+    int64_t echo_end; // where the last echo of a sound sent to a room dies away
     int done;
 };
 
@@ -711,8 +780,9 @@ static rp_status place(rp_placer *pl, rp_event *e)
     return RP_OK;
 }
 
-// The open bed placed with this order number, released or not.
-static rp_event *find_bed(rp_placer *pl, uint32_t order)
+// The event placed with this order number (an open bed or room), released
+// or not.
+static rp_event *find_placed(rp_placer *pl, uint32_t order)
 {
     for (size_t i = 0; i < pl->n_pend; i++)
         if (pl->pend[i].order == order)
@@ -726,6 +796,8 @@ static rp_event *find_bed(rp_placer *pl, uint32_t order)
 // Moves the placed events that start before the horizon into the timeline.
 static rp_status release(rp_placer *pl)
 {
+    if (pl->n_pend == 0)
+        return RP_OK;
     int64_t h = rp_placer_horizon(pl);
     qsort(pl->pend, pl->n_pend, sizeof *pl->pend, cmp_event);
     size_t k = 0;
@@ -741,18 +813,85 @@ static rp_status release(rp_placer *pl)
     return RP_OK;
 }
 
+// ---- rooms -----------------------------------------------------------------
+
+// The level a sound is sent to the room in effect at (linear; 0: dry).
+static float send_level(const rp_placer *pl, double db)
+{
+    return pl->room ? (float)rp_db_to_gain(db) : 0.0f;
+}
+
+static float speech_send(const rp_placer *pl, const rp_utterance *u)
+{
+    if (u->narration && !RP_ROOM_NARRATOR)
+        return 0.0f; // the narrator tells the story from outside it
+    switch (u->voice ? u->voice->fx : RP_VFX_NONE) {
+    case RP_VFX_RADIO:
+    case RP_VFX_HELMET:
+        return 0.0f; // heard through a device, at the ear
+    case RP_VFX_PA:
+        return send_level(pl, RP_ROOM_SEND_PA_DB);
+    case RP_VFX_MEGAPHONE:
+        return send_level(pl, RP_ROOM_SEND_MEGAPHONE_DB);
+    case RP_VFX_DISTANT:
+        return send_level(pl, RP_ROOM_SEND_DISTANT_DB);
+    case RP_VFX_WHISPER:
+        return send_level(pl, RP_ROOM_SEND_WHISPER_DB);
+    default:
+        return send_level(pl, RP_ROOM_SEND_DB);
+    }
+}
+
+// Keeps the timeline going until the echo of e in its room dies away.
+static void note_echo(rp_placer *pl, const rp_event *e)
+{
+    if (e->room <= 0 || e->send <= 0.0f || e->end == INT64_MAX)
+        return;
+    int64_t end = e->end + to_frames(rp_room_decay_s(&pl->p->rooms[e->room - 1]), pl->r->rate_hz);
+    if (end > pl->echo_end)
+        pl->echo_end = end;
+}
+
+// The room event in effect ends at t.
+static void end_room(rp_placer *pl, int64_t t)
+{
+    rp_event *e = pl->room_open ? find_placed(pl, pl->room_order) : NULL;
+    if (e)
+        e->end = t > e->start ? t : e->start;
+    pl->room_open = 0;
+}
+
+// ---- cues ------------------------------------------------------------------
+
 // Fires a cue at frame t (u: the utterance it is anchored in, or NULL).
 static rp_status fire(rp_placer *pl, const rp_cue *c, int64_t t, const rp_utterance *u)
 {
     const rp_render_config *r = pl->r;
     t += to_frames(c->delay_s, r->rate_hz);
-    rp_event e = {.start = t, .preset = c->preset, .name = c->name, .seed = c->seed,
-                  .pan = (float)c->pan, .line = c->line, .col = c->col};
+    rp_event e = {.start = t,
+                  .preset = c->preset,
+                  .name = c->name,
+                  .seed = c->seed,
+                  .pan = (float)c->pan,
+                  .room = pl->room,
+                  .line = c->line,
+                  .col = c->col};
+    if (c->kind == RP_CUE_ROOM) {
+        end_room(pl, t);
+        e.kind = RP_EV_ROOM;
+        e.room = pl->room = c->room;
+        e.end = INT64_MAX; // until the next room, or the end
+        pl->room_open = 1;
+        pl->room_order = pl->order;
+        return place(pl, &e);
+    }
     if (c->kind == RP_CUE_SFX) {
         e.kind = RP_EV_SFX;
         e.gain = (float)rp_db_to_gain(r->sfx_gain_db + c->gain_db);
         e.end = t + to_frames(rp_sfx_preset_duration_s(c->preset), r->rate_hz);
+        e.send = send_level(pl, RP_ROOM_SEND_DB);
         pl->last_end = e.end > pl->last_end ? e.end : pl->last_end;
+        note_echo(pl, &e);
         return place(pl, &e);
     }
     if (c->kind == RP_CUE_BED) {
@@ -762,6 +901,7 @@ static rp_status fire(rp_placer *pl, const rp_cue *c, int64_t t, const rp_uttera
             e.start = pl->gap_from;
         e.kind = RP_EV_BED;
         e.gain = (float)rp_db_to_gain(r->bed_gain_db + c->gain_db);
+        e.send = send_level(pl, RP_ROOM_SEND_BED_DB);
         e.fade_in = to_frames(c->fade_s, r->rate_hz);
         e.end = INT64_MAX;
         if (pl->n_beds < sizeof pl->beds / sizeof pl->beds[0]) {
@@ -773,13 +913,14 @@ static rp_status fire(rp_placer *pl, const rp_cue *c, int64_t t, const rp_uttera
     for (size_t b = 0; c->kind == RP_CUE_STOP && b < pl->n_beds; b++) {
         if (strcmp(pl->beds[b].name, c->name))
             continue;
-        rp_event *bed = find_bed(pl, pl->beds[b].order);
+        rp_event *bed = find_placed(pl, pl->beds[b].order);
         if (bed) {
             bed->fade_out = to_frames(c->fade_s, r->rate_hz);
             bed->end = t + bed->fade_out;
             if (bed->end < bed->start)
                 bed->end = bed->start;
             pl->last_end = bed->end > pl->last_end ? bed->end : pl->last_end;
+            note_echo(pl, bed);
         }
         pl->beds[b] = pl->beds[--pl->n_beds];
         break;
@@ -811,9 +952,20 @@ static rp_status place_item(rp_placer *pl, const rp_item *it)
     }
     if (q)
         return fire(pl, q, pl->cursor, NULL);
-    // An utterance, then the cues anchored in it.
+    // An utterance, then the cues anchored in it. A room cue on its first
+    // word (and any cue written before that one) comes first: the
+    // utterance is in that room.
     const rp_utterance *u = &p->utts[it->index];
     int64_t at = pl->cursor;
+    size_t first = 0;
+    for (size_t k = 0; k < pl->n_waiting; k++)
+        if (p->cues[pl->waiting[k]].kind == RP_CUE_ROOM && p->cues[pl->waiting[k]].char_pos == 0)
+            first = k + 1;
+    rp_status st = RP_OK;
+    for (size_t k = 0; k < first && !st; k++) {
+        const rp_cue *c = &p->cues[pl->waiting[k]];
+        st = fire(pl, c, c->kind == RP_CUE_ROOM ? at : at + word_frame(&u->clip, c->char_pos), u);
+    }
     rp_event e = {.kind = RP_EV_SPEECH,
                   .start = at,
                   .end = at + u->clip.n_frames,
@@ -821,12 +973,16 @@ static rp_status place_item(rp_placer *pl, const rp_item *it)
                   .name = u->speaker,
                   .gain = (float)rp_db_to_gain(r->speech_gain_db + u->voice->gain_db),
                   .pan = (float)u->voice->pan,
+                  .room = pl->room,
+                  .send = speech_send(pl, u),
                   .line = u->line,
                   .col = u->col};
-    rp_status st = place(pl, &e);
+    note_echo(pl, &e);
+    if (!st)
+        st = place(pl, &e);
     pl->cursor = e.end;
     pl->last_end = pl->cursor > pl->last_end ? pl->cursor : pl->last_end;
-    for (size_t k = 0; k < pl->n_waiting && !st; k++) {
+    for (size_t k = first; k < pl->n_waiting && !st; k++) {
         const rp_cue *c = &p->cues[pl->waiting[k]];
         st = fire(pl, c, at + word_frame(&u->clip, c->char_pos), u);
     }
@@ -840,14 +996,17 @@ static void complete(rp_placer *pl)
     const rp_render_config *r = pl->r;
     int64_t n = (pl->cursor > pl->last_end ? pl->cursor : pl->last_end) +
                 to_frames(r->tail_s, r->rate_hz);
+    if (pl->echo_end > n)
+        n = pl->echo_end;
     for (size_t b = 0; b < pl->n_beds; b++) {
-        rp_event *bed = find_bed(pl, pl->beds[b].order);
+        rp_event *bed = find_placed(pl, pl->beds[b].order);
         if (bed) {
             bed->end = n;
             bed->fade_out = to_frames(r->tail_s, r->rate_hz);
         }
     }
     pl->n_beds = 0;
+    end_room(pl, n);
     pl->out->n_frames = n;
     pl->done = 1;
 }
@@ -885,9 +1044,28 @@ static void tsv_text(rp_strbuf *b, const char *s)
         rp_strbuf_append(b, *s == '\t' || *s == '\n' ? " " : s, 1);
 }
 
+// The room's settings in effect, for the cue sheet.
+static void room_text(rp_strbuf *b, const rp_plan *p, int room)
+{
+    if (room <= 0 || (size_t)room > p->n_rooms) {
+        rp_strbuf_puts(b, ": dry");
+        return;
+    }
+    const rp_room_preset *r = &p->rooms[room - 1];
+    rp_strbuf_printf(b, ": rt60 %.2f s", r->rt60_s);
+    const char *const keys[2] = {"early", "wet"};
+    const double db[2] = {r->early_db, r->wet_db};
+    for (int i = 0; i < 2; i++) {
+        if (isinf(db[i]))
+            rp_strbuf_printf(b, ", %s off", keys[i]);
+        else
+            rp_strbuf_printf(b, ", %s %.1f dB", keys[i], db[i]);
+    }
+}
+
 void rp_timeline_write_tsv(const rp_timeline *t, const rp_plan *p, rp_strbuf *out)
 {
-    static const char *const kinds[] = {"speech", "sfx", "bed", "pause"};
+    static const char *const kinds[] = {"speech", "sfx", "bed", "pause", "room"};
     rp_strbuf_puts(out, "start\tend\tkind\twho\ttext\n");
     for (size_t i = 0; i < t->n; i++) {
         const rp_event *e = &t->ev[i];
@@ -899,6 +1077,8 @@ void rp_timeline_write_tsv(const rp_timeline *t, const rp_plan *p, rp_strbuf *ou
             tsv_text(out, p->utts[e->utt].text);
         else
             rp_strbuf_printf(out, "line %d", e->line);
+        if (e->kind == RP_EV_ROOM)
+            room_text(out, p, e->room);
         rp_strbuf_puts(out, "\n");
     }
 }

@@ -20,9 +20,20 @@
 // line then comes within a fraction of a dB of the clearance
 // (tests/test_render.c requires >= 12 dB with the default 13).
 //
+// Rooms: one bus per room in use, each with its rp_reverb, made when the
+// first sound in that room starts and freed once it has rung out and no
+// sound sounding is in it. Every event sends its signal (after pan, gain,
+// fades and ducking: post-fader, as a desk's aux send) at its own send
+// level to the room it started in; effects and beds are sent after the
+// clearance too, so a voice keeps its clearance over the background's echo
+// as it is sent. The room's return is added to the mix. A room no longer in
+// effect keeps ringing until its tail dies away. The reverb works frame by
+// frame, so the output still does not depend on the block sizes.
+//
 // The output can be limited to some buses (dialogue, narration, effects,
 // beds) with everything else computed as in the full mix, so the buses
-// add up to it: stems, and the measurement above.
+// add up to it; and rp_mixer_process_stems gives all four at once, with
+// per-stem reverbs (see rp_mix.h).
 #include "rp_mix.h"
 
 #include <math.h>
@@ -36,12 +47,27 @@ enum { MAX_ACTIVE = 256, SLICE = RP_MIX_SLICE };
 // A line quieter than this (mean square, -60 dBFS) asks for no clearance.
 #define RP_CLEAR_QUIET 1e-6f
 
+const char *const rp_stem_names[RP_STEM_COUNT] = {"dialogue", "narration", "effects", "beds"};
+
 // Events are named by index: a player's timeline grows (and moves) while
 // the mixer runs, and a bed's end may be set after it has started.
 typedef struct {
     size_t ev;
     rp_sfx_voice *voice;  // effects and beds
+    int bus;              // its room's bus (index into rooms), -1: dry
+    int stem;             // rp_stem
 } active;
+
+// A room's bus. The sends are this block's, by stem (stereo, effects and
+// beds before the clearance); rv is fed them all, and with stems the first
+// three stems each feed their own reverb (beds get the rest of rv's).
+typedef struct {
+    rp_reverb *rv;
+    rp_reverb *stem_rv[RP_STEM_BEDS];
+    float *send;  // RP_STEM_COUNT blocks of RP_BLOCK_FRAMES stereo frames
+    unsigned fed; // stems sent something this block (1 << rp_stem)
+    int users;    // active events in this room
+} room_bus;
 
 struct rp_mixer {
     const rp_timeline *t;
@@ -52,6 +78,9 @@ struct rp_mixer {
     active act[MAX_ACTIVE];
     size_t n_act;
     unsigned buses;     // RP_BUS_* that reach the output
+    room_bus *rooms;    // one per plan room (unused ones hold nothing)
+    size_t n_rooms;
+    int stems; // stems were asked for: the stem reverbs run
     // Ducking of beds.
     float duck_gain, duck_floor, duck_attack, duck_release;
     int64_t duck_lead, duck_tail;
@@ -71,6 +100,8 @@ struct rp_mixer {
     float bg_bed[RP_BLOCK_FRAMES * 2];  // the beds of this block
     float duck[RP_BLOCK_FRAMES];
     float clear[RP_BLOCK_FRAMES];
+    float wet_in[RP_BLOCK_FRAMES * 2], wet[RP_BLOCK_FRAMES * 2]; // a room's input and return
+    float stem[RP_STEM_COUNT][RP_BLOCK_FRAMES * 2];              // with stems: each, stereo
 };
 
 void rp_pan_gains(float pan, float *gl, float *gr)
@@ -113,7 +144,49 @@ rp_mixer *rp_mixer_new(const rp_timeline *t, const rp_plan *p, const rp_render_c
     m->clear_attack = (float)(1.0 - exp(-3.0 / (RP_CLEAR_ATTACK_S * t->rate_hz)));
     m->clear_release = (float)(1.0 - exp(-3.0 / (RP_CLEAR_RELEASE_S * t->rate_hz)));
     m->clear_avg = (float)(1.0 - exp(-SLICE / (0.05 * t->rate_hz)));
+    if (p->n_rooms) {
+        m->rooms = calloc(p->n_rooms, sizeof *m->rooms);
+        if (!m->rooms) {
+            free(m);
+            *st = RP_ERR_NOMEM;
+            return NULL;
+        }
+        m->n_rooms = p->n_rooms;
+    }
     return m;
+}
+
+static void bus_close(room_bus *b)
+{
+    rp_reverb_free(b->rv);
+    for (int k = 0; k < RP_STEM_BEDS; k++)
+        rp_reverb_free(b->stem_rv[k]);
+    free(b->send);
+    memset(b, 0, sizeof *b);
+}
+
+// The bus of room (rp_event.room) for an event starting, opened if need
+// be; -1 (the event stays dry) for no room or when memory runs out.
+static int bus_open(rp_mixer *m, int room, float send)
+{
+    if (room <= 0 || (size_t)room > m->n_rooms || !(send > 0.0f))
+        return -1;
+    room_bus *b = &m->rooms[room - 1];
+    if (!b->rv) {
+        b->rv = rp_reverb_new(&m->p->rooms[room - 1], m->t->rate_hz);
+        b->send = rp_calloc((size_t)RP_STEM_COUNT * RP_BLOCK_FRAMES * 2, sizeof *b->send);
+        if (!b->rv || !b->send) {
+            bus_close(b);
+            return -1;
+        }
+    }
+    b->users++;
+    return room - 1;
+}
+
+static float *bus_send(const room_bus *b, int stem)
+{
+    return b->send + (size_t)stem * RP_BLOCK_FRAMES * 2;
 }
 
 // Takes in the speech events the timeline has gained since the last block.
@@ -142,6 +215,9 @@ void rp_mixer_free(rp_mixer *m)
         return;
     for (size_t i = 0; i < m->n_act; i++)
         rp_sfx_voice_free(m->act[i].voice);
+    for (size_t i = 0; i < m->n_rooms; i++)
+        bus_close(&m->rooms[i]);
+    free(m->rooms);
     free(m->speech);
     free(m);
 }
@@ -247,10 +323,11 @@ static void fill_duck(rp_mixer *m, size_t n)
     m->duck_gain = g;
 }
 
-static void add_speech(rp_mixer *m, const rp_event *e, int64_t off, size_t from, size_t n)
+static void add_speech(rp_mixer *m, const active *a, int64_t off, size_t from, size_t n)
 {
+    const rp_event *e = &m->t->ev[a->ev];
     const rp_clip *c = &m->p->utts[e->utt].clip;
-    if (!(m->buses & (m->p->utts[e->utt].narration ? RP_BUS_NARRATION : RP_BUS_DIALOGUE)))
+    if (!(m->buses & (1u << a->stem)))
         return;
     float gl, gr;
     rp_pan_gains(e->pan, &gl, &gr);
@@ -261,6 +338,23 @@ static void add_speech(rp_mixer *m, const rp_event *e, int64_t off, size_t from,
     for (size_t i = 0; i < n; i++) {
         dst[2 * i] += src[i] * gl;
         dst[2 * i + 1] += src[i] * gr;
+    }
+    if (m->stems) {
+        dst = m->stem[a->stem] + from * 2;
+        for (size_t i = 0; i < n; i++) {
+            dst[2 * i] += src[i] * gl;
+            dst[2 * i + 1] += src[i] * gr;
+        }
+    }
+    if (a->bus >= 0) {
+        room_bus *b = &m->rooms[a->bus];
+        float sl = gl * e->send, sr = gr * e->send;
+        dst = bus_send(b, a->stem) + from * 2;
+        for (size_t i = 0; i < n; i++) {
+            dst[2 * i] += src[i] * sl;
+            dst[2 * i + 1] += src[i] * sr;
+        }
+        b->fed |= 1u << a->stem;
     }
 }
 
@@ -288,16 +382,115 @@ static void add_effect(rp_mixer *m, const active *a, int64_t at, size_t from, si
     float br = e->pan < 0 ? 1.0f + e->pan : 1.0f;
     int bed = e->kind == RP_EV_BED;
     float *dst = (bed ? m->bg_bed : m->bg_sfx) + from * 2;
+    float *snd = NULL, send = e->send;
+    if (a->bus >= 0) {
+        snd = bus_send(&m->rooms[a->bus], a->stem) + from * 2;
+        m->rooms[a->bus].fed |= 1u << a->stem;
+    }
     for (size_t i = 0; i < n; i++) {
         float g = e->gain;
         if (bed)
             g *= fade_gain(e, at + (int64_t)i) * m->duck[from + i];
-        dst[2 * i] += m->fx[2 * i] * g * bl;
-        dst[2 * i + 1] += m->fx[2 * i + 1] * g * br;
+        float l = m->fx[2 * i] * g * bl, r = m->fx[2 * i + 1] * g * br;
+        dst[2 * i] += l;
+        dst[2 * i + 1] += r;
+        if (snd) {
+            snd[2 * i] += l * send;
+            snd[2 * i + 1] += r * send;
+        }
     }
 }
 
-size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
+// Adds x[0..2n) to dst and subtracts it from rest (either may be NULL).
+static void add_return(float *dst, float *rest, const float *x, size_t n)
+{
+    for (size_t i = 0; dst && i < 2 * n; i++)
+        dst[i] += x[i];
+    for (size_t i = 0; rest && i < 2 * n; i++)
+        rest[i] -= x[i];
+}
+
+// Runs every open room bus over the block: the sends of the buses that
+// reach the output (effects and beds after the clearance) through the
+// room's reverb into the mix, and with stems each stem's share into it.
+// A bus that has rung out with no sound in its room left is closed.
+static void run_rooms(rp_mixer *m, size_t n)
+{
+    for (size_t r = 0; r < m->n_rooms; r++) {
+        room_bus *b = &m->rooms[r];
+        if (!b->rv)
+            continue;
+        for (int k = RP_STEM_EFFECTS; k <= RP_STEM_BEDS; k++) {
+            float *x = bus_send(b, k);
+            for (size_t i = 0; (b->fed >> k & 1) && i < n; i++) {
+                x[2 * i] *= m->clear[i];
+                x[2 * i + 1] *= m->clear[i];
+            }
+        }
+        memset(m->wet_in, 0, sizeof(float) * 2 * n);
+        for (int k = 0; k < RP_STEM_COUNT; k++) {
+            const float *x = bus_send(b, k);
+            for (size_t i = 0; (b->fed >> k & 1) && (m->buses >> k & 1) && i < 2 * n; i++)
+                m->wet_in[i] += x[i];
+        }
+        rp_reverb_process(b->rv, m->wet_in, m->wet, n);
+        add_return(m->mix, NULL, m->wet, n);
+        int idle = rp_reverb_idle(b->rv);
+        if (m->stems) {
+            // Beds get the room's return less the others' own.
+            add_return(m->stem[RP_STEM_BEDS], NULL, m->wet, n);
+            for (int k = 0; k < RP_STEM_BEDS; k++) {
+                int fed = (b->fed >> k & 1) && (m->buses >> k & 1);
+                if (!b->stem_rv[k] && fed)
+                    b->stem_rv[k] = rp_reverb_new(&m->p->rooms[r], m->t->rate_hz);
+                if (!b->stem_rv[k])
+                    continue; // nothing sent yet (or no memory: beds keep its share)
+                if (!fed)
+                    memset(bus_send(b, k), 0, sizeof(float) * 2 * n);
+                rp_reverb_process(b->stem_rv[k], bus_send(b, k), m->wet, n);
+                add_return(m->stem[k], m->stem[RP_STEM_BEDS], m->wet, n);
+                idle &= rp_reverb_idle(b->stem_rv[k]);
+            }
+        }
+        if (idle && b->users == 0)
+            bus_close(b);
+    }
+}
+
+// Clears the sends of the open buses for the next block.
+static void clear_sends(rp_mixer *m, size_t n)
+{
+    for (size_t r = 0; r < m->n_rooms; r++) {
+        room_bus *b = &m->rooms[r];
+        for (int k = 0; b->rv && k < RP_STEM_COUNT; k++)
+            if (b->fed >> k & 1)
+                memset(bus_send(b, k), 0, sizeof(float) * 2 * n);
+        b->fed = 0;
+    }
+}
+
+// The stem an event belongs to.
+static int stem_of(const rp_mixer *m, const rp_event *e)
+{
+    if (e->kind == RP_EV_SPEECH)
+        return m->p->utts[e->utt].narration ? RP_STEM_NARRATION : RP_STEM_DIALOGUE;
+    return e->kind == RP_EV_BED ? RP_STEM_BEDS : RP_STEM_EFFECTS;
+}
+
+// Folds stereo x[0..2n) into out: a copy, or the mono centre at unity.
+static void fold(const rp_mixer *m, const float *x, float *out, size_t n)
+{
+    if (m->channels == 2) {
+        memcpy(out, x, sizeof(float) * 2 * n);
+    } else {
+        // Mono: the centre of the constant-power law comes back to unity.
+        for (size_t i = 0; i < n; i++)
+            out[i] = (x[2 * i] + x[2 * i + 1]) * (float)M_SQRT1_2;
+    }
+}
+
+size_t rp_mixer_process_stems(rp_mixer *m, float *out, float *stems[RP_STEM_COUNT],
+                              size_t max_frames)
 {
     const rp_timeline *t = m->t;
     if (m->pos >= t->n_frames || see_speech(m))
@@ -306,21 +499,26 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
     if ((int64_t)n > t->n_frames - m->pos)
         n = (size_t)(t->n_frames - m->pos);
     int64_t b0 = m->pos, b1 = m->pos + (int64_t)n;
+    m->stems |= stems != NULL;
     memset(m->mix, 0, sizeof(float) * 2 * n);
     memset(m->bg_sfx, 0, sizeof(float) * 2 * n);
     memset(m->bg_bed, 0, sizeof(float) * 2 * n);
+    for (int k = 0; m->stems && k < RP_STEM_COUNT; k++)
+        memset(m->stem[k], 0, sizeof(float) * 2 * n);
 
     // Start the events that begin in this block.
     for (; m->next < t->n && t->ev[m->next].start < b1; m->next++) {
         const rp_event *e = &t->ev[m->next];
-        if (e->end <= b0 || e->kind == RP_EV_PAUSE || m->n_act == MAX_ACTIVE)
+        if (e->end <= b0 || e->kind == RP_EV_PAUSE || e->kind == RP_EV_ROOM ||
+            m->n_act == MAX_ACTIVE)
             continue;
-        active a = {m->next, NULL};
+        active a = {m->next, NULL, -1, stem_of(m, e)};
         if (e->kind == RP_EV_SFX || e->kind == RP_EV_BED) {
             a.voice = rp_sfx_voice_new(e->preset, t->rate_hz, e->seed);
             if (!a.voice)
                 continue;  // out of memory: the effect is skipped, the render goes on
         }
+        a.bus = bus_open(m, e->room, e->send);
         m->act[m->n_act++] = a;
     }
     size_t lines_from = m->speech_from;
@@ -334,12 +532,14 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
         if (f > s) {
             size_t from = (size_t)(s - b0), len = (size_t)(f - s);
             if (e->kind == RP_EV_SPEECH)
-                add_speech(m, e, s - e->start, from, len);
+                add_speech(m, a, s - e->start, from, len);
             else
                 add_effect(m, a, s, from, len);
         }
         if (e->end <= b1) {
             rp_sfx_voice_free(a->voice);
+            if (a->bus >= 0)
+                m->rooms[a->bus].users--;
             m->act[i] = m->act[--m->n_act];
         } else {
             i++;
@@ -355,14 +555,24 @@ size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
         m->mix[2 * i] += (m->bg_sfx[2 * i] * use_sfx + m->bg_bed[2 * i] * use_bed) * g;
         m->mix[2 * i + 1] += (m->bg_sfx[2 * i + 1] * use_sfx + m->bg_bed[2 * i + 1] * use_bed) * g;
     }
-
-    if (m->channels == 2) {
-        memcpy(out, m->mix, sizeof(float) * 2 * n);
-    } else {
-        // Mono: the centre of the constant-power law comes back to unity.
-        for (size_t i = 0; i < n; i++)
-            out[i] = (m->mix[2 * i] + m->mix[2 * i + 1]) * (float)M_SQRT1_2;
+    if (m->stems) {
+        for (size_t i = 0; i < 2 * n; i++) {
+            m->stem[RP_STEM_EFFECTS][i] += m->bg_sfx[i] * use_sfx * m->clear[i / 2];
+            m->stem[RP_STEM_BEDS][i] += m->bg_bed[i] * use_bed * m->clear[i / 2];
+        }
     }
+    run_rooms(m, n);
+    clear_sends(m, n);
+
+    fold(m, m->mix, out, n);
+    for (int k = 0; stems && k < RP_STEM_COUNT; k++)
+        if (stems[k])
+            fold(m, m->stem[k], stems[k], n);
     m->pos = b1;
     return n;
+}
+
+size_t rp_mixer_process(rp_mixer *m, float *out, size_t max_frames)
+{
+    return rp_mixer_process_stems(m, out, NULL, max_frames);
 }

@@ -28,7 +28,7 @@
 #include "rp_config.h"
 #include "rp_script.h"
 
-const char *const rp_directive_names[] = {"sfx", "bed", "stop", "pause"};
+const char *const rp_directive_names[] = {"sfx", "bed", "stop", "pause", "room"};
 const size_t rp_n_directive_names = sizeof rp_directive_names / sizeof rp_directive_names[0];
 
 #define MAX_DIRECTIVE_CHARS 200   // an unclosed '{' is reported after this many
@@ -991,13 +991,13 @@ static int parse_pause(parser *p, const pchar *v, const span *tok, int nt, rp_di
     return ok;
 }
 
-// {sfx NAME k=v ...}, {bed ...}, {stop ...}.
+// {sfx NAME k=v ...}, {bed ...}, {stop ...}, {room ...}.
 static int parse_named(parser *p, const pchar *v, const span *tok, int nt, const char *kw,
                        rp_directive *dir)
 {
     const pchar *at = &v[tok[0].a];
     char hint[64];
-    snprintf(hint, sizeof hint, "e.g. {%s rain}", kw);
+    snprintf(hint, sizeof hint, "e.g. {%s %s}", kw, strcmp(kw, "room") ? "rain" : "hall");
     if (nt < 2) {
         report(p, RP_DIAG_ERROR, at->line, at->col, hint, "{%s} needs a name", kw);
         return 0;
@@ -1042,7 +1042,8 @@ static char *parse_other(parser *p, const pchar *v, size_t n, const span *tok, c
         if (sugg)
             snprintf(hint, sizeof hint, "did you mean '%s'?", sugg);
         else
-            snprintf(hint, sizeof hint, "directives are sfx, bed, stop, pause and {# comments}");
+            snprintf(hint, sizeof hint,
+                     "directives are sfx, bed, stop, pause, room and {# comments}");
         report(p, RP_DIAG_ERROR, v[tok[0].a].line, v[tok[0].a].col, hint,
                "unknown directive '%s'", kw);
         return NULL;
@@ -1064,7 +1065,8 @@ static void parse_directive(builder *b, const pchar *v, size_t n, pchar open)
     size_t f = skip_spaces(v, n, 0);
     if (f >= n) {
         report(p, RP_DIAG_ERROR, open.line, open.col,
-               "write {sfx NAME}, {bed NAME}, {stop NAME}, {pause S}, {# comment} or {Speaker}",
+               "write {sfx NAME}, {bed NAME}, {stop NAME}, {pause S}, {room NAME}, {# comment} "
+               "or {Speaker}",
                "empty directive '{}'");
         return;
     }
@@ -1083,8 +1085,12 @@ static void parse_directive(builder *b, const pchar *v, size_t n, pchar open)
     r.line = open.line;
     r.col = open.col;
     int ok = 0;
-    if (strcmp(kw, "sfx") == 0 || strcmp(kw, "bed") == 0 || strcmp(kw, "stop") == 0) {
-        r.dir.kind = kw[0] == 's' ? (kw[1] == 'f' ? RP_DIR_SFX : RP_DIR_STOP) : RP_DIR_BED;
+    if (strcmp(kw, "sfx") == 0 || strcmp(kw, "bed") == 0 || strcmp(kw, "stop") == 0 ||
+        strcmp(kw, "room") == 0) {
+        r.dir.kind = kw[0] == 'r'   ? RP_DIR_ROOM
+                     : kw[0] == 'b' ? RP_DIR_BED
+                     : kw[1] == 'f' ? RP_DIR_SFX
+                                    : RP_DIR_STOP;
         ok = parse_named(p, v, tok, nt, kw, &r.dir);
     } else if (strcmp(kw, "pause") == 0) {
         r.dir.kind = RP_DIR_PAUSE;

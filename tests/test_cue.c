@@ -6,10 +6,12 @@
 // beds that end at scene breaks, explicit cues counted as fired, and the
 // located errors for bad rules. Then rp_annotate: the chapter written back
 // with those cues and the chosen speakers, byte for byte otherwise, and
-// unchanged when annotated again.
+// unchanged when annotated again; its {room} cues too, which lay out to the
+// same rooms on the same cues.
 #include "rp_annotate.h"
 #include "rp_cast.h"
 #include "rp_cue.h"
+#include "rp_layout.h"
 #include "rp_script.h"
 #include "rp_sfx.h"
 #include "test.h"
@@ -59,10 +61,11 @@ static const char *cues(void)
             const rp_run *r = &bl->runs[i];
             if (r->kind != RP_RUN_DIRECTIVE || r->dir.kind == RP_DIR_COMMENT)
                 continue;
-            const char *kind = r->dir.kind == RP_DIR_SFX   ? "sfx"
-                               : r->dir.kind == RP_DIR_BED ? "bed"
+            const char *kind = r->dir.kind == RP_DIR_SFX    ? "sfx"
+                               : r->dir.kind == RP_DIR_BED  ? "bed"
                                : r->dir.kind == RP_DIR_STOP ? "stop"
-                                                             : "?";
+                               : r->dir.kind == RP_DIR_ROOM ? "room"
+                                                            : "?";
             const char *next = "";
             for (size_t k = i + 1; k < bl->n_runs && !next[0]; k++)
                 if (bl->runs[k].kind != RP_RUN_DIRECTIVE)
@@ -238,6 +241,60 @@ static void test_annotate_is_idempotent(void)
     free(twice);
 }
 
+// The plan's cues as "kind:room" (rooms by their index + 1, 0: dry), and
+// its rooms by name and wet level, for comparing two layouts.
+static void plan_summary(const rp_plan *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n_cues && len < cap; i++)
+        len +=
+            (size_t)snprintf(buf + len, cap - len, "%d:%d ", (int)p->cues[i].kind, p->cues[i].room);
+    for (size_t i = 0; i < p->n_rooms && len < cap; i++)
+        len +=
+            (size_t)snprintf(buf + len, cap - len, "| %s %g", p->rooms[i].name, p->rooms[i].wet_db);
+}
+
+static void test_rooms_round_trip(void)
+{
+    const char *ch = "{room hall wet=-12}\n"
+                     "\n"
+                     "Thunder rolled. \"Down!\" Kade shouted.\n"
+                     "\n"
+                     "* * *\n"
+                     "\n"
+                     "{room street} The rain fell. {room none} Inside.\n";
+    // Sound rules work around the rooms, which stay where they were written.
+    cue(ch, NULL);
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(cues(), "room hall(x)>|sfx thunder>Thunder roll|room street(x)>The|"
+                      "bed rain>rain fell.|room none(x)>Inside.");
+    const rp_run *r = &S.blocks[0].runs[0];
+    CHECK_INT(r->dir.kind, RP_DIR_ROOM);
+    CHECK_INT(r->dir.n_params, 1);
+    char *once = annotated(ch, NULL);
+    CHECK_MSG(once && !strncmp(once, "{room hall wet=-12}\n\n{sfx thunder} Thunder", 39), "%s",
+              once);
+    CHECK(once && strstr(once, "{room street} The {bed rain} rain fell. {room none} Inside."));
+    char *twice = annotated(once, NULL);
+    CHECK_STR(twice, once);
+    // The annotated chapter lays out to the same rooms on the same cues.
+    char a[1024], b[1024];
+    rp_plan p;
+    cue(ch, NULL);
+    CHECK_INT(rp_layout_build(&S, &C, &LIB, &p, &D), RP_OK);
+    plan_summary(&p, a, sizeof a);
+    rp_plan_deinit(&p);
+    cue(once, NULL);
+    CHECK_INT(rp_layout_build(&S, &C, &LIB, &p, &D), RP_OK);
+    plan_summary(&p, b, sizeof b);
+    CHECK_INT(p.n_rooms, 2);
+    rp_plan_deinit(&p);
+    CHECK_STR(a, b);
+    free(once);
+    free(twice);
+}
+
 static void test_rules_switch_off(void)
 {
     cue("Thunder rolled.\n", "[rules]\nthunder = none\n");
@@ -288,6 +345,7 @@ int main(void)
     RUN(test_annotate_writes_decisions);
     RUN(test_annotate_finds_the_word);
     RUN(test_annotate_is_idempotent);
+    RUN(test_rooms_round_trip);
     RUN(test_rules_switch_off);
     RUN(test_bad_rules);
     release();

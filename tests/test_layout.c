@@ -5,7 +5,8 @@
 // 1000 * char_pos), so that every position on the timeline can be predicted
 // exactly from the render settings: sentence splitting, voices, the pauses
 // between utterances (the longest owed wins, {pause} adds), cues on their
-// word, beds and stops, the errors, and the TSV cue sheet.
+// word, beds and stops, rooms carried to the events after them with their
+// send levels, the errors, and the TSV cue sheet.
 #include <stdint.h>
 
 #include "rp_cast.h"
@@ -78,8 +79,9 @@ static void fake_clip(rp_utterance *u, int rate_hz)
     }
 }
 
-// The whole pipeline; cfg (may be NULL) replaces the render settings.
-static void run_cfg(const char *text, const rp_render_config *cfg)
+// The whole pipeline; cfg (may be NULL) replaces the render settings, and
+// sheet (may be NULL) is loaded as the cast sheet.
+static void run_sheet(const char *text, const rp_render_config *cfg, const char *sheet)
 {
     release();
     load_library();
@@ -88,6 +90,8 @@ static void run_cfg(const char *text, const rp_render_config *cfg)
     ST_PARSE = rp_parse("ch.txt", text, strlen(text), &S, &D);
     CHECK_INT(rp_attribute(&S, &D), RP_OK);
     CHECK_INT(rp_cast_init(&C), RP_OK);
+    if (sheet)
+        CHECK_INT(rp_cast_load(&C, "ch.cast", sheet, strlen(sheet), &D), RP_OK);
     if (cfg)
         C.render = *cfg;
     CHECK_INT(rp_cast_assign(&C, &S), RP_OK);
@@ -95,6 +99,11 @@ static void run_cfg(const char *text, const rp_render_config *cfg)
     for (size_t i = 0; i < P.n_utts; i++)
         fake_clip(&P.utts[i], C.render.rate_hz);
     ST_PLACE = rp_layout_place(&P, &C.render, &T);
+}
+
+static void run_cfg(const char *text, const rp_render_config *cfg)
+{
+    run_sheet(text, cfg, NULL);
 }
 
 static void run(const char *text)
@@ -175,18 +184,18 @@ static void check_utt(int src_line, size_t k, const char *text, const char *spea
 }
 #define CHECK_UTT(k, text, speaker) check_utt(__LINE__, k, text, speaker)
 
-// Diagnostic k from layout: location, message and hint (NULL: none).
-static void check_diag(int src_line, size_t k, int line, int col, const char *msg,
-                       const char *hint)
+// Diagnostic k of a subsystem: location, message and hint (NULL: none).
+static void check_diag(int src_line, const char *subsystem, size_t k, int line, int col,
+                       const char *msg, const char *hint)
 {
     size_t seen = 0;
     const rp_diag *g = NULL;
     for (size_t i = 0; i < D.n && !g; i++)
-        if (!strcmp(D.items[i].subsystem, "layout") && seen++ == k)
+        if (!strcmp(D.items[i].subsystem, subsystem) && seen++ == k)
             g = &D.items[i];
     if (!g) {
         test_failed_checks++;
-        fprintf(stderr, "%s:%d: no layout diagnostic #%zu\n", __FILE__, src_line, k);
+        fprintf(stderr, "%s:%d: no %s diagnostic #%zu\n", __FILE__, src_line, subsystem, k);
         return;
     }
     int ok = g->sev == RP_DIAG_ERROR && g->line == line && g->col == col &&
@@ -199,7 +208,9 @@ static void check_diag(int src_line, size_t k, int line, int col, const char *ms
                 col, msg, hint ? hint : "(none)");
     }
 }
-#define CHECK_DIAG(k, line, col, msg, hint) check_diag(__LINE__, k, line, col, msg, hint)
+#define CHECK_DIAG(k, line, col, msg, hint) check_diag(__LINE__, "layout", k, line, col, msg, hint)
+#define CHECK_ROOM_DIAG(k, line, col, msg, hint)                                                   \
+    check_diag(__LINE__, "room", k, line, col, msg, hint)
 
 // ---- sentences and voices -------------------------------------------------------------------
 
@@ -602,6 +613,156 @@ static void test_errors(void)
     CHECK_DIAG(2, 3, 30, "gain must be between -60 and 12 dB", NULL);
 }
 
+// ---- rooms
+// ----------------------------------------------------------------------------------------
+
+// The speech event of the utterance whose text starts with text, or NULL.
+static const rp_event *speech_of(const char *text)
+{
+    for (size_t i = 0; i < T.n; i++)
+        if (T.ev[i].kind == RP_EV_SPEECH && !strncmp(P.utts[T.ev[i].utt].text, text, strlen(text)))
+            return &T.ev[i];
+    return NULL;
+}
+
+#define CHECK_IN_ROOM(e, want_room, want_send)                                                     \
+    do {                                                                                           \
+        const rp_event *e_ = (e);                                                                  \
+        CHECK(e_ != NULL);                                                                         \
+        if (e_) {                                                                                  \
+            CHECK_INT(e_->room, want_room);                                                        \
+            CHECK_NEAR(e_->send, want_send, 1e-6);                                                 \
+        }                                                                                          \
+    } while (0)
+
+static void test_rooms_carried_to_events(void)
+{
+    static const char sheet[] = "[voice Kestrel]\neffect = radio\n\n"
+                                "[voice Tannoy]\neffect = pa\n";
+    run_sheet(
+        "Outside first.\n\n"
+        "{room hall}\n\n"
+        "\"Hello?\" Mira called. {sfx thunder} Thunder. {bed rain} Rain.\n\n"
+        "KESTREL: Come in.\n\n"
+        "TANNOY: All hands.\n\n"
+        "* * *\n\n"
+        "\"Still here,\" Mira said.\n\n"
+        "{room street wet=-12}\"Out,\" Mira said. She went {room hall} in {sfx thunder} again.\n\n"
+        "{stop rain}{room none}\"Dry,\" Mira said.\n",
+        NULL, sheet);
+    CHECK_INT(ST_BUILD, RP_OK);
+    CHECK_INT(ST_PLACE, RP_OK);
+    CHECK_INT(D.n_errors, 0);
+    // Two rooms with a reverb: the hall, and the street with its wet level;
+    // none is dry and needs no bus.
+    CHECK_INT(P.n_rooms, 2);
+    if (P.n_rooms == 2) {
+        CHECK_STR(P.rooms[0].name, "hall");
+        CHECK_NEAR(P.rooms[0].rt60_s, 2.4, 1e-9);
+        CHECK_STR(P.rooms[1].name, "street");
+        CHECK_NEAR(P.rooms[1].wet_db, -12.0, 1e-9);
+    }
+    double send = 1.0, bed = rp_db_to_gain(RP_ROOM_SEND_BED_DB);
+    CHECK_IN_ROOM(speech_of("Outside first."), 0, 0);
+    // In the hall: dialogue is sent, the narrator is not in the room, a radio
+    // voice is heard at the ear, a PA horn sends more.
+    CHECK_IN_ROOM(speech_of("Hello?"), 1, send);
+    CHECK_IN_ROOM(speech_of("Mira called."), 1, 0);
+    CHECK_IN_ROOM(nth_event(RP_EV_SFX, 0), 1, send);
+    CHECK_IN_ROOM(nth_event(RP_EV_BED, 0), 1, bed);
+    CHECK_IN_ROOM(speech_of("Come in."), 1, 0);
+    CHECK_IN_ROOM(speech_of("All hands."), 1, rp_db_to_gain(RP_ROOM_SEND_PA_DB));
+    // A scene break keeps the room.
+    CHECK_IN_ROOM(speech_of("Still here,"), 1, send);
+    // A room on the first word of a line is that line's; further in, it is
+    // what follows: "She went in" stays in the street, the thunder after
+    // "in" is in the hall.
+    CHECK_IN_ROOM(speech_of("Out,"), 2, send);
+    CHECK_IN_ROOM(speech_of("She went in"), 2, 0);
+    CHECK_IN_ROOM(nth_event(RP_EV_SFX, 1), 1, send);
+    CHECK_IN_ROOM(speech_of("Dry,"), 0, 0);
+    // The room events: where each takes effect, until the next.
+    CHECK_INT(count_events(RP_EV_ROOM), 4);
+    const rp_event *r0 = nth_event(RP_EV_ROOM, 0), *r1 = nth_event(RP_EV_ROOM, 1),
+                   *r2 = nth_event(RP_EV_ROOM, 2), *r3 = nth_event(RP_EV_ROOM, 3);
+    if (r0 && r1 && r2 && r3) {
+        CHECK_STR(r0->name, "hall");
+        CHECK_INT(r0->room, 1);
+        CHECK_INT(r0->line, 3);
+        CHECK_INT(r0->start, speech_of("Outside first.")->end);
+        CHECK_INT(r0->end, r1->start);
+        CHECK_INT(r1->room, 2);
+        CHECK_INT(r1->start, speech_of("Out,")->start);
+        CHECK_INT(r2->room, 1);
+        CHECK_INT(r2->start, speech_of("She went in")->start + 9 * PER_CHAR); // at "in"
+        CHECK_STR(r3->name, "none");
+        CHECK_INT(r3->room, 0);
+        CHECK_INT(r3->end, T.n_frames);
+    }
+    // The last thing sent to a room is the second thunder: the timeline lasts
+    // until the hall has rung out after it.
+    const rp_event *th = nth_event(RP_EV_SFX, 1);
+    if (th)
+        CHECK_INT(T.n_frames, th->end + frames(rp_room_decay_s(&P.rooms[0])));
+    // The cue sheet shows each room as it was resolved.
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_timeline_write_tsv(&T, &P, &b);
+    CHECK(b.s && strstr(b.s, "\troom\thall\tline 3: rt60 2.40 s, early -8.0 dB, wet -8.0 dB\n"));
+    CHECK(b.s &&
+          strstr(b.s, "\troom\tstreet\tline 15: rt60 1.30 s, early -9.0 dB, wet -12.0 dB\n"));
+    CHECK(b.s && strstr(b.s, "\troom\tnone\tline 17: dry\n"));
+    rp_strbuf_deinit(&b);
+
+    // The same room twice is one bus; the same name with other settings is
+    // another. Placed step by step, rooms come out as in one pass.
+    RUN_OK("{room hall} One. {room hall} Two. {room hall wet=-20} Three.\n\n"
+           "{bed rain}{room tunnel} Four. {stop rain} Five.\n");
+    CHECK_INT(P.n_rooms, 3);
+    CHECK_IN_ROOM(speech_of("One."), 1, 0);
+    CHECK_INT(nth_event(RP_EV_ROOM, 1)->room, 1);
+    CHECK_INT(nth_event(RP_EV_ROOM, 2)->room, 2);
+    CHECK_IN_ROOM(nth_event(RP_EV_BED, 0), 2, bed); // started before the tunnel
+    rp_timeline step;
+    rp_placer *pl = rp_placer_new(&P, &C.render, &step);
+    for (size_t ready = 0; pl && ready <= P.n_utts; ready++)
+        CHECK_INT(rp_placer_advance(pl, ready), RP_OK);
+    CHECK(step.n == T.n && step.n_frames == T.n_frames &&
+          memcmp(step.ev, T.ev, T.n * sizeof *T.ev) == 0);
+    rp_placer_free(pl);
+    rp_timeline_deinit(&step);
+}
+
+static void test_room_errors(void)
+{
+    run("A {room hal} b.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_ROOM_DIAG(0, 1, 3, "unknown room 'hal'", "did you mean 'hall'?");
+    CHECK_INT(P.n_utts, 1); // the text is still laid out
+    CHECK_INT(count_events(RP_EV_ROOM), 0);
+    run("A {room hall wet=loud} b\n{room hall wett=-3 rt60=50} c.\n");
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_ROOM_DIAG(0, 1, 14, "wet: expected a number, got 'loud'", "a level in dB, or off");
+    CHECK_ROOM_DIAG(1, 2, 12, "unknown room key 'wett'", "did you mean 'wet'?");
+    CHECK_ROOM_DIAG(2, 2, 20, "rt60 must be between 0.1 and 20 s", NULL);
+    CHECK_INT(count_events(RP_EV_ROOM), 0);
+    run("A {room hall size=\"3 km\"} b.\n");
+    CHECK_ROOM_DIAG(0, 1, 14, "unit 'km' does not fit size", "use m (metres)");
+    // Named limit: rooms, each with its own reverb.
+    char many[4096] = "Start";
+    int col = 0;
+    for (int i = 0; i < RP_MAX_ROOMS + 1; i++) {
+        col = (int)strlen(many) + 2;
+        snprintf(many + strlen(many), sizeof many - strlen(many), " {room hall wet=-%d} x", i + 1);
+    }
+    strcat(many, ".\n");
+    run(many);
+    CHECK_INT(ST_BUILD, RP_ERR_INPUT);
+    CHECK_DIAG(0, 1, col, "more than 32 different rooms in one chapter",
+               "use a room again rather than new settings");
+    CHECK_INT(P.n_rooms, RP_MAX_ROOMS);
+}
+
 // ---- cue sheet ----------------------------------------------------------------------------------
 
 static void test_tsv(void)
@@ -655,6 +816,8 @@ int main(void)
     RUN(test_cue_at_paragraph_end);
     RUN(test_bed_and_stop);
     RUN(test_errors);
+    RUN(test_rooms_carried_to_events);
+    RUN(test_room_errors);
     RUN(test_tsv);
     release();
     if (lib_loaded)

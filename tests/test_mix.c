@@ -3,11 +3,19 @@
 // sample-accurate starts mid-block, the constant-power pan law, mono
 // fold-down at unity, silence, effects placed with their balance, bed fades
 // and ducking under speech measured against the bed rendered alone, the
-// clearance of the background under a voice, and buses that add up.
+// clearance of the background under a voice, buses that add up, rooms (an
+// echo with the room's decay time after a sound sent to it, nothing after
+// a dry one, tails that ring on after the room changes), and stems that add
+// up to the mix, each holding its own sounds, on hand-built timelines and
+// on a voiced chapter with rooms.
 #include <stdint.h>
+
+#include <unistd.h>
 
 #include "rp_config.h"
 #include "rp_mix.h"
+#include "rp_render.h"
+#include "rp_room.h"
 #include "rp_sfx.h"
 #include "test.h"
 
@@ -24,12 +32,14 @@ typedef struct {
     rp_event ev[8];
     rp_render_config r;
     unsigned buses;  // what mix_all mixes (RP_BUS_*)
+    rp_room_preset rooms[2];
 } fixture;
 
 static void fixture_init(fixture *f, int64_t n_frames)
 {
     memset(f, 0, sizeof *f);
     f->plan.utts = f->utts;
+    f->plan.rooms = f->rooms;
     f->tl.ev = f->ev;
     f->tl.n_frames = n_frames;
     f->tl.rate_hz = RATE;
@@ -564,9 +574,23 @@ static void test_background_cleared_under_voice(void)
     fixture_deinit(&f);
 }
 
+// A built-in room into the fixture's rooms; returns its rp_event.room.
+static int add_room(fixture *f, const char *name)
+{
+    size_t k = f->plan.n_rooms++;
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_room_load(rp_room_builtin, rp_room_n_builtin, name, &f->rooms[k], "t", 1, 1, &d),
+              RP_OK);
+    rp_diags_deinit(&d);
+    return (int)k + 1;
+}
+
 // The frames do not depend on how the calls split them (in whole slices):
-// a player mixes as far as its timeline is placed, a render in blocks.
-static void test_same_frames_whatever_the_split(void)
+// a player mixes as far as its timeline is placed, a render in blocks. With
+// rooms too: lines in a hall, the bed in a basement, a dry line after them
+// while they ring.
+static void same_frames_whatever_the_split(int rooms)
 {
     const rp_sfx_preset *p = a_bed();
     if (!p)
@@ -574,10 +598,15 @@ static void test_same_frames_whatever_the_split(void)
     fixture f;
     fixture_init(&f, 4 * RATE);
     add_bed(&f, p, 0, 4 * RATE, 5, 4.0f, 0, 0);
+    int hall = rooms ? add_room(&f, "hall") : 0, basement = rooms ? add_room(&f, "basement") : 0;
+    f.ev[0].room = basement;
+    f.ev[0].send = 0.5f;
     // Short lines that end and begin inside the same block.
     for (int k = 0; k < 6; k++) {
         size_t u = add_clip(&f, RATE / 7 + 13 * k, 200.0 + 50 * k, 0.03 + 0.01 * k);
         add_speech(&f, u, RATE / 2 + k * (RATE / 5) + 17 * k, 1.0f, 0.2f * (float)(k - 3));
+        f.ev[f.tl.n - 1].room = k < 5 ? hall : 0;
+        f.ev[f.tl.n - 1].send = 1.0f;
     }
     int64_t n1, n2, n3;
     float *a = mix_all(&f, 2, 1024, &n1), *b = mix_all(&f, 2, 64, &n2), *c = mix_all(&f, 2, 320, &n3);
@@ -590,6 +619,382 @@ static void test_same_frames_whatever_the_split(void)
     free(b);
     free(c);
     fixture_deinit(&f);
+}
+
+static void test_same_frames_whatever_the_split(void)
+{
+    same_frames_whatever_the_split(0);
+}
+
+static void test_rooms_same_frames_whatever_the_split(void)
+{
+    same_frames_whatever_the_split(1);
+}
+
+// ---- rooms ------------------------------------------------------------------------------------
+
+// n frames of noise through two one-pole lowpasses at 700 Hz: a source
+// below the rooms' hf_reference, where rt60 holds.
+static size_t add_noise_clip(fixture *f, int64_t n, double amp, uint64_t seed)
+{
+    size_t k = add_clip(f, n, 100.0, 0.0);
+    rp_rng rng = {seed};
+    double a = exp(-2.0 * PI * 700.0 / RATE), y1 = 0, y2 = 0;
+    for (int64_t i = 0; f->utts[k].clip.pcm && i < n; i++) {
+        y1 = (1 - a) * rp_rng_bipolar(&rng) + a * y1;
+        y2 = (1 - a) * y1 + a * y2;
+        f->utts[k].clip.pcm[i] = (float)(amp * 4.0 * y2);
+    }
+    f->utts[k].speaker = "Mira";
+    f->utts[k].narration = 0;
+    return k;
+}
+
+// out minus dry: what the rooms added, stereo.
+static double *difference(const float *out, const float *dry, int64_t n)
+{
+    double *w = calloc((size_t)(2 * n), sizeof *w);
+    for (int64_t i = 0; w && out && dry && i < 2 * n; i++)
+        w[i] = (double)out[i] - dry[i];
+    return w;
+}
+
+// Decay time from the energy of w[from..n) by Schroeder's backward
+// integration: the time from -5 to -25 dB, times 3.
+static double t20(const double *w, int64_t from, int64_t n)
+{
+    double total = 0, left = 0;
+    for (int64_t i = from; i < n; i++)
+        total += w[2 * i] * w[2 * i] + w[2 * i + 1] * w[2 * i + 1];
+    int64_t t5 = -1, t25 = -1;
+    left = total;
+    for (int64_t i = from; i < n && t25 < 0 && total > 0; i++) {
+        double db_left = 10 * log10(left / total);
+        if (t5 < 0 && db_left <= -5)
+            t5 = i;
+        if (db_left <= -25)
+            t25 = i;
+        left -= w[2 * i] * w[2 * i] + w[2 * i + 1] * w[2 * i + 1];
+    }
+    return t5 >= 0 && t25 > t5 ? 3.0 * (double)(t25 - t5) / RATE : -1;
+}
+
+static double energy(const double *w, int64_t a, int64_t b)
+{
+    double e = 0;
+    for (int64_t i = 2 * a; i < 2 * b; i++)
+        e += w[i] * w[i];
+    return e;
+}
+
+// A dry line, then a line in the hall: nothing after the dry one, and after
+// the one in the hall an echo with the hall's decay time and level.
+static void test_room_adds_a_tail(void)
+{
+    fixture f;
+    int64_t s0 = RATE / 2, len = 3 * RATE / 10, s1 = 2 * RATE, n = s1 + len + 6 * RATE;
+    fixture_init(&f, n);
+    int hall = add_room(&f, "hall");
+    size_t a = add_noise_clip(&f, len, 0.2, 1), b = add_noise_clip(&f, len, 0.2, 2);
+    add_speech(&f, a, s0, 1.0f, 0.0f);
+    add_speech(&f, b, s1, 1.0f, 0.3f);
+    f.ev[1].room = hall;
+    int64_t got;
+    float *dry = mix_all(&f, 2, 1024, &got);
+    f.ev[1].send = 1.0f;
+    float *out = mix_all(&f, 2, 1024, &got);
+    double *w = difference(out, dry, n);
+    CHECK(out && dry && w);
+    if (out && dry && w) {
+        // Nothing rings after the dry line, nor before the line in the hall.
+        int after_dry = 0;
+        for (int64_t i = s0 + len; i < s1; i++)
+            after_dry += out[2 * i] != 0.0f || out[2 * i + 1] != 0.0f;
+        CHECK_INT(after_dry, 0);
+        CHECK(energy(w, 0, s1) == 0.0);
+        // The echo: it starts after the pre-delay, decays at the hall's rt60
+        // (2.4 s; the source is below hf_reference), and holds the energy
+        // of its early and late levels (-8 dB each: -5 dB together).
+        double rt = t20(w, s1 + len, n);
+        CHECK_MSG(rt > 0.75 * f.rooms[0].rt60_s && rt < 1.25 * f.rooms[0].rt60_s,
+                  "decay time %.2f s in a room of rt60 %.2f s", rt, f.rooms[0].rt60_s);
+        int64_t pre = (int64_t)(f.rooms[0].predelay_s * RATE);
+        CHECK(energy(w, s1, s1 + pre - 1) < 1e-12);
+        double e_dry = 0;
+        for (int64_t i = 2 * s1; i < 2 * (s1 + len); i++)
+            e_dry += (double)dry[i] * dry[i];
+        double level = 10 * log10(energy(w, s1, n) / e_dry);
+        CHECK_MSG(fabs(level - -5.0) < 3.0, "the room's echo is %.1f dB re the line", level);
+        // Still ringing 2 s on; silent at the end of the timeline but for
+        // the last 60 dB.
+        CHECK(energy(w, s1 + len + 2 * RATE, s1 + len + 2 * RATE + RATE / 10) > 0);
+        printf("  note: hall: decay %.2f s, echo %.1f dB\n", rt, level);
+    }
+    free(w);
+    free(dry);
+    free(out);
+    fixture_deinit(&f);
+}
+
+// A line in the hall, then one in the street from where it ends: the hall
+// goes on ringing under the street with its own decay.
+static void test_tail_rings_after_room_change(void)
+{
+    fixture f;
+    int64_t s1 = RATE / 2, len = 3 * RATE / 10, s2 = s1 + len, n = s2 + len + 5 * RATE;
+    fixture_init(&f, n);
+    int hall = add_room(&f, "hall"), street = add_room(&f, "street");
+    size_t a = add_noise_clip(&f, len, 0.2, 3), b = add_noise_clip(&f, len, 0.2, 4);
+    add_speech(&f, a, s1, 1.0f, 0.0f);
+    add_speech(&f, b, s2, 1.0f, 0.0f);
+    f.ev[0].room = hall;
+    f.ev[1].room = street;
+    f.ev[1].send = 1.0f;
+    int64_t got;
+    float *without = mix_all(&f, 2, 512, &got);
+    f.ev[0].send = 1.0f;
+    float *with = mix_all(&f, 2, 512, &got);
+    double *w = difference(with, without, n);
+    CHECK(w != NULL);
+    if (w) {
+        double under = energy(w, s2, s2 + len), later = energy(w, s2 + RATE, s2 + RATE + len);
+        CHECK_MSG(under > 0 && later > 0 && later < under, "hall under the street: %g, %g later",
+                  under, later);
+        double rt = t20(w, s2, n);
+        CHECK_MSG(rt > 0.75 * f.rooms[0].rt60_s && rt < 1.25 * f.rooms[0].rt60_s,
+                  "the hall decays over %.2f s after the room changed", rt);
+    }
+    free(w);
+    free(with);
+    free(without);
+    fixture_deinit(&f);
+}
+
+// ---- stems ------------------------------------------------------------------------------------
+
+// Mixes the whole timeline with stems in calls of chunk frames: the mix
+// into *mix, the stems into st[k] (allocated here).
+static void mix_stems(const rp_timeline *t, const rp_plan *p, const rp_render_config *r,
+                      int channels, size_t chunk, float **mix, float *st[RP_STEM_COUNT])
+{
+    rp_status status;
+    rp_mixer *m = rp_mixer_new(t, p, r, channels, &status);
+    CHECK_INT(status, RP_OK);
+    size_t cap = (size_t)(t->n_frames + 1) * (size_t)channels;
+    *mix = calloc(cap, sizeof **mix);
+    for (int k = 0; k < RP_STEM_COUNT; k++)
+        st[k] = calloc(cap, sizeof *st[k]);
+    int64_t at = 0;
+    size_t got = 1;
+    while (m && *mix && st[RP_STEM_COUNT - 1] && got) {
+        float *to[RP_STEM_COUNT];
+        for (int k = 0; k < RP_STEM_COUNT; k++)
+            to[k] = st[k] + at * channels;
+        got = rp_mixer_process_stems(m, *mix + at * channels, to, chunk);
+        at += (int64_t)got;
+    }
+    CHECK_INT(at, t->n_frames);
+    rp_mixer_free(m);
+}
+
+static void free_stems(float *mix, float *st[RP_STEM_COUNT])
+{
+    free(mix);
+    for (int k = 0; k < RP_STEM_COUNT; k++)
+        free(st[k]);
+}
+
+// The largest |stems - mix| over n samples.
+static double stems_miss(const float *mix, float *const st[RP_STEM_COUNT], size_t n)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        for (int k = 0; k < RP_STEM_COUNT; k++)
+            sum += st[k][i];
+        worst = fmax(worst, fabs(sum - mix[i]));
+    }
+    return worst;
+}
+
+// The peak of x over frames [a, b) of a channels-wide signal.
+static double peak(const float *x, int channels, int64_t a, int64_t b)
+{
+    double m = 0;
+    for (int64_t i = a * channels; i < b * channels; i++)
+        m = fmax(m, fabs(x[i]));
+    return m;
+}
+
+static void test_stems_add_up(void)
+{
+    const rp_sfx_preset *thunder = preset("thunder"), *bed = a_bed();
+    if (!thunder || !bed)
+        return;
+    fixture f;
+    int64_t n = 6 * RATE, len = RATE / 2;
+    fixture_init(&f, n);
+    int hall = add_room(&f, "hall"), basement = add_room(&f, "basement");
+    // The narrator (dry) 0.2-0.7 s; a line in the hall 1.0-1.5 s; thunder in
+    // the hall from 2 s; a bed in the basement from 3 s.
+    size_t nar = add_noise_clip(&f, len, 0.2, 5), dlg = add_noise_clip(&f, len, 0.2, 6);
+    f.utts[nar].narration = 1;
+    f.utts[nar].speaker = "Narrator";
+    add_speech(&f, nar, RATE / 5, 1.0f, 0.0f);
+    add_speech(&f, dlg, RATE, 1.0f, -0.4f);
+    f.ev[1].room = hall;
+    f.ev[1].send = 1.0f;
+    int64_t th = 2 * RATE, tl = (int64_t)llround(rp_sfx_preset_duration_s(thunder) * RATE);
+    f.ev[f.tl.n++] = (rp_event){.kind = RP_EV_SFX,
+                                .start = th,
+                                .end = th + tl,
+                                .preset = thunder,
+                                .name = "thunder",
+                                .seed = 9,
+                                .gain = 0.5f,
+                                .room = hall,
+                                .send = 1.0f};
+    add_bed(&f, bed, 3 * RATE, n, 4, 0.5f, RATE / 2, 0);
+    f.ev[f.tl.n - 1].room = basement;
+    f.ev[f.tl.n - 1].send = 0.5f;
+    for (int channels = 1; channels <= 2; channels++) {
+        float *mix, *st[RP_STEM_COUNT];
+        mix_stems(&f.tl, &f.plan, &f.r, channels, 1000, &mix, st);
+        int64_t got;
+        float *plain = mix_all(&f, channels, 1024, &got);
+        if (!mix || !st[RP_STEM_COUNT - 1] || !plain) {
+            free_stems(mix, st);
+            free(plain);
+            continue;
+        }
+        size_t samples = (size_t)n * (size_t)channels;
+        // The mix is the same with stems or without; the stems add up to it.
+        CHECK(memcmp(mix, plain, samples * sizeof *mix) == 0);
+        double miss = stems_miss(mix, st, samples);
+        CHECK_MSG(miss < 1e-6, "%d channels: stems miss the mix by %.3g", channels, miss);
+        // Each holds its own: the narrator is dry, so narration is silent but
+        // for its line; dialogue starts with its line and rings on in the
+        // hall; effects start with the thunder; beds with the bed (before
+        // it, the rest of the hall's echo is rounding only).
+        float *const *S = st;
+        CHECK(peak(S[RP_STEM_NARRATION], channels, RATE / 5, RATE / 5 + len) > 0.01);
+        CHECK(peak(S[RP_STEM_NARRATION], channels, RATE / 5 + len, n) == 0.0);
+        CHECK(peak(S[RP_STEM_DIALOGUE], channels, 0, RATE) == 0.0);
+        CHECK(peak(S[RP_STEM_DIALOGUE], channels, RATE, RATE + len) > 0.01);
+        CHECK(peak(S[RP_STEM_DIALOGUE], channels, RATE + len, RATE + len + RATE / 2) > 1e-3);
+        CHECK(peak(S[RP_STEM_EFFECTS], channels, 0, th) == 0.0);
+        CHECK(peak(S[RP_STEM_EFFECTS], channels, th, th + RATE / 2) > 0.01);
+        double early = peak(S[RP_STEM_BEDS], channels, 0, 3 * RATE);
+        CHECK_MSG(early < 1e-6, "beds stem before the bed: %.3g", early);
+        CHECK(peak(S[RP_STEM_BEDS], channels, 4 * RATE, 5 * RATE) > 0.01);
+        // One stem is the mix of its bus alone (the room fed that bus only).
+        if (channels == 2) {
+            float *solo = mix_buses(&f, RP_BUS_DIALOGUE);
+            double d = 0;
+            for (size_t i = 0; solo && i < samples; i++)
+                d = fmax(d, fabs(solo[i] - S[RP_STEM_DIALOGUE][i]));
+            CHECK_MSG(solo && d < 1e-6, "dialogue stem vs the dialogue bus: %.3g", d);
+            free(solo);
+        }
+        free_stems(mix, st);
+        free(plain);
+    }
+    fixture_deinit(&f);
+}
+
+// ---- a voiced chapter -------------------------------------------------------------------------
+
+static rp_status voice_chapter(const char *path, rp_drama *dr)
+{
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_drama_options o = {.chapter_path = path, .seed = -1};
+    rp_status st = rp_drama_load(dr, &o, &d);
+    st = st ? st : rp_drama_voice(dr, NULL, NULL, NULL, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        char line[1024];
+        fprintf(stderr, "%s\n", rp_diag_format(&d.items[i], line, sizeof line));
+    }
+    rp_diags_deinit(&d);
+    return st;
+}
+
+// 1 when the narrator speaks in [a, b) of the timeline.
+static int narrator_in(const rp_drama *dr, int64_t a, int64_t b)
+{
+    for (size_t i = 0; i < dr->timeline.n; i++) {
+        const rp_event *e = &dr->timeline.ev[i];
+        if (e->kind == RP_EV_SPEECH && dr->plan.utts[e->utt].narration && e->start < b &&
+            e->end > a)
+            return 1;
+    }
+    return 0;
+}
+
+// The stems of a voiced chapter add up to its mix; where only dialogue
+// speaks, the narration stem is silent and the dialogue stem is not.
+static void check_chapter_stems(const char *path, int want_rooms)
+{
+    rp_drama dr;
+    if (voice_chapter(path, &dr) != RP_OK) {
+        CHECK_MSG(0, "%s does not load and voice", path);
+        rp_drama_deinit(&dr);
+        return;
+    }
+    CHECK_INT(dr.plan.n_rooms, want_rooms);
+    const rp_timeline *t = &dr.timeline;
+    int ch = dr.cast.render.channels;
+    float *mix, *st[RP_STEM_COUNT];
+    mix_stems(t, &dr.plan, &dr.cast.render, ch, RP_BLOCK_FRAMES, &mix, st);
+    if (mix && st[RP_STEM_COUNT - 1]) {
+        double miss = stems_miss(mix, st, (size_t)t->n_frames * (size_t)ch);
+        CHECK_MSG(miss < 1e-4, "%s: stems miss the mix by %.3g", path, miss);
+        int lines = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            const rp_event *e = &t->ev[i];
+            if (e->kind != RP_EV_SPEECH || dr.plan.utts[e->utt].narration ||
+                narrator_in(&dr, e->start, e->end))
+                continue;
+            lines++;
+            CHECK_MSG(peak(st[RP_STEM_NARRATION], ch, e->start, e->end) == 0.0,
+                      "%s: narration under '%s'", path, dr.plan.utts[e->utt].text);
+            CHECK(peak(st[RP_STEM_DIALOGUE], ch, e->start, e->end) > 0.01);
+        }
+        CHECK(lines >= 3);
+    }
+    free_stems(mix, st);
+    rp_drama_deinit(&dr);
+}
+
+static void test_chapter_stems(void)
+{
+    check_chapter_stems("tests/data/wall.txt", 0);
+    // The same chapter in rooms: the wall is a street, the second scene a
+    // tunnel with a wetter echo.
+    FILE *in = fopen("tests/data/wall.txt", "rb");
+    char *text = calloc(1 << 16, 1);
+    if (in && text && fread(text, 1, (1 << 16) - 1, in) == 0)
+        text[0] = '\0';
+    if (in)
+        fclose(in);
+    const char *brk = text ? strstr(text, "* * *\n") : NULL;
+    char path[] = "/tmp/radioplay-rooms-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    CHECK(brk && out);
+    if (brk && out) {
+        int at = (int)(brk - text) + 6;
+        fprintf(out, "{room street}\n\n%.*s\n{room tunnel wet=-6}\n%s", at, text, text + at);
+        fclose(out);
+        check_chapter_stems(path, 2);
+    } else if (out) {
+        fclose(out);
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    if (fd >= 0)
+        unlink(path);
+    free(text);
 }
 
 int main(void)
@@ -606,6 +1011,11 @@ int main(void)
     RUN(test_bed_crossfade_keeps_level);
     RUN(test_background_cleared_under_voice);
     RUN(test_same_frames_whatever_the_split);
+    RUN(test_rooms_same_frames_whatever_the_split);
+    RUN(test_room_adds_a_tail);
+    RUN(test_tail_rings_after_room_change);
+    RUN(test_stems_add_up);
+    RUN(test_chapter_stems);
     if (lib_ok)
         rp_sfx_library_deinit(&LIB);
     return TEST_SUMMARY("test_mix");

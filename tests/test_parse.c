@@ -604,11 +604,62 @@ static void test_max_params(void)
 
 static void test_directive_names(void)
 {
-    CHECK_INT(rp_n_directive_names, 4);
+    CHECK_INT(rp_n_directive_names, 5);
     CHECK_STR(rp_directive_names[0], "sfx");
     CHECK_STR(rp_directive_names[1], "bed");
     CHECK_STR(rp_directive_names[2], "stop");
     CHECK_STR(rp_directive_names[3], "pause");
+    CHECK_STR(rp_directive_names[4], "room");
+}
+
+// {room NAME key=value ...}: a directive of its own, with its settings
+// located for the layout's checks; its mistakes located here.
+static void test_room_directive(void)
+{
+    parse("# The Hall {room hall}\n"
+          "***\n"
+          "{room street wet=-12 rt60=\"1.5 s\"} \"Here,\" she said. {room none}\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(D.n, 0);
+    CHECK_INT(count_runs(RP_RUN_DIRECTIVE), 3);
+    const rp_run *d = dirv(0);
+    CHECK_INT(d->dir.kind, RP_DIR_ROOM);
+    CHECK_STR(d->dir.name, "hall");
+    CHECK_INT(d->line, 1);
+    CHECK_INT(d->col, 12);
+    CHECK_INT(S.blocks[0].kind, RP_BLOCK_HEADING);
+    CHECK_INT(S.blocks[1].kind, RP_BLOCK_SCENE_BREAK);
+    d = dirv(1);
+    CHECK_INT(d->dir.kind, RP_DIR_ROOM);
+    CHECK_STR(d->dir.name, "street");
+    CHECK_INT(d->line, 3);
+    CHECK_INT(d->col, 1);
+    CHECK_INT(d->dir.n_params, 2);
+    CHECK_STR(d->dir.params[0].key, "wet");
+    CHECK_STR(d->dir.params[0].value, "-12");
+    CHECK_INT(d->dir.params[0].col, 14);
+    CHECK_STR(d->dir.params[1].key, "rt60");
+    CHECK_STR(d->dir.params[1].value, "1.5 s");
+    CHECK_INT(d->dir.params[1].col, 22);
+    CHECK_INT(dirv(2)->dir.kind, RP_DIR_ROOM);
+    CHECK_STR(dirv(2)->dir.name, "none");
+    CHECK_INT(dirv(2)->col, 54);
+    CHECK_RUN(quote(0), 3, 36, "Here,");
+
+    parse("Sky. {room} {rom hall} {room big-hall} {room hall wet}\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(n_errors(), 4);
+    CHECK_DIAG(0, RP_DIAG_ERROR, 1, 7, "{room} needs a name", "e.g. {room hall}");
+    CHECK_DIAG(1, RP_DIAG_ERROR, 1, 14, "unknown directive 'rom'", "did you mean 'room'?");
+    CHECK_DIAG(2, RP_DIAG_ERROR, 1, 30, "invalid room name 'big-hall'",
+               "names use letters, digits and '_' (at most 64)");
+    CHECK_DIAG(3, RP_DIAG_ERROR, 1, 51, "expected key=value, got 'wet'",
+               "settings are written key=value, e.g. gain=-6");
+    CHECK_INT(count_runs(RP_RUN_DIRECTIVE), 0);
+    // A capitalized word is still a speaker tag.
+    parse("{Room}\"Who is there?\"\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(quote(0)->speaker, "Room");
 }
 
 // ---- diagnostics ------------------------------------------------------------------------
@@ -640,7 +691,7 @@ static void test_unknown_directive(void)
     CHECK_DIAG(0, RP_DIAG_ERROR, 1, 7, "unknown directive 'sxf'", "did you mean 'sfx'?");
     CHECK_DIAG(1, RP_DIAG_ERROR, 1, 21, "unknown directive 'paus'", "did you mean 'pause'?");
     CHECK_DIAG(2, RP_DIAG_ERROR, 1, 30, "unknown directive 'frob'",
-               "directives are sfx, bed, stop, pause and {# comments}");
+               "directives are sfx, bed, stop, pause, room and {# comments}");
     CHECK_DIAG(3, RP_DIAG_ERROR, 1, 41, "{sfx} needs a name", "e.g. {sfx rain}");
     CHECK_DIAG(4, RP_DIAG_ERROR, 1, 51, "invalid sfx name 'bad-name'",
                "names use letters, digits and '_' (at most 64)");
@@ -937,6 +988,7 @@ int main(void)
     RUN(test_directive_inside_quote);
     RUN(test_max_params);
     RUN(test_directive_names);
+    RUN(test_room_directive);
     RUN(test_unclosed_brace);
     RUN(test_unknown_directive);
     RUN(test_bad_params);
