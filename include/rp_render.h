@@ -41,8 +41,10 @@ typedef struct {
     rp_speech *speech;
     rp_loudness loudness;   // the last render's output, measured
     double gain_db;         // the normalization gain it applied
-    float *peaks;           // when set (by the caller, who frees it), rp_drama_render
-    size_t n_peaks;         // fills the waveform for rp_svg_write
+    // What rp_drama_render makes besides the file, when the caller asks:
+    float *peaks;           // the waveform for rp_svg_write (the caller frees it)
+    size_t n_peaks;
+    const char *stems_dir;  // DIR/dialogue.wav, narration, effects, beds (float WAV)
 } rp_drama;
 
 // Called with a stage name ("speech", "mix") and progress within it.

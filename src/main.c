@@ -2,12 +2,14 @@
 // radioplay's command line: parses arguments, wires the pipeline stages
 // (render.c), prints diagnostics and picks the exit code: 0 success, 1 input,
 // render or I/O failure, 2 usage.
+#include <errno.h>
 #include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,7 +186,9 @@ static int command_help(const char *cmd, FILE *f)
             fprintf(f, "  --bits B        WAV and FLAC samples: 16 (default), 24 or float\n"
                        "  --subs FILE     subtitles with speaker labels (.srt or .vtt)\n"
                        "  --labels FILE   an Audacity label track of every line and cue\n"
-                       "  --timeline FILE a picture of the drama (.svg)\n");
+                       "  --timeline FILE a picture of the drama (.svg)\n"
+                       "  --stems DIR     also write DIR/dialogue.wav, narration, effects, beds\n"
+                       "                  (float; they sum to the mix before mastering)\n");
         if (!strcmp(cmd, "sfx"))
             fprintf(f, "  -o OUT          output file\n  --duration S    length in seconds "
                        "(default: the preset's; beds 10 s)\n  --list          list presets\n");
@@ -207,7 +211,7 @@ typedef struct {
     const char *voice;       // say --voice
     rp_play_options play;
     int n_from;              // --from, --from-line and --from-cue given
-    const char *subs, *labels, *timeline;  // render's files beside the audio
+    const char *subs, *labels, *timeline, *stems;  // render's files beside the audio
     rp_drama_options drama;
 } options;
 
@@ -366,9 +370,13 @@ static int parse_options(int argc, char **argv, options *o)
             if ((rc = parse_number(cmd, a, next, -20, 0, &o->drama.master.ceiling_dbtp)))
                 return rc;
             o->drama.master_set |= RP_SET_CEILING;
-        } else if (!strcmp(a, "--subs") || !strcmp(a, "--labels") || !strcmp(a, "--timeline")) {
+        } else if (!strcmp(a, "--subs") || !strcmp(a, "--labels") || !strcmp(a, "--timeline") ||
+                   !strcmp(a, "--stems")) {
             NEED_ARG;
-            *(a[2] == 's' ? &o->subs : a[2] == 'l' ? &o->labels : &o->timeline) = next;
+            *(!strcmp(a, "--subs")     ? &o->subs
+              : !strcmp(a, "--labels") ? &o->labels
+              : !strcmp(a, "--stems")  ? &o->stems
+                                       : &o->timeline) = next;
         } else if (!strcmp(a, "--bits")) {
             NEED_ARG;
             if (!rp_strcasecmp(next, "float"))
@@ -470,6 +478,15 @@ static int cmd_render(options *o, rp_diags *d)
         st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
     double t2 = rp_now_s();
     float *peaks = NULL;
+    if (!st && o->stems) {
+        // The folder is made if need be; the stems in it are written atomically.
+        if (mkdir(o->stems, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "radioplay: %s: cannot make the stems folder: %s\n", o->stems,
+                    strerror(errno));
+            st = RP_ERR_IO;
+        }
+        dr.stems_dir = o->stems;
+    }
     if (!st && o->timeline) {
         dr.n_peaks = rp_svg_columns(dr.timeline.n_frames, dr.cast.render.rate_hz);
         peaks = dr.peaks = calloc(dr.n_peaks, sizeof *peaks);

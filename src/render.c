@@ -53,6 +53,25 @@ rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
         free(names[i]);
     }
     free(names);
+    // And rooms: DIR/*.room over the built-in ones.
+    if (!st && (st = rp_list_dir(dir, ".room", &names, &n, d)) == RP_OK) {
+        for (size_t i = 0; i < n; i++) {
+            char path[4096], *text = NULL;
+            size_t len;
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            names[i][strlen(names[i]) - 5] = '\0';
+            rp_status rs = rp_read_file(path, RP_MAX_PRESET_BYTES, &text, &len, d);
+            if (rs == RP_OK)
+                rs = rp_sfx_library_add_room(lib, names[i], path, text, len, d);
+            if (rs == RP_ERR_NOMEM)
+                st = rs;
+            else if (rs)
+                errors++;
+            free(text);
+            free(names[i]);
+        }
+        free(names);
+    }
     return st ? st : errors ? RP_ERR_INPUT : RP_OK;
 }
 
@@ -296,23 +315,32 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
 // Mixes the whole timeline from the start, handing each block to take.
 typedef rp_status (*take_fn)(void *ctx, float *frames, size_t n, rp_diags *d);
 
+// stems (NULL: none): one sink per bus, written with the mix as it is,
+// before the master's gain and limiter.
 static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *ctx,
-                          volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
-                          rp_diags *d)
+                          rp_sink *const *stems, volatile sig_atomic_t *stop,
+                          rp_progress_fn progress, void *user, rp_diags *d)
 {
     const rp_render_config *r = &dr->cast.render;
     rp_status st = RP_OK;
     rp_mixer *mx = rp_mixer_new(&dr->timeline, &dr->plan, r, r->channels, &st);
-    float buf[RP_BLOCK_FRAMES * 2];
+    float buf[RP_BLOCK_FRAMES * 2], stem_buf[RP_STEM_COUNT][RP_BLOCK_FRAMES * 2];
+    float *stem_ptr[RP_STEM_COUNT];
+    for (int k = 0; k < RP_STEM_COUNT; k++)
+        stem_ptr[k] = stem_buf[k];
     while (!st) {
         if (stop && *stop) {
             st = RP_ERR_INTERRUPTED;
             break;
         }
-        size_t n = rp_mixer_process(mx, buf, RP_BLOCK_FRAMES);
+        size_t n = stems ? rp_mixer_process_stems(mx, buf, stem_ptr, RP_BLOCK_FRAMES)
+                         : rp_mixer_process(mx, buf, RP_BLOCK_FRAMES);
         if (n == 0)
             break;
-        st = take(ctx, buf, n, d);
+        for (int k = 0; stems && k < RP_STEM_COUNT && !st; k++)
+            st = rp_sink_write(stems[k], stem_buf[k], n, d);
+        if (!st)
+            st = take(ctx, buf, n, d);
         if (progress)
             progress(user, stage, rp_mixer_position(mx), dr->timeline.n_frames);
     }
@@ -419,13 +447,25 @@ static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db,
         if (!st)
             st = rp_sink_set_meta(o.sink, n ? marks[0].title : NULL, marks, n, r->rate_hz, d);
     }
+    // The stems: float WAV, as they are not limited and may pass full scale.
+    rp_sink *stems[RP_STEM_COUNT] = {0};
+    for (int k = 0; !st && out_path && dr->stems_dir && k < RP_STEM_COUNT; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.wav", dr->stems_dir, rp_stem_names[k]);
+        st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
+    }
     if (!st)
-        st = mix_pass(dr, "mix", take_master, &o, stop, progress, user, d);
+        st = mix_pass(dr, "mix", take_master, &o, stems[0] ? stems : NULL, stop, progress, user,
+                      d);
     if (!st)
         st = flush_master(&o, d);
     if (!st)
         rp_meter_result(o.meter, l);
     rp_status cs = o.sink ? rp_sink_close(o.sink, st == RP_OK, d) : RP_OK;
+    for (int k = 0; k < RP_STEM_COUNT; k++) {
+        rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;
+        cs = cs ? cs : ks;
+    }
     rp_master_free(o.ms);
     rp_meter_free(o.meter);
     return st ? st : cs;
@@ -443,7 +483,7 @@ rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomi
         rp_meter *m = rp_meter_new(r->channels, r->rate_hz, 0);
         if (!m)
             return RP_ERR_NOMEM;
-        st = mix_pass(dr, "measure", take_measure, m, stop, progress, user, d);
+        st = mix_pass(dr, "measure", take_measure, m, NULL, stop, progress, user, d);
         rp_loudness pre;
         rp_meter_result(m, &pre);
         rp_meter_free(m);

@@ -453,6 +453,55 @@ static void test_comms_voice_sounds_like_a_radio(void)
     wav_free(&w);
 }
 
+// --stems: four float files, one per bus, that add up to the mix before
+// mastering. With normalization off and the mix under the ceiling, the
+// master is that mix itself (the limiter passes it bit for bit).
+static void test_stems_sum_to_the_mix(void)
+{
+    const char *dir = tmp(2, "stems");
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render tests/data/wall.txt -o %s -q --loudness off --bits float "
+             "--stems %s", tmp(1, "stems_mix.wav"), dir);
+    CHECK_INT(rp(args, &log), 0);
+    free(log);
+    wav mix, stem[4];
+    CHECK_INT(wav_read(tmp(1, "stems_mix.wav"), &mix), 0);
+    static const char *const names[] = {"dialogue", "narration", "effects", "beds"};
+    int ok = mix.x != NULL;
+    for (int k = 0; k < 4; k++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s.wav", dir, names[k]);
+        CHECK_MSG(wav_read(path, &stem[k]) == 0, "%s", path);
+        ok &= stem[k].x != NULL;
+        if (stem[k].x) {
+            CHECK_INT(stem[k].frames, mix.frames);
+            CHECK_INT(stem[k].channels, mix.channels);
+            CHECK_INT(stem[k].rate, mix.rate);
+            // Each holds something of its own.
+            CHECK_MSG(wav_rms(&stem[k], -1, 0, (double)mix.frames / mix.rate) > 1e-4, "%s is silent",
+                      names[k]);
+        }
+    }
+    if (ok) {
+        double worst = 0;
+        for (int64_t i = 0; i < mix.frames * mix.channels; i++) {
+            double sum = 0;
+            for (int k = 0; k < 4; k++)
+                sum += stem[k].x[i];
+            worst = fmax(worst, fabs(sum - mix.x[i]));
+        }
+        printf("  stems sum to the mix within %.2g\n", worst);
+        CHECK_MSG(worst < 1e-4, "stems are %.3g off the mix", worst);
+        // Where only Kirk speaks, the narration stem is silent.
+        double at = cues_start_s("tests/data/wall.txt", 0, "Shield harmonics");
+        CHECK(at > 0 && wav_rms(&stem[1], -1, at + 0.1, at + 0.5) == 0.0);
+        CHECK(at > 0 && wav_rms(&stem[0], -1, at + 0.1, at + 0.5) > 1e-3);
+    }
+    wav_free(&mix);
+    for (int k = 0; k < 4; k++)
+        wav_free(&stem[k]);
+}
+
 // A failed render leaves the old output (which says "OLD") untouched and no
 // temporary file behind.
 static void check_old_output_kept(const char *out)
@@ -1098,6 +1147,7 @@ int main(void)
     RUN(test_formats_and_rates);
     RUN(test_acx_and_loudness_of_a_chapter);
     RUN(test_comms_voice_sounds_like_a_radio);
+    RUN(test_stems_sum_to_the_mix);
     RUN(test_errors_are_located_and_leave_no_file);
     RUN(test_voice_problems_are_errors);
     RUN(test_interrupt_leaves_no_file);
