@@ -113,7 +113,7 @@ static const struct {
      "save it as CHAPTER.cast, edit it, and render again."},
     {"cues", "radioplay cues CHAPTER [options]",
      "Prints the resolved timeline as TSV: start, end (seconds), kind (speech, sfx,\n"
-     "bed, pause), who, text."},
+     "bed, pause, room), who, text."},
     {"annotate", "radioplay annotate CHAPTER [-o OUT] [options]",
      "Writes CHAPTER back with every automatic decision made explicit: a {Name}\n"
      "tag before each quote whose speaker radioplay chose, and the cues the sound\n"
