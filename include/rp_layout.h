@@ -17,6 +17,7 @@
 typedef struct {
     char *text;             // what is spoken (UTF-8)
     const rp_voice *voice;  // borrowed from the cast
+    rp_voice_fx fx;         // the effect it is heard with: its quote's effect= or voice->fx
     const char *speaker;    // "Narrator" or the character's label (borrowed)
     int narration;          // spoken by the narrator (the narration bus)
     int line, col;          // where the text starts in the chapter

@@ -42,7 +42,7 @@ typedef struct {
 // Who decided a quote's speaker, most authoritative first.
 typedef enum {
     RP_SPK_NONE = 0,     // not attributed yet
-    RP_SPK_TAG,          // {Name}"..."
+    RP_SPK_TAG,          // {Name}"..." or {Name effect=FX}"..."
     RP_SPK_SCREENPLAY,   // NAME: text
     RP_SPK_RULE,         // attribute.c decided; see run.rule
     RP_SPK_GUESS         // fallback; low confidence
@@ -59,6 +59,10 @@ typedef struct {
     rp_spk_source spk_source;
     const char *rule;  // static string naming the rule that decided, or NULL
     double confidence; // 0..1
+    // The voice effect of this one quote, from its tag's effect= setting
+    // ({Kirk effect=radio}"..."): 1 + an rp_voice_fx (rp_cast.h), so that 1
+    // is a dry quote; 0 (the default): the speaker's effect from the cast.
+    int fx;
     // Directives only.
     rp_directive dir;
     int automatic;     // added by a sound rule (cue.c), not written in the chapter

@@ -114,7 +114,7 @@ static int ends_sentence(const char *t, size_t len)
 }
 
 static rp_status add_utterance(builder *B, const char *text, size_t len, const rp_voice *v,
-                               const char *speaker, int line, int col, size_t block)
+                               rp_voice_fx fx, const char *speaker, int line, int col, size_t block)
 {
     if (B->last_voice && v != B->last_voice)
         owe(B, B->c->render.pause_speaker_s);
@@ -129,6 +129,7 @@ static rp_status add_utterance(builder *B, const char *text, size_t len, const r
     if (!(u->text = rp_strndup(text, len)))
         return RP_ERR_NOMEM;
     u->voice = v;
+    u->fx = fx;
     u->speaker = speaker;
     u->narration = !strcmp(speaker, "Narrator");
     u->line = line;
@@ -476,6 +477,7 @@ typedef struct {
 typedef struct {
     rp_strbuf text;
     const rp_voice *voice;
+    rp_voice_fx fx; // every utterance of the segment's
     const char *speaker;
     int line, col;
     anchored cues[RP_MAX_PARAGRAPH_CUES];
@@ -501,7 +503,8 @@ static rp_status emit_segment(builder *B, segment *g, size_t block)
         if (!st && from > 0)
             owe(B, B->c->render.pause_sentence_s);
         if (!st)
-            st = add_utterance(B, t + from, end - from, g->voice, g->speaker, line, col, block);
+            st = add_utterance(B, t + from, end - from, g->voice, g->fx, g->speaker, line, col,
+                               block);
         from = end;
         while (from < len && t[from] == ' ')
             from++;
@@ -582,6 +585,11 @@ static rp_status paragraph(builder *B, const rp_block *b, size_t bi)
         }
         if (!g.text.len) {
             g.voice = v;
+            // A quote is a segment of its own, so its tag's effect= covers
+            // exactly its utterances.
+            g.fx = r->kind == RP_RUN_QUOTE && r->fx > 0 && r->fx <= RP_VFX_COUNT
+                       ? (rp_voice_fx)(r->fx - 1)
+                       : v->fx;
             g.speaker = r->kind == RP_RUN_QUOTE ? r->speaker : "Narrator";
             g.line = r->line;
             g.col = r->col;
@@ -825,7 +833,7 @@ static float speech_send(const rp_placer *pl, const rp_utterance *u)
 {
     if (u->narration && !RP_ROOM_NARRATOR)
         return 0.0f; // the narrator tells the story from outside it
-    switch (u->voice ? u->voice->fx : RP_VFX_NONE) {
+    switch (u->fx) {
     case RP_VFX_RADIO:
     case RP_VFX_HELMET:
         return 0.0f; // heard through a device, at the ear

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rp_cast.h"
 #include "rp_config.h"
 #include "rp_script.h"
 
@@ -557,7 +558,9 @@ typedef struct {
     int quotes_off;      // headings, breaks and screenplay text: marks are text
     char *qspeaker;      // speaker of the open quote (tag or screenplay)
     rp_spk_source qsource;
+    int qfx;             // rp_run.fx of the open quote
     char *tag;           // a {Name} waiting for its quote
+    int tag_fx;          // its effect= as rp_run.fx (0: none given)
     int tag_line, tag_col;
     int tag_at_start;    // nothing but directives came before the tag
     size_t tag_run;      // runs.n when the tag was read
@@ -678,6 +681,8 @@ static void flush(builder *b)
         r.spk_source = b->qsource;
         r.confidence = 1.0;
     }
+    if (b->in_quote)
+        r.fx = b->qfx;
     reset_text(b);
     if (!r.text) {
         b->p->nomem = 1;
@@ -698,7 +703,9 @@ static void open_quote(builder *b, pchar mark)
     if (b->tag) {
         b->qspeaker = b->tag;
         b->qsource = RP_SPK_TAG;
+        b->qfx = b->tag_fx;
         b->tag = NULL;
+        b->tag_fx = 0;
     }
 }
 
@@ -709,6 +716,7 @@ static void close_quote(builder *b)
     free(b->qspeaker);
     b->qspeaker = NULL;
     b->qsource = RP_SPK_NONE;
+    b->qfx = 0;
 }
 
 static void tag_error(builder *b)
@@ -720,15 +728,17 @@ static void tag_error(builder *b)
            "speaker tag {%s} is not followed by a quote", b->tag);
     free(b->tag);
     b->tag = NULL;
+    b->tag_fx = 0;
 }
 
-// Takes ownership of name.
-static void set_tag(builder *b, char *name, pchar at)
+// Takes ownership of name; fx as rp_run.fx.
+static void set_tag(builder *b, char *name, int fx, pchar at)
 {
     flush(b);
     if (b->tag)
         tag_error(b);
     b->tag = name;
+    b->tag_fx = fx;
     b->tag_line = at.line;
     b->tag_col = at.col;
     b->tag_at_start = !b->seen_text && !b->in_quote && !b->n_quotes;
@@ -752,6 +762,7 @@ static int tag_whole_paragraph(builder *b)
             b->p->nomem = 1;
         r->spk_source = RP_SPK_TAG;
         r->confidence = 1.0;
+        r->fx = b->tag_fx;
         any = 1;
     }
     return any;
@@ -853,6 +864,7 @@ static void finish(builder *b)
         if (tag_whole_paragraph(b)) {
             free(b->tag);
             b->tag = NULL;
+            b->tag_fx = 0;
         } else {
             tag_error(b);
         }
@@ -1026,35 +1038,133 @@ static int parse_named(parser *p, const pchar *v, const span *tok, int nt, const
     return ok;
 }
 
-// A directive body that is not a keyword: a speaker tag, or a misspelt
-// keyword. Returns the tag name (caller owns) or NULL.
-static char *parse_other(parser *p, const pchar *v, size_t n, const span *tok, const char *kw)
+// Speaker tags: {Name}, or {Name key=value ...} with settings for this one
+// quote. The name is every word before the first key=value; the one setting
+// is effect=FX, a voice effect (rp_voice_fx_names) that replaces the
+// speaker's own for the quote: {Kirk effect=radio}"...", {Kirk effect=none}.
+// There is no short form {Kirk radio}: names have several words ({Unit
+// 774}, {Tom Whisper}), so a bare effect word could be part of the name.
+static const char *const tag_keys[] = {"effect"};
+
+// The '=' of token t, or t.b when it has none.
+static size_t find_eq(const pchar *v, span t)
 {
-    int has_eq = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i].cp == '=')
-            has_eq = 1;
+    size_t eq = t.a;
+    while (eq < t.b && v[eq].cp != '=')
+        eq++;
+    return eq;
+}
+
+static int key_is(parser *p, const pchar *v, span t, const char *want)
+{
+    char *key = pchars_str(p, v + t.a, find_eq(v, t) - t.a);
+    int is = key && !strcmp(key, want);
+    free(key);
+    return is;
+}
+
+// Reads the settings tok[from..nt) of a speaker tag; *fx gets the effect as
+// rp_run.fx (0 when none is given or it is bad). Every bad one is reported.
+static void tag_settings(parser *p, const pchar *v, const span *tok, int from, int nt, int *fx)
+{
+    int seen = 0;
+    for (int i = from; i < nt; i++) {
+        span t = tok[i];
+        size_t eq = find_eq(v, t);
+        int line = v[t.a].line, col = v[t.a].col;
+        if (eq == t.b) {
+            char *w = pchars_str(p, v + t.a, t.b - t.a);
+            report(p, RP_DIAG_ERROR, line, col, "the name comes first: {Kirk effect=radio}",
+                   "expected key=value, got '%s'", w ? w : "");
+            free(w);
+            continue;
+        }
+        size_t va = eq + 1, vb = t.b;
+        if (vb - va >= 2 && v[va].cp == '"' && v[vb - 1].cp == '"')
+            va++, vb--;
+        char *key = pchars_str(p, v + t.a, eq - t.a);
+        char *val = pchars_str(p, v + va, vb - va);
+        if (key && val && strcmp(key, "effect") != 0) {
+            const char *sugg = rp_suggest(key, tag_keys, 1);
+            report(p, RP_DIAG_ERROR, line, col,
+                   sugg ? "did you mean 'effect'?" : "a speaker tag takes effect=NAME",
+                   "unknown setting '%s' in speaker tag", key);
+        } else if (key && val && !val[0]) {
+            report(p, RP_DIAG_ERROR, line, col, "e.g. effect=radio", "missing value for '%s'", key);
+        } else if (key && val && seen) {
+            report(p, RP_DIAG_ERROR, line, col, "give it once",
+                   "effect given twice in speaker tag");
+        } else if (key && val) {
+            seen = 1;
+            int k = 0;
+            while (k < RP_VFX_COUNT && rp_strcasecmp(val, rp_voice_fx_names[k]))
+                k++;
+            if (k < RP_VFX_COUNT) {
+                *fx = 1 + k;
+            } else {
+                char hint[128] = "one of";
+                for (int j = 0; j < RP_VFX_COUNT; j++)
+                    snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "%s %s", j ? "," : "",
+                             rp_voice_fx_names[j]);
+                const char *sugg = rp_suggest(val, rp_voice_fx_names, RP_VFX_COUNT);
+                if (sugg)
+                    snprintf(hint, sizeof hint, "did you mean '%s'?", sugg);
+                report(p, RP_DIAG_ERROR, v[eq + 1].line, v[eq + 1].col, hint,
+                       "unknown voice effect '%s'", val);
+            }
+        }
+        free(key);
+        free(val);
+    }
+}
+
+// A directive body that is not a keyword: a speaker tag, or a misspelt
+// keyword. Returns the tag name (caller owns) or NULL; *fx gets the tag's
+// effect as rp_run.fx. Settings make a speaker tag when the name is
+// capitalized or one of them is effect=; otherwise ({frob x=1}) the body is
+// taken for a misspelt directive.
+static char *parse_other(parser *p, const pchar *v, const span *tok, int nt, const char *kw,
+                         int *fx)
+{
+    *fx = 0;
+    int first_kv = nt, effect = 0; // the first key=value token; an effect= among them
+    for (int i = 0; i < nt; i++) {
+        if (find_eq(v, tok[i]) == tok[i].b)
+            continue;
+        if (first_kv == nt)
+            first_kv = i;
+        effect |= key_is(p, v, tok[i], "effect");
+    }
+    const pchar *at = &v[tok[0].a];
     const char *sugg = NULL;
-    if (v[tok[0].a].cp >= 'a' && v[tok[0].a].cp <= 'z')
+    if (at->cp >= 'a' && at->cp <= 'z')
         sugg = rp_suggest(kw, rp_directive_names, rp_n_directive_names);
-    if (has_eq || sugg) {
+    if (first_kv == 0 && effect && !sugg) {
+        report(p, RP_DIAG_ERROR, at->line, at->col, "e.g. {Kirk effect=radio}\"...\"",
+               "speaker tag needs a name before '%s'", kw);
+        return NULL;
+    }
+    int settings = first_kv < nt && first_kv > 0 && (effect || (at->cp >= 'A' && at->cp <= 'Z'));
+    if ((first_kv < nt && !settings) || sugg) {
         char hint[80];
         if (sugg)
             snprintf(hint, sizeof hint, "did you mean '%s'?", sugg);
         else
             snprintf(hint, sizeof hint,
                      "directives are sfx, bed, stop, pause, room and {# comments}");
-        report(p, RP_DIAG_ERROR, v[tok[0].a].line, v[tok[0].a].col, hint,
-               "unknown directive '%s'", kw);
+        report(p, RP_DIAG_ERROR, at->line, at->col, hint, "unknown directive '%s'", kw);
         return NULL;
     }
-    char *name = pchars_str(p, v, n);
+    size_t end = tok[first_kv - 1].b;
+    char *name = pchars_str(p, v + tok[0].a, end - tok[0].a);
     if (name && strlen(name) > RP_MAX_NAME_BYTES) {
-        report(p, RP_DIAG_ERROR, v[tok[0].a].line, v[tok[0].a].col, NULL,
-               "speaker name is longer than %d bytes", RP_MAX_NAME_BYTES);
+        report(p, RP_DIAG_ERROR, at->line, at->col, NULL, "speaker name is longer than %d bytes",
+               RP_MAX_NAME_BYTES);
         free(name);
         return NULL;
     }
+    if (name)
+        tag_settings(p, v, tok, first_kv, nt, fx);
     return name;
 }
 
@@ -1096,9 +1206,10 @@ static void parse_directive(builder *b, const pchar *v, size_t n, pchar open)
         r.dir.kind = RP_DIR_PAUSE;
         ok = parse_pause(p, v, tok, nt, &r.dir);
     } else {
-        char *name = parse_other(p, v, n, tok, kw);
+        int fx = 0;
+        char *name = parse_other(p, v, tok, nt, kw, &fx);
         if (name)
-            set_tag(b, name, open);
+            set_tag(b, name, fx, open);
     }
     free(kw);
     if (ok) {

@@ -248,9 +248,9 @@ static rp_status finish_clip(rp_drama *dr, size_t i, int es_hz)
     rp_utterance *u = &dr->plan.utts[i];
     int out_hz = dr->cast.render.rate_hz;
     rescale_words(&u->clip, es_hz, out_hz);
-    rp_status st = pad_clip(&u->clip, u->voice->fx, out_hz);
+    rp_status st = pad_clip(&u->clip, u->fx, out_hz);
     if (!st)
-        rp_voicefx_apply(u->voice->fx, u->clip.pcm, u->clip.n_frames, out_hz,
+        rp_voicefx_apply(u->fx, u->clip.pcm, u->clip.n_frames, out_hz,
                          rp_seed_mix(dr->cast.render.seed, i));
     return st;
 }

@@ -7,7 +7,8 @@
 // located errors for bad rules. Then rp_annotate: the chapter written back
 // with those cues and the chosen speakers, byte for byte otherwise, and
 // unchanged when annotated again; its {room} cues too, which lay out to the
-// same rooms on the same cues.
+// same rooms on the same cues, and tags with an effect= kept as written,
+// which lay out to the same utterances with the same effects.
 #include "rp_annotate.h"
 #include "rp_cast.h"
 #include "rp_cue.h"
@@ -295,6 +296,48 @@ static void test_rooms_round_trip(void)
     free(twice);
 }
 
+// The plan's utterances as "speaker:fx:text|...", for comparing two layouts.
+static void utt_summary(const rp_plan *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n_utts && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s:%d:%s|", p->utts[i].speaker,
+                                (int)p->utts[i].fx, p->utts[i].text);
+}
+
+static void test_quote_effect_round_trip(void)
+{
+    // A cue inside the tagged quote splits it: both pieces keep the effect.
+    const char *ch = "{Kirk effect=radio}\"Thunder ahead. Shields at forty,\" Kirk said.\n"
+                     "\n"
+                     "\"Hold,\" Kirk said. {Mara effect=none}\"Aye.\"\n";
+    const char *sheet = "[rules]\nthunder = thunder dialogue\n\n[voice Mara]\neffect = radio\n";
+    char *once = annotated(ch, sheet);
+    CHECK_STR(once, "{Kirk effect=radio}\"{sfx thunder} Thunder ahead. Shields at forty,\" Kirk "
+                    "said.\n"
+                    "\n"
+                    "{Kirk}\"Hold,\" Kirk said. {Mara effect=none}\"Aye.\"\n");
+    char *twice = annotated(once, sheet);
+    CHECK_STR(twice, once);
+    // The annotated chapter lays out to the same utterances with the same effects.
+    char a[1024], b[1024];
+    rp_plan p;
+    cue(ch, sheet);
+    CHECK_INT(rp_layout_build(&S, &C, &LIB, &p, &D), RP_OK);
+    utt_summary(&p, a, sizeof a);
+    rp_plan_deinit(&p);
+    CHECK_STR(a, "Kirk:1:Thunder ahead.|Kirk:1:Shields at forty,|Narrator:0:Kirk said.|"
+                 "Kirk:0:Hold,|Narrator:0:Kirk said.|Mara:0:Aye.|");
+    cue(once, sheet);
+    CHECK_INT(rp_layout_build(&S, &C, &LIB, &p, &D), RP_OK);
+    utt_summary(&p, b, sizeof b);
+    rp_plan_deinit(&p);
+    CHECK_STR(a, b);
+    free(once);
+    free(twice);
+}
+
 static void test_rules_switch_off(void)
 {
     cue("Thunder rolled.\n", "[rules]\nthunder = none\n");
@@ -346,6 +389,7 @@ int main(void)
     RUN(test_annotate_finds_the_word);
     RUN(test_annotate_is_idempotent);
     RUN(test_rooms_round_trip);
+    RUN(test_quote_effect_round_trip);
     RUN(test_rules_switch_off);
     RUN(test_bad_rules);
     release();

@@ -635,6 +635,46 @@ static const rp_event *speech_of(const char *text)
         }                                                                                          \
     } while (0)
 
+// {Kirk effect=radio}"...": every utterance of that quote gets the effect,
+// the speaker's next quote has the cast's again; effect=none makes a quote
+// dry under a cast effect. The room send follows the quote's effect.
+static void test_quote_effect(void)
+{
+    static const char sheet[] = "[voice Kestrel]\neffect = pa\n";
+    run_sheet("{room hall}{Kirk effect=radio}\"Shields at forty. Hull {sfx thunder} holding.\" "
+              "{Kirk}\"Hold.\"\n\n"
+              "{Kestrel effect=none}\"Quiet now.\" {Kestrel}\"All hands.\"\n\n"
+              "KIRK: Aye.\n",
+              NULL, sheet);
+    CHECK_INT(ST_PARSE, RP_OK);
+    CHECK_INT(ST_BUILD, RP_OK);
+    CHECK_INT(D.n_errors, 0);
+    CHECK_INT(P.n_utts, 7);
+    if (P.n_utts != 7)
+        return;
+    CHECK_UTT(0, "Shields at forty.", "Kirk");
+    CHECK_UTT(1, "Hull", "Kirk");
+    CHECK_UTT(2, "holding.", "Kirk");
+    CHECK_UTT(3, "Hold.", "Kirk");
+    CHECK_INT(P.utts[0].fx, RP_VFX_RADIO);
+    CHECK_INT(P.utts[1].fx, RP_VFX_RADIO);
+    CHECK_INT(P.utts[2].fx, RP_VFX_RADIO);
+    CHECK_INT(P.utts[3].fx, RP_VFX_NONE);
+    CHECK(P.utts[0].voice == P.utts[3].voice); // the same voice, only the effect differs
+    CHECK_INT(P.utts[0].voice->fx, RP_VFX_NONE);
+    CHECK_UTT(4, "Quiet now.", "Kestrel");
+    CHECK_UTT(5, "All hands.", "Kestrel");
+    CHECK_INT(P.utts[4].fx, RP_VFX_NONE);
+    CHECK_INT(P.utts[5].fx, RP_VFX_PA);
+    CHECK_INT(P.utts[6].fx, RP_VFX_NONE); // a screenplay line: the cast's
+    // In the hall: the radio is heard at the ear, the dry Kestrel in the room.
+    CHECK_IN_ROOM(speech_of("Shields"), 1, 0);
+    CHECK_IN_ROOM(speech_of("holding."), 1, 0);
+    CHECK_IN_ROOM(speech_of("Hold."), 1, 1.0);
+    CHECK_IN_ROOM(speech_of("Quiet now."), 1, 1.0);
+    CHECK_IN_ROOM(speech_of("All hands."), 1, rp_db_to_gain(RP_ROOM_SEND_PA_DB));
+}
+
 static void test_rooms_carried_to_events(void)
 {
     static const char sheet[] = "[voice Kestrel]\neffect = radio\n\n"
@@ -816,6 +856,7 @@ int main(void)
     RUN(test_cue_at_paragraph_end);
     RUN(test_bed_and_stop);
     RUN(test_errors);
+    RUN(test_quote_effect);
     RUN(test_rooms_carried_to_events);
     RUN(test_room_errors);
     RUN(test_tsv);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stdint.h>
 
+#include "rp_cast.h"
 #include "rp_config.h"
 #include "rp_script.h"
 #include "test.h"
@@ -462,6 +463,65 @@ static void test_tag_without_quote(void)
     CHECK_INT(n_errors(), 1);
     CHECK_DIAG(0, RP_DIAG_ERROR, 1, 1, "speaker tag {Kirk} is not followed by a quote", NULL);
     CHECK_STR(quote(0)->speaker, "Hale");
+}
+
+// {Name effect=FX}: a voice effect for that one quote, kept on every run
+// of it (a directive inside splits it); 1 + rp_voice_fx, 0 = the speaker's.
+static void test_tag_effect(void)
+{
+    parse("{Kirk effect=radio}\"Shields {sfx beep} at forty.\" {Kirk}\"Hold.\"\n"
+          "{Unit 774 effect=\"none\"}\"Halt.\"\n"
+          "{Mara effect=PA} Attention, all decks.\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(D.n, 0);
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 5);
+    CHECK_RUN(quote(0), 1, 20, "Shields");
+    CHECK_STR(quote(0)->speaker, "Kirk");
+    CHECK_INT(quote(0)->spk_source, RP_SPK_TAG);
+    CHECK_INT(quote(0)->fx, 1 + RP_VFX_RADIO);
+    CHECK_STR(quote(1)->text, "at forty.");
+    CHECK_STR(quote(1)->speaker, "Kirk");
+    CHECK_INT(quote(1)->fx, 1 + RP_VFX_RADIO);
+    CHECK_STR(quote(2)->speaker, "Kirk"); // the next quote: the speaker's own
+    CHECK_INT(quote(2)->fx, 0);
+    CHECK_STR(quote(3)->speaker, "Unit 774"); // several words, a quoted value
+    CHECK_INT(quote(3)->fx, 1 + RP_VFX_NONE);
+    CHECK_STR(quote(4)->speaker, "Mara"); // a tag making the paragraph a line
+    CHECK_STR(quote(4)->text, "Attention, all decks.");
+    CHECK_INT(quote(4)->fx, 1 + RP_VFX_PA); // effect names in any case
+    // Untagged and screenplay quotes have none.
+    parse("\"Go,\" said Kirk.\n\nKIRK: Go.\n");
+    CHECK_INT(quote(0)->fx, 0);
+    CHECK_INT(quote(1)->fx, 0);
+}
+
+static void test_tag_effect_errors(void)
+{
+    parse("{Kirk effect=raido}\"A.\" {Kirk efect=radio}\"B.\" {Kirk effect=zzz}\"C.\"\n"
+          "{effect=radio}\"D.\" {Kirk effect=}\"E.\" {Kirk effect=radio loud}\"F.\"\n"
+          "{Kirk effect=radio effect=pa}\"G.\" {Kirk gain=3}\"H.\" {frob x=1}\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(n_errors(), 9);
+    CHECK_DIAG(0, RP_DIAG_ERROR, 1, 14, "unknown voice effect 'raido'", "did you mean 'radio'?");
+    CHECK_DIAG(1, RP_DIAG_ERROR, 1, 31, "unknown setting 'efect' in speaker tag",
+               "did you mean 'effect'?");
+    CHECK_DIAG(2, RP_DIAG_ERROR, 1, 61, "unknown voice effect 'zzz'",
+               "one of none, radio, robot, megaphone, whisper, distant, pa, helmet");
+    CHECK_DIAG(3, RP_DIAG_ERROR, 2, 2, "speaker tag needs a name before 'effect=radio'",
+               "e.g. {Kirk effect=radio}\"...\"");
+    CHECK_DIAG(4, RP_DIAG_ERROR, 2, 26, "missing value for 'effect'", "e.g. effect=radio");
+    CHECK_DIAG(5, RP_DIAG_ERROR, 2, 58, "expected key=value, got 'loud'",
+               "the name comes first: {Kirk effect=radio}");
+    CHECK_DIAG(6, RP_DIAG_ERROR, 3, 20, "effect given twice in speaker tag", NULL);
+    CHECK_DIAG(7, RP_DIAG_ERROR, 3, 41, "unknown setting 'gain' in speaker tag",
+               "a speaker tag takes effect=NAME");
+    CHECK_DIAG(8, RP_DIAG_ERROR, 3, 54, "unknown directive 'frob'", NULL);
+    // A tag with a bad setting still names the speaker; the quote keeps the
+    // speaker's own effect.
+    CHECK_STR(quote(0)->speaker, "Kirk");
+    CHECK_INT(quote(0)->fx, 0);
+    CHECK_STR(quote(5)->speaker, "Kirk");
+    CHECK_INT(quote(5)->fx, 1 + RP_VFX_RADIO);
 }
 
 static void test_screenplay(void)
@@ -981,6 +1041,8 @@ int main(void)
     RUN(test_speaker_tags);
     RUN(test_tag_whole_paragraph);
     RUN(test_tag_without_quote);
+    RUN(test_tag_effect);
+    RUN(test_tag_effect_errors);
     RUN(test_screenplay);
     RUN(test_screenplay_in_hard_wrapped_file);
     RUN(test_directives);
