@@ -455,7 +455,7 @@ static void voice_key(loader *L, rp_voice *v, const char *key, const char *value
                 return;
             }
         }
-        char hint[128] = "one of none, radio, robot, megaphone, whisper, distant";
+        char hint[128] = "one of none, radio, robot, megaphone, whisper, distant, pa, helmet";
         const char *s = rp_suggest(value, rp_voice_fx_names, RP_VFX_COUNT);
         if (s)
             snprintf(hint, sizeof hint, "did you mean '%s'?", s);

@@ -423,7 +423,7 @@ static void test_bad_values(void)
     CHECK_DIAG(6, 8, 10, "volume must be between 0 and 200", NULL);
     CHECK_DIAG(7, 9, 10, "unknown voice effect 'robto'", "did you mean 'robot'?");
     CHECK_DIAG(8, 10, 10, "unknown voice effect 'xyzzyplugh'",
-               "one of none, radio, robot, megaphone, whisper, distant");
+               "one of none, radio, robot, megaphone, whisper, distant, pa, helmet");
     CHECK_DIAG(9, 11, 9, "voice: 'en gb' is not a voice name", NULL);
     CHECK_DIAG(10, 13, 8, "rate must be between 8000 and 192000 Hz", NULL);
     CHECK_DIAG(11, 14, 12, "channels must be between 1 and 2", NULL);
