@@ -20,29 +20,6 @@
 
 // ---- cue sheet parsing ---------------------------------------------------------
 
-typedef struct {
-    double start, end;
-    char kind[16], who[64];
-} cue;
-
-static int read_cues(const char *tsv, cue *cues, int max)
-{
-    int n = 0;
-    const char *p = strchr(tsv, '\n');
-    if (!p || strncmp(tsv, "start\tend\tkind\twho\ttext\n", 24) != 0)
-        return -1;
-    for (p++; *p && n < max;) {
-        cue c = {0};
-        if (sscanf(p, "%lf\t%lf\t%15[^\t]\t%63[^\t]", &c.start, &c.end, c.kind, c.who) == 4)
-            cues[n++] = c;
-        p = strchr(p, '\n');
-        if (!p)
-            break;
-        p++;
-    }
-    return n;
-}
-
 static const char dialogue[] =
     "# A Test of Voices\n"
     "\n"
@@ -361,38 +338,6 @@ static void test_acx_and_loudness_of_a_chapter(void)
     free(log);
 }
 
-// The share of the energy of w's mono sum in [t0, t1) between lo_hz and
-// hi_hz: a Hann-windowed DFT over 2048-frame windows (a slow one; lines are
-// short).
-static double band_share(const wav *w, double t0, double t1, double lo_hz, double hi_hz)
-{
-    enum { N = 2048 };
-    static double re[N / 2], im[N / 2], x[N];
-    double in_band = 0, all = 0;
-    for (int64_t at = (int64_t)(t0 * w->rate); at + N <= (int64_t)(t1 * w->rate); at += N) {
-        for (int i = 0; i < N; i++) {
-            double h = 0.5 - 0.5 * cos(2 * M_PI * i / N);
-            x[i] = h * (w->x[(at + i) * w->channels] + w->x[(at + i) * w->channels + w->channels - 1]);
-        }
-        for (int k = 1; k < N / 2; k++) {
-            double c = 1, sn = 0, dc = cos(2 * M_PI * k / N), ds = -sin(2 * M_PI * k / N);
-            re[k] = im[k] = 0;
-            for (int i = 0; i < N; i++) {
-                re[k] += x[i] * c;
-                im[k] += x[i] * sn;
-                double t = c * dc - sn * ds;
-                sn = c * ds + sn * dc;
-                c = t;
-            }
-            double p = re[k] * re[k] + im[k] * im[k], f = (double)k * w->rate / N;
-            all += p;
-            if (f >= lo_hz && f < hi_hz)
-                in_band += p;
-        }
-    }
-    return all > 0 ? in_band / all : 0;
-}
-
 // A voice heard over the comms is cast with the radio effect from the prose
 // alone, and sounds like it: next to no energy below 300 Hz or above 3.5 kHz,
 // where the narrator has plenty.
@@ -433,7 +378,7 @@ static void test_comms_voice_sounds_like_a_radio(void)
         double a = cues[i].start + 0.15, b = cues[i].end - 0.2;
         if (b - a < 0.3)
             continue;
-        double low = band_share(&w, a, b, 0, 250), high = band_share(&w, a, b, 3800, 24000);
+        double low = wav_band_share(&w, a, b, 0, 250), high = wav_band_share(&w, a, b, 3800, 24000);
         printf("  %-8s at %6.2f s: %.5f of the energy below 250 Hz, %.5f above 3.8 kHz\n",
                cues[i].who, a, low, high);
         if (!strcmp(cues[i].who, "Kirk")) {

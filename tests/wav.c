@@ -238,3 +238,50 @@ int rp(const char *args, char **out)
     snprintf(cmd, sizeof cmd, "%s %s", radioplay_bin(), args);
     return run(cmd, out);
 }
+
+int read_cues(const char *tsv, cue *cues, int max)
+{
+    int n = 0;
+    const char *p = strchr(tsv, '\n');
+    if (!p || strncmp(tsv, "start\tend\tkind\twho\ttext\n", 24) != 0)
+        return -1;
+    for (p++; *p && n < max;) {
+        cue c = {0};
+        if (sscanf(p, "%lf\t%lf\t%15[^\t]\t%63[^\t]", &c.start, &c.end, c.kind, c.who) == 4)
+            cues[n++] = c;
+        p = strchr(p, '\n');
+        if (!p)
+            break;
+        p++;
+    }
+    return n;
+}
+
+double wav_band_share(const wav *w, double t0, double t1, double lo_hz, double hi_hz)
+{
+    enum { N = 2048 };
+    static double re[N / 2], im[N / 2], x[N];
+    double in_band = 0, all = 0;
+    for (int64_t at = (int64_t)(t0 * w->rate); at + N <= (int64_t)(t1 * w->rate); at += N) {
+        for (int i = 0; i < N; i++) {
+            double h = 0.5 - 0.5 * cos(2 * M_PI * i / N);
+            x[i] = h * (w->x[(at + i) * w->channels] + w->x[(at + i) * w->channels + w->channels - 1]);
+        }
+        for (int k = 1; k < N / 2; k++) {
+            double c = 1, sn = 0, dc = cos(2 * M_PI * k / N), ds = -sin(2 * M_PI * k / N);
+            re[k] = im[k] = 0;
+            for (int i = 0; i < N; i++) {
+                re[k] += x[i] * c;
+                im[k] += x[i] * sn;
+                double t = c * dc - sn * ds;
+                sn = c * ds + sn * dc;
+                c = t;
+            }
+            double p = re[k] * re[k] + im[k] * im[k], f = (double)k * w->rate / N;
+            all += p;
+            if (f >= lo_hz && f < hi_hz)
+                in_band += p;
+        }
+    }
+    return all > 0 ? in_band / all : 0;
+}

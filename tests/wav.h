@@ -46,4 +46,15 @@ void write_text(const char *path, const char *text);
 // Runs build/radioplay with args (see run).
 int rp(const char *args, char **out);
 
+// Rows of `radioplay cues` output.
+typedef struct {
+    double start, end;
+    char kind[16], who[64];
+} cue;
+// Parses TSV from `radioplay cues` into cues[0..max); -1 without its header.
+int read_cues(const char *tsv, cue *cues, int max);
+// The share of the energy of w's mono sum in [t0, t1) between lo_hz and
+// hi_hz: a Hann-windowed DFT over 2048-frame windows (slow; for short lines).
+double wav_band_share(const wav *w, double t0, double t1, double lo_hz, double hi_hz);
+
 #endif
