@@ -223,7 +223,8 @@ rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf
         }
     }
     if (!A.nomem) {
-        qsort(A.ins, A.n_ins, sizeof *A.ins, cmp_insertion);
+        if (A.n_ins)  // qsort wants a real array even for nothing
+            qsort(A.ins, A.n_ins, sizeof *A.ins, cmp_insertion);
         size_t done = 0;
         for (size_t i = 0; i < A.n_ins; i++) {
             size_t at = A.ins[i].at < len ? A.ins[i].at : len;

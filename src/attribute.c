@@ -1074,8 +1074,10 @@ static int possessive(const ctx *c, size_t i)
            c->t[i + 1].s == c->t[i].s + c->t[i].n + 1)
         i++;
     const char *e = c->t[i].s + c->t[i].n;
+    // Byte by byte: the text may end right after the name.
     return (e[0] == '\'' && (e[1] == 's' || e[1] == 'S')) ||
-           (memcmp(e, "\xE2\x80\x99", 3) == 0 && e[3] == 's');
+           ((unsigned char)e[0] == 0xE2 && (unsigned char)e[1] == 0x80 &&
+            (unsigned char)e[2] == 0x99 && e[3] == 's');
 }
 
 // The nearest entity of gender g mentioned or speaking before token t (g
