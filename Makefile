@@ -57,13 +57,13 @@ $(BUILD)/obj/%.o: src/%.c
 $(BUILD)/gen/sfx_builtin.c: $(PRESETS) src/embed.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sh src/embed.sh rp_sfx.h rp_sfx_source rp_sfx_builtin rp_sfx_n_builtin .sfx \
+	$(Q)sh src/embed.sh rp_sfx.h rp_sfx_builtin rp_sfx_n_builtin .sfx \
 	    $(PRESETS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/room_builtin.c: $(ROOMS) src/embed.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
-	$(Q)sh src/embed.sh rp_room.h rp_room_source rp_room_builtin rp_room_n_builtin .room \
+	$(Q)sh src/embed.sh rp_room.h rp_room_builtin rp_room_n_builtin .room \
 	    $(ROOMS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%_builtin.o: $(BUILD)/gen/%_builtin.c

@@ -25,44 +25,21 @@
 rp_status rp_sfx_library_load(rp_sfx_library *lib, const char *dir, rp_diags *d)
 {
     rp_status st = rp_sfx_library_add_builtin(lib, d);
-    if (st || !dir)
-        return st;
-    char **names;
-    size_t n;
-    if ((st = rp_list_dir(dir, ".sfx", &names, &n, d)))
-        return st;
+    static const char *const exts[] = {".sfx", ".room"};
     size_t errors = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[4096], *text = NULL;
-        size_t len;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        names[i][strlen(names[i]) - 4] = '\0';
-        rp_sfx_preset *p = NULL;
-        rp_status rs = rp_read_file(path, RP_MAX_PRESET_BYTES, &text, &len, d);
-        if (rs == RP_OK) {
-            rs = rp_sfx_preset_parse(names[i], path, text, len, &p, d);
-            lib->hash = rp_hash64(text, len, rp_hash64(names[i], strlen(names[i]), lib->hash));
-        }
-        if (rs == RP_OK)
-            rs = rp_sfx_library_add(lib, p);
-        if (rs == RP_ERR_NOMEM)
-            st = rs;
-        else if (rs)
-            errors++;
-        free(text);
-        free(names[i]);
-    }
-    free(names);
-    // And rooms: DIR/*.room over the built-in ones.
-    if (!st && (st = rp_list_dir(dir, ".room", &names, &n, d)) == RP_OK) {
+    for (size_t k = 0; dir && !st && k < sizeof exts / sizeof exts[0]; k++) {
+        char **names;
+        size_t n;
+        if ((st = rp_list_dir(dir, exts[k], &names, &n, d)))
+            break;
         for (size_t i = 0; i < n; i++) {
             char path[4096], *text = NULL;
             size_t len;
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            names[i][strlen(names[i]) - 5] = '\0';
+            names[i][strlen(names[i]) - strlen(exts[k])] = '\0';
             rp_status rs = rp_read_file(path, RP_MAX_PRESET_BYTES, &text, &len, d);
             if (rs == RP_OK)
-                rs = rp_sfx_library_add_room(lib, names[i], path, text, len, d);
+                rs = rp_sfx_library_add_text(lib, names[i], path, text, len, d);
             if (rs == RP_ERR_NOMEM)
                 st = rs;
             else if (rs)

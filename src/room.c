@@ -469,7 +469,7 @@ void rp_room_write(const rp_room_preset *p, rp_strbuf *b)
 
 // ---- library ------------------------------------------------------------------
 
-const rp_room_source *rp_room_source_find(const rp_room_source *table, size_t n, const char *name)
+const rp_source *rp_room_source_find(const rp_source *table, size_t n, const char *name)
 {
     for (size_t i = n; i-- > 0;)
         if (table[i].name && !strcmp(table[i].name, name))
@@ -477,10 +477,10 @@ const rp_room_source *rp_room_source_find(const rp_room_source *table, size_t n,
     return NULL;
 }
 
-rp_status rp_room_load(const rp_room_source *table, size_t n, const char *name, rp_room_preset *out,
+rp_status rp_room_load(const rp_source *table, size_t n, const char *name, rp_room_preset *out,
                        const char *file, int line, int col, rp_diags *d)
 {
-    const rp_room_source *src = rp_room_source_find(table, n, name);
+    const rp_source *src = rp_room_source_find(table, n, name);
     if (!src) {
         *out = rp_room_preset_default();
         enum { MAX_SUGGEST = 256 };

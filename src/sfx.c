@@ -957,9 +957,20 @@ rp_status rp_sfx_library_add_room(rp_sfx_library *lib, const char *name, const c
     } else {
         lib->n_rooms++;
     }
-    lib->rooms[i] = (rp_room_source){nm, tx, len};
-    lib->hash = rp_hash64(text, len, rp_hash64(name, strlen(name), lib->hash));
+    lib->rooms[i] = (rp_source){nm, tx, len};
     return RP_OK;
+}
+
+rp_status rp_sfx_library_add_text(rp_sfx_library *lib, const char *name, const char *file,
+                                  const char *text, size_t len, rp_diags *d)
+{
+    lib->hash = rp_hash64(text, len, rp_hash64(name, strlen(name), lib->hash));
+    const char *dot = strrchr(file, '.');
+    if (dot && !strcmp(dot, ".room"))
+        return rp_sfx_library_add_room(lib, name, file, text, len, d);
+    rp_sfx_preset *p;
+    rp_status st = rp_sfx_preset_parse(name, file, text, len, &p, d);
+    return st ? st : rp_sfx_library_add(lib, p);
 }
 
 rp_status rp_sfx_library_add(rp_sfx_library *lib, rp_sfx_preset *p)
@@ -982,26 +993,22 @@ rp_status rp_sfx_library_add(rp_sfx_library *lib, rp_sfx_preset *p)
 
 rp_status rp_sfx_library_add_builtin(rp_sfx_library *lib, rp_diags *d)
 {
+    static const struct {
+        const rp_source *table;
+        const size_t *n;
+        const char *dir, *ext;
+    } sets[] = {{rp_sfx_builtin, &rp_sfx_n_builtin, "sfx", ".sfx"},
+                {rp_room_builtin, &rp_room_n_builtin, "sfx/rooms", ".room"}};
     rp_status result = RP_OK;
-    for (size_t i = 0; i < rp_sfx_n_builtin; i++) {
-        const rp_sfx_source *src = &rp_sfx_builtin[i];
-        char file[RP_MAX_NAME_BYTES + 16];
-        snprintf(file, sizeof file, "sfx/%s.sfx", src->name);
-        rp_sfx_preset *p;
-        rp_status st = rp_sfx_preset_parse(src->name, file, src->text, src->len, &p, d);
-        lib->hash = rp_hash64(src->text, src->len, rp_hash64(src->name, strlen(src->name), lib->hash));
-        if (st == RP_OK)
-            st = rp_sfx_library_add(lib, p);
-        if (st != RP_OK && result == RP_OK)
-            result = st;
-    }
-    for (size_t i = 0; i < rp_room_n_builtin; i++) {
-        const rp_room_source *src = &rp_room_builtin[i];
-        char file[RP_MAX_NAME_BYTES + 24];
-        snprintf(file, sizeof file, "sfx/rooms/%s.room", src->name);
-        rp_status st = rp_sfx_library_add_room(lib, src->name, file, src->text, src->len, d);
-        if (st != RP_OK && result == RP_OK)
-            result = st;
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        for (size_t i = 0; i < *sets[k].n; i++) {
+            const rp_source *src = &sets[k].table[i];
+            char file[RP_MAX_NAME_BYTES + 24];
+            snprintf(file, sizeof file, "%s/%s%s", sets[k].dir, src->name, sets[k].ext);
+            rp_status st = rp_sfx_library_add_text(lib, src->name, file, src->text, src->len, d);
+            if (st != RP_OK && result == RP_OK)
+                result = st;
+        }
     }
     return result;
 }

@@ -402,7 +402,7 @@ static void test_lookup_in_a_table(void)
 {
     static const char street[] = "rt60 = 1.3 s\n", mine[] = "rt60 = 2 s\nwet = -3 dB\n";
     static const char broken[] = "rt60 = 1.3 parsecs\n";
-    const rp_room_source table[] = {
+    const rp_source table[] = {
         {"street", street, sizeof street - 1},
         {"hall", street, sizeof street - 1},
         {"broken", broken, sizeof broken - 1},
@@ -677,7 +677,7 @@ static void test_builtin_table_and_library(void)
     // The table compiled in is sfx/rooms as it is on disk.
     CHECK_INT(rp_room_n_builtin, N_ROOMS);
     for (size_t i = 0; i < rp_room_n_builtin && i < N_ROOMS; i++) {
-        const rp_room_source *src =
+        const rp_source *src =
             rp_room_source_find(rp_room_builtin, rp_room_n_builtin, room_names[i]);
         char path[256];
         snprintf(path, sizeof path, "sfx/rooms/%s.room", room_names[i]);
@@ -695,11 +695,11 @@ static void test_builtin_table_and_library(void)
     CHECK_INT(lib.n_rooms, N_ROOMS);
     uint64_t h = lib.hash;
     static const char mine[] = "rt60 = 1 s\nwet = -20 dB\n", bad[] = "rt60 = 1 parsec\n";
-    CHECK_INT(rp_sfx_library_add_room(&lib, "hall", "my/hall.room", mine, strlen(mine), &d), RP_OK);
-    CHECK_INT(rp_sfx_library_add_room(&lib, "cave", "my/cave.room", mine, strlen(mine), &d), RP_OK);
+    CHECK_INT(rp_sfx_library_add_text(&lib, "hall", "my/hall.room", mine, strlen(mine), &d), RP_OK);
+    CHECK_INT(rp_sfx_library_add_text(&lib, "cave", "my/cave.room", mine, strlen(mine), &d), RP_OK);
     CHECK_INT(lib.n_rooms, N_ROOMS + 1);
     CHECK(lib.hash != h);
-    CHECK_INT(rp_sfx_library_add_room(&lib, "hall", "my/hall.room", bad, strlen(bad), &d),
+    CHECK_INT(rp_sfx_library_add_text(&lib, "hall", "my/hall.room", bad, strlen(bad), &d),
               RP_ERR_INPUT);
     CHECK(d.n == 1 && !strcmp(d.items[0].file, "my/hall.room") && d.items[0].line == 1 &&
           d.items[0].col == 10);

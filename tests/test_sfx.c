@@ -375,7 +375,7 @@ static void test_builtins_parse_and_render(void)
 {
     CHECK(rp_sfx_n_builtin >= 4);
     for (size_t i = 0; i < rp_sfx_n_builtin; i++) {
-        const rp_sfx_source *src = &rp_sfx_builtin[i];
+        const rp_source *src = &rp_sfx_builtin[i];
         rp_diags d;
         rp_diags_init(&d);
         rp_sfx_preset *p = NULL;
