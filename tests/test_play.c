@@ -38,18 +38,8 @@ static void setup(void)
     write_asoundrc(home, 1);
     snprintf(cap_path, sizeof cap_path, "%s/cap.wav", home);
     snprintf(ref_path, sizeof ref_path, "%s/ref.wav", test_tmpdir());
-    // The render remembers its loudness gain in the cache for play: one of
-    // this test's own.
-    char cache[1024];
-    snprintf(cache, sizeof cache, "%s/cache", test_tmpdir());
-    setenv("XDG_CACHE_HOME", cache, 1);
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s render %s -o %s -q --bits float", radioplay_bin(), CHAPTER,
-             ref_path);
-    int rc = run(cmd, &out);
-    CHECK_MSG(rc == 0, "%s", out);
-    free(out);
-    have_ref = rc == 0 && wav_read(ref_path, &REF) == 0;
+    have_ref = render_reference(CHAPTER, ref_path, &REF) == 0;
+    CHECK(have_ref);
 }
 
 // Runs play with HOME set; stdout and stderr are kept apart.

@@ -11,35 +11,6 @@
 
 static const char *CHAPTER = "tests/data/wall.txt";
 
-typedef struct {
-    long long a, b;  // milliseconds
-    char kind[16], who[64], text[512];
-} row;
-
-// Rows of `radioplay cues CHAPTER`.
-static int read_cue_rows(const char *chapter, row *rows, int max)
-{
-    char args[2048], *tsv = NULL;
-    snprintf(args, sizeof args, "cues %s", chapter);
-    if (rp(args, &tsv) != 0) {
-        free(tsv);
-        return -1;
-    }
-    int n = 0;
-    char *save = NULL;
-    for (char *l = strtok_r(tsv, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
-        double a, b;
-        row r = {0};
-        if (sscanf(l, "%lf\t%lf\t%15[^\t]\t%63[^\t]\t%511[^\n]", &a, &b, r.kind, r.who, r.text) != 5)
-            continue;
-        r.a = llround(a * 1000);
-        r.b = llround(b * 1000);
-        rows[n++] = r;
-    }
-    free(tsv);
-    return n;
-}
-
 static long long srt_ms(int h, int m, int s, int ms)
 {
     return ((h * 60LL + m) * 60 + s) * 1000 + ms;
@@ -102,8 +73,8 @@ static void test_srt_matches_cues(void)
     snprintf(args, sizeof args, "--subs %s", tmp(1, "w.srt"));
     render_with(CHAPTER, args, 0, &log);
     free(log);
-    row rows[64];
-    int n = read_cue_rows(CHAPTER, rows, 64);
+    cue rows[64];
+    int n = cues_of(CHAPTER, rows, 64);
     char *srt = read_text(tmp(1, "w.srt"));
     CHECK(srt != NULL);
     if (!srt || n <= 0)
@@ -123,9 +94,9 @@ static void test_srt_matches_cues(void)
         char want[700];
         snprintf(want, sizeof want, "%s: %s", rows[i].who, rows[i].text);
         flatten(subs[k].text);
-        CHECK_MSG(subs[k].a == rows[i].a && subs[k].b == rows[i].b,
+        CHECK_MSG(subs[k].a == rows[i].start_ms && subs[k].b == rows[i].end_ms,
                   "'%s': %lld..%lld ms, cues say %lld..%lld", rows[i].text, subs[k].a,
-                  subs[k].b, rows[i].a, rows[i].b);
+                  subs[k].b, rows[i].start_ms, rows[i].end_ms);
         CHECK_MSG(!strcmp(subs[k].text, want), "'%s' != '%s'", subs[k].text, want);
         k++;
     }
@@ -161,8 +132,8 @@ static void test_labels_match_cues(void)
     snprintf(args, sizeof args, "--labels %s", tmp(1, "w.txt"));
     render_with(CHAPTER, args, 0, &log);
     free(log);
-    row rows[64];
-    int n = read_cue_rows(CHAPTER, rows, 64);
+    cue rows[64];
+    int n = cues_of(CHAPTER, rows, 64);
     char *txt = read_text(tmp(1, "w.txt"));
     CHECK(txt != NULL && n > 0);
     if (!txt)
@@ -176,7 +147,7 @@ static void test_labels_match_cues(void)
         CHECK_MSG(sscanf(l, "%lf\t%lf\t%699[^\n]", &a, &b, label) == 3, "bad label row '%s'", l);
         if (!strncmp(label, "chapter: ", 9)) {
             CHECK(a == b && !strcmp(label, "chapter: The Wall"));
-            CHECK(i < n && llround(a * 1000) == rows[i].a);
+            CHECK(i < n && llround(a * 1000) == rows[i].start_ms);
             chapters++;
             continue;
         }
@@ -190,8 +161,8 @@ static void test_labels_match_cues(void)
             snprintf(want, sizeof want, "%s: %s", rows[i].kind,
                      strcmp(rows[i].kind, "pause") ? rows[i].who : "-");
         CHECK_MSG(!strcmp(label, want), "label '%s', cue '%s'", label, want);
-        CHECK_MSG(llround(a * 1000) == rows[i].a && llround(b * 1000) == rows[i].b,
-                  "'%s' at %.3f..%.3f, cues say %lld..%lld ms", label, a, b, rows[i].a, rows[i].b);
+        CHECK_MSG(llround(a * 1000) == rows[i].start_ms && llround(b * 1000) == rows[i].end_ms,
+                  "'%s' at %.3f..%.3f, cues say %lld..%lld ms", label, a, b, rows[i].start_ms, rows[i].end_ms);
         i++;
     }
     CHECK_INT(i, n);
@@ -209,8 +180,8 @@ static void test_long_lines_split(void)
     snprintf(args, sizeof args, "--subs %s", tmp(1, "long.srt"));
     render_with(ch, args, 0, &log);
     free(log);
-    row rows[16];
-    int n = read_cue_rows(ch, rows, 16);
+    cue rows[16];
+    int n = cues_of(ch, rows, 16);
     CHECK(n >= 1 && !strcmp(rows[0].who, "Kirk"));
     char *srt = read_text(tmp(1, "long.srt"));
     static sub subs[32];
@@ -221,11 +192,11 @@ static void test_long_lines_split(void)
         return;
     }
     // The utterance's span, cut in order, each cue starting later.
-    CHECK(subs[0].a == rows[0].a);
+    CHECK(subs[0].a == rows[0].start_ms);
     long long last_b = -1;
     char joined[4096] = "";
     for (int i = 0; i < m; i++) {
-        if (subs[i].b > rows[0].b)
+        if (subs[i].b > rows[0].end_ms)
             break;
         CHECK_MSG(subs[i].a < subs[i].b, "cue %d: %lld..%lld", i, subs[i].a, subs[i].b);
         if (i)
@@ -253,7 +224,7 @@ static void test_long_lines_split(void)
         strncat(joined, i ? " " : "", sizeof joined - strlen(joined) - 1);
         strncat(joined, subs[i].text, sizeof joined - strlen(joined) - 1);
     }
-    CHECK(last_b == rows[0].b);
+    CHECK(last_b == rows[0].end_ms);
     // The words are all there, in order; "-->" cannot end a cue's timing line.
     char want[1024];
     snprintf(want, sizeof want, "Kirk: %s", rows[0].text);
@@ -267,8 +238,8 @@ static void test_long_lines_split(void)
 
 static void test_marks_in_the_file(void)
 {
-    row rows[64];
-    int n = read_cue_rows(CHAPTER, rows, 64);
+    cue rows[64];
+    int n = cues_of(CHAPTER, rows, 64);
     CHECK(n > 0);
     const char *files[] = {"m.wav", "m.flac", "m.ogg"};
     for (size_t f = 0; f < 3; f++) {
@@ -284,7 +255,7 @@ static void test_marks_in_the_file(void)
             double at = -1;
             const char *c = log ? strstr(log, "cue 1: ") : NULL;
             CHECK(c && sscanf(c, "cue 1: %lf", &at) == 1);
-            CHECK_MSG(llround(at * 1000) == rows[0].a, "cue at %.3f s", at);
+            CHECK_MSG(llround(at * 1000) == rows[0].start_ms, "cue at %.3f s", at);
             CHECK(!strstr(log, "cue 2: "));
         }
         free(log);

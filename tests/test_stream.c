@@ -29,17 +29,8 @@ static void setup(void)
     // A scene with a bed, effects on their words, dialogue and a break.
     snprintf(chapter_path, sizeof chapter_path, "tests/data/wall.txt");
     snprintf(ref_path, sizeof ref_path, "%s/wall.wav", test_tmpdir());
-    // The render remembers its loudness gain in a cache of this test's own.
-    char cache[1024];
-    snprintf(cache, sizeof cache, "%s/cache", test_tmpdir());
-    setenv("XDG_CACHE_HOME", cache, 1);
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s render %s -o %s -q --bits float", radioplay_bin(), chapter_path,
-             ref_path);
-    int rc = run(cmd, &out);
-    CHECK_MSG(rc == 0, "%s", out ? out : "");
-    free(out);
-    have_ref = rc == 0 && wav_read(ref_path, &REF) == 0;
+    have_ref = render_reference(chapter_path, ref_path, &REF) == 0;
+    CHECK(have_ref);
 }
 
 // A consumer standing in for the audio callback.

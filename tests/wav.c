@@ -247,13 +247,39 @@ int read_cues(const char *tsv, cue *cues, int max)
         return -1;
     for (p++; *p && n < max;) {
         cue c = {0};
-        if (sscanf(p, "%lf\t%lf\t%15[^\t]\t%63[^\t]", &c.start, &c.end, c.kind, c.who) == 4)
+        if (sscanf(p, "%lf\t%lf\t%15[^\t]\t%63[^\t]\t%511[^\n]", &c.start, &c.end, c.kind, c.who,
+                   c.text) >= 4) {
+            c.start_ms = llround(c.start * 1000);
+            c.end_ms = llround(c.end * 1000);
             cues[n++] = c;
+        }
         p = strchr(p, '\n');
         if (!p)
             break;
         p++;
     }
+    return n;
+}
+
+int render_reference(const char *chapter, const char *path, wav *w)
+{
+    char cache[1024], args[4200], *out = NULL;
+    snprintf(cache, sizeof cache, "%s/cache", test_tmpdir());
+    setenv("XDG_CACHE_HOME", cache, 1);
+    snprintf(args, sizeof args, "render %s -o %s -q --bits float", chapter, path);
+    int rc = rp(args, &out);
+    if (rc != 0)
+        fprintf(stderr, "%s", out ? out : "");
+    free(out);
+    return rc == 0 ? wav_read(path, w) : -1;
+}
+
+int cues_of(const char *args, cue *cues, int max)
+{
+    char cmd[4200], *tsv = NULL;
+    snprintf(cmd, sizeof cmd, "cues %s", args);
+    int n = rp(cmd, &tsv) == 0 && tsv ? read_cues(tsv, cues, max) : -1;
+    free(tsv);
     return n;
 }
 

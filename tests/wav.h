@@ -49,10 +49,18 @@ int rp(const char *args, char **out);
 // Rows of `radioplay cues` output.
 typedef struct {
     double start, end;
-    char kind[16], who[64];
+    long long start_ms, end_ms;  // as printed: whole milliseconds
+    char kind[16], who[64], text[512];
 } cue;
 // Parses TSV from `radioplay cues` into cues[0..max); -1 without its header.
 int read_cues(const char *tsv, cue *cues, int max);
+// Renders chapter to a float WAV at path, as play and the stream must
+// reproduce it exactly, and reads it into *w; 0 on success. The render
+// remembers its loudness gain for play in a cache of this test's own
+// (XDG_CACHE_HOME is set for the rest of the test).
+int render_reference(const char *chapter, const char *path, wav *w);
+// Runs `radioplay cues ARGS` and parses it; -1 when it fails.
+int cues_of(const char *args, cue *cues, int max);
 // The share of the energy of w's mono sum in [t0, t1) between lo_hz and
 // hi_hz: a Hann-windowed DFT over 2048-frame windows (slow; for short lines).
 double wav_band_share(const wav *w, double t0, double t1, double lo_hz, double hi_hz);
