@@ -55,7 +55,8 @@
 #define RP_LIMITER_MARGIN_DB 0.15      // aim this far under the ceiling (4x oversampling misses a little)
 
 // Mastering targets.
-#define RP_LOUDNESS_LUFS (-16.0)       // integrated, stereo (podcasts; mono: -19)
+#define RP_LOUDNESS_LUFS (-16.0)       // integrated, stereo (podcasts)
+#define RP_LOUDNESS_MONO_LUFS (-19.0)  // mono: heard on two speakers, as loud as -16 stereo
 #define RP_LOUDNESS_MIN_LUFS (-40.0)
 #define RP_LOUDNESS_MAX_LUFS (-5.0)
 #define RP_LOUDNESS_TOLERANCE_LU 0.5   // `loudness` passes a file this close to the target

@@ -61,6 +61,9 @@ typedef struct {
     double ceiling_dbtp;  // the limiter's ceiling
 } rp_master_target;
 
+// The default integrated loudness target for a channel count.
+double rp_master_default_lufs(int channels);
+
 // The gain (dB) that brings a mix measured as *l to the target; 0 for
 // silence and RP_NORM_OFF.
 double rp_master_gain_db(const rp_master_target *t, const rp_loudness *l);

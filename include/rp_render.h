@@ -41,11 +41,15 @@ typedef struct {
     rp_speech *speech;
     rp_loudness loudness;   // the last render's output, measured
     double gain_db;         // the normalization gain it applied
-    // What rp_drama_render makes besides the file, when the caller asks:
-    float *peaks;           // the waveform for rp_svg_write (the caller frees it)
-    size_t n_peaks;
-    const char *stems_dir;  // DIR/dialogue.wav, narration, effects, beds (float WAV)
 } rp_drama;
+
+// What rp_drama_render makes.
+typedef struct {
+    const char *audio;      // the file; NULL: measure only (`radioplay loudness CHAPTER`)
+    const char *stems_dir;  // NULL, or DIR/dialogue.wav, narration, effects, beds (float WAV)
+    float *peaks;           // NULL, or filled with the waveform for rp_svg_write
+    size_t n_peaks;
+} rp_render_outputs;
 
 // Called with a stage name ("speech", "mix") and progress within it.
 typedef void (*rp_progress_fn)(void *user, const char *stage, int64_t done, int64_t total);
@@ -65,14 +69,13 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
 // it spoke before), and place the timeline with an rp_placer.
 rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d);
 rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d);
-// Mixes, masters and writes the timeline to out_path. Loudness
+// Mixes, masters and writes the timeline to want->audio. Loudness
 // normalization takes two passes over the mix (one to measure, one to write;
 // a third when the limiter left the file more than 0.2 LU off target), so
 // memory stays bounded. dr->loudness gets what was written. *stop, when it
 // becomes non-zero (a signal), abandons the render and leaves no file
 // behind.
-// out_path NULL: measure only (`radioplay loudness CHAPTER`).
-rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
+rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d);
 void rp_drama_deinit(rp_drama *dr);
 

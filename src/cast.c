@@ -48,7 +48,7 @@ double rp_render_loudness_target(const rp_render_config *r)
 {
     if (!isnan(r->master.target_lufs))
         return r->master.target_lufs;
-    return r->channels == 1 ? RP_LOUDNESS_LUFS - 3.0 : RP_LOUDNESS_LUFS;
+    return rp_master_default_lufs(r->channels);
 }
 
 static void voice_defaults(rp_voice *v)

@@ -485,24 +485,23 @@ static int cmd_render(options *o, rp_diags *d)
                     strerror(errno));
             st = RP_ERR_IO;
         }
-        dr.stems_dir = o->stems;
     }
+    rp_render_outputs want = {.audio = out, .stems_dir = o->stems};
     if (!st && o->timeline) {
-        dr.n_peaks = rp_svg_columns(dr.timeline.n_frames, dr.cast.render.rate_hz);
-        peaks = dr.peaks = calloc(dr.n_peaks, sizeof *peaks);
+        want.n_peaks = rp_svg_columns(dr.timeline.n_frames, dr.cast.render.rate_hz);
+        peaks = want.peaks = calloc(want.n_peaks, sizeof *peaks);
         st = peaks ? RP_OK : RP_ERR_NOMEM;
     }
     if (!st)
-        st = rp_drama_render(&dr, out, &interrupted, progress, NULL, d);
+        st = rp_drama_render(&dr, &want, &interrupted, progress, NULL, d);
     // The files beside the audio, once the audio is in place.
     if (!st && o->subs)
         st = rp_subs_write(&dr.timeline, &dr.plan, o->subs, d);
     if (!st && o->labels)
         st = rp_labels_write(&dr.timeline, &dr.plan, &dr.script, o->labels, d);
     if (!st && o->timeline)
-        st = rp_svg_write(&dr, peaks, dr.n_peaks, o->timeline, d);
+        st = rp_svg_write(&dr, peaks, want.n_peaks, o->timeline, d);
     free(peaks);
-    dr.peaks = NULL;
     double t3 = rp_now_s();
     print_diags(d);
     if (verbosity > 1)
@@ -918,7 +917,7 @@ static int cmd_loudness(options *o, rp_diags *d)
         if (!st)
             st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
         if (!st)
-            st = rp_drama_render(&dr, NULL, &interrupted, progress, NULL, d);
+            st = rp_drama_render(&dr, &(rp_render_outputs){0}, &interrupted, progress, NULL, d);
         if (!st) {
             l = dr.loudness;
             t = dr.cast.render.master;
@@ -936,7 +935,7 @@ static int cmd_loudness(options *o, rp_diags *d)
         t.target_lufs = o->drama.master.target_lufs;
     }
     if (isnan(t.target_lufs))
-        t.target_lufs = channels == 1 ? RP_LOUDNESS_LUFS - 3.0 : RP_LOUDNESS_LUFS;
+        t.target_lufs = rp_master_default_lufs(channels);
     if (o->drama.master_set & RP_SET_CEILING)
         t.ceiling_dbtp = o->drama.master.ceiling_dbtp;
     double secs = (double)l.frames / rate;

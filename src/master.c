@@ -306,6 +306,11 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
 
 // ---- targets and compliance ----------------------------------------------------
 
+double rp_master_default_lufs(int channels)
+{
+    return channels == 1 ? RP_LOUDNESS_MONO_LUFS : RP_LOUDNESS_LUFS;
+}
+
 double rp_master_gain_db(const rp_master_target *t, const rp_loudness *l)
 {
     double have = t->norm == RP_NORM_LUFS ? l->integrated_lufs

@@ -339,7 +339,8 @@ typedef struct {
     int64_t skip;  // the limiter's latency, still to drop
     int64_t at;    // output frames so far
     int channels;
-    rp_drama *dr;  // its peaks, when wanted, for the timeline picture
+    const rp_render_outputs *want;  // the waveform's peaks, when wanted
+    int64_t n_frames;
 } output;
 
 static rp_status emit(output *o, float *frames, size_t n, rp_diags *d)
@@ -352,8 +353,8 @@ static rp_status emit(output *o, float *frames, size_t n, rp_diags *d)
     if (n == from)
         return RP_OK;
     const float *x = frames + from * (size_t)o->channels;
-    if (o->dr->peaks)
-        rp_svg_peaks_add(o->dr->peaks, o->dr->n_peaks, o->dr->timeline.n_frames, o->at, x,
+    if (o->want->peaks)
+        rp_svg_peaks_add(o->want->peaks, o->want->n_peaks, o->n_frames, o->at, x,
                          n - from, o->channels);
     o->at += (int64_t)(n - from);
     rp_status st = rp_meter_add(o->meter, x, n - from);
@@ -392,17 +393,19 @@ rp_master_target rp_drama_master_target(const rp_drama *dr)
     return t;
 }
 
-// Mixes with gain_db through the limiter into out_path, measuring what is
+// Mixes with gain_db through the limiter into the outputs, measuring what is
 // written into *l.
-static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db, rp_loudness *l,
+static rp_status master_pass(rp_drama *dr, const rp_render_outputs *want, double gain_db,
+                             rp_loudness *l,
                              volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
                              rp_diags *d)
 {
     const rp_render_config *r = &dr->cast.render;
     rp_master_target t = rp_drama_master_target(dr);
-    output o = {.channels = r->channels, .dr = dr};
-    if (dr->peaks)
-        memset(dr->peaks, 0, dr->n_peaks * sizeof *dr->peaks);
+    const char *out_path = want->audio;
+    output o = {.channels = r->channels, .want = want, .n_frames = dr->timeline.n_frames};
+    if (want->peaks)
+        memset(want->peaks, 0, want->n_peaks * sizeof *want->peaks);
     rp_status st = RP_OK;
     o.ms = rp_master_new(r->channels, r->rate_hz, t.ceiling_dbtp);
     // Measuring only (`radioplay loudness CHAPTER`): the true peak too. A
@@ -426,9 +429,9 @@ static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db,
     }
     // The stems: float WAV, as they are not limited and may pass full scale.
     rp_sink *stems[RP_STEM_COUNT] = {0};
-    for (int k = 0; !st && out_path && dr->stems_dir && k < RP_STEM_COUNT; k++) {
+    for (int k = 0; !st && out_path && want->stems_dir && k < RP_STEM_COUNT; k++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/%s.wav", dr->stems_dir, rp_stem_names[k]);
+        snprintf(path, sizeof path, "%s/%s.wav", want->stems_dir, rp_stem_names[k]);
         st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
     }
     if (!st)
@@ -448,7 +451,7 @@ static rp_status master_pass(rp_drama *dr, const char *out_path, double gain_db,
     return st ? st : cs;
 }
 
-rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomic_t *stop,
+rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d)
 {
     const rp_render_config *r = &dr->cast.render;
@@ -469,13 +472,13 @@ rp_status rp_drama_render(rp_drama *dr, const char *out_path, volatile sig_atomi
         gain = rp_master_gain_db(&t, &pre);
     }
     rp_loudness l;
-    st = master_pass(dr, out_path, gain, &l, stop, progress, user, d);
+    st = master_pass(dr, want, gain, &l, stop, progress, user, d);
     // The limiter takes a little loudness off the peaks; when that leaves
     // the file off target, one more pass corrects the gain by the miss.
     double miss = t.norm == RP_NORM_OFF ? 0.0 : rp_master_gain_db(&t, &l);
     if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
         gain += miss;
-        st = master_pass(dr, out_path, gain, &l, stop, progress, user, d);
+        st = master_pass(dr, want, gain, &l, stop, progress, user, d);
     }
     if (!st) {
         dr->loudness = l;

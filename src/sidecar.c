@@ -49,18 +49,16 @@ static void put_text(rp_strbuf *out, const char *s, size_t n, rp_subs_format f)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c == '\n' || c == '\r' || c == '\t')
-            c = ' ';
-        if (f == RP_SUBS_VTT && c == '<')
-            rp_strbuf_puts(out, "&lt;");
-        else if (f == RP_SUBS_VTT && c == '&')
-            rp_strbuf_puts(out, "&amp;");
-        else if (c == '-' && i + 2 < n && s[i + 1] == '-' && s[i + 2] == '>')
+        if (c == '-' && i + 2 < n && s[i + 1] == '-' && s[i + 2] == '>') {
             rp_strbuf_puts(out, "\xe2\x80\x94");  // an em dash instead
-        else
-            rp_strbuf_printf(out, "%c", c);
-        if (c == '-' && i + 2 < n && s[i + 1] == '-' && s[i + 2] == '>')
             i += 2;
+        } else if (f == RP_SUBS_VTT && c == '<') {
+            rp_strbuf_puts(out, "&lt;");
+        } else if (f == RP_SUBS_VTT && c == '&') {
+            rp_strbuf_puts(out, "&amp;");
+        } else {
+            rp_strbuf_printf(out, "%c", c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+        }
     }
 }
 

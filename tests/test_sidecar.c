@@ -124,6 +124,17 @@ static void test_vtt_has_voices(void)
         kirk += !strncmp(subs[i].text, "<v Kirk>", 8);
     CHECK_INT(kirk, 2);
     free(vtt);
+    // WebVTT's own markup characters come through as text.
+    const char *ch = tmp(2, "marks.txt");
+    write_text(ch, "\"Bread & salt <now>,\" Kirk said.\n");
+    char *log2 = NULL, args2[1024];
+    snprintf(args2, sizeof args2, "render %s -o %s -q --subs %s", ch, tmp(0, "marks.wav"),
+             tmp(1, "marks.vtt"));
+    CHECK_INT(rp(args2, &log2), 0);
+    free(log2);
+    vtt = read_text(tmp(1, "marks.vtt"));
+    CHECK_MSG(vtt && strstr(vtt, "<v Kirk>Bread &amp; salt &lt;now>,"), "%s", vtt ? vtt : "");
+    free(vtt);
 }
 
 static void test_labels_match_cues(void)
