@@ -316,6 +316,30 @@ static void test_load_full_sheet(void)
     release();
 }
 
+// The mastering keys of [render]: values, and errors at the value.
+static void test_mastering_keys(void)
+{
+    load("[render]\nloudness = -18\nceiling = -2\nbits = float\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(C.render.master.norm, RP_NORM_LUFS);
+    CHECK_NEAR(C.render.master.target_lufs, -18.0, 1e-12);
+    CHECK_NEAR(C.render.master.ceiling_dbtp, -2.0, 1e-12);
+    CHECK_INT(C.render.bits, 32);
+    load("[render]\nloudness = ACX\nbits = 24\n");
+    CHECK_INT(C.render.master.norm, RP_NORM_ACX);
+    CHECK_INT(C.render.bits, 24);
+    load("[render]\nloudness = off\nchannels = 1\n");
+    CHECK_INT(C.render.master.norm, RP_NORM_OFF);
+    // Unset: by channels.
+    CHECK_NEAR(rp_render_loudness_target(&C.render), -19.0, 1e-12);
+    load("[render]\nloudness = -50\nceiling = 3\nbits = 12\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_DIAG(0, 2, 12, "loudness must be between -40 and -5 LUFS (or acx, off)", NULL);
+    CHECK_DIAG(1, 3, 11, "ceiling must be between -20 and 0 dBTP", NULL);
+    CHECK_DIAG(2, 4, 8, "bits must be 16, 24 or float, not '12'", NULL);
+    release();
+}
+
 static void test_load_small_things(void)
 {
     // Empty sheet, comments only, CRLF line ends, a BOM, [voice narrator].
@@ -1101,6 +1125,7 @@ int main(void)
     RUN(test_binary_data);
     RUN(test_several_errors);
     RUN(test_assign_every_speaker);
+    RUN(test_mastering_keys);
     RUN(test_effects_from_the_prose);
     RUN(test_assign_many_speakers);
     RUN(test_assign_stable);

@@ -113,6 +113,19 @@ static long stat_value(const char *out, const char *key)
     return p ? atol(p + strlen(key)) : -1;
 }
 
+// Settings no render has measured yet: play estimates the gain from the
+// sample chapters' (+7.4 dB for -16 LUFS) and says so.
+static void test_level_before_any_render(void)
+{
+    char *out, *err;
+    int rc = play("--buffer 60 --stats --loudness -20", &out, &err);
+    CHECK_MSG(rc == 0, "%s%s", out, err);
+    CHECK_MSG(strstr(out, "level: +3.4 dB, estimated (render once to play at the measured "
+                          "loudness)"), "%s", out);
+    free(out);
+    free(err);
+}
+
 static void test_plays_what_render_writes(void)
 {
     if (!have_ref)
@@ -282,6 +295,7 @@ int main(void)
     setenv("LSAN_OPTIONS", "detect_leaks=0", 1);
     setup();
     RUN(test_plays_what_render_writes);
+    RUN(test_level_before_any_render);
     RUN(test_from_a_time);
     RUN(test_from_a_line);
     RUN(test_from_a_cue);

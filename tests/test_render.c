@@ -323,6 +323,15 @@ static void test_acx_and_loudness_of_a_chapter(void)
     CHECK_MSG(fabs(rms - RP_ACX_RMS_DB) <= 0.5, "RMS %.2f dB", rms);
     CHECK_MSG(peak <= RP_ACX_PEAK_DB, "peak %.2f dB", peak);
     free(log);
+    // A lower ceiling holds too.
+    snprintf(args, sizeof args, "render %s -o %s -q --ceiling -4 && %s loudness %s --ceiling -4",
+             ch, tmp(1, "c4.flac"), radioplay_bin(), tmp(1, "c4.flac"));
+    CHECK_INT(rp(args, &log), 0);
+    p = log ? strstr(log, "true peak") : NULL;
+    double tp = 0;
+    CHECK(p && sscanf(p, "true peak %lf", &tp) == 1 && tp <= -4.0);
+    CHECK_MSG(log && strstr(log, "at most -4.0     pass"), "%s", log);
+    free(log);
     // The same file fails a louder target: exit 1.
     snprintf(args, sizeof args, "loudness %s --loudness -12", tmp(1, "acx.flac"));
     CHECK_INT(rp(args, &log), 1);
