@@ -167,7 +167,7 @@ static int command_help(const char *cmd, FILE *f)
                        "  --device D      output device: number or part of the name "
                        "('radioplay devices')\n"
                        "  --buffer S      seconds mixed ahead of the device (default %.1f)\n"
-                       "  --stats         print time to first audio, underruns and frames played\n",
+                       "  --stats         print level, time to first audio, underruns, frames played\n",
                     RP_PLAY_BUFFER_S);
         if (!strcmp(cmd, "quotes"))
             fprintf(f, "  --explain       add rule, confidence and text columns\n");
