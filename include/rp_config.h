@@ -112,4 +112,17 @@
 #define RP_MAX_DIAGS 200
 #define RP_MAX_MARKS 100           // chapter marks in a WAV cue chunk
 
+// The clip cache (rp_cache.h): its default bound, the format of its clips
+// (raise it when what a clip holds changes) and how recently used a clip
+// must be for trimming to leave it alone (a render running beside it).
+#define RP_CACHE_DEFAULT_BYTES (2ull * 1024u * 1024u * 1024u)
+#define RP_CACHE_FORMAT 1
+#define RP_CACHE_KEEP_RECENT_S 60
+
+// Synthesis workers (rp_worker.h): at most so many at once (--jobs), and
+// the longest one utterance may take before its worker is killed and the
+// line reported.
+#define RP_MAX_JOBS 64
+#define RP_WORKER_TIMEOUT_S 60.0
+
 #endif

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The clip cache: synthesized, resampled speech clips on disk, addressed by
+// a hash of everything that shapes them (text, voice settings, output rate,
+// espeak-ng's version, the resampler, this format's version), so a re-render
+// after a tweak synthesizes only the lines the tweak changed. It lives in
+// $XDG_CACHE_HOME/radioplay (~/.cache/radioplay):
+//
+//     clips/ab/ab12...ef.clip    one clip (format below)
+//     values/KEY                 small remembered figures (play's loudness gain)
+//
+// Every file is written to a temporary name beside it and renamed into
+// place, so a render killed at any point, or two renders writing the same
+// clip at once, never leave a torn file under a clip's name; each clip also
+// carries a checksum that loading verifies. The cache is bounded
+// (RP_CACHE_DEFAULT_BYTES, or $RADIOPLAY_CACHE_SIZE such as "500M"):
+// rp_cache_trim removes the least recently used clips (a hit refreshes a
+// clip's time) until it fits, and never a clip used in the last minute, so
+// a render running beside it keeps its clips.
+//
+// A clip file, native byte order (the cache belongs to one machine):
+//     char     magic[8]    "RPCLIP\0\1"
+//     uint32   rate_hz, reserved
+//     int64    n_frames
+//     uint64   n_words
+//     uint64   checksum    rp_cache_checksum of what follows
+//     rp_word_mark words[n_words]
+//     float    pcm[n_frames]
+#ifndef RP_CACHE_H
+#define RP_CACHE_H
+
+#include "rp_common.h"
+#include "rp_speech.h"
+
+// The key of a clip: 128 bits, written as 32 hex digits.
+typedef struct {
+    uint64_t hi, lo;
+} rp_cache_key;
+
+rp_cache_key rp_cache_key_of(const void *bytes, size_t n);
+void rp_cache_key_hex(rp_cache_key k, char hex[33]);
+
+typedef struct rp_cache rp_cache;
+
+// Opens (creating) the cache in dir, or the default place when dir is NULL.
+// When there is no usable place (no HOME, a read-only disk) it is an error
+// the caller may treat as "run without a cache".
+rp_status rp_cache_open(rp_cache **out, const char *dir, rp_diags *d);
+// A private cache in a new temporary folder, removed by rp_cache_close
+// (--no-cache: clips still travel from the workers through files).
+rp_status rp_cache_open_private(rp_cache **out, rp_diags *d);
+void rp_cache_close(rp_cache *c);
+const char *rp_cache_dir(const rp_cache *c);
+int rp_cache_is_private(const rp_cache *c);
+
+// The path of a clip (whether or not it exists): caller's buffer.
+void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t cap);
+
+// Writes a clip under its key, atomically (temporary file, then rename).
+rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip);
+
+// Reads a clip's length, rate and word marks, without its samples (pcm
+// NULL). Returns RP_OK, or RP_ERR_IO when there is no such clip or it is
+// not a whole clip file (a miss). A hit refreshes the clip's time.
+rp_status rp_cache_get_clip_info(const rp_cache *c, rp_cache_key k, rp_clip *out);
+// Reads a clip whole and verifies its checksum; RP_ERR_IO on a miss or a
+// damaged file (which is then removed).
+rp_status rp_cache_get_clip(const rp_cache *c, rp_cache_key k, rp_clip *out);
+
+// Small figures remembered under a key (play's loudness gain).
+void rp_cache_put_value(const rp_cache *c, uint64_t key, double v);
+int rp_cache_get_value(const rp_cache *c, uint64_t key, double *v);  // 0: found
+
+typedef struct {
+    uint64_t clips, bytes;   // clips and their size on disk
+    uint64_t max_bytes;      // the bound
+    uint64_t temporaries;    // files left by killed renders
+} rp_cache_stats;
+
+rp_status rp_cache_stat(const rp_cache *c, rp_cache_stats *out);
+// Removes the least recently used clips (and stale temporaries) until the
+// cache holds at most its bound; *removed (may be NULL) gets how many.
+rp_status rp_cache_trim(const rp_cache *c, uint64_t *removed);
+// Reads every clip back and checks it; damaged ones are removed.
+rp_status rp_cache_verify(const rp_cache *c, uint64_t *checked, uint64_t *damaged);
+// Removes every clip and value.
+rp_status rp_cache_clear(const rp_cache *c, uint64_t *removed);
+
+// The bound: $RADIOPLAY_CACHE_SIZE ("2G", "500M", "0" for no bound) or the
+// default. A malformed value is the default.
+uint64_t rp_cache_max_bytes(void);
+
+#endif

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Worker processes. espeak-ng keeps global state and is not thread-safe,
+// and what it makes of a sentence depends on what the same process spoke
+// before (its wave generator keeps a pitch-flutter phase from call to
+// call). So every job runs in a process of its own, forked from one parent
+// that has done nothing but initialize: the zygote. Each job starts from
+// the very same state, whatever ran before it, on however many workers:
+// a clip is the same bytes with one job at a time or eight.
+//
+//     caller --requests--> zygote --fork--> one child per job (at most jobs at once)
+//     caller <--replies--- zygote <--exit status--
+//
+// The zygote is forked when the pool starts, before the caller does
+// anything else with espeak-ng, and initializes lazily (init runs in the
+// zygote on the first request, so a pool that gets no work costs one
+// fork). Requests are bytes the caller defines; the zygote starts jobs in
+// the order they were submitted, so the first clips of a chapter come
+// first. A job that crashes, is killed or runs longer than
+// RP_WORKER_TIMEOUT_S is reported with the signal that ended it, never
+// lost. The zygote has its own process group, so a Ctrl-C at the terminal
+// reaches only the caller, which stops the pool; when the caller dies, the
+// zygote sees its requests end, lets running jobs finish and exits.
+#ifndef RP_WORKER_H
+#define RP_WORKER_H
+
+#include <signal.h>
+
+#include "rp_common.h"
+
+typedef struct rp_workers rp_workers;
+
+// In the zygote, once, before the first job: returns RP_OK or a failure
+// that every job then reports.
+typedef rp_status (*rp_worker_init_fn)(void *user);
+// In a job's own process: does the work for one request.
+typedef rp_status (*rp_worker_job_fn)(void *user, const void *req, size_t len);
+
+// Forks the zygote. jobs: how many jobs run at once (>= 1). user is
+// whatever the callbacks need, as it is in the caller at this moment (the
+// zygote has its own copy).
+rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
+                           rp_worker_job_fn job, void *user);
+
+// Queues a job; id comes back with its result.
+rp_status rp_workers_submit(rp_workers *w, uint64_t id, const void *req, size_t len);
+
+// Waits for the next job to end: *id, *result (RP_OK or the job's failure),
+// and *signal (0, or the signal that ended it: a crash, or SIGKILL after
+// the time limit). RP_ERR_SPEECH when the zygote itself is gone;
+// RP_ERR_INTERRUPTED when *stop (may be NULL) becomes non-zero meanwhile.
+rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
+                          rp_status *result, int *signal);
+
+// Jobs submitted and not yet reported.
+size_t rp_workers_pending(const rp_workers *w);
+
+// In a job: while held, SIGTERM waits (so that stopping the pool does not
+// cut a file write in half).
+void rp_worker_hold(int hold);
+
+// Ends the zygote and any jobs still running (SIGTERM), and waits for it.
+void rp_workers_stop(rp_workers *w);
+
+// The number of processors online (at least 1): --jobs's default.
+int rp_workers_default_jobs(void);
+
+#endif

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The clip cache on disk (see rp_cache.h for the layout and the file format).
+// Clips are written without fsync: renaming a whole file into place is
+// atomic against a killed process, and a file torn by a power cut fails its
+// checksum and is synthesized again.
+#include "rp_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rp_config.h"
+#include "rp_io.h"
+
+static const char CLIP_MAGIC[8] = {'R', 'P', 'C', 'L', 'I', 'P', 0, 1};
+
+typedef struct {
+    char magic[8];
+    uint32_t rate_hz, reserved;
+    int64_t n_frames;
+    uint64_t n_words;
+    uint64_t checksum;
+} clip_header;
+
+struct rp_cache {
+    char *dir;
+    int private_dir;
+    uint64_t max_bytes;
+};
+
+// ---- keys and checksums ------------------------------------------------------------
+
+// A 64-bit hash of bytes, eight at a time (a multiply-xorshift mix per
+// word; fast enough to verify a clip as it is read).
+static uint64_t hash_words(const void *bytes, size_t n, uint64_t h)
+{
+    const unsigned char *p = bytes;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p + i, n - i);
+    h = (h ^ w ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+rp_cache_key rp_cache_key_of(const void *bytes, size_t n)
+{
+    return (rp_cache_key){rp_hash64(bytes, n, RP_HASH_INIT), hash_words(bytes, n, 0x5eedc11bull)};
+}
+
+void rp_cache_key_hex(rp_cache_key k, char hex[33])
+{
+    snprintf(hex, 33, "%016llx%016llx", (unsigned long long)k.hi, (unsigned long long)k.lo);
+}
+
+// ---- opening -------------------------------------------------------------------------
+
+// mkdir -p for the cache's own folders.
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+uint64_t rp_cache_max_bytes(void)
+{
+    const char *s = getenv("RADIOPLAY_CACHE_SIZE");
+    if (!s || !*s)
+        return RP_CACHE_DEFAULT_BYTES;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0)
+        return RP_CACHE_DEFAULT_BYTES;
+    double unit = 1;
+    switch (*end) {
+    case 'k': case 'K': unit = 1024.0; end++; break;
+    case 'm': case 'M': unit = 1024.0 * 1024.0; end++; break;
+    case 'g': case 'G': unit = 1024.0 * 1024.0 * 1024.0; end++; break;
+    default: break;
+    }
+    if (*end)
+        return RP_CACHE_DEFAULT_BYTES;
+    v *= unit;
+    return v == 0 ? UINT64_MAX : v > 1e18 ? UINT64_MAX : (uint64_t)v;
+}
+
+static rp_status open_at(rp_cache **out, char *dir, int private_dir, rp_diags *d)
+{
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/clips", dir);
+    int bad = make_dirs(sub);
+    snprintf(sub, sizeof sub, "%s/values", dir);
+    bad = bad || make_dirs(sub);
+    if (bad) {
+        rp_diag_add(d, RP_DIAG_ERROR, dir, 0, 0, "cache", "--no-cache runs without it",
+                    "cannot create the clip cache: %s", strerror(errno));
+        free(dir);
+        return RP_ERR_IO;
+    }
+    rp_cache *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(dir);
+        return RP_ERR_NOMEM;
+    }
+    c->dir = dir;
+    c->private_dir = private_dir;
+    c->max_bytes = rp_cache_max_bytes();
+    *out = c;
+    return RP_OK;
+}
+
+rp_status rp_cache_open(rp_cache **out, const char *dir, rp_diags *d)
+{
+    *out = NULL;
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (dir)
+        rp_strbuf_printf(&b, "%s", dir);
+    else if (xdg && xdg[0] == '/')
+        rp_strbuf_printf(&b, "%s/radioplay", xdg);
+    else if (home && home[0])
+        rp_strbuf_printf(&b, "%s/.cache/radioplay", home);
+    else {
+        rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "cache", "set XDG_CACHE_HOME or HOME",
+                    "no place for the clip cache");
+        return RP_ERR_IO;
+    }
+    char *path = rp_strbuf_take(&b);
+    return path ? open_at(out, path, 0, d) : RP_ERR_NOMEM;
+}
+
+rp_status rp_cache_open_private(rp_cache **out, rp_diags *d)
+{
+    *out = NULL;
+    const char *tmp = getenv("TMPDIR");
+    char templ[4096];
+    snprintf(templ, sizeof templ, "%s/radioplay-clips-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(templ)) {
+        rp_diag_add(d, RP_DIAG_ERROR, templ, 0, 0, "cache", NULL,
+                    "cannot create a temporary folder: %s", strerror(errno));
+        return RP_ERR_IO;
+    }
+    char *dir = rp_strdup(templ);
+    return dir ? open_at(out, dir, 1, d) : RP_ERR_NOMEM;
+}
+
+// ---- walking the clips ---------------------------------------------------------------
+
+typedef struct {
+    char *path;
+    time_t mtime;
+    uint64_t bytes;
+} entry;
+
+typedef struct {
+    entry *e;
+    size_t n, cap;
+    uint64_t bytes, temporaries;
+} walk;
+
+// Every clip file under clips/ (and, with temps set, the temporaries that
+// are older than an hour, which a killed render left).
+static rp_status walk_clips(const rp_cache *c, walk *w, int remove_temps)
+{
+    memset(w, 0, sizeof *w);
+    char top[4200];
+    snprintf(top, sizeof top, "%s/clips", c->dir);
+    DIR *dt = opendir(top);
+    if (!dt)
+        return errno == ENOENT ? RP_OK : RP_ERR_IO;
+    time_t now = time(NULL);
+    rp_status st = RP_OK;
+    struct dirent *de;
+    while (!st && (de = readdir(dt))) {
+        if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
+            continue;
+        char sub[4300];
+        snprintf(sub, sizeof sub, "%s/%s", top, de->d_name);
+        DIR *ds = opendir(sub);
+        if (!ds)
+            continue;
+        struct dirent *fe;
+        while (!st && (fe = readdir(ds))) {
+            if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, ".."))
+                continue;
+            char path[4600];
+            snprintf(path, sizeof path, "%s/%s", sub, fe->d_name);
+            struct stat sb;
+            if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+                continue;
+            if (fe->d_name[0] == '.') {
+                w->temporaries++;
+                if (remove_temps && now - sb.st_mtime > 3600)
+                    unlink(path);
+                continue;
+            }
+            if (rp_grow((void **)&w->e, &w->cap, w->n + 1, sizeof *w->e) ||
+                !(w->e[w->n].path = rp_strdup(path))) {
+                st = RP_ERR_NOMEM;
+                break;
+            }
+            w->e[w->n].mtime = sb.st_mtime;
+            w->e[w->n].bytes = (uint64_t)sb.st_blocks * 512u;
+            w->bytes += w->e[w->n].bytes;
+            w->n++;
+        }
+        closedir(ds);
+    }
+    closedir(dt);
+    return st;
+}
+
+static void walk_free(walk *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        free(w->e[i].path);
+    free(w->e);
+}
+
+static int by_age(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    return x->mtime < y->mtime ? -1 : x->mtime > y->mtime ? 1 : strcmp(x->path, y->path);
+}
+
+static void remove_tree(const char *dir, int keep_top)
+{
+    DIR *dd = opendir(dir);
+    if (dd) {
+        struct dirent *de;
+        while ((de = readdir(dd))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            char path[4600];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            struct stat sb;
+            if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+                remove_tree(path, 0);
+            else
+                unlink(path);
+        }
+        closedir(dd);
+    }
+    if (!keep_top)
+        rmdir(dir);
+}
+
+void rp_cache_close(rp_cache *c)
+{
+    if (!c)
+        return;
+    if (c->private_dir)
+        remove_tree(c->dir, 0);
+    free(c->dir);
+    free(c);
+}
+
+const char *rp_cache_dir(const rp_cache *c)
+{
+    return c->dir;
+}
+
+int rp_cache_is_private(const rp_cache *c)
+{
+    return c->private_dir;
+}
+
+rp_status rp_cache_stat(const rp_cache *c, rp_cache_stats *out)
+{
+    walk w;
+    rp_status st = walk_clips(c, &w, 0);
+    *out = (rp_cache_stats){w.n, w.bytes, c->max_bytes, w.temporaries};
+    walk_free(&w);
+    return st;
+}
+
+rp_status rp_cache_trim(const rp_cache *c, uint64_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    walk w;
+    rp_status st = walk_clips(c, &w, 1);
+    if (!st && w.bytes > c->max_bytes) {
+        qsort(w.e, w.n, sizeof *w.e, by_age);
+        time_t recent = time(NULL) - RP_CACHE_KEEP_RECENT_S;
+        for (size_t i = 0; i < w.n && w.bytes > c->max_bytes; i++) {
+            if (w.e[i].mtime >= recent)
+                break;  // in use by a render running now, perhaps
+            if (unlink(w.e[i].path) == 0) {
+                w.bytes -= w.e[i].bytes;
+                if (removed)
+                    (*removed)++;
+            }
+        }
+    }
+    walk_free(&w);
+    return st;
+}
+
+rp_status rp_cache_clear(const rp_cache *c, uint64_t *removed)
+{
+    walk w;
+    rp_status st = walk_clips(c, &w, 1);
+    for (size_t i = 0; i < w.n; i++)
+        if (unlink(w.e[i].path) == 0 && removed)
+            (*removed)++;
+    walk_free(&w);
+    char values[4200];
+    snprintf(values, sizeof values, "%s/values", c->dir);
+    remove_tree(values, 1);
+    return st;
+}
+
+// ---- clips ---------------------------------------------------------------------------
+
+void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t cap)
+{
+    char hex[33];
+    rp_cache_key_hex(k, hex);
+    snprintf(path, cap, "%s/clips/%.2s/%s.clip", c->dir, hex, hex);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+    char *b = p;
+    while (n) {
+        ssize_t r = read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static uint64_t clip_checksum(const rp_clip *clip)
+{
+    uint64_t h = hash_words(clip->words, clip->n_words * sizeof *clip->words, 0xc11b);
+    return hash_words(clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm, h);
+}
+
+rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip)
+{
+    char path[4300];
+    rp_cache_clip_path(c, k, path, sizeof path);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return RP_ERR_IO;
+    *slash = '/';
+    char *tmp = rp_temp_template(path);
+    if (!tmp)
+        return RP_ERR_NOMEM;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return RP_ERR_IO;
+    }
+    clip_header h = {.rate_hz = (uint32_t)clip->rate_hz,
+                     .n_frames = clip->n_frames,
+                     .n_words = clip->n_words,
+                     .checksum = clip_checksum(clip)};
+    memcpy(h.magic, CLIP_MAGIC, sizeof h.magic);
+    int bad = write_all(fd, &h, sizeof h) ||
+              write_all(fd, clip->words, clip->n_words * sizeof *clip->words) ||
+              write_all(fd, clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm);
+    bad = close(fd) != 0 || bad;
+    if (!bad)
+        bad = rename(tmp, path) != 0;
+    if (bad)
+        unlink(tmp);
+    free(tmp);
+    return bad ? RP_ERR_IO : RP_OK;
+}
+
+// Opens a clip file and reads its header and word marks, and with pcm set
+// its samples too, verifying the checksum. The file's size must be exactly
+// what the header says. A hit refreshes the clip's time (touch set).
+static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return RP_ERR_IO;
+    clip_header h;
+    struct stat sb;
+    rp_status st = RP_OK;
+    if (read_all(fd, &h, sizeof h) || fstat(fd, &sb) != 0 ||
+        memcmp(h.magic, CLIP_MAGIC, sizeof h.magic) != 0 || h.n_frames < 0 ||
+        h.n_words > (1u << 20) || h.n_frames > ((int64_t)1 << 36) ||
+        (uint64_t)sb.st_size != sizeof h + h.n_words * sizeof(rp_word_mark) +
+                                    (uint64_t)h.n_frames * sizeof(float))
+        st = RP_ERR_IO;
+    size_t n = st ? 0 : (size_t)h.n_frames;
+    if (!st) {
+        out->words = malloc((h.n_words ? h.n_words : 1) * sizeof *out->words);
+        out->pcm = pcm ? malloc((n ? n : 1) * sizeof *out->pcm) : NULL;
+        if (!out->words || (pcm && !out->pcm))
+            st = RP_ERR_NOMEM;
+    }
+    if (!st && (read_all(fd, out->words, h.n_words * sizeof *out->words) ||
+                (pcm && read_all(fd, out->pcm, n * sizeof *out->pcm))))
+        st = RP_ERR_IO;
+    if (!st) {
+        out->n_words = h.n_words;
+        out->n_frames = h.n_frames;
+        out->rate_hz = (int)h.rate_hz;
+        if (pcm && clip_checksum(out) != h.checksum) {
+            unlink(path);  // damaged: it will be synthesized again
+            st = RP_ERR_IO;
+        }
+    }
+    if (!st && touch)
+        futimens(fd, NULL);
+    close(fd);
+    if (st)
+        rp_clip_deinit(out);
+    return st;
+}
+
+rp_status rp_cache_get_clip_info(const rp_cache *c, rp_cache_key k, rp_clip *out)
+{
+    char path[4300];
+    rp_cache_clip_path(c, k, path, sizeof path);
+    return read_clip(path, out, 0, 1);
+}
+
+rp_status rp_cache_get_clip(const rp_cache *c, rp_cache_key k, rp_clip *out)
+{
+    char path[4300];
+    rp_cache_clip_path(c, k, path, sizeof path);
+    return read_clip(path, out, 1, 0);
+}
+
+rp_status rp_cache_verify(const rp_cache *c, uint64_t *checked, uint64_t *damaged)
+{
+    *checked = *damaged = 0;
+    walk w;
+    rp_status st = walk_clips(c, &w, 0);
+    for (size_t i = 0; i < w.n && st != RP_ERR_NOMEM; i++) {
+        rp_clip clip;
+        rp_status cs = read_clip(w.e[i].path, &clip, 1, 0);
+        (*checked)++;
+        if (cs == RP_ERR_IO) {
+            unlink(w.e[i].path);
+            (*damaged)++;
+        }
+        st = cs == RP_ERR_NOMEM ? cs : st;
+        rp_clip_deinit(&clip);
+    }
+    walk_free(&w);
+    return st;
+}
+
+// ---- values --------------------------------------------------------------------------
+
+static void value_path(const rp_cache *c, uint64_t key, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/values/%016llx", c->dir, (unsigned long long)key);
+}
+
+void rp_cache_put_value(const rp_cache *c, uint64_t key, double v)
+{
+    char path[4300], text[64];
+    value_path(c, key, path, sizeof path);
+    int n = snprintf(text, sizeof text, "%.17g\n", v);
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    // A cache: failing to write it costs a recomputation, nothing else.
+    rp_write_file_atomic(path, text, (size_t)n, &quiet);
+    rp_diags_deinit(&quiet);
+}
+
+int rp_cache_get_value(const rp_cache *c, uint64_t key, double *v)
+{
+    char path[4300], *text = NULL;
+    size_t len = 0;
+    value_path(c, key, path, sizeof path);
+    int found = -1;
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    if (rp_file_exists(path) && rp_read_file(path, 64, &text, &len, &quiet) == RP_OK) {
+        char *end;
+        double g = strtod(text, &end);
+        if (end != text && isfinite(g)) {
+            *v = g;
+            found = 0;
+        }
+    }
+    rp_diags_deinit(&quiet);
+    free(text);
+    return found;
+}
