@@ -125,4 +125,11 @@
 #define RP_MAX_JOBS 64
 #define RP_WORKER_TIMEOUT_S 60.0
 
+// --watch looks at the files this often, and waits this long after a
+// change before rendering (an editor's save may take several writes).
+#define RP_WATCH_POLL_MS 200
+#define RP_WATCH_SETTLE_MS 150
+// Chapters one `render` takes at once (a book: -o DIR/).
+#define RP_MAX_CHAPTERS 1000
+
 #endif

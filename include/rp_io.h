@@ -33,4 +33,19 @@ char *rp_temp_template(const char *path);
 // renamed into place once complete: the old file survives any failure.
 rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d);
 
+// Files watched for changes (--watch): each path's modification time and
+// size, and for a folder those of every file in it. Paths that do not exist
+// yet count too (a cast sheet created beside the chapter is a change).
+enum { RP_WATCH_MAX = 4 };
+typedef struct {
+    const char *paths[RP_WATCH_MAX];  // borrowed
+    int n;
+    uint64_t stamp;
+} rp_watch;
+
+void rp_watch_init(rp_watch *w, const char *const *paths, int n);
+// 1 when something changed since rp_watch_init or the last call that said
+// so (and the new state is then the one compared against).
+int rp_watch_changed(rp_watch *w);
+
 #endif

@@ -18,6 +18,7 @@ typedef struct {
     double buffer_s;        // <= 0: RP_PLAY_BUFFER_S
     int stats;              // print time to first audio, underruns, frames at the end
     double started_s;       // CLOCK_MONOTONIC when the command started
+    int watch;              // restart where it is when the chapter, cast or presets change
 } rp_play_options;
 
 // Plays the chapter until it ends, the user quits, or *stop becomes

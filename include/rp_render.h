@@ -25,6 +25,8 @@ typedef struct {
     // takes master.norm and master.target_lufs, RP_SET_CEILING its ceiling.
     unsigned master_set;
     rp_master_target master;
+    int jobs;               // synthesis workers at once; 0: one per processor
+    int no_cache;           // 1: neither read nor write the clip cache
 } rp_drama_options;
 
 enum { RP_SET_LOUDNESS = 1, RP_SET_CEILING = 2 };
@@ -38,7 +40,9 @@ typedef struct {
     rp_sfx_library lib;
     rp_plan plan;
     rp_timeline timeline;
-    rp_speech *speech;
+    rp_speech *speech;      // this process's espeak-ng, for checking voices only
+    struct rp_voicing *voicing;  // clips: cache, keys, workers (voicing.c)
+    int jobs, no_cache;     // from the options
     rp_loudness loudness;   // the last render's output, measured
     double gain_db;         // the normalization gain it applied
 } rp_drama;
@@ -58,17 +62,43 @@ typedef void (*rp_progress_fn)(void *user, const char *stage, int64_t done, int6
 rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d);
 // Parses and attributes only (for `quotes`).
 rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags *d);
-// Synthesizes every utterance and places the timeline. *stop (may be NULL),
-// when it becomes non-zero, abandons the work with RP_ERR_INTERRUPTED.
+// Voicing (voicing.c). Every utterance's clip comes from the clip cache
+// (rp_cache.h) or, on a miss, from a worker process (rp_worker.h) that
+// speaks it from a freshly initialized espeak-ng, resamples it and stores
+// it in the cache; so a clip is the same bytes whatever was spoken before,
+// with any number of jobs, cold or warm. The drama keeps each clip's
+// length and word marks (u->clip with pcm NULL); the samples are read back
+// for the stretch being mixed (rp_drama_clips_window).
+//
+// rp_drama_voice voices every utterance and places the timeline. *stop
+// (may be NULL), when it becomes non-zero, abandons the work with
+// RP_ERR_INTERRUPTED.
 rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
                          void *user, rp_diags *d);
 // The same, one utterance at a time, for the player: rp_drama_voice_begin
-// starts espeak-ng and checks the voices, then rp_drama_voice_one(i) gives
-// utterance i its clip at the output rate, exactly as rp_drama_voice would.
-// Call it for i = 0, 1, 2... in order (espeak-ng's output depends on what
-// it spoke before), and place the timeline with an rp_placer.
+// starts the workers and checks the voices, then rp_drama_voice_one(i)
+// gives utterance i its clip (the workers go on a few lines ahead). Place
+// the timeline with an rp_placer.
 rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d);
 rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d);
+// Loads the samples of the speech events that may sound in [from, to)
+// (to: the end of the block to mix plus rp_mixer_lookahead) and frees
+// those of events that ended before from. Call before each block mixed.
+rp_status rp_drama_clips_window(rp_drama *dr, int64_t from, int64_t to, rp_diags *d);
+// Loads every clip's samples (for whoever mixes a whole voiced chapter
+// with rp_mixer directly).
+rp_status rp_drama_clips_load_all(rp_drama *dr, rp_diags *d);
+// Clips the cache had, and clips the workers made, for this drama.
+void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses);
+void rp_drama_voicing_free(rp_drama *dr);
+// Starts this process's synthesis workers (jobs <= 0: one per processor),
+// once; rp_drama_voice_begin does if need be. A program with threads
+// starts them first, while it has one thread (fork copies only the caller's).
+rp_status rp_drama_workers_start(int jobs);
+// Stops them (at the process's end).
+void rp_drama_workers_stop(void);
+// Checks that espeak-ng has voice v; a located error if not.
+rp_status rp_voice_check(rp_speech *sp, const char *cast_path, const rp_voice *v, rp_diags *d);
 // Mixes, masters and writes the timeline to want->audio. Loudness
 // normalization takes two passes over the mix (one to measure, one to write;
 // a third when the limiter left the file more than 0.2 LU off target), so
@@ -85,7 +115,7 @@ rp_master_target rp_drama_master_target(const rp_drama *dr);
 // What a render measured, remembered for `play`: the normalization gain
 // depends on the whole mix, which play cannot wait for. The key hashes
 // everything that shapes the mix (chapter, resolved cast sheet, effect
-// presets, versions); the memo lives in $XDG_CACHE_HOME/radioplay/loudness.
+// presets, versions); the memo is a value in the clip cache.
 // rp_drama_gain_recall returns 0 when found (*gain_db set), -1 if not.
 uint64_t rp_drama_mix_key(const rp_drama *dr);
 void rp_drama_gain_remember(const rp_drama *dr, double gain_db);

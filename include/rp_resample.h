@@ -11,6 +11,10 @@
 rp_status rp_resample_mono(const float *in, int64_t n_in, int in_hz, int out_hz, float **out,
                            int64_t *n_out);
 
+// The converter and its version, e.g. "libsamplerate 0.2.2 sinc-fastest":
+// part of every cached clip's key, so a different converter makes new clips.
+const char *rp_resample_name(void);
+
 #endif
 
 // A pool that resamples clips on a helper thread while the caller goes on

@@ -40,6 +40,11 @@ void rp_speech_terminate(void);
 // unknown variant and turns a failed voice switch into near-silence).
 rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size_t cap);
 
+// The voice file espeak-ng loads for v->voice ("en-gb" -> "gmw/en"), found
+// once and remembered: a worker given the file skips the search through
+// every voice espeak-ng has. 0, or -1 when there is none.
+int rp_speech_voice_file(const rp_voice *v, char *file, size_t cap);
+
 // espeak-ng's output rate (22050 Hz); clips come at this rate.
 int rp_speech_rate_hz(const rp_speech *s);
 

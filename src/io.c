@@ -176,3 +176,62 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
     free(tmp);
     return err ? RP_ERR_IO : RP_OK;
 }
+
+// ---- watching ----------------------------------------------------------------------
+
+static uint64_t stamp_file(const char *path, uint64_t h)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        h = rp_hash64("missing", 7, h);
+        return rp_hash64(path, strlen(path), h);
+    }
+    int64_t v[3] = {(int64_t)sb.st_mtim.tv_sec, (int64_t)sb.st_mtim.tv_nsec, (int64_t)sb.st_size};
+    h = rp_hash64(v, sizeof v, h);
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *dd = opendir(path);
+        struct dirent *de;
+        while (dd && (de = readdir(dd))) {
+            if (de->d_name[0] == '.')
+                continue;
+            char sub[4200];
+            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            struct stat fb;
+            if (stat(sub, &fb) == 0 && S_ISREG(fb.st_mode)) {
+                int64_t f[3] = {(int64_t)fb.st_mtim.tv_sec, (int64_t)fb.st_mtim.tv_nsec,
+                                (int64_t)fb.st_size};
+                // Order-free: readdir's order is not stable.
+                h ^= rp_hash64(f, sizeof f, rp_hash64(de->d_name, strlen(de->d_name), 1));
+            }
+        }
+        if (dd)
+            closedir(dd);
+    }
+    return h;
+}
+
+static uint64_t stamp_all(const rp_watch *w)
+{
+    uint64_t h = RP_HASH_INIT;
+    for (int i = 0; i < w->n; i++)
+        h = stamp_file(w->paths[i], h);
+    return h;
+}
+
+void rp_watch_init(rp_watch *w, const char *const *paths, int n)
+{
+    memset(w, 0, sizeof *w);
+    for (int i = 0; i < n && w->n < RP_WATCH_MAX; i++)
+        if (paths[i])
+            w->paths[w->n++] = paths[i];
+    w->stamp = stamp_all(w);
+}
+
+int rp_watch_changed(rp_watch *w)
+{
+    uint64_t now = stamp_all(w);
+    if (now == w->stamp)
+        return 0;
+    w->stamp = now;
+    return 1;
+}

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "rp_annotate.h"
 #include "rp_check.h"
+#include "rp_cache.h"
 #include "rp_config.h"
 #include "rp_device.h"
 #include "rp_io.h"
@@ -23,6 +25,7 @@
 #include "rp_render.h"
 #include "rp_sidecar.h"
 #include "rp_svg.h"
+#include "rp_worker.h"
 #include "rp_sink.h"
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -201,7 +204,7 @@ static int command_help(const char *cmd, FILE *f)
 
 typedef struct {
     const char *cmd;
-    const char *positional[8];
+    const char *positional[RP_MAX_CHAPTERS];
     int n_positional;
     const char *out;
     double duration_s;
@@ -212,6 +215,9 @@ typedef struct {
     rp_play_options play;
     int n_from;              // --from, --from-line and --from-cue given
     const char *subs, *labels, *timeline, *stems;  // render's files beside the audio
+    const char *cache_op;    // cache --stats, --clear, --trim, --verify
+    const char *format;      // render of several chapters: the files' extension
+    int watch;               // render and play --watch
     rp_drama_options drama;
 } options;
 
@@ -377,6 +383,22 @@ static int parse_options(int argc, char **argv, options *o)
               : !strcmp(a, "--labels") ? &o->labels
               : !strcmp(a, "--stems")  ? &o->stems
                                        : &o->timeline) = next;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            NEED_ARG;
+            if ((rc = parse_number(cmd, a, next, 1, RP_MAX_JOBS, &x)))
+                return rc;
+            o->drama.jobs = (int)x;
+        } else if (!strcmp(a, "--watch")) {
+            o->watch = 1;
+        } else if (!strcmp(a, "--format")) {
+            NEED_ARG;
+            o->format = next;
+        } else if (!strcmp(a, "--no-cache")) {
+            o->drama.no_cache = 1;
+        } else if (!strcmp(a, "--stats") && !strcmp(cmd, "cache")) {
+            o->cache_op = "stats";
+        } else if (!strcmp(a, "--clear") || !strcmp(a, "--trim") || !strcmp(a, "--verify")) {
+            o->cache_op = a + 2;
         } else if (!strcmp(a, "--bits")) {
             NEED_ARG;
             if (!rp_strcasecmp(next, "float"))
@@ -387,7 +409,7 @@ static int parse_options(int argc, char **argv, options *o)
                 return usage_error(cmd, "--bits: '%s' must be 16, 24 or float", next);
         } else if (a[0] == '-' && a[1]) {
             return usage_error(cmd, "unknown option '%s'", a);
-        } else if (o->n_positional < 8) {
+        } else if (o->n_positional < RP_MAX_CHAPTERS) {
             o->positional[o->n_positional++] = a;
         } else {
             return usage_error(cmd, "too many arguments%s", "");
@@ -436,13 +458,11 @@ static void print_out(const char *s)
         fputs(s, stdout);
 }
 
-static int cmd_render(options *o, rp_diags *d)
+// Renders one chapter to out_path (NULL: the chapter's name with .wav).
+static int render_one(options *o, const char *chapter, const char *out_path, rp_diags *d)
 {
-    int rc = need_chapter(o);
-    if (rc)
-        return rc;
-    const char *chapter = o->positional[0];
-    char *out = o->out ? rp_strdup(o->out) : rp_path_with_ext(chapter, ".wav");
+    o->drama.chapter_path = chapter;
+    char *out = out_path ? rp_strdup(out_path) : rp_path_with_ext(chapter, ".wav");
     int fmt = rp_format_from_path(out);
     if (fmt < 0) {
         fprintf(stderr, "radioplay: %s: unknown output format (use .wav, .flac, .ogg or .mp3)\n",
@@ -504,15 +524,20 @@ static int cmd_render(options *o, rp_diags *d)
     free(peaks);
     double t3 = rp_now_s();
     print_diags(d);
-    if (verbosity > 1)
+    if (verbosity > 1) {
+        size_t hits, misses;
+        rp_drama_voicing_counts(&dr, &hits, &misses);
         fprintf(stderr, "radioplay: times: load %.3f s, speech %.3f s, mix+write %.3f s\n",
                 t1 - t0, t2 - t1, t3 - t2);
+        fprintf(stderr, "radioplay: clips: %zu from the cache, %zu synthesized\n", hits, misses);
+    }
     if (st == RP_ERR_INTERRUPTED)
         fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);
     else if (st && d->n == 0)
         fprintf(stderr, "radioplay: %s: %s\n", chapter, rp_strerror(st));
     if (!st && verbosity > 0) {
-        double secs = (double)dr.timeline.n_frames / dr.cast.render.rate_hz;
+        // In tenths first, so that 59.96 s is 1:00.0, not 0:60.0.
+        double secs = round((double)dr.timeline.n_frames / dr.cast.render.rate_hz * 10) / 10;
         fprintf(stderr, "radioplay: wrote %s (%d:%04.1f, %d Hz, %d ch, %zu lines, %zu cues)\n", out,
                 (int)(secs / 60), secs - 60 * (int)(secs / 60), dr.cast.render.rate_hz,
                 dr.cast.render.channels, dr.plan.n_utts, dr.plan.n_cues);
@@ -525,6 +550,163 @@ static int cmd_render(options *o, rp_diags *d)
     return exit_code(st);
 }
 
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+// render --watch: renders, then again whenever the chapter, its cast sheet
+// or the --sfx-dir presets change, until Ctrl-C. A bad edit is reported
+// and waited out; the last good file stays.
+static int watch_render(options *o, rp_diags *d)
+{
+    const char *chapter = o->positional[0];
+    char *cast = o->drama.cast_path ? rp_strdup(o->drama.cast_path)
+                                    : rp_path_with_ext(chapter, ".cast");
+    const char *paths[] = {chapter, cast, o->drama.sfx_dir};
+    rp_watch w;
+    rp_watch_init(&w, paths, 3);
+    int rc = 0;
+    for (;;) {
+        rc = render_one(o, chapter, o->out, d);
+        rp_diags_deinit(d);
+        rp_diags_init(d);
+        if (interrupted)
+            break;
+        fprintf(stderr, "radioplay: watching %s and %s%s%s for changes (Ctrl-C stops)\n", chapter,
+                cast, o->drama.sfx_dir ? " and " : "", o->drama.sfx_dir ? o->drama.sfx_dir : "");
+        while (!interrupted && !rp_watch_changed(&w))
+            nap_ms(RP_WATCH_POLL_MS);
+        if (interrupted)
+            break;
+        nap_ms(RP_WATCH_SETTLE_MS);  // an editor's save may take several writes
+        rp_watch_changed(&w);
+        fprintf(stderr, "radioplay: changed; rendering again\n");
+    }
+    free(cast);
+    // Ctrl-C is how a watch ends.
+    return interrupted ? 0 : rc;
+}
+
+static int is_dir_path(const char *p)
+{
+    struct stat sb;
+    size_t n = strlen(p);
+    return (n && p[n - 1] == '/') || (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode));
+}
+
+// DIR/NAME.EXT for chapter DIR2/NAME.txt; caller frees.
+static char *book_output(const char *dir, const char *chapter, const char *ext)
+{
+    const char *base = strrchr(chapter, '/');
+    base = base ? base + 1 : chapter;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_printf(&b, "%s%s%.*s.%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", (int)n, base,
+                     ext);
+    return rp_strbuf_take(&b);
+}
+
+// render A.txt B.txt ... -o DIR/: one process per chapter, as many at once
+// as there are jobs, each with its share of synthesis workers. Chapters are
+// independent, so the files are what rendering each alone would give.
+static int render_book(options *o, rp_diags *d)
+{
+    const char *dir = o->out ? o->out : ".";
+    const char *ext = o->format ? o->format : "wav";
+    if (*ext == '.')
+        ext++;
+    int n = o->n_positional;
+    char **outs = calloc((size_t)n, sizeof *outs);
+    if (!outs)
+        return EXIT_INPUT;
+    int rc = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "radioplay: %s: cannot make the output folder: %s\n", dir, strerror(errno));
+        rc = EXIT_INPUT;
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        outs[i] = book_output(dir, o->positional[i], ext);
+        if (!outs[i] || rp_format_from_path(outs[i]) < 0) {
+            rc = usage_error(o->cmd, "--format %s: use wav, flac, ogg or mp3", ext);
+            break;
+        }
+        for (int k = 0; k < i && !rc; k++)
+            if (!strcmp(outs[k], outs[i])) {
+                fprintf(stderr, "radioplay: %s and %s would both be written to %s\n",
+                        o->positional[k], o->positional[i], outs[i]);
+                rc = EXIT_USAGE;
+            }
+    }
+    int jobs = o->drama.jobs > 0 ? o->drama.jobs : rp_workers_default_jobs();
+    int at_once = jobs < n ? jobs : n, running = 0, failed = 0, next = 0;
+    o->drama.jobs = jobs / at_once > 0 ? jobs / at_once : 1;
+    while (!rc && (next < n || running > 0)) {
+        if (next < n && running < at_once && !interrupted) {
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid == 0) {
+                rp_diags own;
+                rp_diags_init(&own);
+                int crc = render_one(o, o->positional[next], outs[next], &own);
+                rp_drama_workers_stop();
+                rp_diags_deinit(&own);
+                fflush(NULL);
+                _exit(crc);
+            }
+            if (pid < 0) {
+                failed++;
+                fprintf(stderr, "radioplay: %s: cannot start: %s\n", o->positional[next],
+                        strerror(errno));
+            } else {
+                running++;
+            }
+            next++;
+            continue;
+        }
+        if (next < n && interrupted)
+            next = n;  // start nothing more
+        int status;
+        pid_t got = wait(&status);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            break;
+        running--;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            failed++;
+    }
+    if (!rc && verbosity > 0)
+        fprintf(stderr, "radioplay: %d of %d chapters written to %s\n", n - failed, n, dir);
+    for (int i = 0; i < n; i++)
+        free(outs[i]);
+    free(outs);
+    (void)d;
+    return rc ? rc : interrupted || failed ? EXIT_INPUT : 0;
+}
+
+static int cmd_render(options *o, rp_diags *d)
+{
+    if (o->n_positional == 0)
+        return usage_error(o->cmd, "expected a chapter file%s", "");
+    int book = o->n_positional > 1 || (o->out && is_dir_path(o->out));
+    if (!book) {
+        if (o->format)
+            return usage_error(o->cmd, "--format is for several chapters; name the file with -o%s",
+                               "");
+        return o->watch ? watch_render(o, d) : render_one(o, o->positional[0], o->out, d);
+    }
+    if (o->watch)
+        return usage_error(o->cmd, "--watch takes one chapter%s", "");
+    if (o->subs || o->labels || o->timeline || o->stems)
+        return usage_error(o->cmd, "--subs, --labels, --timeline and --stems take one chapter%s",
+                           "");
+    return render_book(o, d);
+}
+
 static int cmd_play(options *o, rp_diags *d)
 {
     int rc = need_chapter(o);
@@ -534,6 +716,12 @@ static int cmd_play(options *o, rp_diags *d)
         return usage_error(o->cmd, "give one of --from, --from-line and --from-cue%s", "");
     o->play.drama = o->drama;
     o->play.started_s = started_s;
+    o->play.watch = o->watch;
+    // The workers' zygote, before PortAudio starts its threads.
+    if (rp_drama_workers_start(o->drama.jobs)) {
+        fprintf(stderr, "radioplay: cannot start the synthesis workers\n");
+        return EXIT_INPUT;
+    }
     rp_status st = rp_play(&o->play, &interrupted, d);
     print_diags(d);
     return exit_code(st);
@@ -953,6 +1141,55 @@ static int cmd_loudness(options *o, rp_diags *d)
     return failed ? EXIT_INPUT : 0;
 }
 
+static void print_size(const char *what, uint64_t bytes)
+{
+    printf("%-12s %.1f MiB\n", what, (double)bytes / (1024.0 * 1024.0));
+}
+
+static int cmd_cache(options *o, rp_diags *d)
+{
+    if (o->n_positional)
+        return usage_error(o->cmd, "expected: radioplay cache [--stats | --clear | --trim | --verify]%s", "");
+    rp_cache *c;
+    rp_status st = rp_cache_open(&c, NULL, d);
+    if (st) {
+        print_diags(d);
+        return exit_code(st);
+    }
+    const char *op = o->cache_op ? o->cache_op : "stats";
+    uint64_t removed = 0, checked = 0;
+    if (!strcmp(op, "clear"))
+        st = rp_cache_clear(c, &removed);
+    else if (!strcmp(op, "trim"))
+        st = rp_cache_trim(c, &removed);
+    else if (!strcmp(op, "verify"))
+        st = rp_cache_verify(c, &checked, &removed);
+    if (!strcmp(op, "verify"))
+        printf("checked %llu clips, %llu damaged (removed)\n", (unsigned long long)checked,
+               (unsigned long long)removed);
+    else if (strcmp(op, "stats"))
+        printf("removed %llu clips\n", (unsigned long long)removed);
+    rp_cache_stats s;
+    if (!st)
+        st = rp_cache_stat(c, &s);
+    if (!st) {
+        printf("%-12s %s\n", "folder", rp_cache_dir(c));
+        printf("%-12s %llu\n", "clips", (unsigned long long)s.clips);
+        print_size("size", s.bytes);
+        if (s.max_bytes == UINT64_MAX)
+            printf("%-12s none\n", "limit");
+        else
+            print_size("limit", s.max_bytes);
+        if (s.temporaries)
+            printf("%-12s %llu (left by killed renders; removed after an hour)\n", "temporaries",
+                   (unsigned long long)s.temporaries);
+    } else {
+        fprintf(stderr, "radioplay: %s: %s\n", rp_cache_dir(c), rp_strerror(st));
+    }
+    rp_cache_close(c);
+    return exit_code(st);
+}
+
 int main(int argc, char **argv)
 {
     // Clips are large and short-lived: keep freed memory in the heap instead
@@ -982,7 +1219,7 @@ int main(int argc, char **argv)
     } table[] = {
         {"render", cmd_render}, {"play", cmd_play}, {"devices", cmd_devices}, {"cast", cmd_cast}, {"cues", cmd_cues}, {"annotate", cmd_annotate}, {"quotes", cmd_quotes},
         {"check", cmd_check},   {"say", cmd_say},   {"voices", cmd_voices}, {"sfx", cmd_sfx},
-        {"info", cmd_info},     {"loudness", cmd_loudness},
+        {"info", cmd_info},     {"loudness", cmd_loudness}, {"cache", cmd_cache},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (strcmp(cmd, table[i].name))
@@ -997,6 +1234,7 @@ int main(int argc, char **argv)
         rp_diags d;
         rp_diags_init(&d);
         rc = table[i].fn(&o, &d);
+        rp_drama_workers_stop();
         rp_diags_deinit(&d);
         return rc;
     }

@@ -10,14 +10,16 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "rp_config.h"
 #include "rp_console.h"
 #include "rp_device.h"
+#include "rp_io.h"
 
-enum { TICK_MS = 40 };
+enum { TICK_MS = 40, WATCH_TICKS = RP_WATCH_POLL_MS / TICK_MS };
 
 enum { KEPT, SOUGHT, QUIT };
 
@@ -168,7 +170,11 @@ static void print_stats(const rp_stream_info *i, uint64_t xruns, double gain_db,
     printf("lines synthesized before playing: %zu of %zu\n", i->voiced_at_start, i->n_utts);
 }
 
-rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diags *d)
+// Plays once. With w (--watch), stops when the files change, with *again
+// set to where it was (seconds); when the chapter ends, waits for a change
+// (or q) and sets *again to 0.
+static rp_status play_once(const rp_play_options *o, volatile sig_atomic_t *stop, rp_watch *w,
+                           double *again, rp_diags *d)
 {
     rp_drama dr;
     rp_status st = rp_drama_load(&dr, &o->drama, d);
@@ -203,24 +209,39 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
         st = rp_device_start(dev, d);
     rp_console *c = st ? NULL : rp_console_open(stdout, STDIN_FILENO);
     view v = {.shown = -1};
-    int quit = 0;
-    while (c && !quit) {
+    int quit = 0, changed = 0;
+    for (unsigned tick = 1; c && !quit; tick++) {
         rp_key key = rp_console_key(c, TICK_MS);
         rp_stream_info_get(s, &i);
         int did = on_key(key, s, &dr.plan, &i);
         v.jumped |= did == SOUGHT;
         quit = did == QUIT || (stop && *stop);
         show(c, &v, s, &dr.plan, &i);
+        if (w && tick % WATCH_TICKS == 0 && (changed = rp_watch_changed(w)))
+            break;
         if (i.ended)
             break;
     }
     if (c) {
-        if (i.ended)
-            rp_device_stop(dev, d);  // the device plays out what it holds
         char at[32];
         rp_console_format_time(at, sizeof at, (double)i.pos / i.rate_hz);
-        if (quit)
+        if (i.ended && !changed) {
+            rp_device_stop(dev, d);  // the device plays out what it holds
+            if (w)
+                rp_console_message(c, "the end; playing again when the files change (q quits)");
+            for (unsigned tick = 1; w && !quit && !changed; tick++) {
+                quit = rp_console_key(c, TICK_MS) == RP_KEY_QUIT || (stop && *stop);
+                changed = tick % WATCH_TICKS == 0 && rp_watch_changed(w);
+            }
+            i.pos = 0;
+        }
+        if (changed) {
+            *again = (double)i.pos / i.rate_hz;
+            rp_console_format_time(at, sizeof at, *again);
+            rp_console_message(c, "changed: playing again from %s", at);
+        } else if (quit) {
             rp_console_message(c, "stopped at %s ('--from %s' goes on from there)", at, at);
+        }
         rp_console_close(c);
     }
     uint64_t xruns = dev ? rp_device_xruns(dev) : 0;
@@ -232,4 +253,59 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
     rp_status ss = rp_stream_free(s, d);
     rp_drama_deinit(&dr);
     return st ? st : ss;
+}
+
+// Prints and forgets what went wrong, while watching for a fix.
+static void report(rp_diags *d)
+{
+    char line[1024];
+    for (size_t k = 0; k < d->n; k++)
+        fprintf(stderr, "%s\n", rp_diag_format(&d->items[k], line, sizeof line));
+    rp_diags_deinit(d);
+    rp_diags_init(d);
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diags *d)
+{
+    if (!o->watch)
+        return play_once(o, stop, NULL, NULL, d);
+    const char *chapter = o->drama.chapter_path;
+    char *cast = o->drama.cast_path ? rp_strdup(o->drama.cast_path)
+                                    : rp_path_with_ext(chapter, ".cast");
+    const char *paths[] = {chapter, cast, o->drama.sfx_dir};
+    rp_watch w;
+    rp_watch_init(&w, paths, 3);
+    rp_play_options cur = *o;
+    rp_status st = RP_OK;
+    for (;;) {
+        double again = -1;
+        st = play_once(&cur, stop, &w, &again, d);
+        if (stop && *stop)
+            break;
+        if (again < 0 && st != RP_ERR_INPUT && st != RP_ERR_VOICE && st != RP_ERR_LIMIT)
+            break;  // quit, or a failure no edit can fix
+        if (again < 0) {
+            // A bad edit: say what, and wait for the next one.
+            report(d);
+            fprintf(stderr, "radioplay: waiting for %s or %s to change (Ctrl-C stops)\n",
+                    chapter, cast);
+            while (!(stop && *stop) && !rp_watch_changed(&w))
+                nap_ms(RP_WATCH_POLL_MS);
+            if (stop && *stop)
+                break;
+        } else {
+            cur.from_kind = RP_SEEK_FRAME;
+            cur.from_s = again;
+        }
+        nap_ms(RP_WATCH_SETTLE_MS);  // an editor's save may take several writes
+        rp_watch_changed(&w);
+    }
+    free(cast);
+    return stop && *stop ? RP_OK : st;
 }

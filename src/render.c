@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rp_cache.h"
 #include "rp_config.h"
 #include "rp_cue.h"
 #include "rp_io.h"
@@ -114,6 +115,8 @@ static rp_status apply_sfx_settings(rp_drama *dr, rp_diags *d)
 rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
 {
     rp_status st = rp_drama_load_script(dr, o, d);
+    dr->jobs = o->jobs;
+    dr->no_cache = o->no_cache;
     if (!st)
         st = load_cast(dr, o, d);
     if (!st) {
@@ -145,70 +148,6 @@ rp_status rp_drama_load(rp_drama *dr, const rp_drama_options *o, rp_diags *d)
     return st;
 }
 
-static int has_word(const char *s)
-{
-    for (; *s; s++)
-        if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
-            return 1;
-    return 0;
-}
-
-static rp_status check_voice(rp_speech *sp, const char *cast_path, const rp_voice *v,
-                             rp_diags *d)
-{
-    char why[256];
-    if (rp_speech_check_voice(sp, v, why, sizeof why) == RP_OK)
-        return RP_OK;
-    char hint[256];
-    snprintf(hint, sizeof hint, "'radioplay voices' lists them%s",
-             v->automatic ? "" : "; fix the cast sheet");
-    rp_diag_add(d, RP_DIAG_ERROR, v->line ? cast_path : NULL, v->line, 1, "speech", hint,
-                "%s, for %s", why, v->name);
-    return RP_ERR_VOICE;
-}
-
-// Word marks move with the clip to the output rate.
-static void rescale_words(rp_clip *c, int from_hz, int to_hz)
-{
-    for (size_t i = 0; i < c->n_words; i++) {
-        int64_t f = c->words[i].frame * to_hz / from_hz;
-        c->words[i].frame = f > c->n_frames ? c->n_frames : f;
-    }
-    c->rate_hz = to_hz;
-}
-
-rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d)
-{
-    rp_status st = RP_OK;
-    if (!dr->speech && (st = rp_speech_new(&dr->speech, d)))
-        return st;
-    rp_status vs = check_voice(dr->speech, dr->cast_path, &dr->cast.narrator, d);
-    for (size_t i = 0; i < dr->cast.n_voices; i++)
-        if (check_voice(dr->speech, dr->cast_path, &dr->cast.voices[i], d))
-            vs = RP_ERR_VOICE;
-    if (vs)
-        return vs;
-    rp_speech_set_respellings(dr->speech, dr->cast.say, dr->cast.n_say);
-    return RP_OK;
-}
-
-// espeak-ng speaks utterance i at its own rate.
-static rp_status speak(rp_drama *dr, size_t i, rp_diags *d)
-{
-    rp_utterance *u = &dr->plan.utts[i];
-    rp_status st = rp_speech_say(dr->speech, u->voice, u->text, &u->clip);
-    if (st) {
-        rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
-                    "espeak-ng could not speak this line: %s", rp_strerror(st));
-        return st;
-    }
-    if (u->clip.n_frames == 0 && has_word(u->text))
-        rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
-                    "espeak-ng produced no audio for '%.40s'", u->text);
-    return RP_OK;
-}
-
-// After resampling: word marks at the output rate, and the voice's effect.
 // Grows a clip by the room its voice effect needs before and after the
 // words (a radio's squelch, a PA's echo) and moves the word marks with them.
 static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
@@ -218,75 +157,6 @@ static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
     for (size_t w = 0; !st && w < c->n_words; w++)
         c->words[w].frame += shift;
     return st;
-}
-
-static rp_status finish_clip(rp_drama *dr, size_t i, int es_hz)
-{
-    rp_utterance *u = &dr->plan.utts[i];
-    int out_hz = dr->cast.render.rate_hz;
-    rescale_words(&u->clip, es_hz, out_hz);
-    rp_status st = pad_clip(&u->clip, u->fx, out_hz);
-    if (!st)
-        rp_voicefx_apply(u->fx, u->clip.pcm, u->clip.n_frames, out_hz,
-                         rp_seed_mix(dr->cast.render.seed, i));
-    return st;
-}
-
-rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
-{
-    rp_utterance *u = &dr->plan.utts[i];
-    rp_status st = speak(dr, i, d);
-    if (st)
-        return st;
-    int es_hz = rp_speech_rate_hz(dr->speech);
-    float *raw = u->clip.pcm;
-    st = rp_resample_mono(raw, u->clip.n_frames, es_hz, dr->cast.render.rate_hz, &u->clip.pcm,
-                          &u->clip.n_frames);
-    free(raw);
-    if (st) {
-        u->clip.pcm = NULL;
-        u->clip.n_frames = 0;
-        return st;
-    }
-    return finish_clip(dr, i, es_hz);
-}
-
-rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
-                         void *user, rp_diags *d)
-{
-    rp_status st = rp_drama_voice_begin(dr, d);
-    if (st)
-        return st;
-    int es_hz = rp_speech_rate_hz(dr->speech), out_hz = dr->cast.render.rate_hz;
-    rp_resample_pool *pool = rp_resample_pool_new(es_hz, out_hz, dr->plan.n_utts);
-    if (!pool)
-        return RP_ERR_NOMEM;
-    // In chapter order, always: espeak-ng's output depends on what it
-    // synthesized before.
-    for (size_t i = 0; i < dr->plan.n_utts && !st; i++) {
-        rp_utterance *u = &dr->plan.utts[i];
-        if (stop && *stop) {
-            st = RP_ERR_INTERRUPTED;
-            break;
-        }
-        if (progress)
-            progress(user, "speech", (int64_t)i, (int64_t)dr->plan.n_utts);
-        if ((st = speak(dr, i, d)))
-            break;
-        float *raw = u->clip.pcm;
-        u->clip.pcm = NULL;
-        st = rp_resample_pool_submit(pool, raw, u->clip.n_frames, &u->clip.pcm, &u->clip.n_frames);
-    }
-    rp_status ps = rp_resample_pool_finish(pool);
-    if (st || (st = ps))
-        return st;
-    for (size_t i = 0; i < dr->plan.n_utts && !st; i++)
-        st = finish_clip(dr, i, es_hz);
-    if (st)
-        return st;
-    if (progress)
-        progress(user, "speech", (int64_t)dr->plan.n_utts, (int64_t)dr->plan.n_utts);
-    return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
 }
 
 // Mixes the whole timeline from the start, handing each block to take.
@@ -310,6 +180,10 @@ static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *c
             st = RP_ERR_INTERRUPTED;
             break;
         }
+        int64_t at = rp_mixer_position(mx);
+        st = rp_drama_clips_window(dr, at, at + RP_BLOCK_FRAMES + rp_mixer_lookahead(mx), d);
+        if (st)
+            break;
         size_t n = stems ? rp_mixer_process_stems(mx, buf, stem_ptr, RP_BLOCK_FRAMES)
                          : rp_mixer_process(mx, buf, RP_BLOCK_FRAMES);
         if (n == 0)
@@ -498,6 +372,7 @@ void rp_drama_deinit(rp_drama *dr)
     rp_plan_deinit(&dr->plan);
     rp_timeline_deinit(&dr->timeline);
     rp_speech_free(dr->speech);
+    rp_drama_voicing_free(dr);
     memset(dr, 0, sizeof *dr);
 }
 
@@ -544,7 +419,7 @@ rp_status rp_say_load(rp_cast *c, const char *cast_path, const char *speaker,
 
 rp_status rp_say_prepare(rp_speech *sp, const rp_cast *c, const rp_voice *v, rp_diags *d)
 {
-    rp_status st = check_voice(sp, c->file, v, d);
+    rp_status st = rp_voice_check(sp, c->file, v, d);
     if (!st)
         rp_speech_set_respellings(sp, c->say, c->n_say);
     return st;
@@ -597,73 +472,32 @@ uint64_t rp_drama_mix_key(const rp_drama *dr)
     return h;
 }
 
-// $XDG_CACHE_HOME/radioplay/loudness (or ~/.cache/...), created when make
-// is set; NULL when there is no home.
-static char *memo_dir(int make)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char base[4096];
-    if (xdg && xdg[0] == '/')
-        snprintf(base, sizeof base, "%s", xdg);
-    else if (home && home[0])
-        snprintf(base, sizeof base, "%s/.cache", home);
-    else
-        return NULL;
-    const char *parts[] = {"", "/radioplay", "/loudness"};
-    char dir[4200];
-    dir[0] = '\0';
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%s", i ? "" : base, parts[i]);
-        if (make)
-            mkdir(dir, 0777);
-    }
-    return rp_strdup(dir);
-}
-
-static char *memo_path(const rp_drama *dr, int make)
-{
-    char *dir = memo_dir(make);
-    if (!dir)
-        return NULL;
-    size_t n = strlen(dir) + 32;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%016llx", dir, (unsigned long long)rp_drama_mix_key(dr));
-    free(dir);
-    return p;
-}
-
 void rp_drama_gain_remember(const rp_drama *dr, double gain_db)
 {
-    char *path = memo_path(dr, 1), text[64];
-    if (!path)
-        return;
-    int n = snprintf(text, sizeof text, "%.17g\n", gain_db);
+    rp_cache *c;
     rp_diags quiet;
     rp_diags_init(&quiet);
-    // A cache: failing to write it costs play its exact level, nothing else.
-    rp_write_file_atomic(path, text, (size_t)n, &quiet);
+    if (!dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        rp_cache_put_value(c, rp_drama_mix_key(dr), gain_db);
+        rp_cache_close(c);
+    }
     rp_diags_deinit(&quiet);
-    free(path);
 }
 
 int rp_drama_gain_recall(const rp_drama *dr, double *gain_db)
 {
-    char *path = memo_path(dr, 0), *text = NULL;
-    size_t len = 0;
-    int found = -1;
+    rp_cache *c;
     rp_diags quiet;
     rp_diags_init(&quiet);
-    if (path && rp_file_exists(path) && rp_read_file(path, 64, &text, &len, &quiet) == RP_OK) {
-        char *end;
-        double g = strtod(text, &end);
-        if (end != text && isfinite(g) && fabs(g) < 100) {
+    int found = -1;
+    double g;
+    if (!dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        if (rp_cache_get_value(c, rp_drama_mix_key(dr), &g) == 0 && fabs(g) < 100) {
             *gain_db = g;
             found = 0;
         }
+        rp_cache_close(c);
     }
     rp_diags_deinit(&quiet);
-    free(text);
-    free(path);
     return found;
 }

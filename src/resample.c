@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <samplerate.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -155,4 +156,12 @@ rp_status rp_resample_pool_finish(rp_resample_pool *p)
     free(p->jobs);
     free(p);
     return st;
+}
+
+const char *rp_resample_name(void)
+{
+    static char name[128];
+    if (!name[0])
+        snprintf(name, sizeof name, "%s sinc-fastest", src_get_version());
+    return name;
 }

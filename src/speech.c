@@ -181,7 +181,8 @@ static int resolve_voice(const char *name, char *file, size_t cap)
         snprintf(file, cap, "%s", name);
         found = 1;
     }
-    const espeak_VOICE **list = espeak_ListVoices(NULL);
+    // Listing reads every voice file espeak-ng has: only when the name fails.
+    const espeak_VOICE **list = found ? NULL : espeak_ListVoices(NULL);
     for (size_t i = 0; !found && list && list[i]; i++) {
         const espeak_VOICE *v = list[i];
         int match = v->name && !rp_strcasecmp(v->name, name);
@@ -199,6 +200,11 @@ static int resolve_voice(const char *name, char *file, size_t cap)
         strcpy(resolved[n_resolved++].file, file);
     }
     return found;
+}
+
+int rp_speech_voice_file(const rp_voice *v, char *file, size_t cap)
+{
+    return resolve_voice(v->voice, file, cap) ? 0 : -1;
 }
 
 rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size_t cap)

@@ -187,6 +187,9 @@ static rp_status mix_block(rp_stream *s, size_t *n)
             return voice_next(s);
         room = h < room ? h : room;
     }
+    st = rp_drama_clips_window(s->dr, pos, pos + room + rp_mixer_lookahead(s->mixer), &s->diags);
+    if (st)
+        return st;
     size_t k = rp_mixer_process(s->mixer, s->buf, (size_t)room);
     if (k == 0) {
         // Push the limiter's look-ahead out with silence: the last block.

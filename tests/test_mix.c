@@ -911,6 +911,7 @@ static rp_status voice_chapter(const char *path, rp_drama *dr)
     rp_drama_options o = {.chapter_path = path, .seed = -1};
     rp_status st = rp_drama_load(dr, &o, &d);
     st = st ? st : rp_drama_voice(dr, NULL, NULL, NULL, &d);
+    st = st ? st : rp_drama_clips_load_all(dr, &d);
     for (size_t i = 0; i < d.n; i++) {
         char line[1024];
         fprintf(stderr, "%s\n", rp_diag_format(&d.items[i], line, sizeof line));

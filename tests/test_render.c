@@ -1007,6 +1007,8 @@ static void check_clear(const char *chapter, const char *cast)
     rp_status st = rp_drama_load(&dr, &o, &d);
     if (!st)
         st = rp_drama_voice(&dr, NULL, NULL, NULL, &d);
+    if (!st)
+        st = rp_drama_clips_load_all(&dr, &d);
     CHECK_MSG(st == RP_OK, "%s: %s", chapter, rp_strerror(st));
     if (!st) {
         int lines;

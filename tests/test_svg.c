@@ -209,6 +209,8 @@ static rp_status load_voiced(rp_drama *dr, const char *chapter)
     rp_status st = rp_drama_load(dr, &o, &d);
     if (!st)
         st = rp_drama_voice(dr, NULL, NULL, NULL, &d);
+    if (!st)
+        st = rp_drama_clips_load_all(dr, &d);
     char buf[1024];
     for (size_t i = 0; i < d.n; i++)
         fprintf(stderr, "%s\n", rp_diag_format(&d.items[i], buf, sizeof buf));
