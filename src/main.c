@@ -78,6 +78,7 @@ static const char usage_text[] =
     "  sfx NAME -o OUT | --list  audition an effect preset\n"
     "  info FILE                 print an audio file's length and format\n"
     "  loudness FILE|CHAPTER     loudness, true peak, RMS, floor: pass or fail\n"
+    "  cache [--stats|--clear]   the clip cache: size, clear, --trim, --verify\n"
     "\n"
     "'radioplay COMMAND --help' shows a command's options.\n"
     "exit status: 0 success, 1 input/render/I-O error, 2 usage error\n";
@@ -94,13 +95,14 @@ static const char common_opts[] =
 static const struct {
     const char *name, *synopsis, *about;
 } commands[] = {
-    {"render", "radioplay render CHAPTER [-o OUT] [options]",
+    {"render", "radioplay render CHAPTER [-o OUT] [options] | CHAPTER... -o DIR/ [--format EXT]",
      "Renders CHAPTER to OUT (default: CHAPTER with .wav). The format follows OUT's\n"
      "extension: .wav and .flac (16-bit, or --bits), .ogg (Vorbis), .mp3 (constant\n"
      "192 kbit/s, where libsndfile has MP3). The mix is measured, then written\n"
      "normalized to the loudness target (default -16 LUFS stereo, -19 mono) under\n"
      "a true-peak ceiling (default -1 dBTP). The file is written to a temporary\n"
-     "name and renamed into place when complete."},
+     "name and renamed into place when complete. Several chapters (or -o naming a\n"
+     "folder) render each into the folder as NAME.EXT, several at once."},
     {"play", "radioplay play CHAPTER [--from T | --from-line N | --from-cue N] [--device D] "
              "[options]",
      "Plays CHAPTER on an audio device as it is synthesized: it starts at once and\n"
@@ -141,6 +143,12 @@ static const struct {
     {"sfx", "radioplay sfx NAME -o OUT [--seed N] [--duration S] [--sfx-dir DIR] | --list",
      "Renders one effect preset to OUT, or lists the presets with --list."},
     {"info", "radioplay info FILE", "Prints an audio file's duration, rate, channels and format."},
+    {"cache", "radioplay cache [--stats | --clear | --trim | --verify]",
+     "The clip cache ($XDG_CACHE_HOME/radioplay): synthesized lines kept so that a\n"
+     "render after a tweak speaks only what changed. --stats (the default) prints\n"
+     "its folder, clips, size and bound ($RADIOPLAY_CACHE_SIZE, default 2G);\n"
+     "--trim removes the least recently used clips beyond the bound; --verify\n"
+     "reads every clip back and removes damaged ones; --clear removes everything."},
     {"loudness", "radioplay loudness FILE|CHAPTER [--loudness LUFS|acx] [--ceiling DBTP] [options]",
      "Measures an audio file (or renders a chapter without writing it) and prints a\n"
      "compliance report: integrated loudness (EBU R128), loudness range, true peak,\n"
@@ -161,7 +169,8 @@ static int command_help(const char *cmd, FILE *f)
                        "  --voice SPEAKER speak as this speaker's voice (default: narrator)\n"
                        "  -o OUT          also write the spoken word (.wav, .flac, .ogg)\n"
                        "  --seed N        seed of the voice effect's noise (default 1)\n");
-        else if (strcmp(cmd, "voices") && strcmp(cmd, "info") && strcmp(cmd, "devices"))
+        else if (strcmp(cmd, "voices") && strcmp(cmd, "info") && strcmp(cmd, "devices") &&
+                 strcmp(cmd, "cache"))
             fprintf(f, "\noptions:\n%s", common_opts);
         if (!strcmp(cmd, "play"))
             fprintf(f, "  --from T        start at time T (seconds, m:ss or h:mm:ss)\n"
@@ -185,6 +194,13 @@ static int command_help(const char *cmd, FILE *f)
                        "  --acx           the same as --loudness acx (audiobook platforms)\n"
                        "  --ceiling DB    true-peak ceiling in dBTP (default %.0f)\n",
                     RP_LIMITER_CEILING_DB);
+        if (!strcmp(cmd, "render") || !strcmp(cmd, "play") || !strcmp(cmd, "loudness"))
+            fprintf(f, "  -j, --jobs N    synthesis workers at once (default: one per processor)\n"
+                       "  --no-cache      neither read nor write the clip cache\n");
+        if (!strcmp(cmd, "render") || !strcmp(cmd, "play"))
+            fprintf(f, "  --watch         again whenever the chapter, cast sheet or presets change\n");
+        if (!strcmp(cmd, "render"))
+            fprintf(f, "  --format EXT    several chapters: wav (default), flac, ogg or mp3\n");
         if (!strcmp(cmd, "render"))
             fprintf(f, "  --bits B        WAV and FLAC samples: 16 (default), 24 or float\n"
                        "  --subs FILE     subtitles with speaker labels (.srt or .vtt)\n"
