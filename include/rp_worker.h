@@ -11,9 +11,9 @@
 //     caller <--replies--- zygote <--exit status--
 //
 // The zygote is forked when the pool starts, before the caller does
-// anything else with espeak-ng, and initializes lazily (init runs in the
-// zygote on the first request, so a pool that gets no work costs one
-// fork). Requests are bytes the caller defines; the zygote starts jobs in
+// anything else with espeak-ng, and initializes at once, in parallel with
+// whatever the caller does next. Requests are bytes the caller defines;
+// the zygote starts jobs in
 // the order they were submitted, so the first clips of a chapter come
 // first. A job that crashes, is killed or runs longer than
 // RP_WORKER_TIMEOUT_S is reported with the signal that ended it, never

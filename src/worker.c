@@ -134,18 +134,15 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     queued *queue = NULL;
     size_t n_queue = 0, cap_queue = 0, head = 0;
     running *run = calloc((size_t)jobs, sizeof *run);
-    int n_run = 0, open_requests = 1, inited = 0;
-    rp_status init_st = RP_OK;
+    int n_run = 0, open_requests = 1;
     if (!run)
         _exit(2);
+    // At once, while the caller does its own start-up on another core.
+    rp_status init_st = init ? init(user) : RP_OK;
     while (open_requests || n_run || head < n_queue) {
         // Start what may start.
         while (n_run < jobs && head < n_queue) {
             queued q = queue[head++];
-            if (!inited) {
-                init_st = init ? init(user) : RP_OK;
-                inited = 1;
-            }
             if (init_st) {
                 reply r = {q.id, (int32_t)init_st, 0};
                 write_full(reply_fd, &r, sizeof r);
