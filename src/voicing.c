@@ -380,7 +380,9 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
         return st;
     if (progress)
         progress(user, "speech", (int64_t)n, (int64_t)n);
-    if (!dr->voicing->cache || !rp_cache_is_private(dr->voicing->cache))
+    // New clips may have taken the cache past its bound (nothing new, no
+    // need to look: that walks every clip).
+    if (dr->voicing->misses && !rp_cache_is_private(dr->voicing->cache))
         rp_cache_trim(dr->voicing->cache, NULL);
     return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
 }
