@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Mastering: a loudness meter (ITU-R BS.1770 / EBU R128 through libebur128,
-// plus the RMS, peak and noise-floor figures of the ACX audiobook rules) and
+// Mastering: a loudness meter (ITU-R BS.1770 / EBU R128 integrated loudness,
+// with libebur128 for the loudness range and true peak, plus the RMS, peak
+// and noise-floor figures of the ACX audiobook rules) and
 // a look-ahead true-peak limiter that applies the normalization gain and
 // keeps the mix under a ceiling. master.c is the only file that includes
 // ebur128.h.
@@ -39,10 +40,21 @@ typedef struct {
 
 typedef struct rp_meter rp_meter;
 
-// Bounded memory whatever the length (libebur128's histogram mode). peaks:
-// also measure the loudness range and the true peak (which costs more than
-// the rest together); without it those two are NAN.
-rp_meter *rp_meter_new(int channels, int rate_hz, int peaks);
+// What a meter measures besides the integrated loudness, RMS, sample peak
+// and floor (rp_meter_new's flags, or'ed; 0 for those alone).
+enum {
+    // The loudness range and the true peak too, through libebur128 (which
+    // costs several times the rest); without it those two are NAN.
+    RP_METER_PEAKS = 1,
+    // For tests: the integrated loudness from libebur128, keeping every
+    // block (memory grows with the length), the figure the meter's own is
+    // checked against.
+    RP_METER_REFERENCE = 2,
+};
+
+// Bounded memory whatever the length (unless RP_METER_REFERENCE). The
+// integrated loudness is BS.1770-4's, measured in master.c.
+rp_meter *rp_meter_new(int channels, int rate_hz, int flags);
 void rp_meter_free(rp_meter *m);
 rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n);
 void rp_meter_result(const rp_meter *m, rp_loudness *out);
