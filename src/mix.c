@@ -49,6 +49,8 @@ enum { MAX_ACTIVE = 256, SLICE = RP_MIX_SLICE };
 
 const char *const rp_stem_names[RP_STEM_COUNT] = {"dialogue", "narration", "effects", "beds"};
 
+enum { RAMP_DUCK_ATTACK, RAMP_DUCK_RELEASE, RAMP_CLEAR_ATTACK, RAMP_CLEAR_RELEASE };
+
 // Events are named by index: a player's timeline grows (and moves) while
 // the mixer runs, and a bed's end may be set after it has started.
 typedef struct {
@@ -94,12 +96,15 @@ struct rp_mixer {
     // Clearance of effects and beds under a voice.
     float clear_ratio;  // clearance as a power ratio (< 1)
     float clear_gain, clear_env, clear_attack, clear_release, clear_avg;
+    // The one-pole smoothers over a slice in closed form: ramp[k][j] is
+    // (1 - coefficient k)^(j + 1), k a RAMP_* index.
+    float ramp[4][SLICE];
     float mix[RP_BLOCK_FRAMES * 2];
     float fx[RP_BLOCK_FRAMES * 2];
     float bg_sfx[RP_BLOCK_FRAMES * 2];  // the effects of this block
     float bg_bed[RP_BLOCK_FRAMES * 2];  // the beds of this block
-    float duck[RP_BLOCK_FRAMES];
-    float clear[RP_BLOCK_FRAMES];
+    float duck[RP_BLOCK_FRAMES * 2];   // the beds' ducking gain, twice per frame
+    float clear[RP_BLOCK_FRAMES * 2];  // the clearance gain, twice per frame (stereo)
     float wet_in[RP_BLOCK_FRAMES * 2], wet[RP_BLOCK_FRAMES * 2]; // a room's input and return
     float stem[RP_STEM_COUNT][RP_BLOCK_FRAMES * 2];              // with stems: each, stereo
 };
@@ -144,6 +149,10 @@ rp_mixer *rp_mixer_new(const rp_timeline *t, const rp_plan *p, const rp_render_c
     m->clear_attack = (float)(1.0 - exp(-3.0 / (RP_CLEAR_ATTACK_S * t->rate_hz)));
     m->clear_release = (float)(1.0 - exp(-3.0 / (RP_CLEAR_RELEASE_S * t->rate_hz)));
     m->clear_avg = (float)(1.0 - exp(-SLICE / (0.05 * t->rate_hz)));
+    float k[4] = {m->duck_attack, m->duck_release, m->clear_attack, m->clear_release};
+    for (int c = 0; c < 4; c++)
+        for (int j = 0; j < SLICE; j++)
+            m->ramp[c][j] = (float)pow(1.0 - (double)k[c], j + 1);
     if (p->n_rooms) {
         m->rooms = calloc(p->n_rooms, sizeof *m->rooms);
         if (!m->rooms) {
@@ -240,6 +249,164 @@ static int speech_near(rp_mixer *m, int64_t from, int64_t to)
     return m->speech_from < m->n_speech && m->speech[m->speech_from].start < to + m->duck_lead;
 }
 
+// ---- kernels ----------------------------------------------------------------------
+//
+// The per-sample loops, each over distinct buffers (restrict) and split
+// into a run of whole groups of eight and the rest: that is what GCC needs
+// to vectorize a loop at -O2. n counts samples unless it says frames.
+
+// d[i] += x[i].
+static void add_to(float *restrict d, const float *restrict x, size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++)
+        d[i] += x[i];
+    for (; i < n; i++)
+        d[i] += x[i];
+}
+
+// d[i] -= x[i].
+static void sub_from(float *restrict d, const float *restrict x, size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++)
+        d[i] -= x[i];
+    for (; i < n; i++)
+        d[i] -= x[i];
+}
+
+// d[i] += x[i] * g.
+static void add_scaled(float *restrict d, const float *restrict x, float g, size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++)
+        d[i] += x[i] * g;
+    for (; i < n; i++)
+        d[i] += x[i] * g;
+}
+
+// x[i] *= g[i].
+static void mul_by(float *restrict x, const float *restrict g, size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++)
+        x[i] *= g[i];
+    for (; i < n; i++)
+        x[i] *= g[i];
+}
+
+// n stereo frames of x times gl (left) and gr (right).
+static void scale_lr(float *restrict x, float gl, float gr, size_t n)
+{
+    size_t n4 = n & ~(size_t)3, i;
+    for (i = 0; i < n4; i++) {
+        x[2 * i] *= gl;
+        x[2 * i + 1] *= gr;
+    }
+    for (; i < n; i++) {
+        x[2 * i] *= gl;
+        x[2 * i + 1] *= gr;
+    }
+}
+
+// n mono frames of src panned into the stereo frames of d.
+static void pan_add(float *restrict d, const float *restrict src, float gl, float gr, size_t n)
+{
+    size_t n4 = n & ~(size_t)3, i;
+    for (i = 0; i < n4; i++) {
+        d[2 * i] += src[i] * gl;
+        d[2 * i + 1] += src[i] * gr;
+    }
+    for (; i < n; i++) {
+        d[2 * i] += src[i] * gl;
+        d[2 * i + 1] += src[i] * gr;
+    }
+}
+
+// Each g[i] twice into d: a gain per frame for stereo frames.
+static void spread_lr(float *restrict d, const float *restrict g, size_t n)
+{
+    size_t n4 = n & ~(size_t)3, i;
+    for (i = 0; i < n4; i++)
+        d[2 * i] = d[2 * i + 1] = g[i];
+    for (; i < n; i++)
+        d[2 * i] = d[2 * i + 1] = g[i];
+}
+
+// d[i] += (a[i] * ga + b[i] * gb) * g[i]: the background cleared into the mix.
+static void add_cleared(float *restrict d, const float *restrict a, float ga,
+                        const float *restrict b, float gb, const float *restrict g, size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++)
+        d[i] += (a[i] * ga + b[i] * gb) * g[i];
+    for (; i < n; i++)
+        d[i] += (a[i] * ga + b[i] * gb) * g[i];
+}
+
+// d[i] += a[i] * ga * g[i]: one stem's share of add_cleared.
+static void add_cleared1(float *restrict d, const float *restrict a, float ga,
+                         const float *restrict g, size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++)
+        d[i] += a[i] * ga * g[i];
+    for (; i < n; i++)
+        d[i] += a[i] * ga * g[i];
+}
+
+// The sum of squares of a[i] + b[i] over [0, n), in eight float lanes so
+// that it vectorizes; n is at most a block.
+static float sum_sq2(const float *a, const float *b, size_t n)
+{
+    float acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            float x = a[i + (size_t)j] + b[i + (size_t)j];
+            acc[j] += x * x;
+        }
+    }
+    float sum = 0.0f;
+    for (; i < n; i++)
+        sum += (a[i] + b[i]) * (a[i] + b[i]);
+    for (int j = 0; j < 8; j++)
+        sum += acc[j];
+    return sum;
+}
+
+// The same of a[i] alone.
+static float sum_sq(const float *a, size_t n)
+{
+    float acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++)
+            acc[j] += a[i + (size_t)j] * a[i + (size_t)j];
+    }
+    float sum = 0.0f;
+    for (; i < n; i++)
+        sum += a[i] * a[i];
+    for (int j = 0; j < 8; j++)
+        sum += acc[j];
+    return sum;
+}
+
+// One-pole smoothing of *g towards target over n <= SLICE values into out:
+// g += (target - g) * k at each, in closed form from ramp (the powers of
+// 1 - k), so that it vectorizes.
+static void smooth(float *restrict out, size_t n, float *g, float target,
+                   const float *restrict ramp)
+{
+    float d = *g - target;
+    size_t n8 = n & ~(size_t)7, j;
+    for (j = 0; j < n8; j++)
+        out[j] = target + d * ramp[j];
+    for (; j < n; j++)
+        out[j] = target + d * ramp[j];
+    *g = out[n - 1];
+}
+
 // The mean square per channel of a line as heard: constant-power panning
 // keeps the clip's power, shared by the two channels.
 static float line_power(const rp_mixer *m, const rp_event *e)
@@ -247,8 +414,10 @@ static float line_power(const rp_mixer *m, const rp_event *e)
     const rp_clip *c = &m->p->utts[e->utt].clip;
     int64_t n = e->end - e->start < c->n_frames ? e->end - e->start : c->n_frames;
     double sum = 0;
-    for (int64_t i = 0; i < n; i++)
-        sum += (double)c->pcm[i] * c->pcm[i];
+    for (int64_t i = 0; i < n; i += RP_BLOCK_FRAMES) {
+        size_t k = n - i < RP_BLOCK_FRAMES ? (size_t)(n - i) : RP_BLOCK_FRAMES;
+        sum += sum_sq(c->pcm + i, k);
+    }
     return n > 0 ? (float)(sum / (double)n * e->gain * e->gain / 2.0) : 0.0f;
 }
 
@@ -282,25 +451,19 @@ static float clear_limit(rp_mixer *m, size_t from, int64_t at)
 // ducking has moved m->speech_from on to its end).
 static void fill_clear(rp_mixer *m, size_t from, size_t n)
 {
-    float g = m->clear_gain, avg = m->clear_env, env;
+    float g = m->clear_gain, avg = m->clear_env, env, gains[SLICE];
     for (size_t s = 0; s < n; s += SLICE) {
         size_t e = s + SLICE < n ? s + SLICE : n;
-        double sum = 0;
-        for (size_t i = 2 * s; i < 2 * e; i++) {
-            float x = m->bg_sfx[i] + m->bg_bed[i];
-            sum += (double)x * x;
-        }
-        float ms = (float)(sum / (double)(2 * (e - s)));
+        float sum = sum_sq2(m->bg_sfx + 2 * s, m->bg_bed + 2 * s, 2 * (e - s));
+        float ms = sum / (float)(2 * (e - s));
         // The level: a 50 ms average, but a sudden crack counts at once.
         avg += (ms - avg) * m->clear_avg;
         env = ms * 0.25f > avg ? ms * 0.25f : avg;
         float limit = clear_limit(m, from, m->pos + (int64_t)s);
         float target = limit >= 0 && env > limit ? sqrtf(limit / env) : 1.0f;
-        float k = target < g ? m->clear_attack : m->clear_release;
-        for (size_t i = s; i < e; i++) {
-            g += (target - g) * k;
-            m->clear[i] = g;
-        }
+        smooth(gains, e - s, &g, target,
+               m->ramp[target < g ? RAMP_CLEAR_ATTACK : RAMP_CLEAR_RELEASE]);
+        spread_lr(m->clear + 2 * s, gains, e - s);
     }
     m->clear_gain = g;
     m->clear_env = avg < 1e-20f ? 0.0f : avg;  // no subnormals in the average
@@ -309,16 +472,14 @@ static void fill_clear(rp_mixer *m, size_t from, size_t n)
 static void fill_duck(rp_mixer *m, size_t n)
 {
     // Decided per 64-frame slice: fine enough for a 150 ms attack.
-    float g = m->duck_gain;
+    float g = m->duck_gain, gains[SLICE];
     for (size_t s = 0; s < n; s += SLICE) {
         size_t e = s + SLICE < n ? s + SLICE : n;
         int near = speech_near(m, m->pos + (int64_t)s, m->pos + (int64_t)e);
         float target = near ? m->duck_floor : 1.0f;
-        float k = target < g ? m->duck_attack : m->duck_release;
-        for (size_t i = s; i < e; i++) {
-            g += (target - g) * k;
-            m->duck[i] = g;
-        }
+        smooth(gains, e - s, &g, target,
+               m->ramp[target < g ? RAMP_DUCK_ATTACK : RAMP_DUCK_RELEASE]);
+        spread_lr(m->duck + 2 * s, gains, e - s);
     }
     m->duck_gain = g;
 }
@@ -334,26 +495,12 @@ static void add_speech(rp_mixer *m, const active *a, int64_t off, size_t from, s
     gl *= e->gain;
     gr *= e->gain;
     const float *src = c->pcm + off;
-    float *dst = m->mix + from * 2;
-    for (size_t i = 0; i < n; i++) {
-        dst[2 * i] += src[i] * gl;
-        dst[2 * i + 1] += src[i] * gr;
-    }
-    if (m->stems) {
-        dst = m->stem[a->stem] + from * 2;
-        for (size_t i = 0; i < n; i++) {
-            dst[2 * i] += src[i] * gl;
-            dst[2 * i + 1] += src[i] * gr;
-        }
-    }
+    pan_add(m->mix + from * 2, src, gl, gr, n);
+    if (m->stems)
+        pan_add(m->stem[a->stem] + from * 2, src, gl, gr, n);
     if (a->bus >= 0) {
         room_bus *b = &m->rooms[a->bus];
-        float sl = gl * e->send, sr = gr * e->send;
-        dst = bus_send(b, a->stem) + from * 2;
-        for (size_t i = 0; i < n; i++) {
-            dst[2 * i] += src[i] * sl;
-            dst[2 * i + 1] += src[i] * sr;
-        }
+        pan_add(bus_send(b, a->stem) + from * 2, src, gl * e->send, gr * e->send, n);
         b->fed |= 1u << a->stem;
     }
 }
@@ -387,27 +534,33 @@ static void add_effect(rp_mixer *m, const active *a, int64_t at, size_t from, si
         snd = bus_send(&m->rooms[a->bus], a->stem) + from * 2;
         m->rooms[a->bus].fed |= 1u << a->stem;
     }
-    for (size_t i = 0; i < n; i++) {
-        float g = e->gain;
-        if (bed)
-            g *= fade_gain(e, at + (int64_t)i) * m->duck[from + i];
-        float l = m->fx[2 * i] * g * bl, r = m->fx[2 * i + 1] * g * br;
-        dst[2 * i] += l;
-        dst[2 * i + 1] += r;
-        if (snd) {
-            snd[2 * i] += l * send;
-            snd[2 * i + 1] += r * send;
+    float *x = m->fx;
+    if (bed) {
+        // The fades and the ducking, into the effect's own frames.
+        int fading = (e->fade_in > 0 && at - e->start < e->fade_in) ||
+                     (e->fade_out > 0 && e->end - (at + (int64_t)n) < e->fade_out);
+        const float *duck = m->duck + 2 * from;
+        for (size_t i = 0; fading && i < n; i++) {
+            float g = fade_gain(e, at + (int64_t)i) * duck[2 * i];
+            x[2 * i] *= g;
+            x[2 * i + 1] *= g;
         }
+        if (!fading)
+            mul_by(x, duck, 2 * n);
     }
+    scale_lr(x, e->gain * bl, e->gain * br, n);
+    add_to(dst, x, 2 * n);
+    if (snd)
+        add_scaled(snd, x, send, 2 * n);
 }
 
 // Adds x[0..2n) to dst and subtracts it from rest (either may be NULL).
 static void add_return(float *dst, float *rest, const float *x, size_t n)
 {
-    for (size_t i = 0; dst && i < 2 * n; i++)
-        dst[i] += x[i];
-    for (size_t i = 0; rest && i < 2 * n; i++)
-        rest[i] -= x[i];
+    if (dst)
+        add_to(dst, x, 2 * n);
+    if (rest)
+        sub_from(rest, x, 2 * n);
 }
 
 // Runs every open room bus over the block: the sends of the buses that
@@ -421,18 +574,13 @@ static void run_rooms(rp_mixer *m, size_t n)
         if (!b->rv)
             continue;
         for (int k = RP_STEM_EFFECTS; k <= RP_STEM_BEDS; k++) {
-            float *x = bus_send(b, k);
-            for (size_t i = 0; (b->fed >> k & 1) && i < n; i++) {
-                x[2 * i] *= m->clear[i];
-                x[2 * i + 1] *= m->clear[i];
-            }
+            if (b->fed >> k & 1)
+                mul_by(bus_send(b, k), m->clear, 2 * n);
         }
         memset(m->wet_in, 0, sizeof(float) * 2 * n);
-        for (int k = 0; k < RP_STEM_COUNT; k++) {
-            const float *x = bus_send(b, k);
-            for (size_t i = 0; (b->fed >> k & 1) && (m->buses >> k & 1) && i < 2 * n; i++)
-                m->wet_in[i] += x[i];
-        }
+        for (int k = 0; k < RP_STEM_COUNT; k++)
+            if ((b->fed >> k & 1) && (m->buses >> k & 1))
+                add_to(m->wet_in, bus_send(b, k), 2 * n);
         rp_reverb_process(b->rv, m->wet_in, m->wet, n);
         add_return(m->mix, NULL, m->wet, n);
         int idle = rp_reverb_idle(b->rv);
@@ -550,16 +698,10 @@ size_t rp_mixer_process_stems(rp_mixer *m, float *out, float *stems[RP_STEM_COUN
     fill_clear(m, lines_from, n);
     float use_sfx = m->buses & RP_BUS_EFFECTS ? 1.0f : 0.0f;
     float use_bed = m->buses & RP_BUS_BEDS ? 1.0f : 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        float g = m->clear[i];
-        m->mix[2 * i] += (m->bg_sfx[2 * i] * use_sfx + m->bg_bed[2 * i] * use_bed) * g;
-        m->mix[2 * i + 1] += (m->bg_sfx[2 * i + 1] * use_sfx + m->bg_bed[2 * i + 1] * use_bed) * g;
-    }
+    add_cleared(m->mix, m->bg_sfx, use_sfx, m->bg_bed, use_bed, m->clear, 2 * n);
     if (m->stems) {
-        for (size_t i = 0; i < 2 * n; i++) {
-            m->stem[RP_STEM_EFFECTS][i] += m->bg_sfx[i] * use_sfx * m->clear[i / 2];
-            m->stem[RP_STEM_BEDS][i] += m->bg_bed[i] * use_bed * m->clear[i / 2];
-        }
+        add_cleared1(m->stem[RP_STEM_EFFECTS], m->bg_sfx, use_sfx, m->clear, 2 * n);
+        add_cleared1(m->stem[RP_STEM_BEDS], m->bg_bed, use_bed, m->clear, 2 * n);
     }
     run_rooms(m, n);
     clear_sends(m, n);
