@@ -41,7 +41,9 @@ rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, 
                            int rate_hz, rp_diags *d);
 // Writes n interleaved float frames (full scale ±1). 16-bit formats get TPDF
 // dither; the rest take the floats as they are (clipped at full scale).
-// Every write is checked.
+// The sink gathers samples and writes them in large pieces: every write is
+// checked, and a failure shows at the call that flushes (a later write, or
+// rp_sink_close).
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d);
 // commit: verify and rename into place; otherwise remove the temporary file.
 // Frees the sink either way.

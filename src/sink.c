@@ -4,7 +4,11 @@
 // them unless clipping is enabled; so the format is mapped from the
 // extension here, clipping is always on, samples are converted to 16-bit
 // with TPDF dither by us (deterministic, seeded), and every write's count is
-// checked. The temporary file is read back before the rename.
+// checked. Samples gather in a buffer of BUF_BYTES and go to libsndfile in
+// writes that large: it passes them on as they come, and written 4 KB at a
+// time a file costs the kernel more in zeroing the page cache it is
+// growing into than in copying the samples. The temporary file is read
+// back before the rename.
 #include "rp_sink.h"
 
 #include <errno.h>
@@ -20,6 +24,12 @@
 #include "rp_io.h"
 
 enum { B16 = 1, B24 = 2, BFLOAT = 4 };
+
+enum {
+    BUF_BYTES = 1 << 18,  // samples held before a write
+    DITHER_LANES = 8,     // xorshift32 generators, one per sample of a group of eight
+    DITHER_N = 4096,      // dither values made at a time
+};
 
 static const struct {
     const char *ext;
@@ -39,9 +49,12 @@ struct rp_sink {
     rp_format fmt;
     int channels;
     int pcm16;  // we dither to 16 bits; otherwise libsndfile takes floats
-    int64_t frames;
-    rp_rng rng;
-    short buf[4096];
+    int64_t frames;     // frames written to libsndfile
+    size_t fill, cap;   // samples in buf, and room for
+    void *buf;          // short (pcm16) or float samples
+    uint32_t lanes[DITHER_LANES];
+    float dither[DITHER_N];  // TPDF values, in LSBs; the next is dither[dither_at]
+    size_t dither_at;
 };
 
 static int subformat(int bits)
@@ -120,10 +133,19 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     s->fmt = (rp_format)fmt;
     s->channels = channels;
     s->pcm16 = formats[fmt].bits_ok && (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
-    s->rng.s = dither_seed;
+    rp_rng rng = {dither_seed};
+    for (int j = 0; j < DITHER_LANES; j++) {
+        do
+            s->lanes[j] = (uint32_t)rp_rng_next(&rng);
+        while (s->lanes[j] == 0);  // xorshift's one fixed point
+    }
+    s->dither_at = DITHER_N;
+    s->cap = BUF_BYTES / (s->pcm16 ? sizeof(short) : sizeof(float)) / (size_t)channels *
+             (size_t)channels;
+    s->buf = malloc(BUF_BYTES);
     s->path = rp_strdup(path);
     s->tmp = rp_temp_template(path);
-    if (!s->path || !s->tmp) {
+    if (!s->path || !s->tmp || !s->buf) {
         rp_sink_close(s, 0, NULL);
         return RP_ERR_NOMEM;
     }
@@ -163,19 +185,42 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     return RP_OK;
 }
 
-// TPDF dither: the sum of two uniform variables of one LSB each.
-static short to_pcm16(rp_sink *s, float x)
+// TPDF dither: the difference of two uniform variables of one LSB each,
+// here the two 16-bit halves of an xorshift32 draw (Marsaglia 2003). Eight
+// generators side by side, so that the loop vectorizes; d[i] comes from
+// lane i % 8, and n is a multiple of eight.
+static void make_dither(uint32_t *restrict lanes, float *restrict d, size_t n)
 {
-    // One 64-bit draw gives both uniforms.
-    uint64_t r = rp_rng_next(&s->rng);
-    double v = (double)x * 32767.0;
-    v += ((double)(uint32_t)r - (double)(uint32_t)(r >> 32)) * 0x1.0p-32;
-    v = v < 0 ? v - 0.5 : v + 0.5;
-    if (v > 32767.0)
-        v = 32767.0;
-    if (v < -32768.0)
-        v = -32768.0;
-    return (short)v;
+    for (size_t i = 0; i < n; i += DITHER_LANES) {
+        for (int j = 0; j < DITHER_LANES; j++) {
+            uint32_t r = lanes[j];
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            lanes[j] = r;
+            d[i + (size_t)j] = (float)((int32_t)(r & 0xffff) - (int32_t)(r >> 16)) * 0x1p-16f;
+        }
+    }
+}
+
+// Float samples to 16 bits with the dither d (in LSBs): rounded to nearest
+// and clipped, computed offset into 0..65535 so that the loop vectorizes.
+static void to_pcm16(const float *restrict x, const float *restrict d, short *restrict out,
+                     size_t n)
+{
+    size_t n8 = n & ~(size_t)7, i;
+    for (i = 0; i < n8; i++) {
+        float v = x[i] * 32767.0f + d[i] + 32768.5f;
+        v = v > 65535.0f ? 65535.0f : v;
+        v = v < 0.0f ? 0.0f : v;
+        out[i] = (short)((int)v - 32768);
+    }
+    for (; i < n; i++) {
+        float v = x[i] * 32767.0f + d[i] + 32768.5f;
+        v = v > 65535.0f ? 65535.0f : v;
+        v = v < 0.0f ? 0.0f : v;
+        out[i] = (short)((int)v - 32768);
+    }
 }
 
 static void format_mark_time(char *buf, size_t cap, int64_t frame, int rate_hz)
@@ -225,27 +270,48 @@ rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, 
     return RP_OK;
 }
 
+// Hands the buffered samples to libsndfile.
+static rp_status flush(rp_sink *s, rp_diags *d)
+{
+    sf_count_t k = (sf_count_t)(s->fill / (size_t)s->channels);
+    if (k == 0)
+        return RP_OK;
+    sf_count_t wrote = s->pcm16 ? sf_writef_short(s->sf, s->buf, k)
+                                : sf_writef_float(s->sf, s->buf, k);
+    s->fill = 0;
+    if (wrote != k) {
+        rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "write failed: %s",
+                    sf_strerror(s->sf));
+        return RP_ERR_IO;
+    }
+    s->frames += k;
+    return RP_OK;
+}
+
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d)
 {
-    size_t ch = (size_t)s->channels;
-    size_t per = sizeof s->buf / sizeof s->buf[0] / ch;
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < per ? n - done : per;
-        sf_count_t wrote;
+    const float *x = frames;
+    for (size_t left = n * (size_t)s->channels; left > 0;) {
+        if (s->fill == s->cap) {
+            rp_status st = flush(s, d);
+            if (st)
+                return st;
+        }
+        size_t k = s->cap - s->fill < left ? s->cap - s->fill : left;
         if (!s->pcm16) {
-            wrote = sf_writef_float(s->sf, frames + done * ch, (sf_count_t)k);
+            memcpy((float *)s->buf + s->fill, x, k * sizeof *x);
         } else {
-            for (size_t i = 0; i < k * ch; i++)
-                s->buf[i] = to_pcm16(s, frames[done * ch + i]);
-            wrote = sf_writef_short(s->sf, s->buf, (sf_count_t)k);
+            if (s->dither_at == DITHER_N) {
+                make_dither(s->lanes, s->dither, DITHER_N);
+                s->dither_at = 0;
+            }
+            k = DITHER_N - s->dither_at < k ? DITHER_N - s->dither_at : k;
+            to_pcm16(x, s->dither + s->dither_at, (short *)s->buf + s->fill, k);
+            s->dither_at += k;
         }
-        if (wrote != (sf_count_t)k) {
-            rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "write failed: %s",
-                        sf_strerror(s->sf));
-            return RP_ERR_IO;
-        }
-        done += k;
-        s->frames += (sf_count_t)k;
+        s->fill += k;
+        x += k;
+        left -= k;
     }
     return RP_OK;
 }
@@ -276,8 +342,10 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     rp_status st = RP_OK;
     if (s->sf) {
         if (commit)
+            st = flush(s, d);
+        if (commit && st == RP_OK)
             sf_write_sync(s->sf);
-        if (sf_close(s->sf) != 0 && commit) {
+        if (sf_close(s->sf) != 0 && commit && st == RP_OK) {
             rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "closing failed");
             st = RP_ERR_IO;
         }
@@ -294,6 +362,7 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
         unlink(s->tmp);
     free(s->path);
     free(s->tmp);
+    free(s->buf);
     free(s);
     return st;
 }
