@@ -9,9 +9,9 @@ BUILD    ?= build
 OPT      ?= -O2
 CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla
-PKGS     := espeak-ng sndfile samplerate inih portaudio-2.0 libebur128
+PKGS     := espeak-ng sndfile soxr inih portaudio-2.0 libebur128
 DEB_PKGS := build-essential pkg-config libespeak-ng-dev espeak-ng-data espeak-ng \
-            libsndfile1-dev portaudio19-dev libsamplerate0-dev libebur128-dev \
+            libsndfile1-dev portaudio19-dev libsoxr-dev libsamplerate0-dev libebur128-dev \
             libinih-dev sox bc time libxml2-utils
 CHAPTER  ?= $(firstword $(wildcard ../shared/chapters/000_*.txt) scripts/siege.txt)
 
@@ -106,13 +106,21 @@ check: deps
 	$(Q)BUILD=$(BUILD) sh tests/run.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench_sfx
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench_sfx $(BUILD)/bench_resample
 	$(Q)BUILD=$(BUILD) sh tests/bench.sh "$(CHAPTER)"
 
 # Effect presets' speed, one line each (run by tests/bench.sh).
 $(BUILD)/bench_sfx: $(BUILD)/obj/tests/bench_sfx.o $(BUILD)/libradioplay.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libsamplerate's and libsoxr's converters, speed and quality (run by
+# tests/bench.sh): the evidence for src/resample.c's choice. Links both.
+$(BUILD)/bench_resample: tests/bench_resample.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CSTD) $(WARN) $(CFLAGS) $$(pkg-config --cflags samplerate soxr) $(LDFLAGS) \
+	    -o $@ $< $$(pkg-config --libs samplerate soxr) -lm
 
 bench-attribution: deps
 	$(Q)$(MAKE) --no-print-directory all

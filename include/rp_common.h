@@ -21,7 +21,7 @@ typedef enum {
     RP_ERR_SPEECH,    // espeak-ng failed
     RP_ERR_VOICE,     // unknown voice or variant
     RP_ERR_FORMAT,    // unsupported output format
-    RP_ERR_RESAMPLE,  // libsamplerate failed
+    RP_ERR_RESAMPLE,  // the resampler failed
     RP_ERR_INTERRUPTED, // stopped by a signal
     RP_STATUS_COUNT
 } rp_status;
