@@ -18,7 +18,7 @@
 // a render running beside it keeps its clips.
 //
 // A clip file, native byte order (the cache belongs to one machine):
-//     char     magic[8]    "RPCLIP\0\1"
+//     char     magic[8]    "RPCLIP\0" and RP_CACHE_FORMAT
 //     uint32   rate_hz, reserved
 //     int64    n_frames
 //     uint64   n_words
