@@ -3,7 +3,8 @@
 # make bench: renders a chapter (../shared/chapters/000_* when present, else
 # the bundled example) and, in the same run, times espeak-ng speaking the same
 # text alone. Prints both times, their ratio, radioplay's own stage times and
-# its peak memory, then every effect preset's speed ($BUILD/bench_sfx).
+# its peak memory, then every effect preset's speed ($BUILD/bench_sfx) and the
+# resampler candidates' speed and quality ($BUILD/bench_resample).
 # Each timing is the best of $RUNS runs.
 set -e
 BUILD=${BUILD:-build}
@@ -24,30 +25,100 @@ for i in $(seq "$RUNS"); do
 done
 es=$(best $es)
 
+# Cold: every line synthesized (a fresh clip cache each run).
 rp=""
 for i in $(seq "$RUNS"); do
-    t0=$(now); "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
+    rm -rf "$out/cold"
+    t0=$(now); XDG_CACHE_HOME="$out/cold" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
     rp="$rp $(echo "$t1 - $t0" | bc -l)"
 done
 rp=$(best $rp)
+stages=$(XDG_CACHE_HOME="$out/cold2" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -v 2>&1 | grep 'times:' | sed 's/^radioplay: times: //')
 
-stages=$("$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -v 2>&1 | grep 'times:' | sed 's/^radioplay: times: //')
-mem=$( { /usr/bin/time -f '%M' "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; } 2>&1 | tail -n 1)
+# Warm, after a one-parameter tweak of the cast sheet: one voice's pitch
+# (that speaker's lines are synthesized again, the rest come from the
+# cache), then one effect's gain (nothing to synthesize). Each run starts
+# from the cache the untweaked sheet left.
+export XDG_CACHE_HOME="$out/warm"
+"$BUILD/radioplay" cast "$CHAPTER" > "$out/base.cast"
+"$BUILD/radioplay" render "$CHAPTER" --cast "$out/base.cast" -o "$out/render.wav" -q
+# The last voice section's pitch, moved by 10.
+last=$(grep -n '^pitch = ' "$out/base.cast" | tail -n 1 | cut -d: -f1)
+awk -v L="$last" 'NR == L { split($0, a, " = "); v = a[2] + 10; if (v > 100) v -= 20; print "pitch = " v; next } { print }' \
+    "$out/base.cast" > "$out/pitch.cast"
+{ cat "$out/base.cast"; printf '\n[sfx thunder]\ngain = -4\n'; } > "$out/gain.cast"
+warm() {
+    w=""
+    for i in $(seq "$RUNS"); do
+        cp -r "$out/warm" "$out/warm-run"
+        t0=$(now); XDG_CACHE_HOME="$out/warm-run" "$BUILD/radioplay" render "$CHAPTER" --cast "$1" -o "$out/render.wav" -q; t1=$(now)
+        w="$w $(echo "$t1 - $t0" | bc -l)"
+        rm -rf "$out/warm-run"
+    done
+    best $w
+}
+wp=$(warm "$out/pitch.cast")
+wp_clips=$(cp -r "$out/warm" "$out/warm-run"; XDG_CACHE_HOME="$out/warm-run" "$BUILD/radioplay" render "$CHAPTER" --cast "$out/pitch.cast" -o "$out/render.wav" -v 2>&1 | sed -n 's/^radioplay: clips: //p'; rm -rf "$out/warm-run")
+wg=$(warm "$out/gain.cast")
+unset XDG_CACHE_HOME
+
+# Peak memory: the chapter, and the chapter five times over.
+mem=$( { XDG_CACHE_HOME="$out/mem" /usr/bin/time -f '%M' "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; } 2>&1 | tail -n 1)
+for k in 1 2 3 4 5; do cat "$CHAPTER"; printf '\n\n* * *\n\n'; done > "$out/five.txt"
+mem5=$( { XDG_CACHE_HOME="$out/mem" /usr/bin/time -f '%M' "$BUILD/radioplay" render "$out/five.txt" -o "$out/render5.wav" -q; } 2>&1 | tail -n 1)
+audio5=$("$BUILD/radioplay" info "$out/render5.wav" | head -n 1)
+rm -f "$out/render5.wav"
 audio=$("$BUILD/radioplay" info "$out/render.wav")
 
 echo "bench: chapter      $CHAPTER"
 echo "bench: audio        $audio"
 printf 'bench: espeak-ng    %.3f s (espeak-ng -f, same text, best of %s)\n' "$es" "$RUNS"
-printf 'bench: radioplay    %.3f s (render to 48 kHz stereo WAV, best of %s)\n' "$rp" "$RUNS"
-printf 'bench: ratio        %.2fx espeak-ng alone\n' "$(echo "$rp / $es" | bc -l)"
+printf 'bench: radioplay    %.3f s cold (every line synthesized; 48 kHz stereo WAV, mastered; best of %s)\n' "$rp" "$RUNS"
+printf 'bench: ratio        %.2fx espeak-ng alone (target <= 1.5x)\n' "$(echo "$rp / $es" | bc -l)"
+printf 'bench: warm pitch   %.3f s, %.2fx cold (one voice'"'"'s pitch changed: %s; target <= 0.2x)\n' "$wp" "$(echo "$wp / $rp" | bc -l)" "$wp_clips"
+printf 'bench: warm gain    %.3f s, %.2fx cold (one effect'"'"'s gain changed: nothing synthesized)\n' "$wg" "$(echo "$wg / $rp" | bc -l)"
 echo "bench: stages       $stages"
-echo "bench: peak memory  $((mem / 1024)) MiB"
+echo "bench: peak memory  $((mem / 1024)) MiB; five times the chapter: $((mem5 / 1024)) MiB ($audio5)"
+
+# Where the time goes, by stage, from a CPU profile of a cold render (its
+# worker processes included), when perf is installed.
+if command -v perf > /dev/null 2>&1 && perf record -q -o "$out/perf.data" true > /dev/null 2>&1; then
+    rm -rf "$out/prof"
+    XDG_CACHE_HOME="$out/prof" perf record -q -o "$out/perf.data" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q > /dev/null 2>&1
+    perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio 2> /dev/null | awk '
+        /^#/ || NF < 3 { next }
+        {
+            pct = $1; sub(/%/, "", pct); dso = $2; sym = $NF
+            if (dso ~ /espeak/) st = "synthesis (espeak-ng)"
+            else if (dso ~ /soxr|samplerate/) st = "resampling"
+            else if (dso ~ /ebur128/ || sym ~ /meter|kweight|loudness/) st = "loudness"
+            else if (sym ~ /master|limit/) st = "limiter"
+            else if (dso ~ /sndfile/ || sym ~ /sink|dither/) st = "encoding"
+            else if (sym ~ /mixer|add_speech|fill_|clear|duck|speech_near|line_power/) st = "mixing"
+            else if (sym ~ /room|fdn|reverb/) st = "rooms"
+            else if (sym ~ /voicefx|radio|robot|squelch/) st = "voice effects"
+            else if (sym ~ /sfx|layer|gen_source|biquad|cascade|lfo|render_block|noise|osc/) st = "effects"
+            else if (sym ~ /hash|clip|cache|read_clip/) st = "clip cache"
+            else if (dso ~ /kernel/) st = "kernel (fork, page faults, I/O)"
+            else st = "other"
+            share[st] += pct
+        }
+        END { for (k in share) printf "bench: share        %5.1f%%  %s\n", share[k], k }' | sort -k3 -rn
+fi
 
 # Every effect preset alone, 48 kHz stereo (one-shots whole, beds 60 s).
 if [ -x "$BUILD/bench_sfx" ]; then
     RUNS=$RUNS "$BUILD/bench_sfx"
 else
     echo "bench: sfx          skipped ($BUILD/bench_sfx not built: make bench builds it)"
+fi
+
+# The resampler candidates, speed and quality ($BUILD/bench_resample): the
+# evidence for src/resample.c's choice.
+if [ -x "$BUILD/bench_resample" ]; then
+    RUNS=$RUNS "$BUILD/bench_resample"
+else
+    echo "bench: resample     skipped ($BUILD/bench_resample not built: make bench builds it)"
 fi
 
 # Live playback: time from the command's start to the first frame handed to
@@ -58,16 +129,24 @@ fi
 mkdir -p "$out/home"
 printf 'pcm.!default { type plug; slave { pcm { type file; slave.pcm "null"; file "%s/cap.wav"; format "wav" }; format S32_LE } }\n' \
     "$out/home" > "$out/home/.asoundrc"
-firsts=""
-for i in $(seq "$RUNS"); do
+# Warm: the clips cached by the renders above; cold: a fresh cache, so the
+# first line is synthesized while the device opens.
+play_first() {
     # Each run captures the whole chapter (about 200 MB); opening the device
     # truncates the last capture, which alone costs 250 ms, so remove it first.
     rm -f "$out/home/cap.wav"
-    f=$(JACK_DEFAULT_SERVER=radioplay-bench-none HOME="$out/home" "$BUILD/radioplay" play "$CHAPTER" --stats \
-        2>/dev/null | sed -n 's/^time to first audio: \([0-9.]*\) s/\1/p')
-    firsts="$firsts $f"
+    JACK_DEFAULT_SERVER=radioplay-bench-none HOME="$out/home" XDG_CACHE_HOME="$1" "$BUILD/radioplay" \
+        play "$CHAPTER" --stats 2>/dev/null | sed -n 's/^time to first audio: \([0-9.]*\) s/\1/p'
+}
+firsts=""
+colds=""
+for i in $(seq "$RUNS"); do
+    firsts="$firsts $(play_first "$out/warm")"
+    rm -rf "$out/play-cold"
+    colds="$colds $(play_first "$out/play-cold")"
 done
-printf 'bench: play start   %.3f s from main() to first audio (best of %s; runs:%s)\n' "$(best $firsts)" "$RUNS" "$firsts"
+printf 'bench: play cold    %.3f s from main() to first audio, nothing cached (best of %s; runs:%s)\n' "$(best $colds)" "$RUNS" "$colds"
+printf 'bench: play warm    %.3f s from main() to first audio, clips cached (best of %s; runs:%s)\n' "$(best $firsts)" "$RUNS" "$firsts"
 # What comes before main(): loading the shared libraries.
 t0=$(date +%s.%N); "$BUILD/radioplay" --version > /dev/null; t1=$(date +%s.%N)
 printf 'bench: exec start   %.3f s from exec to main() and exit (radioplay --version)\n' "$(echo "$t1 - $t0" | bc -l)"
