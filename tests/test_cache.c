@@ -33,7 +33,7 @@ static rp_status fresh_job(void *user, const void *req, size_t len)
     (void)user;
     jobs_run++;
     if (len == 5 && !memcmp(req, "crash", 5))
-        raise(SIGSEGV);
+        abort();  // as espeak-ng's "stack smashing detected" does
     if (len == 4 && !memcmp(req, "fail", 4))
         return RP_ERR_INPUT;
     return inits == 1 && jobs_run == 1 ? RP_OK : RP_ERR_SPEECH;
@@ -65,7 +65,7 @@ static void test_every_job_starts_from_the_zygote(void)
             continue;
         seen[id - 100]++;
         if (id == 105) {
-            CHECK_INT(sig, SIGSEGV);  // a crash is reported, with its signal
+            CHECK_INT(sig, SIGABRT);  // a crash is reported, with its signal
         } else if (id == 107) {
             CHECK_INT(result, RP_ERR_INPUT);
             CHECK_INT(sig, 0);
