@@ -4,6 +4,8 @@
 #ifndef RP_IO_H
 #define RP_IO_H
 
+#include <signal.h>
+
 #include "rp_common.h"
 
 // Reads path into a NUL-terminated buffer (caller frees). Files over
@@ -29,6 +31,10 @@ rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n
 // Caller frees.
 char *rp_temp_template(const char *path);
 
+// Writes or reads exactly n bytes on fd, retrying short transfers and
+// EINTR; 0, or -1 on an error or end of file (errno set for an error).
+int rp_write_all(int fd, const void *p, size_t n);
+int rp_read_all(int fd, void *p, size_t n);
 // Writes bytes to path through a temporary file in the same directory,
 // renamed into place once complete: the old file survives any failure.
 rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d);
@@ -47,5 +53,11 @@ void rp_watch_init(rp_watch *w, const char *const *paths, int n);
 // 1 when something changed since rp_watch_init or the last call that said
 // so (and the new state is then the one compared against).
 int rp_watch_changed(rp_watch *w);
+// Waits out an editor's save (it may take several writes): sleeps
+// RP_WATCH_SETTLE_MS and takes the files as they are then.
+void rp_watch_settle(rp_watch *w);
+// Polls every RP_WATCH_POLL_MS until something changes (1, settled) or
+// *stop becomes non-zero (0).
+int rp_watch_wait(rp_watch *w, volatile sig_atomic_t *stop);
 
 #endif

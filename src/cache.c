@@ -356,36 +356,6 @@ void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t ca
     snprintf(path, cap, "%s/clips/%.2s/%s.clip", c->dir, hex, hex);
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *p, size_t n)
-{
-    char *b = p;
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 static uint64_t clip_checksum(const rp_clip *clip)
 {
     uint64_t h = hash_words(clip->words, clip->n_words * sizeof *clip->words, 0xc11b);
@@ -414,9 +384,9 @@ rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *cl
                      .n_words = clip->n_words,
                      .checksum = clip_checksum(clip)};
     memcpy(h.magic, CLIP_MAGIC, sizeof h.magic);
-    int bad = write_all(fd, &h, sizeof h) ||
-              write_all(fd, clip->words, clip->n_words * sizeof *clip->words) ||
-              write_all(fd, clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm);
+    int bad = rp_write_all(fd, &h, sizeof h) ||
+              rp_write_all(fd, clip->words, clip->n_words * sizeof *clip->words) ||
+              rp_write_all(fd, clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm);
     bad = close(fd) != 0 || bad;
     if (!bad)
         bad = rename(tmp, path) != 0;
@@ -438,7 +408,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
     clip_header h;
     struct stat sb;
     rp_status st = RP_OK;
-    if (read_all(fd, &h, sizeof h) || fstat(fd, &sb) != 0 ||
+    if (rp_read_all(fd, &h, sizeof h) || fstat(fd, &sb) != 0 ||
         memcmp(h.magic, CLIP_MAGIC, sizeof h.magic) != 0 || h.n_frames < 0 ||
         h.n_words > (1u << 20) || h.n_frames > ((int64_t)1 << 36) ||
         (uint64_t)sb.st_size != sizeof h + h.n_words * sizeof(rp_word_mark) +
@@ -451,8 +421,8 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
         if (!out->words || (pcm && !out->pcm))
             st = RP_ERR_NOMEM;
     }
-    if (!st && (read_all(fd, out->words, h.n_words * sizeof *out->words) ||
-                (pcm && read_all(fd, out->pcm, n * sizeof *out->pcm))))
+    if (!st && (rp_read_all(fd, out->words, h.n_words * sizeof *out->words) ||
+                (pcm && rp_read_all(fd, out->pcm, n * sizeof *out->pcm))))
         st = RP_ERR_IO;
     if (!st) {
         out->n_words = h.n_words;

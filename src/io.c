@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "rp_config.h"
 
 rp_status rp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                        rp_diags *d)
@@ -135,6 +138,42 @@ char *rp_temp_template(const char *path)
     return rp_strbuf_take(&b);
 }
 
+int rp_write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int rp_read_all(int fd, void *p, size_t n)
+{
+    char *b = p;
+    while (n) {
+        ssize_t r = read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = 0;  // end of file
+            return -1;
+        }
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
 rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d)
 {
     char *tmp = rp_temp_template(path);
@@ -151,17 +190,9 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask);
-    size_t done = 0;
     int err = 0;
-    while (done < len && !err) {
-        ssize_t w = write(fd, bytes + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            err = w < 0 ? errno : EIO;
-        else
-            done += (size_t)w;
-    }
+    if (rp_write_all(fd, bytes, len))
+        err = errno ? errno : EIO;
     if (!err && fsync(fd) != 0)
         err = errno;
     if (close(fd) != 0 && !err)
@@ -234,4 +265,28 @@ int rp_watch_changed(rp_watch *w)
         return 0;
     w->stamp = now;
     return 1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void rp_watch_settle(rp_watch *w)
+{
+    sleep_ms(RP_WATCH_SETTLE_MS);
+    w->stamp = stamp_all(w);
+}
+
+int rp_watch_wait(rp_watch *w, volatile sig_atomic_t *stop)
+{
+    while (!(stop && *stop)) {
+        if (rp_watch_changed(w)) {
+            rp_watch_settle(w);
+            return 1;
+        }
+        sleep_ms(RP_WATCH_POLL_MS);
+    }
+    return 0;
 }

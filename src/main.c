@@ -566,12 +566,6 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
     return exit_code(st);
 }
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 // render --watch: renders, then again whenever the chapter, its cast sheet
 // or the --sfx-dir presets change, until Ctrl-C. A bad edit is reported
 // and waited out; the last good file stays.
@@ -592,12 +586,8 @@ static int watch_render(options *o, rp_diags *d)
             break;
         fprintf(stderr, "radioplay: watching %s and %s%s%s for changes (Ctrl-C stops)\n", chapter,
                 cast, o->drama.sfx_dir ? " and " : "", o->drama.sfx_dir ? o->drama.sfx_dir : "");
-        while (!interrupted && !rp_watch_changed(&w))
-            nap_ms(RP_WATCH_POLL_MS);
-        if (interrupted)
+        if (!rp_watch_wait(&w, &interrupted))
             break;
-        nap_ms(RP_WATCH_SETTLE_MS);  // an editor's save may take several writes
-        rp_watch_changed(&w);
         fprintf(stderr, "radioplay: changed; rendering again\n");
     }
     free(cast);
@@ -640,10 +630,6 @@ static int render_book(options *o, rp_diags *d)
     if (!outs)
         return EXIT_INPUT;
     int rc = 0;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "radioplay: %s: cannot make the output folder: %s\n", dir, strerror(errno));
-        rc = EXIT_INPUT;
-    }
     for (int i = 0; i < n && !rc; i++) {
         outs[i] = book_output(dir, o->positional[i], ext);
         if (!outs[i] || rp_format_from_path(outs[i]) < 0) {
@@ -656,6 +642,11 @@ static int render_book(options *o, rp_diags *d)
                         o->positional[k], o->positional[i], outs[i]);
                 rc = EXIT_USAGE;
             }
+    }
+    // The folder once the names are known to be good.
+    if (!rc && mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "radioplay: %s: cannot make the output folder: %s\n", dir, strerror(errno));
+        rc = EXIT_INPUT;
     }
     int jobs = o->drama.jobs > 0 ? o->drama.jobs : rp_workers_default_jobs();
     int at_once = jobs < n ? jobs : n, running = 0, failed = 0, next = 0;

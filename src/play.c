@@ -265,12 +265,6 @@ static void report(rp_diags *d)
     rp_diags_init(d);
 }
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diags *d)
 {
     if (!o->watch)
@@ -295,16 +289,13 @@ rp_status rp_play(const rp_play_options *o, volatile sig_atomic_t *stop, rp_diag
             report(d);
             fprintf(stderr, "radioplay: waiting for %s or %s to change (Ctrl-C stops)\n",
                     chapter, cast);
-            while (!(stop && *stop) && !rp_watch_changed(&w))
-                nap_ms(RP_WATCH_POLL_MS);
-            if (stop && *stop)
+            if (!rp_watch_wait(&w, stop))
                 break;
         } else {
             cur.from_kind = RP_SEEK_FRAME;
             cur.from_s = again;
+            rp_watch_settle(&w);
         }
-        nap_ms(RP_WATCH_SETTLE_MS);  // an editor's save may take several writes
-        rp_watch_changed(&w);
     }
     free(cast);
     return stop && *stop ? RP_OK : st;

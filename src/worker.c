@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "rp_config.h"
+#include "rp_io.h"
 
 typedef struct {
     uint64_t id;
@@ -71,47 +72,17 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int write_full(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_full(int fd, void *p, size_t n)
-{
-    char *b = p;
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 // The request pipe carries a header and the bytes of each request.
 // Requests are read whole (the caller writes each one whole).
 static int read_request(int fd, queued *q)
 {
     req_header h;
-    if (read_full(fd, &h, sizeof h))
+    if (rp_read_all(fd, &h, sizeof h))
         return -1;
     q->id = h.id;
     q->len = h.len;
     q->bytes = malloc(h.len ? h.len : 1);
-    return !q->bytes || read_full(fd, q->bytes, h.len) ? -1 : 0;
+    return !q->bytes || rp_read_all(fd, q->bytes, h.len) ? -1 : 0;
 }
 
 static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_init_fn init,
@@ -145,7 +116,7 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
             queued q = queue[head++];
             if (init_st) {
                 reply r = {q.id, (int32_t)init_st, 0};
-                write_full(reply_fd, &r, sizeof r);
+                rp_write_all(reply_fd, &r, sizeof r);
                 free(q.bytes);
                 continue;
             }
@@ -161,7 +132,7 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
             free(q.bytes);
             if (pid < 0) {
                 reply r = {q.id, (int32_t)RP_ERR_NOMEM, 0};
-                write_full(reply_fd, &r, sizeof r);
+                rp_write_all(reply_fd, &r, sizeof r);
                 continue;
             }
             run[n_run++] = (running){pid, q.id, now_s(), 0};
@@ -190,7 +161,7 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
                     r.status = RP_ERR_SPEECH;
                     r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
                 }
-                if (write_full(reply_fd, &r, sizeof r))
+                if (rp_write_all(reply_fd, &r, sizeof r))
                     _exit(0);  // the caller is gone
                 run[k] = run[--n_run];
                 continue;
@@ -275,7 +246,7 @@ rp_status rp_workers_submit(rp_workers *w, uint64_t id, const void *req, size_t 
     // A write to a zygote that died must be an error here, not SIGPIPE.
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);
-    int bad = write_full(w->req_fd, &h, sizeof h) || write_full(w->req_fd, req, len);
+    int bad = rp_write_all(w->req_fd, &h, sizeof h) || rp_write_all(w->req_fd, req, len);
     sigaction(SIGPIPE, &old, NULL);
     if (bad)
         return RP_ERR_SPEECH;
@@ -297,7 +268,7 @@ rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *
         if (k < 0 && errno != EINTR)
             return RP_ERR_SPEECH;
     }
-    if (read_full(w->reply_fd, &r, sizeof r))
+    if (rp_read_all(w->reply_fd, &r, sizeof r))
         return RP_ERR_SPEECH;
     if (w->pending)
         w->pending--;
