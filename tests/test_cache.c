@@ -204,7 +204,7 @@ static void test_trim_removes_the_least_recently_used(void)
 
 // ---- whole renders -------------------------------------------------------------------
 
-// The siege example's text, shortened to keep the renders quick.
+// The bundled example: 32 lines, 80 s.
 static const char *CHAPTER = "scripts/siege.txt";
 
 static int same_file(const char *a, const char *b)
@@ -394,6 +394,49 @@ static void test_watch_renders_again(void)
     free(out);
 }
 
+// render A B -o DIR/: each chapter into DIR as NAME.EXT, the same bytes a
+// render of it alone gives; names that would collide, an unknown format and
+// --watch with several chapters are usage errors.
+static void test_a_book_renders_each_chapter_as_alone(void)
+{
+    const char *cache = tmp(1, "cache-j2");
+    char cmd[4096], *out;
+    snprintf(cmd, sizeof cmd,
+             "XDG_CACHE_HOME='%s' %s render %s tests/data/wall.txt -o '%s/' --format flac -j 2",
+             cache, radioplay_bin(), CHAPTER, tmp(2, "book"));
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(strstr(out, "2 of 2 chapters written"), "%s", out);
+    free(out);
+    static const char *const names[][2] = {{"scripts/siege.txt", "siege"},
+                                           {"tests/data/wall.txt", "wall"}};
+    for (int i = 0; i < 2; i++) {
+        char book[1200], alone[1200];
+        snprintf(book, sizeof book, "%s/%s.flac", tmp(2, "book"), names[i][1]);
+        snprintf(alone, sizeof alone, "%s", tmp(3, "alone.flac"));
+        snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -q", cache,
+                 radioplay_bin(), names[i][0], alone);
+        CHECK_INT(run(cmd, &out), 0);
+        free(out);
+        CHECK_MSG(file_exists(book) && same_file(book, alone), "%s", book);
+    }
+    snprintf(cmd, sizeof cmd, "%s render %s %s -o '%s/'", radioplay_bin(), CHAPTER, CHAPTER,
+             tmp(2, "book2"));
+    CHECK_INT(run(cmd, &out), 2);
+    CHECK_MSG(strstr(out, "would both be written to"), "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s render %s tests/data/wall.txt -o '%s/' --format aiff",
+             radioplay_bin(), CHAPTER, tmp(2, "book3"));
+    CHECK_INT(run(cmd, &out), 2);
+    CHECK_MSG(strstr(out, "--format aiff"), "%s", out);
+    CHECK(!file_exists(tmp(2, "book3")));  // a usage error makes nothing
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s render %s tests/data/wall.txt -o '%s/' --watch", radioplay_bin(),
+             CHAPTER, tmp(2, "book4"));
+    CHECK_INT(run(cmd, &out), 2);
+    CHECK_MSG(strstr(out, "--watch takes one chapter"), "%s", out);
+    free(out);
+}
+
 static void test_cache_command(void)
 {
     const char *cache = tmp(1, "cache-j2");
@@ -421,6 +464,7 @@ int main(void)
     RUN(test_a_killed_render_leaves_no_broken_clip);
     RUN(test_two_renders_at_once_share_the_cache);
     RUN(test_watch_renders_again);
+    RUN(test_a_book_renders_each_chapter_as_alone);
     RUN(test_cache_command);
     return TEST_SUMMARY("test_cache");
 }
