@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +163,114 @@ static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
 // Mixes the whole timeline from the start, handing each block to take.
 typedef rp_status (*take_fn)(void *ctx, float *frames, size_t n, rp_diags *d);
 
+// The mixer and what takes its blocks (the meter; the limiter, meter and
+// encoder) each run on a thread of their own, handing slots of blocks over a
+// small ring. take sees the same blocks in the same order as it would on one
+// thread, so the output is the same bytes.
+#define HANDOFF_SLOTS 4
+#define HANDOFF_BLOCKS 8  // mixer blocks in one slot
+
+typedef struct {
+    float buf[RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2];
+    size_t n;
+} slot;
+
+typedef struct {
+    slot slots[HANDOFF_SLOTS];
+    size_t head, tail;  // slots filled, slots taken (counts, not indexes)
+    int done;           // the mixer has no more
+    rp_status taken;    // the first error take returned
+    pthread_mutex_t lock;
+    pthread_cond_t filled, freed;
+    take_fn take;
+    void *ctx;
+    rp_diags d;  // take's messages, merged once the thread has ended
+} handoff;
+
+static void *taker(void *arg)
+{
+    handoff *h = arg;
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        while (h->tail == h->head && !h->done)
+            pthread_cond_wait(&h->filled, &h->lock);
+        if (h->tail == h->head)
+            break;
+        slot *sl = &h->slots[h->tail % HANDOFF_SLOTS];
+        pthread_mutex_unlock(&h->lock);
+        rp_status st = h->take(h->ctx, sl->buf, sl->n, &h->d);
+        pthread_mutex_lock(&h->lock);
+        h->tail++;
+        pthread_cond_signal(&h->freed);
+        if (st) {
+            h->taken = st;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+// The next slot to mix into; NULL once take has failed.
+static slot *handoff_claim(handoff *h)
+{
+    pthread_mutex_lock(&h->lock);
+    while (h->head - h->tail == HANDOFF_SLOTS && !h->taken)
+        pthread_cond_wait(&h->freed, &h->lock);
+    slot *sl = h->taken ? NULL : &h->slots[h->head % HANDOFF_SLOTS];
+    pthread_mutex_unlock(&h->lock);
+    return sl;
+}
+
+static void handoff_fill(handoff *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->head++;
+    pthread_cond_signal(&h->filled);
+    pthread_mutex_unlock(&h->lock);
+}
+
 // stems (NULL: none): one sink per bus, written with the mix as it is,
 // before the master's gain and limiter.
+static rp_status mix_blocks(rp_drama *dr, rp_mixer *mx, handoff *h, rp_sink *const *stems,
+                            const char *stage, volatile sig_atomic_t *stop,
+                            rp_progress_fn progress, void *user, rp_diags *d)
+{
+    const int ch = dr->cast.render.channels;
+    float stem_buf[RP_STEM_COUNT][RP_BLOCK_FRAMES * 2];
+    float *stem_ptr[RP_STEM_COUNT];
+    for (int k = 0; k < RP_STEM_COUNT; k++)
+        stem_ptr[k] = stem_buf[k];
+    rp_status st = RP_OK;
+    for (size_t n = 1; n > 0 && !st;) {
+        slot *sl = handoff_claim(h);
+        if (!sl)
+            break;
+        sl->n = 0;
+        for (int b = 0; b < HANDOFF_BLOCKS && n > 0 && !st; b++) {
+            if (stop && *stop) {
+                st = RP_ERR_INTERRUPTED;
+                break;
+            }
+            int64_t at = rp_mixer_position(mx);
+            st = rp_drama_clips_window(dr, at, at + RP_BLOCK_FRAMES + rp_mixer_lookahead(mx), d);
+            if (st)
+                break;
+            float *out = sl->buf + sl->n * (size_t)ch;
+            n = stems ? rp_mixer_process_stems(mx, out, stem_ptr, RP_BLOCK_FRAMES)
+                      : rp_mixer_process(mx, out, RP_BLOCK_FRAMES);
+            for (int k = 0; stems && k < RP_STEM_COUNT && !st; k++)
+                st = rp_sink_write(stems[k], stem_buf[k], n, d);
+            sl->n += n;
+            if (progress)
+                progress(user, stage, rp_mixer_position(mx), dr->timeline.n_frames);
+        }
+        if (sl->n > 0 && !st)
+            handoff_fill(h);
+    }
+    return st;
+}
+
 static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *ctx,
                           rp_sink *const *stems, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d)
@@ -171,30 +278,39 @@ static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *c
     const rp_render_config *r = &dr->cast.render;
     rp_status st = RP_OK;
     rp_mixer *mx = rp_mixer_new(&dr->timeline, &dr->plan, r, r->channels, &st);
-    float buf[RP_BLOCK_FRAMES * 2], stem_buf[RP_STEM_COUNT][RP_BLOCK_FRAMES * 2];
-    float *stem_ptr[RP_STEM_COUNT];
-    for (int k = 0; k < RP_STEM_COUNT; k++)
-        stem_ptr[k] = stem_buf[k];
-    while (!st) {
-        if (stop && *stop) {
-            st = RP_ERR_INTERRUPTED;
-            break;
-        }
-        int64_t at = rp_mixer_position(mx);
-        st = rp_drama_clips_window(dr, at, at + RP_BLOCK_FRAMES + rp_mixer_lookahead(mx), d);
-        if (st)
-            break;
-        size_t n = stems ? rp_mixer_process_stems(mx, buf, stem_ptr, RP_BLOCK_FRAMES)
-                         : rp_mixer_process(mx, buf, RP_BLOCK_FRAMES);
-        if (n == 0)
-            break;
-        for (int k = 0; stems && k < RP_STEM_COUNT && !st; k++)
-            st = rp_sink_write(stems[k], stem_buf[k], n, d);
-        if (!st)
-            st = take(ctx, buf, n, d);
-        if (progress)
-            progress(user, stage, rp_mixer_position(mx), dr->timeline.n_frames);
+    handoff *h = st ? NULL : calloc(1, sizeof *h);
+    if (!st && !h)
+        st = RP_ERR_NOMEM;
+    if (st) {
+        rp_mixer_free(mx);
+        return st;
     }
+    *h = (handoff){.take = take, .ctx = ctx};
+    rp_diags_init(&h->d);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->filled, NULL);
+    pthread_cond_init(&h->freed, NULL);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, taker, h) != 0) {
+        st = RP_ERR_NOMEM;
+    } else {
+        st = mix_blocks(dr, mx, h, stems, stage, stop, progress, user, d);
+        pthread_mutex_lock(&h->lock);
+        h->done = 1;
+        pthread_cond_signal(&h->filled);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(thread, NULL);
+        st = st ? st : h->taken;
+    }
+    for (size_t i = 0; i < h->d.n; i++) {
+        const rp_diag *g = &h->d.items[i];
+        rp_diag_add(d, g->sev, g->file, g->line, g->col, g->subsystem, g->hint, "%s", g->msg);
+    }
+    rp_diags_deinit(&h->d);
+    pthread_cond_destroy(&h->freed);
+    pthread_cond_destroy(&h->filled);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
     rp_mixer_free(mx);
     return st;
 }
