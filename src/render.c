@@ -5,12 +5,14 @@
 #include "rp_render.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rp_cache.h"
 #include "rp_config.h"
@@ -162,6 +164,9 @@ static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
 
 // Mixes the whole timeline from the start, handing each block to take.
 typedef rp_status (*take_fn)(void *ctx, float *frames, size_t n, rp_diags *d);
+// A step before take, on the same context, that may drop frames from the
+// start of a block: *n is how many are left, moved to the front.
+typedef rp_status (*shape_fn)(void *ctx, float *frames, size_t *n);
 
 // The mixer and what takes its blocks (the meter; the limiter, meter and
 // encoder) each run on a thread of their own, handing slots of blocks over a
@@ -182,6 +187,8 @@ typedef struct {
     rp_status taken;    // the first error take returned
     pthread_mutex_t lock;
     pthread_cond_t filled, freed;
+    shape_fn shape;     // NULL, or run before take: by the taker when mixing,
+    int shape_early;    // by the other side (non-zero) when it only reads
     take_fn take;
     void *ctx;
     rp_diags d;  // take's messages, merged once the thread has ended
@@ -198,7 +205,8 @@ static void *taker(void *arg)
             break;
         slot *sl = &h->slots[h->tail % HANDOFF_SLOTS];
         pthread_mutex_unlock(&h->lock);
-        rp_status st = h->take(h->ctx, sl->buf, sl->n, &h->d);
+        rp_status st = h->shape && !h->shape_early ? h->shape(h->ctx, sl->buf, &sl->n) : RP_OK;
+        st = st ? st : h->take(h->ctx, sl->buf, sl->n, &h->d);
         pthread_mutex_lock(&h->lock);
         h->tail++;
         pthread_cond_signal(&h->freed);
@@ -230,12 +238,23 @@ static void handoff_fill(handoff *h)
     pthread_mutex_unlock(&h->lock);
 }
 
-// stems (NULL: none): one sink per bus, written with the mix as it is,
-// before the master's gain and limiter.
-static rp_status mix_blocks(rp_drama *dr, rp_mixer *mx, handoff *h, rp_sink *const *stems,
-                            const char *stage, volatile sig_atomic_t *stop,
-                            rp_progress_fn progress, void *user, rp_diags *d)
+// Where a pass's blocks come from: the mixer, or the mix the measuring pass
+// kept. stems (NULL: none): one sink per bus, written with the mix as it
+// is, before the master's gain and limiter, by the pass that mixes first.
+typedef struct {
+    rp_drama *dr;
+    const char *stage;
+    rp_sink *const *stems;
+    int kept_fd;  // >= 0: read the mix back from here instead of mixing again
+    int64_t kept_frames;
+    volatile sig_atomic_t *stop;
+    rp_progress_fn progress;
+    void *user;
+} pass;
+
+static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d)
 {
+    rp_drama *dr = p->dr;
     const int ch = dr->cast.render.channels;
     float stem_buf[RP_STEM_COUNT][RP_BLOCK_FRAMES * 2];
     float *stem_ptr[RP_STEM_COUNT];
@@ -248,7 +267,7 @@ static rp_status mix_blocks(rp_drama *dr, rp_mixer *mx, handoff *h, rp_sink *con
             break;
         sl->n = 0;
         for (int b = 0; b < HANDOFF_BLOCKS && n > 0 && !st; b++) {
-            if (stop && *stop) {
+            if (p->stop && *p->stop) {
                 st = RP_ERR_INTERRUPTED;
                 break;
             }
@@ -257,13 +276,13 @@ static rp_status mix_blocks(rp_drama *dr, rp_mixer *mx, handoff *h, rp_sink *con
             if (st)
                 break;
             float *out = sl->buf + sl->n * (size_t)ch;
-            n = stems ? rp_mixer_process_stems(mx, out, stem_ptr, RP_BLOCK_FRAMES)
-                      : rp_mixer_process(mx, out, RP_BLOCK_FRAMES);
-            for (int k = 0; stems && k < RP_STEM_COUNT && !st; k++)
-                st = rp_sink_write(stems[k], stem_buf[k], n, d);
+            n = p->stems ? rp_mixer_process_stems(mx, out, stem_ptr, RP_BLOCK_FRAMES)
+                         : rp_mixer_process(mx, out, RP_BLOCK_FRAMES);
+            for (int k = 0; p->stems && k < RP_STEM_COUNT && !st; k++)
+                st = rp_sink_write(p->stems[k], stem_buf[k], n, d);
             sl->n += n;
-            if (progress)
-                progress(user, stage, rp_mixer_position(mx), dr->timeline.n_frames);
+            if (p->progress)
+                p->progress(p->user, p->stage, rp_mixer_position(mx), dr->timeline.n_frames);
         }
         if (sl->n > 0 && !st)
             handoff_fill(h);
@@ -271,13 +290,44 @@ static rp_status mix_blocks(rp_drama *dr, rp_mixer *mx, handoff *h, rp_sink *con
     return st;
 }
 
-static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *ctx,
-                          rp_sink *const *stems, volatile sig_atomic_t *stop,
-                          rp_progress_fn progress, void *user, rp_diags *d)
+static rp_status read_blocks(const pass *p, handoff *h, rp_diags *d)
 {
-    const rp_render_config *r = &dr->cast.render;
+    const int ch = p->dr->cast.render.channels;
+    if (lseek(p->kept_fd, 0, SEEK_SET) != 0)
+        goto fail;
+    for (int64_t at = 0; at < p->kept_frames;) {
+        if (p->stop && *p->stop)
+            return RP_ERR_INTERRUPTED;
+        slot *sl = handoff_claim(h);
+        if (!sl)
+            return RP_OK;
+        int64_t left = p->kept_frames - at;
+        sl->n = left < RP_BLOCK_FRAMES * HANDOFF_BLOCKS ? (size_t)left
+                                                        : RP_BLOCK_FRAMES * HANDOFF_BLOCKS;
+        if (rp_read_all(p->kept_fd, sl->buf, sl->n * (size_t)ch * sizeof(float)) != 0)
+            goto fail;
+        at += (int64_t)sl->n;
+        rp_status st = h->shape ? h->shape(h->ctx, sl->buf, &sl->n) : RP_OK;
+        if (st)
+            return st;
+        handoff_fill(h);
+        if (p->progress)
+            p->progress(p->user, p->stage, at, p->kept_frames);
+    }
+    return RP_OK;
+fail:
+    rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "render", NULL,
+                "cannot read back the measured mix: %s", strerror(errno));
+    return RP_ERR_IO;
+}
+
+static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx, rp_diags *d)
+{
+    const rp_render_config *r = &p->dr->cast.render;
     rp_status st = RP_OK;
-    rp_mixer *mx = rp_mixer_new(&dr->timeline, &dr->plan, r, r->channels, &st);
+    rp_mixer *mx = p->kept_fd >= 0
+                       ? NULL
+                       : rp_mixer_new(&p->dr->timeline, &p->dr->plan, r, r->channels, &st);
     handoff *h = st ? NULL : calloc(1, sizeof *h);
     if (!st && !h)
         st = RP_ERR_NOMEM;
@@ -285,7 +335,7 @@ static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *c
         rp_mixer_free(mx);
         return st;
     }
-    *h = (handoff){.take = take, .ctx = ctx};
+    *h = (handoff){.shape = shape, .shape_early = !mx, .take = take, .ctx = ctx};
     rp_diags_init(&h->d);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->filled, NULL);
@@ -294,7 +344,7 @@ static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *c
     if (pthread_create(&thread, NULL, taker, h) != 0) {
         st = RP_ERR_NOMEM;
     } else {
-        st = mix_blocks(dr, mx, h, stems, stage, stop, progress, user, d);
+        st = mx ? mix_blocks(p, mx, h, d) : read_blocks(p, h, d);
         pthread_mutex_lock(&h->lock);
         h->done = 1;
         pthread_cond_signal(&h->filled);
@@ -315,10 +365,42 @@ static rp_status mix_pass(rp_drama *dr, const char *stage, take_fn take, void *c
     return st;
 }
 
+// The measuring pass: the meter, and the mix kept in an unlinked temporary
+// file so that the master pass reads it instead of mixing it again. With no
+// room for it (a full /tmp) the master pass mixes again: the same bytes.
+typedef struct {
+    rp_meter *meter;
+    int fd;  // -1: not kept
+    int channels;
+    int64_t frames;
+} measure;
+
 static rp_status take_measure(void *ctx, float *frames, size_t n, rp_diags *d)
 {
     (void)d;
-    return rp_meter_add(ctx, frames, n);
+    measure *m = ctx;
+    rp_status st = rp_meter_add(m->meter, frames, n);
+    if (!st && m->fd >= 0) {
+        if (rp_write_all(m->fd, frames, n * (size_t)m->channels * sizeof(float)) == 0) {
+            m->frames += (int64_t)n;
+        } else {
+            close(m->fd);
+            m->fd = -1;
+        }
+    }
+    return st;
+}
+
+// An unlinked file in $TMPDIR (or /tmp) for the measured mix; -1 if none.
+static int kept_open(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/radioplay-mix-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
 }
 
 // The second pass: gain and limiter, then the meter and the file.
@@ -333,29 +415,33 @@ typedef struct {
     int64_t n_frames;
 } output;
 
-static rp_status emit(output *o, float *frames, size_t n, rp_diags *d)
+// The limiter, then all that follows it but the file: the limiter's
+// latency dropped, the waveform's peaks, the meter.
+static rp_status shape_master(void *ctx, float *frames, size_t *n)
 {
+    output *o = ctx;
+    rp_master_process(o->ms, frames, *n);
     size_t from = 0;
     if (o->skip > 0) {
-        from = (size_t)o->skip < n ? (size_t)o->skip : n;
+        from = (size_t)o->skip < *n ? (size_t)o->skip : *n;
         o->skip -= (int64_t)from;
+        memmove(frames, frames + from * (size_t)o->channels,
+                (*n - from) * (size_t)o->channels * sizeof *frames);
+        *n -= from;
     }
-    if (n == from)
+    if (*n == 0)
         return RP_OK;
-    const float *x = frames + from * (size_t)o->channels;
     if (o->want->peaks)
-        rp_svg_peaks_add(o->want->peaks, o->want->n_peaks, o->n_frames, o->at, x,
-                         n - from, o->channels);
-    o->at += (int64_t)(n - from);
-    rp_status st = rp_meter_add(o->meter, x, n - from);
-    return st || !o->sink ? st : rp_sink_write(o->sink, x, n - from, d);
+        rp_svg_peaks_add(o->want->peaks, o->want->n_peaks, o->n_frames, o->at, frames, *n,
+                         o->channels);
+    o->at += (int64_t)*n;
+    return rp_meter_add(o->meter, frames, *n);
 }
 
 static rp_status take_master(void *ctx, float *frames, size_t n, rp_diags *d)
 {
     output *o = ctx;
-    rp_master_process(o->ms, frames, n);
-    return emit(o, frames, n, d);
+    return n == 0 || !o->sink ? RP_OK : rp_sink_write(o->sink, frames, n, d);
 }
 
 // Pushes the limiter's look-ahead out with silence.
@@ -366,9 +452,9 @@ static rp_status flush_master(output *o, rp_diags *d)
     for (int64_t left = rp_master_latency(o->ms); left > 0 && !st;) {
         size_t n = left < RP_BLOCK_FRAMES ? (size_t)left : RP_BLOCK_FRAMES;
         memset(buf, 0, sizeof(float) * n * (size_t)o->channels);
-        rp_master_process(o->ms, buf, n);
-        st = emit(o, buf, n, d);
         left -= (int64_t)n;
+        st = shape_master(o, buf, &n);
+        st = st ? st : take_master(o, buf, n, d);
     }
     return st;
 }
@@ -383,13 +469,12 @@ rp_master_target rp_drama_master_target(const rp_drama *dr)
     return t;
 }
 
-// Mixes with gain_db through the limiter into the outputs, measuring what is
-// written into *l.
-static rp_status master_pass(rp_drama *dr, const rp_render_outputs *want, double gain_db,
-                             rp_loudness *l,
-                             volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
-                             rp_diags *d)
+// Mixes (or reads the kept mix) with gain_db through the limiter into the
+// outputs, measuring what is written into *l.
+static rp_status master_pass(const pass *p, const rp_render_outputs *want, double gain_db,
+                             rp_loudness *l, rp_diags *d)
 {
+    rp_drama *dr = p->dr;
     const rp_render_config *r = &dr->cast.render;
     rp_master_target t = rp_drama_master_target(dr);
     const char *out_path = want->audio;
@@ -417,28 +502,36 @@ static rp_status master_pass(rp_drama *dr, const rp_render_outputs *want, double
         if (!st)
             st = rp_sink_set_meta(o.sink, n ? marks[0].title : NULL, marks, n, r->rate_hz, d);
     }
-    // The stems: float WAV, as they are not limited and may pass full scale.
-    rp_sink *stems[RP_STEM_COUNT] = {0};
-    for (int k = 0; !st && out_path && want->stems_dir && k < RP_STEM_COUNT; k++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s.wav", want->stems_dir, rp_stem_names[k]);
-        st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
-    }
     if (!st)
-        st = mix_pass(dr, "mix", take_master, &o, stems[0] ? stems : NULL, stop, progress, user,
-                      d);
+        st = mix_pass(p, shape_master, take_master, &o, d);
     if (!st)
         st = flush_master(&o, d);
     if (!st)
         rp_meter_result(o.meter, l);
     rp_status cs = o.sink ? rp_sink_close(o.sink, st == RP_OK, d) : RP_OK;
-    for (int k = 0; k < RP_STEM_COUNT; k++) {
-        rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;
-        cs = cs ? cs : ks;
-    }
     rp_master_free(o.ms);
     rp_meter_free(o.meter);
     return st ? st : cs;
+}
+
+// The first pass: how loud is the mix? Keeps the mix for the master pass
+// when it can.
+static rp_status measure_pass(pass *p, rp_loudness *pre, rp_diags *d)
+{
+    const rp_render_config *r = &p->dr->cast.render;
+    measure m = {.meter = rp_meter_new(r->channels, r->rate_hz, 0), .fd = kept_open(),
+                 .channels = r->channels};
+    rp_status st = m.meter ? mix_pass(p, NULL, take_measure, &m, d) : RP_ERR_NOMEM;
+    if (!st)
+        rp_meter_result(m.meter, pre);
+    rp_meter_free(m.meter);
+    if (!st && m.fd >= 0) {
+        p->kept_fd = m.fd;
+        p->kept_frames = m.frames;
+    } else if (m.fd >= 0) {
+        close(m.fd);
+    }
+    return st;
 }
 
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
@@ -447,29 +540,42 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     const rp_render_config *r = &dr->cast.render;
     rp_master_target t = rp_drama_master_target(dr);
     rp_status st = RP_OK;
+    // The stems: float WAV, as they are not limited and may pass full scale.
+    rp_sink *stems[RP_STEM_COUNT] = {0};
+    for (int k = 0; !st && want->audio && want->stems_dir && k < RP_STEM_COUNT; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.wav", want->stems_dir, rp_stem_names[k]);
+        st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
+    }
+    pass p = {.dr = dr, .stage = "mix", .stems = stems[0] ? stems : NULL, .kept_fd = -1,
+              .stop = stop, .progress = progress, .user = user};
     double gain = 0.0;
-    if (t.norm != RP_NORM_OFF) {
-        // First pass: how loud is the mix? Nothing is kept but the meter.
-        rp_meter *m = rp_meter_new(r->channels, r->rate_hz, 0);
-        if (!m)
-            return RP_ERR_NOMEM;
-        st = mix_pass(dr, "measure", take_measure, m, NULL, stop, progress, user, d);
+    if (!st && t.norm != RP_NORM_OFF) {
         rp_loudness pre;
-        rp_meter_result(m, &pre);
-        rp_meter_free(m);
-        if (st)
-            return st;
+        p.stage = "measure";
+        st = measure_pass(&p, &pre, d);
         gain = rp_master_gain_db(&t, &pre);
+        p.stage = "master";
+        p.stems = NULL;  // written by the measuring pass
     }
     rp_loudness l;
-    st = master_pass(dr, want, gain, &l, stop, progress, user, d);
+    if (!st)
+        st = master_pass(&p, want, gain, &l, d);
     // The limiter takes a little loudness off the peaks; when that leaves
     // the file off target, one more pass corrects the gain by the miss.
-    double miss = t.norm == RP_NORM_OFF ? 0.0 : rp_master_gain_db(&t, &l);
+    double miss = t.norm == RP_NORM_OFF || st ? 0.0 : rp_master_gain_db(&t, &l);
     if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
         gain += miss;
-        st = master_pass(dr, want, gain, &l, stop, progress, user, d);
+        st = master_pass(&p, want, gain, &l, d);
     }
+    if (p.kept_fd >= 0)
+        close(p.kept_fd);
+    rp_status cs = RP_OK;
+    for (int k = 0; k < RP_STEM_COUNT; k++) {
+        rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;
+        cs = cs ? cs : ks;
+    }
+    st = st ? st : cs;
     if (!st) {
         dr->loudness = l;
         dr->gain_db = gain;
