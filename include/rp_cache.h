@@ -19,7 +19,7 @@
 //
 // A clip file, native byte order (the cache belongs to one machine):
 //     char     magic[8]    "RPCLIP\0" and RP_CACHE_FORMAT
-//     uint32   rate_hz, reserved
+//     uint32   rate_hz, voiced_frames (speech one hears, rp_clip)
 //     int64    n_frames
 //     uint64   n_words
 //     uint64   checksum    rp_cache_checksum of what follows

@@ -116,14 +116,27 @@
 // (raise it when what a clip holds changes) and how recently used a clip
 // must be for trimming to leave it alone (a render running beside it).
 #define RP_CACHE_DEFAULT_BYTES (2ull * 1024u * 1024u * 1024u)
-#define RP_CACHE_FORMAT 2
+#define RP_CACHE_FORMAT 3
 #define RP_CACHE_KEEP_RECENT_S 60
 
 // Synthesis workers (rp_worker.h): at most so many at once (--jobs), and
 // the longest one utterance may take before its worker is killed and the
 // line reported.
+// $RADIOPLAY_JOB_TIMEOUT (seconds) overrides the limit.
 #define RP_MAX_JOBS 64
 #define RP_WORKER_TIMEOUT_S 60.0
+
+// Speech one hears: 10 ms windows of a clip above this level. After a
+// render, a line whose clip holds less than RP_SPEECH_MIN_SHARE of the time
+// its letters take at its voice's rate (RP_SPEECH_S_PER_LETTER at 175
+// words a minute), or runs longer than RP_SPEECH_MAX_SHARE times that and
+// RP_SPEECH_SLACK_S, is reported: espeak-ng failed on it.
+#define RP_VOICED_DBFS (-50.0)
+#define RP_SPEECH_S_PER_LETTER 0.07
+#define RP_SPEECH_MIN_LETTERS 8
+#define RP_SPEECH_MIN_SHARE 0.2
+#define RP_SPEECH_MAX_SHARE 5.0
+#define RP_SPEECH_SLACK_S 3.0
 
 // --watch looks at the files this often, and waits this long after a
 // change before rendering (an editor's save may take several writes).

@@ -22,6 +22,7 @@ typedef struct {
     int rate_hz;
     rp_word_mark *words;
     size_t n_words;
+    int64_t voiced_frames;  // frames one hears: in 10 ms windows above RP_VOICED_DBFS
 } rp_clip;
 
 void rp_clip_deinit(rp_clip *c);

@@ -23,7 +23,7 @@ static const char CLIP_MAGIC[8] = {'R', 'P', 'C', 'L', 'I', 'P', 0, RP_CACHE_FOR
 
 typedef struct {
     char magic[8];
-    uint32_t rate_hz, reserved;
+    uint32_t rate_hz, voiced_frames;
     int64_t n_frames;
     uint64_t n_words;
     uint64_t checksum;
@@ -380,6 +380,7 @@ rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *cl
         return RP_ERR_IO;
     }
     clip_header h = {.rate_hz = (uint32_t)clip->rate_hz,
+                     .voiced_frames = (uint32_t)clip->voiced_frames,
                      .n_frames = clip->n_frames,
                      .n_words = clip->n_words,
                      .checksum = clip_checksum(clip)};
@@ -427,6 +428,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
     if (!st) {
         out->n_words = h.n_words;
         out->n_frames = h.n_frames;
+        out->voiced_frames = h.voiced_frames;
         out->rate_hz = (int)h.rate_hz;
         if (pcm && clip_checksum(out) != h.checksum) {
             unlink(path);  // damaged: it will be synthesized again

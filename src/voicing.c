@@ -15,6 +15,7 @@
 #include "rp_render.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #include "rp_voicefx.h"
 #include "rp_worker.h"
 
-enum { UNKNOWN, SUBMITTED, VOICED };
+enum { UNKNOWN, SUBMITTED, RETRYING, VOICED };
 
 typedef struct {
     size_t utt;
@@ -64,6 +65,7 @@ typedef struct {
     int32_t rate_wpm, pitch, range, volume;
     char voice[64], variant[32];
     uint32_t n_say;
+    int32_t simplify;  // a retry after espeak-ng crashed: simplify_punctuation
 } request;
 
 static void put_str(rp_strbuf *b, const char *s)
@@ -78,6 +80,39 @@ static const char *take_str(const char **p, const char *end)
         return NULL;
     *p = z + 1;
     return s;
+}
+
+// espeak-ng (1.51) overflows its stack on some runs of punctuation, such as
+// "é.é.é." sixty times over, which it reads as one long abbreviation. A
+// line it crashed on is tried once more with every full stop a comma and
+// every other mark but ,;:!?'- a space: the same length, so the word marks
+// still point into the line's own text.
+static void simplify_punctuation(char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '.')
+            *s = ',';
+        else if (c < 0x80 && ispunct(c) && !strchr(",;:!?'-", c))
+            *s = ' ';
+    }
+}
+
+// Frames in 10 ms windows louder than RP_VOICED_DBFS.
+static int64_t voiced_frames(const rp_clip *c)
+{
+    const int64_t win = c->rate_hz / 100 > 0 ? c->rate_hz / 100 : 1;
+    const double floor_sq = pow(10.0, RP_VOICED_DBFS / 10.0) * (double)win;
+    int64_t voiced = 0;
+    for (int64_t at = 0; at < c->n_frames; at += win) {
+        int64_t n = c->n_frames - at < win ? c->n_frames - at : win;
+        double sq = 0.0;
+        for (int64_t k = 0; k < n; k++)
+            sq += (double)c->pcm[at + k] * c->pcm[at + k];
+        if (sq > floor_sq * (double)n / (double)win)
+            voiced += n;
+    }
+    return voiced;
 }
 
 static rp_status zygote_init(void *user)
@@ -113,9 +148,13 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
     rp_voice v = {.rate_wpm = q.rate_wpm, .pitch = q.pitch, .range = q.range, .volume = q.volume};
     memcpy(v.voice, q.voice, sizeof v.voice);
     memcpy(v.variant, q.variant, sizeof v.variant);
+    char *plain = q.simplify && text ? rp_strdup(text) : NULL;
+    if (plain)
+        simplify_punctuation(plain);
     rp_speech_set_respellings(zygote_speech, say, q.n_say);
     rp_clip clip;
-    rp_status st = rp_speech_say(zygote_speech, &v, text, &clip);
+    rp_status st = rp_speech_say(zygote_speech, &v, plain ? plain : text, &clip);
+    free(plain);
     if (st)
         return st;
     int es_hz = clip.rate_hz;
@@ -129,6 +168,7 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
         clip.words[w].frame = f > clip.n_frames ? clip.n_frames : f;
     }
     clip.rate_hz = q.out_hz;
+    clip.voiced_frames = voiced_frames(&clip);
     rp_cache *c;
     rp_diags d;
     rp_diags_init(&d);
@@ -171,10 +211,11 @@ static rp_status clip_key(const rp_drama *dr, size_t i, rp_cache_key *out)
     return RP_OK;
 }
 
-static rp_status submit(rp_drama *dr, size_t i)
+static rp_status submit(rp_drama *dr, size_t i, int simplify)
 {
     const rp_utterance *u = &dr->plan.utts[i];
     request q = {.key = dr->voicing->keys[i],
+                 .simplify = simplify,
                  .out_hz = dr->cast.render.rate_hz,
                  .rate_wpm = u->voice->rate_wpm,
                  .pitch = u->voice->pitch,
@@ -202,12 +243,39 @@ static rp_status submit(rp_drama *dr, size_t i)
 
 // ---- voicing --------------------------------------------------------------------------
 
-static int has_word(const char *s)
+// Letters and digits in s, counting each non-ASCII character as one.
+static size_t letters(const char *s)
 {
-    for (; *s; s++)
-        if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
-            return 1;
-    return 0;
+    size_t n = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        n += isalnum(c) || c >= 0xc0;
+    }
+    return n;
+}
+
+// Reports a clip far shorter or longer than its line's letters take to say:
+// near-silence (a failed voice switch), a cut, or runaway speech.
+static void check_length(const rp_drama *dr, const rp_utterance *u, int64_t pre, int64_t post,
+                         rp_diags *d)
+{
+    size_t n = letters(u->text);
+    if (n == 0)
+        return;
+    double hz = dr->cast.render.rate_hz, wpm = u->voice->rate_wpm > 0 ? u->voice->rate_wpm : 175;
+    double want = (double)n * RP_SPEECH_S_PER_LETTER * 175.0 / wpm;
+    double heard = (double)u->clip.voiced_frames / hz;
+    double total = (double)(u->clip.n_frames - pre - post) / hz;
+    if (heard == 0.0 || (n >= RP_SPEECH_MIN_LETTERS && heard < RP_SPEECH_MIN_SHARE * want))
+        rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech",
+                    "espeak-ng may have failed on it; try 'radioplay say' with its text",
+                    "only %.1f s of speech is heard for this line, where its %zu letters take "
+                    "about %.1f s", heard, n, want);
+    else if (total > RP_SPEECH_MAX_SHARE * want + RP_SPEECH_SLACK_S)
+        rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech",
+                    "espeak-ng may have failed on it; try 'radioplay say' with its text",
+                    "the speech for this line runs %.1f s, where its %zu letters take about "
+                    "%.1f s", total, n, want);
 }
 
 rp_status rp_voice_check(rp_speech *sp, const char *cast_path, const rp_voice *v, rp_diags *d)
@@ -288,22 +356,29 @@ static rp_status take_info(rp_drama *dr, size_t i, rp_diags *d)
         u->clip.words[w].frame += pre;
     dr->voicing->state[i] = VOICED;
     dr->voicing->n_voiced++;
-    if (u->clip.n_frames == pre + post && has_word(u->text))
-        rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
-                    "espeak-ng produced no audio for '%.40s'", u->text);
+    check_length(dr, u, pre, post, d);
     return RP_OK;
 }
 
-// A job ended: its clip is in the cache, or the line gets its error.
+// A job ended: its clip is in the cache, or the line is tried again with
+// its punctuation simplified, or it gets its error.
 static rp_status job_done(rp_drama *dr, size_t i, rp_status result, int sig, rp_diags *d)
 {
     const rp_utterance *u = &dr->plan.utts[i];
     if (!result && !take_info(dr, i, d))
         return RP_OK;
+    const char *what = sig == SIGKILL ? "took too long or was killed" : "crashed";
+    if (sig && dr->voicing->state[i] == SUBMITTED) {
+        rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
+                    "espeak-ng %s on this line (signal %d); spoken again with its punctuation "
+                    "simplified", what, sig);
+        dr->voicing->state[i] = RETRYING;
+        return submit(dr, i, 1);
+    }
     if (sig)
         rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
-                    "espeak-ng %s on this line (signal %d)",
-                    sig == 9 ? "took too long or was killed" : "crashed", sig);
+                    "espeak-ng %s on this line (signal %d), also with its punctuation "
+                    "simplified", what, sig);
     else
         rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
                     "espeak-ng could not speak this line: %s",
@@ -325,7 +400,7 @@ static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d
         return st;
     size_t i = (size_t)(id & 0xffffffffu);
     if (id >> 32 != dr->voicing->gen || i >= dr->plan.n_utts ||
-        dr->voicing->state[i] != SUBMITTED)
+        (dr->voicing->state[i] != SUBMITTED && dr->voicing->state[i] != RETRYING))
         return RP_OK;  // a job of an earlier drama (an interrupted one)
     return job_done(dr, i, result, sig, d);
 }
@@ -348,7 +423,7 @@ static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, volatile si
         }
         V->misses++;
         V->state[i] = SUBMITTED;
-        st = submit(dr, i);
+        st = submit(dr, i, 0);
     }
     for (size_t i = 0; i < want && !st;) {
         if (V->state[i] == VOICED) {
@@ -408,7 +483,7 @@ static rp_status load_samples(rp_drama *dr, size_t i, rp_diags *d)
         V->state[i] = SUBMITTED;
         V->n_voiced--;
         rp_clip_deinit(&u->clip);
-        if (!(st = submit(dr, i)))
+        if (!(st = submit(dr, i, 0)))
             st = voice_upto(dr, i + 1, 0, NULL, NULL, NULL, d);
         if (!st)
             st = rp_cache_get_clip(V->cache, V->keys[i], &c);

@@ -108,6 +108,8 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     int n_run = 0, open_requests = 1;
     if (!run)
         _exit(2);
+    const char *limit = getenv("RADIOPLAY_JOB_TIMEOUT");
+    double timeout_s = limit && atof(limit) > 0.0 ? atof(limit) : RP_WORKER_TIMEOUT_S;
     // At once, while the caller does its own start-up on another core.
     rp_status init_st = init ? init(user) : RP_OK;
     while (open_requests || n_run || head < n_queue) {
@@ -166,7 +168,7 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
                 run[k] = run[--n_run];
                 continue;
             }
-            if (!run[k].timed_out && t - run[k].started > RP_WORKER_TIMEOUT_S) {
+            if (!run[k].timed_out && t - run[k].started > timeout_s) {
                 kill(run[k].pid, SIGKILL);
                 run[k].timed_out = 1;
             }

@@ -36,18 +36,22 @@ static rp_status fresh_job(void *user, const void *req, size_t len)
         abort();  // as espeak-ng's "stack smashing detected" does
     if (len == 4 && !memcmp(req, "fail", 4))
         return RP_ERR_INPUT;
+    if (len == 4 && !memcmp(req, "hang", 4))
+        for (;;)
+            pause();
     return inits == 1 && jobs_run == 1 ? RP_OK : RP_ERR_SPEECH;
 }
 
 static void test_every_job_starts_from_the_zygote(void)
 {
     rp_workers *w;
+    setenv("RADIOPLAY_JOB_TIMEOUT", "1", 1);  // read by the zygote as it starts
     CHECK_INT(rp_workers_start(&w, 2, count_init, fresh_job, NULL), RP_OK);
     if (!w)
         return;
     enum { N = 12 };
     for (uint64_t i = 0; i < N; i++) {
-        const char *req = i == 5 ? "crash" : i == 7 ? "fail" : "speak";
+        const char *req = i == 5 ? "crash" : i == 7 ? "fail" : i == 9 ? "hang" : "speak";
         CHECK_INT(rp_workers_submit(w, 100 + i, req, strlen(req)), RP_OK);
     }
     CHECK_INT(rp_workers_pending(w), N);
@@ -66,6 +70,8 @@ static void test_every_job_starts_from_the_zygote(void)
         seen[id - 100]++;
         if (id == 105) {
             CHECK_INT(sig, SIGABRT);  // a crash is reported, with its signal
+        } else if (id == 109) {
+            CHECK_INT(sig, SIGKILL);  // a hang is killed after the time limit
         } else if (id == 107) {
             CHECK_INT(result, RP_ERR_INPUT);
             CHECK_INT(sig, 0);
@@ -79,6 +85,7 @@ static void test_every_job_starts_from_the_zygote(void)
     CHECK_INT(rp_workers_pending(w), 0);
     CHECK_INT(inits, 0);  // the caller's own state is untouched
     rp_workers_stop(w);
+    unsetenv("RADIOPLAY_JOB_TIMEOUT");
 }
 
 // ---- the cache itself --------------------------------------------------------------
@@ -466,6 +473,62 @@ static void test_a_book_renders_each_chapter_as_alone(void)
     free(out);
 }
 
+// espeak-ng 1.51 aborts ("stack smashing detected") on "é." sixty times
+// over. The line is spoken again with its punctuation simplified, with a
+// warning at the line, and the drama goes on: no error, no gap.
+static void test_a_crashing_line_is_spoken_again(void)
+{
+    char text[400] = "The night was cold.\n\n", cmd[2400], *out = NULL;
+    for (int i = 0; i < 60; i++)
+        strcat(text, "\xc3\xa9.");
+    strcat(text, "\n\n\"Hold the line,\" said Kirk.\n");
+    write_text(tmp(3, "crash.txt"), text);
+    snprintf(cmd, sizeof cmd,
+             "export XDG_CACHE_HOME='%s'; %s render '%s' -o '%s' 2>&1 && %s cues '%s' 2>/dev/null",
+             tmp(1, "cache-crash"), radioplay_bin(), tmp(3, "crash.txt"), tmp(2, "crash.wav"),
+             radioplay_bin(), tmp(3, "crash.txt"));
+    int rc = run(cmd, &out);
+    CHECK_INT(rc, 0);
+    CHECK_MSG(out && strstr(out, "crash.txt:3:1: warning: espeak-ng crashed on this line (signal 6); "
+                                 "spoken again with its punctuation simplified"), "%s", out);
+    // The line has its speech: "e acute" sixty times is long.
+    cue cues[8];
+    const char *tsv = out ? strstr(out, "start\tend") : NULL;
+    int n = tsv ? read_cues(tsv, cues, 8) : 0;
+    CHECK_INT(n, 4);
+    if (n == 4) {
+        printf("  the crashing line speaks for %.1f s after its retry\n", cues[1].end - cues[1].start);
+        CHECK(cues[1].end - cues[1].start > 10.0);
+    }
+    free(out);
+}
+
+// A line whose clip is near-silence (here a voice at volume 0; in the wild
+// a failed voice switch) is reported after the render, at its line.
+static void test_silent_speech_is_reported(void)
+{
+    write_text(tmp(3, "quiet.txt"), "The night was cold and the wind was loud over the walls.\n");
+    write_text(tmp(4, "quiet.cast"), "[narrator]\nvoice = en-us\nvolume = 0\n");
+    char cmd[2400], *out = NULL;
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render '%s' --cast '%s' -o '%s' 2>&1",
+             tmp(1, "cache-crash"), radioplay_bin(), tmp(3, "quiet.txt"), tmp(4, "quiet.cast"),
+             tmp(2, "quiet.wav"));
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(out && strstr(out, "quiet.txt:1:1: warning: only 0.0 s of speech is heard for this "
+                                 "line, where its 44 letters take about 3.3 s"), "%s", out);
+    free(out);
+    // Warm, from the cache: reported again.
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(out && strstr(out, "only 0.0 s of speech is heard"), "%s", out);
+    free(out);
+    // The bundled drama speaks every line as long as its letters take.
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' 2>&1",
+             tmp(1, "cache-crash"), radioplay_bin(), CHAPTER, tmp(2, "quiet.wav"));
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(out && !strstr(out, "warning"), "%s", out);
+    free(out);
+}
+
 static void test_cache_command(void)
 {
     const char *cache = tmp(1, "cache-j2");
@@ -494,6 +557,8 @@ int main(void)
     RUN(test_two_renders_at_once_share_the_cache);
     RUN(test_watch_renders_again);
     RUN(test_a_book_renders_each_chapter_as_alone);
+    RUN(test_a_crashing_line_is_spoken_again);
+    RUN(test_silent_speech_is_reported);
     RUN(test_cache_command);
     return TEST_SUMMARY("test_cache");
 }
