@@ -3,12 +3,18 @@
 // wraps out-of-range floats in PCM WAV and silently stops writing FLAC on
 // them unless clipping is enabled; so the format is mapped from the
 // extension here, clipping is always on, samples are converted to 16-bit
-// with TPDF dither by us (deterministic, seeded), and every write's count is
-// checked. Samples gather in a buffer of BUF_BYTES and go to libsndfile in
-// writes that large: it passes them on as they come, and written 4 KB at a
-// time a file costs the kernel more in zeroing the page cache it is
-// growing into than in copying the samples. The temporary file is read
-// back before the rename.
+// with TPDF dither by us (deterministic, seeded), and every call that
+// writes is checked: each sf_write, sf_command and sf_close, and the
+// fsync and close of the file. Samples gather in a buffer of BUF_BYTES and
+// go to libsndfile in writes that large: it passes them on as they come,
+// and written 4 KB at a time a file costs the kernel more in zeroing the
+// page cache it is growing into than in copying the samples. libsndfile
+// writes through our own callbacks (its virtual I/O), so that the first
+// failed write's reason is kept: libsndfile drops the errors of some of
+// its writes (FLAC's last frames and header are written when the file is
+// closed, and sf_close says nothing of them). Before the rename the
+// temporary file is opened again and must hold the frames, channels, rate
+// and container written, down to a readable last frame.
 #include "rp_sink.h"
 
 #include <errno.h>
@@ -45,9 +51,11 @@ static const struct {
 
 struct rp_sink {
     SNDFILE *sf;
-    char *path, *tmp;
+    int fd;   // the temporary file, ours to fsync and close; -1 when closed
+    int err;  // errno of the first write to fd that failed, or 0
+    char *path, *target, *tmp;  // as named; where written (a link's file); temporary
     rp_format fmt;
-    int channels;
+    int channels, rate_hz;
     int pcm16;  // we dither to 16 bits; otherwise libsndfile takes floats
     int64_t frames;     // frames written to libsndfile
     size_t fill, cap;   // samples in buf, and room for
@@ -97,6 +105,104 @@ int rp_format_can_write(rp_format f, int rate_hz, int channels)
     return sf_format_check(&info);
 }
 
+// ---- libsndfile's virtual I/O on the temporary file ----------------------------
+
+static sf_count_t vio_length(void *user)
+{
+    struct stat sb;
+    return fstat(((rp_sink *)user)->fd, &sb) == 0 ? (sf_count_t)sb.st_size : -1;
+}
+
+static sf_count_t vio_seek(sf_count_t offset, int whence, void *user)
+{
+    return (sf_count_t)lseek(((rp_sink *)user)->fd, (off_t)offset, whence);
+}
+
+static sf_count_t vio_read(void *p, sf_count_t n, void *user)
+{
+    rp_sink *s = user;
+    sf_count_t got = 0;
+    while (got < n) {
+        ssize_t r = read(s->fd, (char *)p + got, (size_t)(n - got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += r;
+    }
+    return got;
+}
+
+static sf_count_t vio_write(const void *p, sf_count_t n, void *user)
+{
+    rp_sink *s = user;
+    if (rp_write_all(s->fd, p, (size_t)n) == 0)
+        return n;
+    if (!s->err)
+        s->err = errno ? errno : EIO;
+    return 0;
+}
+
+static sf_count_t vio_tell(void *user)
+{
+    return (sf_count_t)lseek(((rp_sink *)user)->fd, 0, SEEK_CUR);
+}
+
+// Reports a failed write to the output: what failed, and why.
+static rp_status fail(const rp_sink *s, const char *what, const char *why, rp_diags *d)
+{
+    rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "%s: %s", what, why);
+    return RP_ERR_IO;
+}
+
+// Why a libsndfile call failed with error code: the system's reason when
+// one of its writes failed (ENOSPC, EFBIG, EIO), else libsndfile's own.
+// Some encoders fail with -1, which sf_error_number (and sf_strerror)
+// would print to stdout as not a valid error number.
+static const char *why_sf(const rp_sink *s, int code)
+{
+    return s->err ? strerror(s->err) : code > 0 ? sf_error_number(code) : "the encoder failed";
+}
+
+// An existing output must be a file: renaming over a directory fails only
+// after the whole render, and over a device or pipe would replace it.
+static rp_status check_target(const char *path, rp_diags *d)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+        return RP_OK;
+    rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", "name a file to write",
+                S_ISDIR(sb.st_mode) ? "is a directory, not a file"
+                                    : "is a device or pipe, not a file (audio needs a file)");
+    return RP_ERR_IO;
+}
+
+// Clipping, and the encoder's settings; 1 when libsndfile took them all.
+// A float WAV gets no PEAK chunk: libsndfile stamps it with the time of
+// writing, and the same render must give the same bytes.
+static int set_up(rp_sink *s)
+{
+    int ok = sf_command(s->sf, SFC_SET_CLIPPING, NULL, SF_TRUE) == SF_TRUE;
+    if (ok && s->fmt == RP_FMT_WAV && !s->pcm16)
+        ok = sf_command(s->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE) == SF_FALSE;
+    if (ok && s->fmt == RP_FMT_OGG) {
+        double q = 0.6;
+        ok = sf_command(s->sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q) == SF_TRUE;
+    }
+    if (ok && s->fmt == RP_FMT_MP3) {
+        // Constant bit rate, as audiobook platforms ask: 192 kbit/s. Setting
+        // the mode returns SF_FALSE even when it works (libsndfile 1.2):
+        // the mode is read back instead.
+        int mode = SF_BITRATE_MODE_CONSTANT;
+        double level = RP_MP3_COMPRESSION;
+        sf_command(s->sf, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
+        ok = sf_error(s->sf) == SF_ERR_NO_ERROR &&
+             sf_command(s->sf, SFC_GET_BITRATE_MODE, NULL, 0) == mode &&
+             sf_command(s->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level) == SF_TRUE;
+    }
+    return ok;
+}
+
 rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                        uint64_t dither_seed, rp_diags *d)
 {
@@ -127,11 +233,16 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
                     fmt == RP_FMT_MP3 ? " (it was built without MP3 support)" : "");
         return RP_ERR_FORMAT;
     }
+    rp_status st = check_target(path, d);
+    if (st)
+        return st;
     rp_sink *s = calloc(1, sizeof *s);
     if (!s)
         return RP_ERR_NOMEM;
+    s->fd = -1;
     s->fmt = (rp_format)fmt;
     s->channels = channels;
+    s->rate_hz = rate_hz;
     s->pcm16 = formats[fmt].bits_ok && (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
     rp_rng rng = {dither_seed};
     for (int j = 0; j < DITHER_LANES; j++) {
@@ -144,42 +255,38 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
              (size_t)channels;
     s->buf = malloc(BUF_BYTES);
     s->path = rp_strdup(path);
-    s->tmp = rp_temp_template(path);
+    s->target = rp_output_target(path);
+    s->tmp = s->target ? rp_temp_template(s->target) : NULL;
     if (!s->path || !s->tmp || !s->buf) {
         rp_sink_close(s, 0, NULL);
         return RP_ERR_NOMEM;
     }
-    int fd = mkstemp(s->tmp);
-    if (fd < 0) {
-        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot create output: %s",
-                    strerror(errno));
+    s->fd = mkstemp(s->tmp);
+    if (s->fd < 0) {
+        fail(s, "cannot create output", strerror(errno), d);
         free(s->tmp);
         s->tmp = NULL;
         rp_sink_close(s, 0, NULL);
         return RP_ERR_IO;
     }
+    // mkstemp makes the file 0600; audio gets the usual permissions. A file
+    // system without permissions (vfat) refuses, and the file is as good.
     mode_t mask = umask(0);
     umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    s->sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+    fchmod(s->fd, 0666 & ~mask);
+    SF_VIRTUAL_IO vio = {vio_length, vio_seek, vio_read, vio_write, vio_tell};
+    s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, s);
     if (!s->sf) {
-        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot write output: %s",
-                    sf_strerror(NULL));
-        close(fd);
+        fail(s, "cannot write", why_sf(s, sf_error(NULL)), d);
         rp_sink_close(s, 0, NULL);
         return RP_ERR_IO;
     }
-    sf_command(s->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
-    if (s->fmt == RP_FMT_OGG) {
-        double q = 0.6;
-        sf_command(s->sf, SFC_SET_VBR_ENCODING_QUALITY, &q, sizeof q);
-    }
-    if (s->fmt == RP_FMT_MP3) {
-        // Constant bit rate, as audiobook platforms ask: 192 kbit/s.
-        int mode = SF_BITRATE_MODE_CONSTANT;
-        double level = RP_MP3_COMPRESSION;
-        sf_command(s->sf, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
-        sf_command(s->sf, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
+    if (!set_up(s)) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL,
+                    "cannot set up the %s encoder: %s", formats[fmt].name,
+                    why_sf(s, sf_error(s->sf)));
+        rp_sink_close(s, 0, NULL);
+        return RP_ERR_IO;
     }
     *out = s;
     return RP_OK;
@@ -230,12 +337,20 @@ static void format_mark_time(char *buf, size_t cap, int64_t frame, int rate_hz)
              (long long)(ms % 1000));
 }
 
+// A tag libsndfile refuses costs a warning, not the file.
+static void tag(rp_sink *s, int type, const char *what, const char *value, rp_diags *d)
+{
+    if (sf_set_string(s->sf, type, value) != 0)
+        rp_diag_add(d, RP_DIAG_WARNING, s->path, 0, 0, "output", NULL, "%s left out: %s", what,
+                    why_sf(s, sf_error(s->sf)));
+}
+
 rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
                            int rate_hz, rp_diags *d)
 {
     if (title && title[0])
-        sf_set_string(s->sf, SF_STR_TITLE, title);
-    sf_set_string(s->sf, SF_STR_SOFTWARE, "radioplay " RP_VERSION);
+        tag(s, SF_STR_TITLE, "the title", title, d);
+    tag(s, SF_STR_SOFTWARE, "the software tag", "radioplay " RP_VERSION, d);
     if (n == 0)
         return RP_OK;
     char comment[1024] = "chapters:";
@@ -247,7 +362,7 @@ rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, 
                          marks[i].title);
         len = k < 0 ? len : len + (size_t)k < sizeof comment ? len + (size_t)k : sizeof comment - 1;
     }
-    sf_set_string(s->sf, SF_STR_COMMENT, comment);
+    tag(s, SF_STR_COMMENT, "the list of chapter marks", comment, d);
     if (s->fmt != RP_FMT_WAV)
         return RP_OK;
     SF_CUES *cues = calloc(1, sizeof *cues);
@@ -279,11 +394,8 @@ static rp_status flush(rp_sink *s, rp_diags *d)
     sf_count_t wrote = s->pcm16 ? sf_writef_short(s->sf, s->buf, k)
                                 : sf_writef_float(s->sf, s->buf, k);
     s->fill = 0;
-    if (wrote != k) {
-        rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "write failed: %s",
-                    sf_strerror(s->sf));
-        return RP_ERR_IO;
-    }
+    if (wrote != k || s->err)
+        return fail(s, "cannot write", why_sf(s, sf_error(s->sf)), d);
     s->frames += k;
     return RP_OK;
 }
@@ -316,22 +428,35 @@ rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d)
     return RP_OK;
 }
 
+// The file as a reader finds it: the container, frames, channels and rate
+// written, and a last frame that decodes (a FLAC header counts the frames
+// before they are written: only reading the end proves they all were).
 static rp_status verify(rp_sink *s, rp_diags *d)
 {
     SF_INFO info = {0};
     SNDFILE *sf = sf_open(s->tmp, SFM_READ, &info);
-    if (!sf) {
-        rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL,
-                    "cannot read back the written file: %s", sf_strerror(NULL));
-        return RP_ERR_IO;
-    }
+    if (!sf)
+        return fail(s, "cannot read back the written file", why_sf(s, sf_error(NULL)), d);
+    int same = (info.format & SF_FORMAT_TYPEMASK) == formats[s->fmt].major &&
+               info.frames == s->frames && info.channels == s->channels &&
+               info.samplerate == s->rate_hz;
+    int last = !same || s->frames == 0 ||
+               (sf_seek(sf, s->frames - 1, SEEK_SET) == s->frames - 1 &&
+                sf_readf_float(sf, s->buf, 1) == 1);
     sf_close(sf);
-    if (info.frames != s->frames) {
+    if (!same && info.frames == SF_COUNT_MAX)
+        return fail(s, "cannot read back the written file", "its header gives no length", d);
+    if (!same) {
         rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL,
-                    "written file holds %lld frames, expected %lld", (long long)info.frames,
-                    (long long)s->frames);
+                    "the written file reads back as %lld frames, %d channels at %d Hz; "
+                    "%lld, %d at %d were written",
+                    (long long)info.frames, info.channels, info.samplerate,
+                    (long long)s->frames, s->channels, s->rate_hz);
         return RP_ERR_IO;
     }
+    if (!last)
+        return fail(s, "cannot read back the written file", "its last frame does not decode",
+                    d);
     return RP_OK;
 }
 
@@ -343,24 +468,28 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     if (s->sf) {
         if (commit)
             st = flush(s, d);
-        if (commit && st == RP_OK)
-            sf_write_sync(s->sf);
-        if (sf_close(s->sf) != 0 && commit && st == RP_OK) {
-            rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "closing failed");
-            st = RP_ERR_IO;
-        }
+        int e = sf_close(s->sf);
         s->sf = NULL;
+        if ((e != 0 || s->err) && commit && !st)
+            st = fail(s, "cannot write", why_sf(s, e), d);
     }
-    if (commit && st == RP_OK)
+    // What libsndfile wrote is in the kernel's hands; on the disk, or an
+    // error (a full disk, a quota, a network file system that failed late).
+    if (s->fd >= 0) {
+        if (commit && !st && fsync(s->fd) != 0)
+            st = fail(s, "cannot write", strerror(errno), d);
+        if (close(s->fd) != 0 && commit && !st)
+            st = fail(s, "cannot write", strerror(errno), d);
+        s->fd = -1;
+    }
+    if (commit && !st)
         st = verify(s, d);
-    if (commit && st == RP_OK && rename(s->tmp, s->path) != 0) {
-        rp_diag_add(d, RP_DIAG_ERROR, s->path, 0, 0, "output", NULL, "cannot rename into place: %s",
-                    strerror(errno));
-        st = RP_ERR_IO;
-    }
-    if ((!commit || st != RP_OK) && s->tmp)
+    if (commit && !st && rename(s->tmp, s->target) != 0)
+        st = fail(s, "cannot rename into place", strerror(errno), d);
+    if ((!commit || st) && s->tmp)
         unlink(s->tmp);
     free(s->path);
+    free(s->target);
     free(s->tmp);
     free(s->buf);
     free(s);
