@@ -31,12 +31,25 @@ rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n
 // Caller frees.
 char *rp_temp_template(const char *path);
 
+// Where an output named path is written: the file a symbolic link points
+// to (renaming onto the link would replace it with a file), else path.
+// Caller frees.
+char *rp_output_target(const char *path);
+
+// Whether an output named path can be created: its folder exists and is
+// writable (a device or pipe is written in place: always). 0, or -1 with
+// the reason in why ("out: No such file or directory").
+int rp_output_dir_check(const char *path, char *why, size_t cap);
+
 // Writes or reads exactly n bytes on fd, retrying short transfers and
 // EINTR; 0, or -1 on an error or end of file (errno set for an error).
 int rp_write_all(int fd, const void *p, size_t n);
 int rp_read_all(int fd, void *p, size_t n);
 // Writes bytes to path through a temporary file in the same directory,
-// renamed into place once complete: the old file survives any failure.
+// renamed into place once complete: the old file survives any failure, and
+// no temporary file is left. A symbolic link's file is replaced, not the
+// link; a device or pipe (/dev/null, /dev/full, a FIFO) is written
+// directly; a folder is an error.
 rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d);
 
 // Files watched for changes (--watch): each path's modification time and

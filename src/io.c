@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,37 @@ char *rp_temp_template(const char *path)
     return rp_strbuf_take(&b);
 }
 
+char *rp_output_target(const char *path)
+{
+    struct stat sb;
+    char *real = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) ? realpath(path, NULL) : NULL;
+    return real ? real : rp_strdup(path);
+}
+
+int rp_output_dir_check(const char *path, char *why, size_t cap)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+        return 0;  // a device or pipe, written in place
+    char *target = rp_output_target(path);
+    if (!target) {
+        snprintf(why, cap, "%s", strerror(ENOMEM));
+        return -1;
+    }
+    char *slash = strrchr(target, '/');
+    const char *dir = !slash ? "." : slash == target ? "/" : target;
+    if (slash && slash != target)
+        *slash = '\0';
+    int err = stat(dir, &sb) != 0      ? errno
+              : !S_ISDIR(sb.st_mode)   ? ENOTDIR
+              : access(dir, W_OK) != 0 ? errno
+                                       : 0;
+    if (err)
+        snprintf(why, cap, "%s: %s", dir, strerror(err));
+    free(target);
+    return err ? -1 : 0;
+}
+
 int rp_write_all(int fd, const void *p, size_t n)
 {
     const char *b = p;
@@ -174,19 +206,46 @@ int rp_read_all(int fd, void *p, size_t n)
     return 0;
 }
 
+// A device or a pipe (/dev/null, /dev/full, a FIFO) takes the bytes as they
+// come: renaming a file over it would replace it.
+static rp_status write_in_place(const char *path, const char *bytes, size_t len, rp_diags *d)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    int err = fd < 0 ? errno : 0;
+    if (!err && rp_write_all(fd, bytes, len))
+        err = errno ? errno : EIO;
+    if (fd >= 0 && close(fd) != 0 && !err)
+        err = errno;
+    if (err)
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot write: %s",
+                    strerror(err));
+    return err ? RP_ERR_IO : RP_OK;
+}
+
 rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d)
 {
-    char *tmp = rp_temp_template(path);
-    if (!tmp)
-        return RP_ERR_NOMEM;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot create output: %s",
-                    strerror(errno));
-        free(tmp);
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode)) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", "name a file to write",
+                    "is a directory, not a file");
         return RP_ERR_IO;
     }
-    // mkstemp makes the file 0600; a text file gets the usual permissions.
+    if (exists && !S_ISREG(sb.st_mode))
+        return write_in_place(path, bytes, len, d);
+    char *target = rp_output_target(path);
+    char *tmp = target ? rp_temp_template(target) : NULL;
+    int fd = tmp ? mkstemp(tmp) : -1;
+    if (fd < 0) {
+        if (tmp)
+            rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot create output: %s",
+                        strerror(errno));
+        free(target);
+        free(tmp);
+        return tmp ? RP_ERR_IO : RP_ERR_NOMEM;
+    }
+    // mkstemp makes the file 0600; a text file gets the usual permissions. A
+    // file system without permissions (vfat) refuses, and the file is as good.
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask);
@@ -197,13 +256,14 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
         err = errno;
     if (close(fd) != 0 && !err)
         err = errno;
-    if (!err && rename(tmp, path) != 0)
+    if (!err && rename(tmp, target) != 0)
         err = errno;
     if (err) {
         rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot write: %s",
                     strerror(err));
         unlink(tmp);
     }
+    free(target);
     free(tmp);
     return err ? RP_ERR_IO : RP_OK;
 }
