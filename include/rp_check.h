@@ -3,8 +3,9 @@
 // listener would trip over: quotes whose speaker is a weak guess, the proper
 // nouns worth auditioning with `radioplay say` (and whether the cast sheet's
 // [say] already respells them), and paragraphs that nearly repeat an earlier
-// one (draft revisions left in the text). Pure: it reads memory and returns
-// findings; main.c prints them.
+// one (draft revisions left in the text); and [voice] sections of the cast
+// sheet that name no speaker. Pure: it reads memory and returns findings;
+// main.c prints them.
 #ifndef RP_CHECK_H
 #define RP_CHECK_H
 
@@ -52,6 +53,11 @@ typedef struct {
 rp_status rp_check_chapter(const rp_script *s, const char *text, size_t len, const rp_cast *c,
                            const rp_check_config *cfg, rp_check_report *out);
 void rp_check_report_deinit(rp_check_report *r);
+
+// Warns, at its section, of every [voice NAME] of the cast sheet c that no
+// speaker of s answers to (names compare in any case), with the nearest
+// speaker's name as a hint.
+rp_status rp_check_cast(const rp_cast *c, const rp_script *s, rp_diags *d);
 
 // What decided a quote's speaker: "tag" or "screenplay" for explicit ones,
 // else the attribution rule's name ("none" if there is none).

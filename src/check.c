@@ -13,8 +13,12 @@
 //   Paragraphs too short for shingles to mean much ("Then the rain began.")
 //   are reported only when repeated word for word, and only narration: a
 //   short line of dialogue said twice ("What do you mean?") is usually meant.
+// And one over the cast sheet: a [voice NAME] section that no speaker of the
+// chapter answers to is most often a misspelt name, whose speaker is then
+// cast automatically without a word.
 #include "rp_check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -643,6 +647,34 @@ static rp_status check_repeats(const rp_script *s, const rp_check_config *cfg,
     free(R.touched);
     free(R.mark);
     return st;
+}
+
+// ---- the cast sheet ----------------------------------------------------------
+
+rp_status rp_check_cast(const rp_cast *c, const rp_script *s, rp_diags *d)
+{
+    const char **speakers = calloc(s->n_chars ? s->n_chars : 1, sizeof *speakers);
+    if (!speakers)
+        return RP_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_chars; i++)
+        if (s->chars[i].n_quotes > 0)
+            speakers[n++] = s->chars[i].name;
+    for (size_t i = 0; i < c->n_voices; i++) {
+        const rp_voice *v = &c->voices[i];
+        size_t k = 0;
+        while (k < n && rp_strcasecmp(speakers[k], v->name))
+            k++;
+        if (v->automatic || k < n)
+            continue;
+        const char *like = rp_suggest(v->name, speakers, n);
+        char hint[RP_MAX_NAME_BYTES + 32];
+        snprintf(hint, sizeof hint, "did you mean '%s'?", like ? like : "");
+        rp_diag_add(d, RP_DIAG_WARNING, c->file, v->line, 1, "check", like ? hint : NULL,
+                    "[voice %s]: no one in the chapter speaks as %s", v->name, v->name);
+    }
+    free(speakers);
+    return RP_OK;
 }
 
 // ---- the report --------------------------------------------------------------

@@ -474,6 +474,41 @@ static void print_out(const char *s)
         fputs(s, stdout);
 }
 
+// The files a render reads (the chapter and its cast sheet) are never among
+// those it writes, no file is named twice, and every output's folder exists
+// and takes files: found before a long render, not after it.
+static int check_outputs(const options *o, const char *chapter, const char *const *outs, size_t n)
+{
+    char *cast = o->drama.cast_path ? rp_strdup(o->drama.cast_path)
+                                    : rp_path_with_ext(chapter, ".cast");
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!outs[i])
+            continue;
+        const char *input = rp_same_file(chapter, outs[i])        ? "chapter"
+                            : cast && rp_same_file(cast, outs[i]) ? "cast sheet"
+                                                                  : NULL;
+        if (input) {
+            fprintf(stderr, "radioplay: %s: error: refusing to overwrite the input %s\n",
+                    outs[i], input);
+            rc = EXIT_INPUT;
+        }
+        for (size_t k = 0; k < i && !rc; k++) {
+            if (outs[k] && (!strcmp(outs[k], outs[i]) || rp_same_file(outs[k], outs[i]))) {
+                fprintf(stderr, "radioplay: %s: error: named as two outputs\n", outs[i]);
+                rc = EXIT_USAGE;
+            }
+        }
+        char why[256];
+        if (!rc && rp_output_dir_check(outs[i], why, sizeof why)) {
+            fprintf(stderr, "radioplay: %s: error: cannot create output: %s\n", outs[i], why);
+            rc = EXIT_INPUT;
+        }
+    }
+    free(cast);
+    return rc;
+}
+
 // Renders one chapter to out_path (NULL: the chapter's name with .wav).
 static int render_one(options *o, const char *chapter, const char *out_path, rp_diags *d)
 {
@@ -493,12 +528,10 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         return EXIT_USAGE;
     }
     const char *extra[] = {out, o->subs, o->labels, o->timeline};
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
-        if (extra[i] && rp_same_file(chapter, extra[i])) {
-            fprintf(stderr, "radioplay: %s: refusing to overwrite the input chapter\n", extra[i]);
-            free(out);
-            return EXIT_INPUT;
-        }
+    int rc = check_outputs(o, chapter, extra, sizeof extra / sizeof extra[0]);
+    if (rc) {
+        free(out);
+        return rc;
     }
     if (o->subs && rp_subs_format_from_path(o->subs) < 0) {
         fprintf(stderr, "radioplay: %s: unknown subtitle format (use .srt or .vtt)\n", o->subs);
@@ -509,6 +542,13 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
     progress_on = verbosity > 0 && isatty(2);
     double t0 = rp_now_s();
     rp_status st = rp_drama_load(&dr, &o->drama, d);
+    if (!st && dr.script.n_blocks == 0) {
+        // An empty file is a mistake (the wrong file, a failed export), not
+        // a second of silence to publish.
+        rp_diag_add(d, RP_DIAG_ERROR, chapter, 0, 0, "render", "nothing to render",
+                    "the chapter has no text");
+        st = RP_ERR_INPUT;
+    }
     double t1 = rp_now_s();
     if (!st)
         st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
@@ -892,6 +932,19 @@ static void print_repeats(const char *file, const rp_check_report *r)
     }
 }
 
+// The voices and variants the cast sheet names, as a render checks them.
+static rp_status check_voices(rp_drama *dr, rp_diags *d)
+{
+    rp_status st = rp_speech_new(&dr->speech, d);
+    if (st)
+        return st;
+    st = rp_voice_check(dr->speech, dr->cast_path, &dr->cast.narrator, d);
+    for (size_t i = 0; i < dr->cast.n_voices; i++)
+        if (rp_voice_check(dr->speech, dr->cast_path, &dr->cast.voices[i], d))
+            st = RP_ERR_VOICE;
+    return st;
+}
+
 static int cmd_check(options *o, rp_diags *d)
 {
     int rc = need_chapter(o);
@@ -903,6 +956,10 @@ static int cmd_check(options *o, rp_diags *d)
     rp_drama dr;
     rp_check_report report = {0};
     rp_status st = rp_drama_load(&dr, &o->drama, d);
+    if (!st)
+        st = check_voices(&dr, d);
+    if (!st)
+        st = rp_check_cast(&dr.cast, &dr.script, d);
     if (!st)
         st = rp_check_chapter(&dr.script, dr.text, dr.len, &dr.cast, &cfg, &report);
     print_diags(d);
@@ -1197,6 +1254,18 @@ static int cmd_cache(options *o, rp_diags *d)
     return exit_code(st);
 }
 
+// What a command printed must have reached standard output: a full disk
+// (> /dev/full) is an I/O error, not a silent success.
+static int finish_stdout(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    fprintf(stderr, "radioplay: standard output: error: cannot write: %s\n",
+            errno ? strerror(errno) : "a write failed");
+    return rc ? rc : EXIT_INPUT;
+}
+
 int main(int argc, char **argv)
 {
     // Clips are large and short-lived: keep freed memory in the heap instead
@@ -1243,7 +1312,7 @@ int main(int argc, char **argv)
         rc = table[i].fn(&o, &d);
         rp_drama_workers_stop();
         rp_diags_deinit(&d);
-        return rc;
+        return finish_stdout(rc);
     }
     const char *names[sizeof table / sizeof table[0]];
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
