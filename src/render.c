@@ -470,9 +470,11 @@ rp_master_target rp_drama_master_target(const rp_drama *dr)
 }
 
 // Mixes (or reads the kept mix) with gain_db through the limiter into the
-// outputs, measuring what is written into *l.
+// outputs, measuring what is written into *l. The audio is left written but
+// not in place in *sink (NULL: none), for the caller to put in place if this
+// pass is the last, or to drop: the file changes once, from old to new.
 static rp_status master_pass(const pass *p, const rp_render_outputs *want, double gain_db,
-                             rp_loudness *l, rp_diags *d)
+                             rp_loudness *l, rp_sink **sink, rp_diags *d)
 {
     rp_drama *dr = p->dr;
     const rp_render_config *r = &dr->cast.render;
@@ -508,10 +510,10 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         st = flush_master(&o, d);
     if (!st)
         rp_meter_result(o.meter, l);
-    rp_status cs = o.sink ? rp_sink_close(o.sink, st == RP_OK, d) : RP_OK;
+    *sink = o.sink;
     rp_master_free(o.ms);
     rp_meter_free(o.meter);
-    return st ? st : cs;
+    return st;
 }
 
 // The first pass: how loud is the mix? Keeps the mix for the master pass
@@ -559,14 +561,17 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         p.stems = NULL;  // written by the measuring pass
     }
     rp_loudness l;
+    rp_sink *sink = NULL;
     if (!st)
-        st = master_pass(&p, want, gain, &l, d);
+        st = master_pass(&p, want, gain, &l, &sink, d);
     // The limiter takes a little loudness off the peaks; when that leaves
     // the file off target, one more pass corrects the gain by the miss.
     double miss = t.norm == RP_NORM_OFF || st ? 0.0 : rp_master_gain_db(&t, &l);
     if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
+        if (sink)
+            rp_sink_close(sink, 0, d);
         gain += miss;
-        st = master_pass(&p, want, gain, &l, d);
+        st = master_pass(&p, want, gain, &l, &sink, d);
     }
     if (p.kept_fd >= 0)
         close(p.kept_fd);
@@ -575,7 +580,9 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;
         cs = cs ? cs : ks;
     }
-    st = st ? st : cs;
+    // The audio last, once everything else is in place.
+    rp_status as = sink ? rp_sink_close(sink, st == RP_OK && cs == RP_OK, d) : RP_OK;
+    st = st ? st : cs ? cs : as;
     if (!st) {
         dr->loudness = l;
         dr->gain_db = gain;
