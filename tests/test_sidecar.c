@@ -3,8 +3,13 @@
 // subtitles (SRT and WebVTT) and Audacity labels agree with `radioplay cues`
 // to the millisecond and carry every line with its speaker; long lines are
 // split into timed cues of two short lines; chapter marks land in the WAV
-// cue chunk and in the tags; bad paths are refused with their messages.
+// cue chunk and in the tags; bad paths are refused with their messages;
+// when the audio cannot be written (a full disk), the subtitles and labels
+// already there stay as they were, and no temporary file is left.
+#include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "test.h"
 #include "wav.h"
@@ -298,6 +303,49 @@ static void test_bad_paths(void)
     free(log);
 }
 
+static int temporaries(void)
+{
+    DIR *d = opendir(test_tmpdir());
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strstr(e->d_name, ".radioplay-") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_failed_audio_leaves_the_sidecars(void)
+{
+    const char *subs = tmp(1, "keep.srt"), *labels = tmp(2, "keep.txt");
+    write_text(subs, "OLD SUBS");
+    write_text(labels, "OLD LABELS");
+    char args[4096], *log = NULL;
+    snprintf(args, sizeof args, "render %s -o %s --subs %s --labels %s", CHAPTER,
+             tmp(3, "keep.wav"), subs, labels);
+    // Room for the subtitles, not the audio; SIGXFSZ ignored: EFBIG.
+    struct rlimit was, lim;
+    getrlimit(RLIMIT_FSIZE, &was);
+    lim = was;
+    lim.rlim_cur = 64 * 1024;
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim);
+    int rc = rp(args, &log);
+    setrlimit(RLIMIT_FSIZE, &was);
+    signal(SIGXFSZ, handler);
+    CHECK_INT(rc, 1);
+    CHECK_MSG(log && strstr(log, "keep.wav: error: cannot write: File too large"), "%s",
+              log ? log : "");
+    free(log);
+    char *text = read_text(subs);
+    CHECK_STR(text, "OLD SUBS");
+    free(text);
+    text = read_text(labels);
+    CHECK_STR(text, "OLD LABELS");
+    free(text);
+    CHECK(!file_exists(tmp(3, "keep.wav")));
+    CHECK_INT(temporaries(), 0);
+}
+
 int main(void)
 {
     RUN(test_srt_matches_cues);
@@ -306,5 +354,10 @@ int main(void)
     RUN(test_long_lines_split);
     RUN(test_marks_in_the_file);
     RUN(test_bad_paths);
+    RUN(test_failed_audio_leaves_the_sidecars);
+    char cmd[512], *out = NULL;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
+    run(cmd, &out);
+    free(out);
     return TEST_SUMMARY("test_sidecar");
 }

@@ -7,13 +7,18 @@
 // and carry text with & < > " ' in it intact. Hand-made timelines check
 // invalid UTF-8 and control characters, label trimming, the scale of short
 // and long dramas, and the waveform collector. An unwritable path is an
-// error that leaves no file.
+// error that leaves no file; a disk that fills mid-file (RLIMIT_FSIZE) is
+// an error naming the file that leaves the old one; /dev/full is written
+// into, not replaced; a symbolic link's file is replaced, not the link.
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "rp_config.h"
 #include "rp_io.h"
@@ -681,6 +686,81 @@ static void test_svg_unwritable_path_leaves_nothing(void)
     CHECK_INT(leftovers(test_tmpdir(), ".old.svg.radioplay-"), 0);
 }
 
+// rp_svg_write with files limited to limit bytes and SIGXFSZ ignored: a
+// write past the limit fails (EFBIG), as one on a full disk does.
+static rp_status write_limited(rlim_t limit, const char *path, rp_diags *d)
+{
+    struct rlimit was, lim;
+    getrlimit(RLIMIT_FSIZE, &was);
+    lim = was;
+    lim.rlim_cur = limit;
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim);
+    rp_status st = rp_svg_write(&DR, PEAKS, N_PEAKS, path, d);
+    setrlimit(RLIMIT_FSIZE, &was);
+    signal(SIGXFSZ, handler);
+    return st;
+}
+
+static void test_svg_full_disk_keeps_the_old_file(void)
+{
+    if (!have_drama)
+        return;
+    const char *out = tmp(5, "full.svg");
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_svg_write(&DR, PEAKS, N_PEAKS, out, &d), RP_OK);
+    rp_diags_deinit(&d);
+    struct stat sb;
+    rlim_t size = stat(out, &sb) == 0 ? (rlim_t)sb.st_size : 2;
+    const rlim_t limits[] = {1, size / 2, size - 1};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        write_text(out, "old");
+        rp_diags_init(&d);
+        CHECK_INT(write_limited(limits[i], out, &d), RP_ERR_IO);
+        char buf[1024] = "";
+        if (d.n)
+            rp_diag_format(&d.items[0], buf, sizeof buf);
+        CHECK_MSG(d.n == 1 && !strcmp(d.items[0].file, out) &&
+                      strstr(buf, "error: cannot write: File too large"),
+                  "%s", buf);
+        rp_diags_deinit(&d);
+        char *kept = read_text(out);
+        CHECK_STR(kept, "old");
+        free(kept);
+        CHECK_INT(leftovers(test_tmpdir(), ".full.svg.radioplay-"), 0);
+    }
+    // A device is written into (ENOSPC), never renamed over.
+    rp_diags_init(&d);
+    CHECK_INT(rp_svg_write(&DR, PEAKS, N_PEAKS, "/dev/full", &d), RP_ERR_IO);
+    char buf[1024] = "";
+    if (d.n)
+        rp_diag_format(&d.items[0], buf, sizeof buf);
+    CHECK_MSG(strstr(buf, "/dev/full: error: cannot write: No space left on device"), "%s", buf);
+    rp_diags_deinit(&d);
+    CHECK(stat("/dev/full", &sb) == 0 && S_ISCHR(sb.st_mode));
+}
+
+static void test_svg_through_a_symbolic_link(void)
+{
+    if (!have_drama)
+        return;
+    const char *real = tmp(5, "real.svg"), *link = tmp(6, "link.svg");
+    write_text(real, "old");
+    unlink(link);
+    CHECK_INT(symlink("real.svg", link), 0);
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_svg_write(&DR, PEAKS, N_PEAKS, link, &d), RP_OK);
+    rp_diags_deinit(&d);
+    struct stat sb;
+    CHECK(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+    char *svg = read_text(real);
+    CHECK(svg && !strncmp(svg, "<?xml", 5));
+    free(svg);
+    CHECK_INT(leftovers(test_tmpdir(), ".real.svg.radioplay-"), 0);
+}
+
 int main(void)
 {
     setup();
@@ -693,8 +773,14 @@ int main(void)
     RUN(test_svg_scale_follows_duration);
     RUN(test_svg_peaks_any_split);
     RUN(test_svg_unwritable_path_leaves_nothing);
+    RUN(test_svg_full_disk_keeps_the_old_file);
+    RUN(test_svg_through_a_symbolic_link);
     if (have_drama)
         rp_drama_deinit(&DR);
     free(PEAKS);
+    char cmd[512], *out = NULL;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
+    run(cmd, &out);
+    free(out);
     return TEST_SUMMARY("test_svg");
 }
