@@ -101,9 +101,17 @@
 #define RP_MAX_CAST_BYTES (4u * 1024u * 1024u)
 #define RP_MAX_PRESET_BYTES (1u * 1024u * 1024u)
 #define RP_MAX_LINE_BYTES (1u * 1024u * 1024u)
-#define RP_MAX_NAME_BYTES 64
+#define RP_MAX_NAME_BYTES 64       // speaker, effect, room and layer names
 #define RP_MAX_DIRECTIVE_PARAMS 16
+#define RP_MAX_CUES 100000         // cues in one chapter, written and automatic
 #define RP_MAX_PARAGRAPH_CUES 64   // cues in one paragraph
+#define RP_MAX_SPEAKERS 1000       // speakers in a chapter, and [voice] sections in a sheet
+#define RP_MAX_RULES 1000          // [rules] lines in a cast sheet
+#define RP_MAX_SAY 1000            // [say] lines in a cast sheet
+// A cast sheet line: libinih reads it into INI_MAX_LINE (200) bytes with
+// its newline, and the sheet written back spaces out "key = value".
+#define RP_MAX_CAST_LINE_BYTES 197
+#define RP_MAX_SFX_LAYERS 16       // [layer] sections in an effect preset
 #define RP_MAX_BEDS 64             // beds playing at once
 #define RP_MAX_ROOMS 32            // rooms with a reverb in one chapter (each its own bus)
 #define RP_MAX_UTTERANCE_BYTES 4000 // longer sentences are split at commas/spaces

@@ -16,7 +16,9 @@
 // Inserts the cues as directive runs (run.automatic = 1) into the script.
 // A rule naming an unknown effect is a located error in cast_path (at the
 // rule's line) and RP_ERR_INPUT; built-in rules whose effect is missing
-// from the library are skipped.
+// from the library are skipped. A rule firing when the chapter already
+// holds RP_MAX_CUES cues, its own and automatic ones, is a located error in
+// the chapter (RP_ERR_INPUT).
 rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *lib,
                        const char *cast_path, rp_diags *d);
 

@@ -113,8 +113,15 @@ void rp_script_deinit(rp_script *s);
 // Fills the speaker of every quote run that has none (see attribute.c for the
 // rules). Explicit tags and screenplay lines are never changed. Every quote
 // ends with a non-NULL speaker: unattributed ones get a character label,
-// never the narrator.
+// never the narrator. Attribution only guesses worse on odd prose; the one
+// error is a chapter of more than RP_MAX_SPEAKERS speakers (RP_ERR_INPUT,
+// located at the first quote of one more).
 rp_status rp_attribute(rp_script *s, rp_diags *d);
+
+// 1 when name can be a speaker's name in a tag ({Name}"..."): at most
+// RP_MAX_NAME_BYTES of letters, digits, spaces and . ' ’ - _, so that a cast
+// sheet's [voice Name] reads it back. Attribution makes no other names.
+int rp_speaker_name_ok(const char *name);
 
 // The names of known directives, for did-you-mean in the parser and docs.
 extern const char *const rp_directive_names[];

@@ -48,10 +48,11 @@ typedef struct {
 
 // ---- source positions --------------------------------------------------------------
 
-// Splits the source into lines the way the parser does.
+// Splits the source into lines the way the parser does (which counts the
+// columns of line 1 after a byte order mark).
 static int index_lines(annotator *A)
 {
-    size_t pos = 0, start, n;
+    size_t pos = A->len >= 3 && !memcmp(A->src, "\xEF\xBB\xBF", 3) ? 3 : 0, start, n;
     A->n_lines = 0;
     if (rp_grow((void **)&A->lines, &A->cap_lines, 1, sizeof *A->lines))
         return 0;
@@ -197,6 +198,61 @@ static void annotate_cue(annotator *A, const rp_script *s, const rp_script *p, s
     insert(A, at, "{%s %s} ", kw, r->dir.name);
 }
 
+// The source with the insertions made so far, sorted, into out.
+static void render(annotator *A, rp_strbuf *out)
+{
+    if (A->n_ins)  // qsort wants a real array even for nothing
+        qsort(A->ins, A->n_ins, sizeof *A->ins, cmp_insertion);
+    size_t done = 0;
+    for (size_t i = 0; i < A->n_ins; i++) {
+        size_t at = A->ins[i].at < A->len ? A->ins[i].at : A->len;
+        rp_strbuf_append(out, A->src + done, at - done);
+        rp_strbuf_puts(out, A->ins[i].text);
+        done = at;
+    }
+    rp_strbuf_append(out, A->src + done, A->len - done);
+}
+
+// A chapter without a '{' reads "Name: text" with a capitalized name as
+// prose, an annotated one as a screenplay line. Lines of s that the
+// annotated text would read so keep their reading behind an empty comment
+// at their start ("{#}Monday: we rode north.").
+static void keep_prose(annotator *A, const rp_script *s)
+{
+    rp_strbuf text;
+    rp_strbuf_init(&text);
+    render(A, &text);
+    uint8_t *was = rp_calloc((size_t)A->n_lines + 1, 1);  // lines s reads as screenplay
+    rp_script p;
+    rp_diags scratch;
+    rp_diags_init(&scratch);
+    rp_status st = text.failed || !was ? RP_ERR_NOMEM
+                                       : rp_parse(s->name ? s->name : "", text.s, text.len, &p,
+                                                  &scratch);
+    rp_diags_deinit(&scratch);
+    if (st == RP_ERR_NOMEM) {
+        A->nomem = 1;
+    } else {
+        for (size_t i = 0; i < s->n_blocks; i++)
+            for (size_t k = 0; k < s->blocks[i].n_runs; k++)
+                if (s->blocks[i].runs[k].spk_source == RP_SPK_SCREENPLAY &&
+                    s->blocks[i].runs[k].line <= A->n_lines)
+                    was[s->blocks[i].runs[k].line] = 1;
+        for (size_t i = 0; i < p.n_blocks; i++) {
+            const rp_block *b = &p.blocks[i];
+            int line = b->line;
+            if (b->n_runs && b->runs[0].spk_source == RP_SPK_SCREENPLAY && line >= 1 &&
+                line <= A->n_lines && !was[line]) {
+                insert(A, A->lines[line].at, "{#}%s%s", "", "");
+                was[line] = 1;
+            }
+        }
+        rp_script_deinit(&p);
+    }
+    free(was);
+    rp_strbuf_deinit(&text);
+}
+
 rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf *out,
                       rp_diags *d)
 {
@@ -222,18 +278,10 @@ rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf
                 annotate_cue(&A, s, &p, bi, r, d);
         }
     }
-    if (!A.nomem) {
-        if (A.n_ins)  // qsort wants a real array even for nothing
-            qsort(A.ins, A.n_ins, sizeof *A.ins, cmp_insertion);
-        size_t done = 0;
-        for (size_t i = 0; i < A.n_ins; i++) {
-            size_t at = A.ins[i].at < len ? A.ins[i].at : len;
-            rp_strbuf_append(out, src + done, at - done);
-            rp_strbuf_puts(out, A.ins[i].text);
-            done = at;
-        }
-        rp_strbuf_append(out, src + done, len - done);
-    }
+    if (!A.nomem && A.n_ins && !memchr(src, '{', len))
+        keep_prose(&A, s);
+    if (!A.nomem)
+        render(&A, out);
     for (size_t i = 0; i < A.n_ins; i++)
         free(A.ins[i].text);
     free(A.ins);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rp_config.h"
 #include "rp_script.h"
 
 #define WORD_MAX 32          // longer words are compared on this prefix
@@ -100,7 +101,8 @@ typedef struct {
     int next;
 } inode;
 
-#define INDEX_SIZE 65536     // heads per entity index (a power of two)
+#define INDEX_MIN 256        // heads per entity index: a power of two in this range,
+#define INDEX_MAX 65536      // about one per 8 bytes of the chapter's text
 #define PARA_SCAN 64
 #define WEAK_GENDER_WINDOW 40  // tokens after a name searched for its pronoun         // quotes looked at around a quote in its paragraph
 
@@ -121,6 +123,7 @@ typedef struct {
     wentry *words;
     size_t words_cap;
     int *by_label, *by_last, *by_first;
+    size_t index_mask;   // heads per index - 1
     inode *nodes;
     size_t nn, cap_nodes;
     int *only;           // per paragraph: the only-name result, -2 = not yet
@@ -525,9 +528,9 @@ static void build_stream(ctx *c)
 
 // ---- entities ------------------------------------------------------------------------------
 
-static size_t key_hash(const char *k)
+static size_t key_hash(const ctx *c, const char *k)
 {
-    return (size_t)rp_hash64(k, strlen(k), RP_HASH_INIT) & (INDEX_SIZE - 1);
+    return (size_t)rp_hash64(k, strlen(k), RP_HASH_INIT) & c->index_mask;
 }
 
 // Files entity `ent` under key in one of the indexes. Stale entries (a label
@@ -540,7 +543,7 @@ static void index_add(ctx *c, int *table, const char *key, int ent)
         c->nomem = 1;
         return;
     }
-    size_t h = key_hash(key);
+    size_t h = key_hash(c, key);
     c->nodes[c->nn] = (inode){ent, table[h]};
     table[h] = (int)c->nn++;
 }
@@ -595,7 +598,7 @@ static rp_gender gender_of(const entity *e)
 
 static int find_label(const ctx *c, const char *label)
 {
-    for (int k = c->by_label[key_hash(label)]; k >= 0; k = c->nodes[k].next)
+    for (int k = c->by_label[key_hash(c, label)]; k >= 0; k = c->nodes[k].next)
         if (strcmp(c->e[c->nodes[k].ent].label, label) == 0)
             return c->nodes[k].ent;
     return -1;
@@ -609,7 +612,7 @@ static size_t candidates(const ctx *c, const int *table, const char *key, int *o
 {
     if (!key[0])
         return n;
-    for (int k = table[key_hash(key)]; k >= 0; k = c->nodes[k].next) {
+    for (int k = table[key_hash(c, key)]; k >= 0; k = c->nodes[k].next) {
         int ent = c->nodes[k].ent;
         size_t j = 0;
         while (j < n && out[j] != ent)
@@ -721,15 +724,18 @@ static int name_forward(ctx *c, size_t i, size_t *end)
         // A title on its own at the end of the name: "the Captain".
         return -1;
     }
-    char label[160] = "", first[WORD_MAX], last[WORD_MAX];
+    // Longer than a speaker name may be (a tag could not name it): no name.
+    char label[RP_MAX_NAME_BYTES + 1] = "", first[WORD_MAX], last[WORD_MAX];
     size_t len = 0;
     for (size_t k = i; k < j; k++) {
         int wrote = snprintf(label + len, sizeof label - len, "%s%.*s", k > i ? " " : "",
                              (int)c->t[k].n, c->t[k].s);
         if (wrote < 0 || (size_t)wrote >= sizeof label - len)
-            break;
+            return -1;
         len += (size_t)wrote;
     }
+    if (!rp_speaker_name_ok(label))
+        return -1;
     tok_lower(&c->t[w], first);
     tok_lower(&c->t[j - 1], last);
     *end = j;
@@ -750,11 +756,11 @@ static size_t name_start_back(const ctx *c, size_t i, size_t lo)
 
 static int description_entity(ctx *c, const char *noun, int has_the_cap, const char *cap_text)
 {
-    char label[96];
-    if (has_the_cap)
-        snprintf(label, sizeof label, "the %s", cap_text);
-    else
-        snprintf(label, sizeof label, "the %s", noun);
+    char label[RP_MAX_NAME_BYTES + 1];
+    const char *what = has_the_cap ? cap_text : noun;
+    int n = snprintf(label, sizeof label, "the %s", what);
+    if (!what[0] || n < 0 || (size_t)n >= sizeof label || !rp_speaker_name_ok(label))
+        return -1;  // no words, or no speaker name
     int e = find_label(c, label);
     if (e >= 0)
         return e;
@@ -2436,7 +2442,10 @@ out:
 }
 
 // Writes the speakers into the runs and the characters into the script.
-static rp_status publish(ctx *c, rp_script *s)
+// Gives every quote its speaker's label and lists the characters, at most
+// RP_MAX_SPEAKERS of them (automatic casting compares every pair): a
+// located error at the first quote of one more.
+static rp_status publish(ctx *c, rp_script *s, rp_diags *d)
 {
     size_t *order = calloc(c->ne ? c->ne : 1, sizeof *order);
     if (!order)
@@ -2447,9 +2456,17 @@ static rp_status publish(ctx *c, rp_script *s)
         if (q->ent < 0)
             continue;
         entity *e = &c->e[q->ent];
+        rp_run *r = q->run;
+        if (e->n_quotes == 0 && n_chars == RP_MAX_SPEAKERS) {
+            rp_diag_add(d, RP_DIAG_ERROR, s->name, r->line, r->col, "attribute",
+                        "tag some of the speakers as one, e.g. {Crowd}",
+                        "more than %d speakers in the chapter ('%s' is one more)",
+                        RP_MAX_SPEAKERS, e->label);
+            free(order);
+            return RP_ERR_INPUT;
+        }
         if (e->n_quotes++ == 0)
             order[n_chars++] = (size_t)q->ent;
-        rp_run *r = q->run;
         if (r->speaker)
             continue;
         r->speaker = rp_strdup(e->label);
@@ -2544,22 +2561,29 @@ static void ctx_free(ctx *c)
 
 rp_status rp_attribute(rp_script *s, rp_diags *d)
 {
-    (void)d;  // attribution never fails on data; it only guesses worse
     if (!s)
         return RP_OK;
     ctx c;
     memset(&c, 0, sizeof c);
     c.s = s;
-    c.by_label = malloc(INDEX_SIZE * sizeof *c.by_label);
-    c.by_last = malloc(INDEX_SIZE * sizeof *c.by_last);
-    c.by_first = malloc(INDEX_SIZE * sizeof *c.by_first);
+    // Indexes sized to the chapter: a short one does not clear a long one's.
+    size_t text = 0, heads = INDEX_MIN;
+    for (size_t i = 0; i < s->n_blocks; i++)
+        for (size_t k = 0; k < s->blocks[i].n_runs; k++)
+            text += s->blocks[i].runs[k].text ? strlen(s->blocks[i].runs[k].text) : 0;
+    while (heads < INDEX_MAX && heads * 8 < text)
+        heads *= 2;
+    c.index_mask = heads - 1;
+    c.by_label = malloc(heads * sizeof *c.by_label);
+    c.by_last = malloc(heads * sizeof *c.by_last);
+    c.by_first = malloc(heads * sizeof *c.by_first);
     if (!c.by_label || !c.by_last || !c.by_first) {
         ctx_free(&c);
         return RP_ERR_NOMEM;
     }
-    memset(c.by_label, 0xFF, INDEX_SIZE * sizeof *c.by_label);  // all -1: empty
-    memset(c.by_last, 0xFF, INDEX_SIZE * sizeof *c.by_last);
-    memset(c.by_first, 0xFF, INDEX_SIZE * sizeof *c.by_first);
+    memset(c.by_label, 0xFF, heads * sizeof *c.by_label);  // all -1: empty
+    memset(c.by_last, 0xFF, heads * sizeof *c.by_last);
+    memset(c.by_first, 0xFF, heads * sizeof *c.by_first);
     build_wordsets(&c);
     if (!c.nomem)
         build_stream(&c);
@@ -2577,7 +2601,7 @@ rp_status rp_attribute(rp_script *s, rp_diags *d)
         merge_aliases(&c);
     if (!c.nomem)
         tagged_genders(&c);
-    rp_status st = c.nomem ? RP_ERR_NOMEM : publish(&c, s);
+    rp_status st = c.nomem ? RP_ERR_NOMEM : publish(&c, s, d);
     ctx_free(&c);
     return st;
 }

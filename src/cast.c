@@ -17,6 +17,8 @@
 
 #include "rp_config.h"
 
+#define MAX_UTF8_REPORTS 20  // invalid UTF-8 bytes reported per sheet
+
 const char *const rp_voice_fx_names[RP_VFX_COUNT] = {
     "none", "radio", "robot", "megaphone", "whisper", "distant", "pa", "helmet",
 };
@@ -211,12 +213,19 @@ typedef struct {
     rp_voice *voice;        // the [voice]/[narrator] being filled
     char sfx_name[RP_MAX_NAME_BYTES + 1];
     int key_seen;           // a key line since the last header (inih's prev_name)
+    int key_line[24];       // where each [render] or [voice] key got its value (0: not yet)
+    int continued;          // the line continues the value of the key before it
     int nomem;              // an allocation failed
     size_t n_errors;
 } loader;
 
 static void scan_line(loader *L, const char *str);
+static void err(loader *L, int col, const char *hint, const char *fmt, const char *a,
+                const char *b);
 
+// Hands inih the next line. One longer than RP_MAX_CAST_LINE_BYTES (or
+// than inih's buffer of num bytes allows) is an error, and inih gets an
+// empty line instead: it would cut the line and read on as if it ended there.
 static char *read_line(char *str, int num, void *stream)
 {
     loader *L = stream;
@@ -224,14 +233,23 @@ static char *read_line(char *str, int num, void *stream)
         return NULL;
     const char *nl = memchr(L->pos, '\n', (size_t)(L->end - L->pos));
     size_t len = nl ? (size_t)(nl - L->pos) + 1 : (size_t)(L->end - L->pos);
-    size_t take = len < (size_t)num - 1 ? len : (size_t)num - 1;
-    memcpy(str, L->pos, take);
-    str[take] = '\0';
-    size_t keep = take < sizeof L->text - 1 ? take : sizeof L->text - 1;
-    memcpy(L->text, L->pos, keep);
-    L->text[keep] = '\0';
+    size_t max = num > 3 && (size_t)num - 3 < RP_MAX_CAST_LINE_BYTES ? (size_t)num - 3
+                                                                     : RP_MAX_CAST_LINE_BYTES;
+    const char *line = L->pos;
     L->pos += len;
     L->line++;
+    if (len - (nl != NULL) > max) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", max);
+        err(L, (int)rp_utf8_count(line, max) + 1, "split a long [say] or [rules] line in two",
+            "line is longer than %s bytes%s", n, "");
+        str[0] = L->text[0] = '\0';
+        return str;
+    }
+    memcpy(str, line, len);  // len <= max + 1 < num: the whole line fits
+    str[len] = '\0';
+    memcpy(L->text, line, len);
+    L->text[len] = '\0';
     scan_line(L, str);
     return str;
 }
@@ -352,7 +370,7 @@ static void unknown_key(loader *L, const char *key, const char *const *keys, siz
     err(L, col_of(L, key), s ? hint : NULL, "unknown key '%s' in [%s]", key, L->section);
 }
 
-static void render_key(loader *L, const char *key, const char *value)
+static void render_value(loader *L, const char *key, const char *value)
 {
     rp_render_config *r = &L->c->render;
     double x;
@@ -419,7 +437,7 @@ static void render_key(loader *L, const char *key, const char *value)
     }
 }
 
-static void voice_key(loader *L, rp_voice *v, const char *key, const char *value)
+static void voice_value(loader *L, rp_voice *v, const char *key, const char *value)
 {
     double x;
     int i;
@@ -465,6 +483,45 @@ static void voice_key(loader *L, rp_voice *v, const char *key, const char *value
     }
 }
 
+// A [render] or [voice] key given a second time in its section, after a
+// good value, is an error at it; a continuation line of a value is not
+// another key. Returns the key's index in keys (n: not a key of them) when
+// the value is to be read.
+static size_t key_once(loader *L, const char *key, const char *const *keys, size_t n)
+{
+    size_t k = 0;
+    while (k < n && strcmp(key, keys[k]))
+        k++;
+    if (k < n && L->key_line[k] && !L->continued) {
+        char first[32];
+        snprintf(first, sizeof first, "%d", L->key_line[k]);
+        err(L, col_of(L, key), "keep one of the two lines",
+            "'%s' is given twice in this section (first at line %s)", key, first);
+        return SIZE_MAX;
+    }
+    return k;
+}
+
+static void render_key(loader *L, const char *key, const char *value)
+{
+    size_t n = sizeof render_keys / sizeof render_keys[0], k = key_once(L, key, render_keys, n);
+    size_t errors = L->n_errors;
+    if (k != SIZE_MAX)
+        render_value(L, key, value);
+    if (k < n && L->n_errors == errors)
+        L->key_line[k] = L->line;
+}
+
+static void voice_key(loader *L, rp_voice *v, const char *key, const char *value)
+{
+    size_t n = sizeof voice_keys / sizeof voice_keys[0], k = key_once(L, key, voice_keys, n);
+    size_t errors = L->n_errors;
+    if (k != SIZE_MAX)
+        voice_value(L, v, key, value);
+    if (k < n && L->n_errors == errors)
+        L->key_line[k] = L->line;
+}
+
 static rp_voice *find_voice(rp_cast *c, const char *name)
 {
     for (size_t i = 0; i < c->n_voices; i++)
@@ -498,20 +555,36 @@ static const char *trim_prefix(const char *s, const char *prefix)
     return NULL;
 }
 
+// [narrator], or [voice Narrator]: the one narrator section.
+static void begin_narrator(loader *L)
+{
+    rp_voice *n = &L->c->narrator;
+    if (n->line) {
+        char first[32];
+        snprintf(first, sizeof first, "%d", n->line);
+        err(L, 1, "merge the two sections", "duplicate section [%s] (first at line %s)", L->section,
+            first);
+        L->sec = SEC_BAD;
+        return;
+    }
+    L->sec = SEC_NARRATOR;
+    L->voice = n;
+    n->line = L->line;
+}
+
 static void begin_section(loader *L, const char *section)
 {
     static const char *const names[] = {"render", "narrator", "voice", "sfx", "rules", "say"};
     snprintf(L->section, sizeof L->section, "%s", section);
     L->voice = NULL;
+    memset(L->key_line, 0, sizeof L->key_line);
     const char *arg;
     if (!section[0]) {
         L->sec = SEC_NONE;
     } else if (!strcmp(section, "render")) {
         L->sec = SEC_RENDER;
     } else if (!strcmp(section, "narrator")) {
-        L->sec = SEC_NARRATOR;
-        L->voice = &L->c->narrator;
-        L->c->narrator.line = L->line;
+        begin_narrator(L);
     } else if (!strcmp(section, "rules")) {
         L->sec = SEC_RULES;
     } else if (!strcmp(section, "say")) {
@@ -524,7 +597,7 @@ static void begin_section(loader *L, const char *section)
             return;
         }
         if (!rp_strcasecmp(arg, "narrator")) {
-            L->voice = &L->c->narrator;
+            begin_narrator(L);
             return;
         }
         rp_voice *v = find_voice(L->c, arg);
@@ -536,6 +609,14 @@ static void begin_section(loader *L, const char *section)
             L->sec = SEC_BAD;
             return;
         }
+        if (L->c->n_voices >= RP_MAX_SPEAKERS) {
+            char max[24];
+            snprintf(max, sizeof max, "%d", RP_MAX_SPEAKERS);
+            err(L, 1, "leave the other speakers to automatic casting",
+                "more than %s [voice] sections%s", max, "");
+            L->sec = SEC_BAD;
+            return;
+        }
         if (!(v = add_voice(L->c, arg))) {
             L->nomem = 1;
             L->sec = SEC_BAD;
@@ -544,6 +625,11 @@ static void begin_section(loader *L, const char *section)
         v->line = L->line;
         L->voice = v;
     } else if ((arg = trim_prefix(section, "sfx"))) {
+        if (strlen(arg) > RP_MAX_NAME_BYTES) {
+            err(L, 2, NULL, "effect name '%s' is longer than %s bytes", arg, "64");
+            L->sec = SEC_BAD;
+            return;
+        }
         L->sec = SEC_SFX;
         snprintf(L->sfx_name, sizeof L->sfx_name, "%s", arg);
     } else {
@@ -564,6 +650,11 @@ static void begin_section(loader *L, const char *section)
 static int add_setting(loader *L, const char *key, const char *value)
 {
     rp_cast *c = L->c;
+    if (!key[0]) {
+        err(L, 1, "write: key = value, e.g. gain = -3", "[sfx %s] setting needs a key%s",
+            L->sfx_name, "");
+        return 1;
+    }
     if (rp_grow((void **)&c->sfx, &c->cap_sfx, c->n_sfx + 1, sizeof *c->sfx))
         return 0;
     rp_sfx_setting *s = &c->sfx[c->n_sfx];
@@ -600,6 +691,12 @@ static int add_rule(loader *L, const char *phrase, const char *preset)
 {
     if (!phrase[0] || !preset[0]) {
         err(L, 1, "write: sound words = preset", "rule needs a phrase and a preset%s%s", "", "");
+        return 1;
+    }
+    if (L->c->n_rules >= RP_MAX_RULES) {
+        char max[24];
+        snprintf(max, sizeof max, "%d", RP_MAX_RULES);
+        err(L, 1, NULL, "more than %s rules in [rules]%s", max, "");
         return 1;
     }
     return push_rule(L->c, phrase, preset, L->line) == RP_OK;
@@ -659,6 +756,12 @@ static int add_say(loader *L, const char *key, const char *value)
         return 1;
     }
     rp_cast *c = L->c;
+    if (c->n_say >= RP_MAX_SAY) {
+        char max[24];
+        snprintf(max, sizeof max, "%d", RP_MAX_SAY);
+        err(L, 1, NULL, "more than %s respellings in [say]%s", max, "");
+        return 1;
+    }
     // "Ksena" and "ksena" would both claim the capitalized word.
     for (size_t i = 0; i < c->n_say; i++) {
         if (same_letters(c->say[i].word, key, len)) {
@@ -683,11 +786,44 @@ static int add_say(loader *L, const char *key, const char *value)
     return 1;
 }
 
+// inih's search for the end of a name or value: the first of chars, or a
+// ';' after a space (an inline comment), or the end.
+static const char *find_chars_or_comment(const char *s, const char *chars)
+{
+    int was_space = 0;
+    while (*s && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
+        was_space = isspace((unsigned char)*s);
+        s++;
+    }
+    return s;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
     loader *L = user;
     (void)section;  // scan_line has begun the section already (inih keeps only 50 bytes of it)
     int ok = 1;
+    // inih drops a key line's inline comment but keeps a continuation
+    // line's: drop it here too, as the line is read back once written.
+    char cut[RP_MAX_CAST_LINE_BYTES + 1];
+    if (L->continued) {
+        snprintf(cut, sizeof cut, "%s", value);
+        char *end = (char *)find_chars_or_comment(cut, NULL);
+        while (end > cut && isspace((unsigned char)end[-1]))
+            end--;
+        *end = '\0';
+        value = cut;
+    }
+    // Lines kept as text are written back as "key = value": that must fit
+    // the limit too, or the sheet `radioplay cast` prints would not load.
+    int text = L->sec == SEC_SFX || L->sec == SEC_RULES || L->sec == SEC_SAY;
+    if (text && strlen(key) + 3 + strlen(value) > RP_MAX_CAST_LINE_BYTES) {
+        char n[24];
+        snprintf(n, sizeof n, "%d", RP_MAX_CAST_LINE_BYTES);
+        err(L, 1, "split a long [say] or [rules] line in two",
+            "line is longer than %s bytes written as '%s = ...'", n, key);
+        return 1;
+    }
     switch (L->sec) {
     case SEC_NONE:
         err(L, 1, "put keys inside a section such as [render]",
@@ -723,16 +859,6 @@ static int handler(void *user, const char *section, const char *key, const char 
 // inih will (ini.c: rstrip, lskip, comments, continuation lines, inline ';'
 // comments): headers begin their section on their own line, even with no
 // keys, and every malformed line gets its own located diagnostic.
-static const char *find_chars_or_comment(const char *s, const char *chars)
-{
-    int was_space = 0;
-    while (*s && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
-        was_space = isspace((unsigned char)*s);
-        s++;
-    }
-    return s;
-}
-
 static void scan_line(loader *L, const char *str)
 {
     const char *p = str;
@@ -741,10 +867,9 @@ static void scan_line(loader *L, const char *str)
     const char *bol = p;
     while (*p && isspace((unsigned char)*p))
         p++;
-    if (!*p || *p == ';' || *p == '#')
-        return;
-    if (p > bol && L->key_seen)
-        return;  // continues the previous value
+    L->continued = *p && *p != ';' && *p != '#' && p > bol && L->key_seen;
+    if (!*p || *p == ';' || *p == '#' || L->continued)
+        return;  // blank, a comment, or more of the value before
     int col = (int)rp_utf8_count(bol, (size_t)(p - bol)) + 1;
     if (*p == '[') {
         const char *q = find_chars_or_comment(p + 1, "]");
@@ -766,6 +891,25 @@ static void scan_line(loader *L, const char *str)
     L->key_seen = 1;
 }
 
+// Reports the invalid UTF-8 bytes of the sheet (the first MAX_UTF8_REPORTS
+// of them) where they stand; 1 if there are any.
+static int bad_utf8(const char *file, const char *bytes, size_t len, rp_diags *d)
+{
+    int line = 1, col = 1, bad = 0;
+    size_t i = len >= 3 && !memcmp(bytes, "\xEF\xBB\xBF", 3) ? 3 : 0;  // columns count after it
+    for (; i < len; col++) {
+        int l;
+        uint32_t c = rp_utf8_decode(bytes + i, len - i, &l);
+        if (c == 0xFFFD && l == 1 && bad++ < MAX_UTF8_REPORTS)
+            rp_diag_add(d, RP_DIAG_ERROR, file, line, col, "cast", "save the cast sheet as UTF-8",
+                        "invalid UTF-8 byte 0x%02X", (unsigned)(unsigned char)bytes[i]);
+        if (c == '\n')
+            line++, col = 0;
+        i += (size_t)l;
+    }
+    return bad > 0;
+}
+
 rp_status rp_cast_load(rp_cast *c, const char *file, const char *bytes, size_t len, rp_diags *d)
 {
     if (len > RP_MAX_CAST_BYTES) {
@@ -784,6 +928,8 @@ rp_status rp_cast_load(rp_cast *c, const char *file, const char *bytes, size_t l
                     "cast", "a cast sheet is UTF-8 text", "binary data (NUL byte)");
         return RP_ERR_INPUT;
     }
+    if (bad_utf8(file, bytes, len, d))
+        return RP_ERR_INPUT;
     free(c->file);
     c->file = rp_strdup(file);
     loader L = {.c = c, .d = d, .pos = bytes, .end = bytes + len, .sec = SEC_NONE};
@@ -1114,6 +1260,13 @@ static void write_voice(rp_strbuf *b, const rp_voice *v)
                      v->gain_db, rp_voice_fx_names[v->fx]);
 }
 
+// "key = value", as inih reads it back: a value that begins with ';' keeps
+// it next to the '=' (after a space it would start a comment).
+static void write_pair(rp_strbuf *b, const char *key, const char *value)
+{
+    rp_strbuf_printf(b, "%s =%s%s\n", key, value[0] == ';' ? "" : " ", value);
+}
+
 void rp_cast_write(const rp_cast *c, rp_strbuf *b)
 {
     const rp_render_config *r = &c->render;
@@ -1148,16 +1301,16 @@ void rp_cast_write(const rp_cast *c, rp_strbuf *b)
         if (!open || strcmp(open, s->preset))
             rp_strbuf_printf(b, "\n[sfx %s]\n", s->preset);
         open = s->preset;
-        rp_strbuf_printf(b, "%s = %s\n", s->key, s->value);
+        write_pair(b, s->key, s->value);
     }
     if (c->n_rules) {
         rp_strbuf_puts(b, "\n[rules]\n");
         for (size_t i = 0; i < c->n_rules; i++)
-            rp_strbuf_printf(b, "%s = %s\n", c->rules[i].phrase, c->rules[i].preset);
+            write_pair(b, c->rules[i].phrase, c->rules[i].preset);
     }
     if (c->n_say) {
         rp_strbuf_puts(b, "\n[say]\n");
         for (size_t i = 0; i < c->n_say; i++)
-            rp_strbuf_printf(b, "%s = %s\n", c->say[i].word, c->say[i].say);
+            write_pair(b, c->say[i].word, c->say[i].say);
     }
 }

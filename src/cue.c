@@ -56,17 +56,14 @@ typedef struct {
     int bed_auto[RP_MAX_BEDS];      // started by a rule: stopped at the scene break
     size_t n_beds;
     size_t words;                   // words of text seen so far
+    size_t n_cues;                  // the chapter's own and those fired, at most RP_MAX_CUES
+    const char *chapter;            // for the error when one more would fire
+    rp_diags *d;
+    int over;                       // that error was reported
     int nomem;
 } state;
 
 // ---- words ------------------------------------------------------------------------
-
-// The next word of s (rp_word_next: "re-entry" and "rail-rounds" are one
-// word each) at or after *pos: [*start, *end). 0 at the end.
-static int next_word(const char *s, size_t *pos, size_t *start, size_t *end)
-{
-    return rp_word_next(s, strlen(s), pos, start, end);
-}
 
 static void lower_copy(char *out, const char *s, size_t n)
 {
@@ -117,8 +114,8 @@ static int read_rule(const rp_rule *r, size_t order, const rp_sfx_library *lib,
     out->order = order;
     if (!rp_strcasecmp(r->phrase, "defaults"))
         return 1;  // "defaults = off", read by cast.c
-    size_t pos = 0, a, b;
-    while (next_word(r->phrase, &pos, &a, &b)) {
+    size_t pos = 0, a, b, len = strlen(r->phrase);
+    while (rp_word_next(r->phrase, len, &pos, &a, &b)) {
         if (out->n == PHRASE_WORDS) {
             rule_error(d, cast_path, r, "use a shorter phrase", "more than 6 words in",
                        r->phrase);
@@ -354,13 +351,15 @@ static int push_piece(runvec *rv, const rp_run *from, size_t a, size_t b)
     return 0;
 }
 
-// The rule matching at the word starting at pos (its start in *a), or NULL.
-// *after is set past the phrase.
-static const rule *match_at(const state *S, const char *text, size_t a, size_t *after)
+// The rule matching at the word of text[0..len) that starts at a, or NULL.
+// *after is set past the phrase. Words are rp_word_next's: "re-entry" and
+// "rail-rounds" are one word each.
+static const rule *match_at(const state *S, const char *text, size_t len, size_t a,
+                            size_t *after)
 {
     char w[PHRASE_WORDS][WORD_BYTES];
     size_t n = 0, pos = a, s, e, ends[PHRASE_WORDS];
-    while (n < PHRASE_WORDS && next_word(text, &pos, &s, &e)) {
+    while (n < PHRASE_WORDS && rp_word_next(text, len, &pos, &s, &e)) {
         lower_copy(w[n], text + s, e - s);
         ends[n++] = e;
     }
@@ -400,22 +399,31 @@ static int cue_block(state *S, rp_block *b)
                 goto nomem;
             continue;
         }
-        size_t piece = 0, pos = 0, a, e;
-        while (next_word(r->text, &pos, &a, &e)) {
+        size_t piece = 0, pos = 0, a, e, len = strlen(r->text);
+        while (rp_word_next(r->text, len, &pos, &a, &e)) {
             size_t after;
-            const rule *m = match_at(S, r->text, a, &after);
+            const rule *m = match_at(S, r->text, len, a, &after);
             if (m && may_fire(S, m, r->kind == RP_RUN_QUOTE, &per_para)) {
-                if (!push_piece(&out, r, piece, a) ||
-                    !push_cue(&out, m->act, m->name, r, a))
-                    goto nomem;
-                piece = a;
-                split[i] = 1;
-                pos = after;
-                S->words += m->n - 1;  // the phrase's words, as note_written counts them
+                if (S->n_cues == RP_MAX_CUES) {
+                    if (!S->over)
+                        rp_diag_add(S->d, RP_DIAG_ERROR, S->chapter, r->line, r->col, "cue",
+                                    "switch some sound words off in the cast sheet's [rules]",
+                                    "more than %d cues in the chapter with the automatic ones",
+                                    RP_MAX_CUES);
+                    S->over = 1;
+                } else {
+                    if (!push_piece(&out, r, piece, a) || !push_cue(&out, m->act, m->name, r, a))
+                        goto nomem;
+                    S->n_cues++;
+                    piece = a;
+                    split[i] = 1;
+                    pos = after;
+                    S->words += m->n - 1;  // the phrase's words, as note_written counts them
+                }
             }
             S->words++;
         }
-        if (split[i] ? !push_piece(&out, r, piece, strlen(r->text)) : !push(&out, r))
+        if (split[i] ? !push_piece(&out, r, piece, len) : !push(&out, r))
             goto nomem;
         any |= split[i];
     }
@@ -448,7 +456,8 @@ nomem:
 }
 
 // Where the chapter's own cues are, in words of paragraph text, counted as
-// cue_block counts them (headings and scene breaks add no words).
+// cue_block counts them (headings and scene breaks add no words), and how
+// many there are.
 static void note_written(state *S, const rp_script *s)
 {
     for (size_t i = 0; i < s->n_blocks && !S->nomem; i++) {
@@ -457,11 +466,15 @@ static void note_written(state *S, const rp_script *s)
             const rp_run *r = &b->runs[k];
             size_t pos = 0, a, e;
             if (r->kind != RP_RUN_DIRECTIVE) {
-                if (b->kind != RP_BLOCK_PARAGRAPH)
+                if (b->kind != RP_BLOCK_PARAGRAPH || !r->text)
                     continue;
-                while (r->text && next_word(r->text, &pos, &a, &e))
+                size_t len = strlen(r->text);
+                while (rp_word_next(r->text, len, &pos, &a, &e))
                     S->words++;
-            } else if (r->dir.name && (r->dir.kind == RP_DIR_SFX || r->dir.kind == RP_DIR_BED)) {
+                continue;
+            }
+            S->n_cues++;
+            if (r->dir.name && (r->dir.kind == RP_DIR_SFX || r->dir.kind == RP_DIR_BED)) {
                 if (rp_grow((void **)&S->written, &S->cap_written, S->n_written + 1,
                             sizeof *S->written)) {
                     S->nomem = 1;
@@ -480,12 +493,15 @@ static int stop_auto_beds(state *S, rp_block *last)
     if (!last)
         return 1;
     runvec rv = {last->runs, last->n_runs, last->n_runs, NULL, 0};
+    // The stops go after the block's last run: a copy of it, as rv.v moves
+    // when it grows.
+    rp_run at = {.line = last->line, .col = last->col};
+    if (last->n_runs)
+        at = last->runs[last->n_runs - 1];
     for (size_t i = S->n_beds; i-- > 0;) {
         if (!S->bed_auto[i])
             continue;
-        const rp_run *at = last->n_runs ? &last->runs[last->n_runs - 1] : NULL;
-        rp_run none = {.line = last->line, .col = last->col};
-        if (!push_cue(&rv, ACT_STOP, S->beds[i], at ? at : &none, RP_AT_BLOCK_END)) {
+        if (!push_cue(&rv, ACT_STOP, S->beds[i], &at, RP_AT_BLOCK_END)) {
             last->runs = rv.v;
             last->n_runs = rv.n;
             free(rv.owned);
@@ -504,6 +520,8 @@ rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *
 {
     state S;
     memset(&S, 0, sizeof S);
+    S.chapter = s->name;
+    S.d = d;
     S.rules = rp_calloc(cast->n_rules ? cast->n_rules : 1, sizeof *S.rules);
     if (!S.rules)
         return RP_ERR_NOMEM;
@@ -538,6 +556,8 @@ rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *
         }
         if (S.nomem)
             st = RP_ERR_NOMEM;
+        else if (S.over)
+            st = RP_ERR_INPUT;
     }
     free(S.rules);
     free(S.fired);

@@ -742,6 +742,10 @@ static int cmp_event(const void *a, const void *b)
         return x->line < y->line ? -1 : 1;
     if (x->col != y->col)
         return x->col < y->col ? -1 : 1;
+    // An automatic cue stands at its word's column: before the words, as
+    // `annotate` writes it.
+    if (x->kind != y->kind && (x->kind == RP_EV_SPEECH || y->kind == RP_EV_SPEECH))
+        return x->kind == RP_EV_SPEECH ? 1 : -1;
     if (x->kind != y->kind)
         return (int)x->kind - (int)y->kind;
     return x->order < y->order ? -1 : x->order > y->order;
@@ -789,10 +793,12 @@ static rp_status place(rp_placer *pl, rp_event *e)
 }
 
 // The event placed with this order number (an open bed or room), released
-// or not.
+// or not. Newest first: pending events are in the order they were placed
+// until released, so the room before this one, or a bed, is found after
+// at most the events since (a chapter of room changes stays linear).
 static rp_event *find_placed(rp_placer *pl, uint32_t order)
 {
-    for (size_t i = 0; i < pl->n_pend; i++)
+    for (size_t i = pl->n_pend; i-- > 0;)
         if (pl->pend[i].order == order)
             return &pl->pend[i];
     for (size_t i = pl->out->n; i-- > 0;)
@@ -811,8 +817,10 @@ static rp_status release(rp_placer *pl)
     size_t k = 0;
     while (k < pl->n_pend && pl->pend[k].start < h)
         k++;
+    if (k == 0)
+        return RP_OK;
     rp_timeline *t = pl->out;
-    if (k && rp_grow((void **)&t->ev, &pl->cap_out, t->n + k, sizeof *t->ev))
+    if (rp_grow((void **)&t->ev, &pl->cap_out, t->n + k, sizeof *t->ev))
         return RP_ERR_NOMEM;
     memcpy(t->ev + t->n, pl->pend, k * sizeof *t->ev);
     t->n += k;

@@ -8,11 +8,15 @@
 // or any paragraph of short lines, spans several lines), and which marks are
 // dialogue: double quotes; single quotes when they clearly outnumber double
 // ones; or, in a file with no marks at all, a dash opening a paragraph
-// (Joyce's "—Come up, Kinch!"); the second pass builds the blocks. Errors
-// never stop the parse: every problem becomes a located diagnostic and the
-// parser carries on, so one run reports them all. Work is linear in the
-// input: directive bodies are bounded and per-paragraph state is counted,
-// not rescanned.
+// after any tags and cues (Joyce's "—Come up, Kinch!"); the second pass
+// builds the blocks. Errors never stop the parse: every problem becomes a
+// located diagnostic and the parser carries on, so one run reports them
+// all. Work is linear in the input: directive bodies are bounded and
+// per-paragraph state is counted, not rescanned.
+//
+// A speaker tag inside a quote, before more of its words, names the speaker
+// of the rest of it ("Hold {pause 1} {Tom}on."): `annotate` tags each piece
+// of a quote that a cue splits, and each resumed piece of dash speech.
 //
 // Comments ({# ...}) are dropped entirely; a line holding only comments adds
 // no block. Directives on a '#' heading line follow the title run in the
@@ -67,6 +71,8 @@ typedef struct {
     int last_text_line;  // last non-blank line, for the bare-title rule
     int n_bad_utf8;
     int saw_nul;
+    size_t n_cues;       // directives that became runs, at most RP_MAX_CUES
+    pchar unclosed;      // the mark of a quote a paragraph left open (line 0: none)
     pvec line;           // the current line, decoded
     pvec para;           // the paragraph being collected
     int para_lines;
@@ -354,23 +360,42 @@ static size_t skip_spaces(const pchar *v, size_t n, size_t i)
     return i;
 }
 
-// True when v[i..n) holds only whitespace and {...} groups (at least one).
-static int only_directives(const pchar *v, size_t n, size_t i)
+// The '}' closing the directive whose '{' is at v[i], as the builder reads
+// it (a quoted value may hold braces; at most MAX_DIRECTIVE_CHARS), or 0
+// when there is none: the '{' is then an error, and text.
+static size_t directive_end(const pchar *v, size_t n, size_t i)
 {
-    int any = 0;
+    int inq = 0;
+    for (size_t j = i + 1; j < n && j - i <= MAX_DIRECTIVE_CHARS; j++) {
+        uint32_t c = v[j].cp;
+        if (c == '"')
+            inq = !inq;
+        else if (!inq && c == '{')
+            return 0;
+        else if (!inq && c == '}')
+            return j;
+    }
+    return 0;
+}
+
+// The first character at or after i that is neither whitespace nor part of
+// a directive: where the text after a line's tags and cues starts.
+static size_t skip_directives(const pchar *v, size_t n, size_t i)
+{
+    size_t j;
     for (;;) {
         i = skip_spaces(v, n, i);
-        if (i >= n)
-            return any;
-        if (v[i].cp != '{')
-            return 0;
-        while (i < n && v[i].cp != '}')
-            i++;
-        if (i >= n)
-            return 0;
-        i++;
-        any = 1;
+        if (i >= n || v[i].cp != '{' || !(j = directive_end(v, n, i)))
+            return i;
+        i = j + 1;
     }
+}
+
+// True when v[i..n) holds only whitespace and directives (at least one).
+static int only_directives(const pchar *v, size_t n, size_t i)
+{
+    i = skip_spaces(v, n, i);
+    return i < n && skip_directives(v, n, i) >= n;
 }
 
 // End of a scene-break marker starting at i (stars, tildes, section signs or
@@ -464,14 +489,15 @@ static int is_elision(const pchar *v, size_t n, size_t i)
 }
 
 // Words after which an ambiguous letter-mark-space (the boys' toys) closes a
-// quote ('Come here' said Alice) rather than marking a possessive.
+// quote ('Come here' said Alice) rather than marking a possessive. Tags and
+// cues in between do not count: annotate writes them there.
 static int is_tag_word(const pchar *v, size_t n, size_t i)
 {
     static const char *const words[] = {"said", "says", "cried", "replied", "asked",
                                         "answered", "he", "she", "i", "they", "we",
                                         "thought", "returned", "continued", "exclaimed",
                                         "added", "whispered", "shouted", "and", NULL};
-    i = skip_spaces(v, n, i);
+    i = skip_directives(v, n, i);
     if (i >= n)
         return 1;
     if (is_upper(v[i].cp) || is_punct(v[i].cp))
@@ -559,6 +585,7 @@ typedef struct {
     char *qspeaker;      // speaker of the open quote (tag or screenplay)
     rp_spk_source qsource;
     int qfx;             // rp_run.fx of the open quote
+    pchar qmark;         // the mark that opened it (line 0: a dash or a screenplay name)
     char *tag;           // a {Name} waiting for its quote
     int tag_fx;          // its effect= as rp_run.fx (0: none given)
     int tag_line, tag_col;
@@ -587,6 +614,7 @@ static void builder_deinit(builder *b)
 }
 
 static void append_scrap(builder *b, const char *scrap);
+static void adopt_tag(builder *b);
 
 static void add_char(builder *b, pchar c)
 {
@@ -608,6 +636,8 @@ static void add_char(builder *b, pchar c)
         return;
     }
     b->glue = 0;
+    if (b->tag && b->in_quote)
+        adopt_tag(b);
     if (!b->have_pos) {
         b->line = c.line;
         b->col = c.col;
@@ -693,6 +723,17 @@ static void flush(builder *b)
         b->last_text = b->runs.n;
 }
 
+// The waiting tag names the speaker of the open quote from here on.
+static void adopt_tag(builder *b)
+{
+    free(b->qspeaker);
+    b->qspeaker = b->tag;
+    b->qsource = RP_SPK_TAG;
+    b->qfx = b->tag_fx;
+    b->tag = NULL;
+    b->tag_fx = 0;
+}
+
 static void open_quote(builder *b, pchar mark)
 {
     flush(b);
@@ -700,19 +741,15 @@ static void open_quote(builder *b, pchar mark)
     b->line = mark.line;
     b->col = mark.col;
     b->have_pos = 1;
-    if (b->tag) {
-        b->qspeaker = b->tag;
-        b->qsource = RP_SPK_TAG;
-        b->qfx = b->tag_fx;
-        b->tag = NULL;
-        b->tag_fx = 0;
-    }
+    if (b->tag)
+        adopt_tag(b);
 }
 
 static void close_quote(builder *b)
 {
     flush(b);
     b->in_quote = 0;
+    b->qmark.line = 0;
     free(b->qspeaker);
     b->qspeaker = NULL;
     b->qsource = RP_SPK_NONE;
@@ -816,8 +853,10 @@ static int scare_quote(const builder *b, size_t i)
         return 0;  // "..." is a silence kept
     if (!next)
         return q->text[strlen(q->text) - 1] != '.';  // and "Hi." a last word
+    if (next->kind != RP_RUN_NARRATION)
+        return 0;  // a cue after it has no text to read on with
     unsigned char c0 = (unsigned char)next->text[0];
-    return next->kind == RP_RUN_NARRATION && (islower(c0) || strchr(",.;:)-", c0));
+    return islower(c0) || strchr(",.;:)-", c0);
 }
 
 // Folds run i (a scare quote) and the narration after it into run i - 1.
@@ -855,8 +894,10 @@ static void demote_quote(builder *b, size_t i)
 static void finish(builder *b)
 {
     flush(b);
+    if (b->in_quote && b->qmark.line)
+        b->p->unclosed = b->qmark;  // a speech that runs on into the next paragraph?
     if (b->in_quote)
-        close_quote(b);  // a speech that runs on into the next paragraph
+        close_quote(b);
     for (size_t i = 1; i < b->runs.n; i++)
         if (scare_quote(b, i))
             demote_quote(b, i--);
@@ -949,6 +990,13 @@ static int parse_param(parser *p, const pchar *v, span t, rp_directive *dir)
     if (eq + 1 == t.b) {
         report(p, RP_DIAG_ERROR, line, col, "e.g. gain=-6", "missing value for '%s'", key);
         goto done;
+    }
+    for (size_t k = 0; k < dir->n_params; k++) {
+        if (!strcmp(dir->params[k].key, key)) {
+            report(p, RP_DIAG_ERROR, line, col, "give it once",
+                   "%s given twice (first at column %d)", key, dir->params[k].col);
+            goto done;
+        }
     }
     if (dir->n_params >= RP_MAX_DIRECTIVE_PARAMS) {
         report(p, RP_DIAG_ERROR, line, col, NULL, "too many settings (at most %d)",
@@ -1045,6 +1093,30 @@ static int parse_named(parser *p, const pchar *v, const span *tok, int nt, const
 // There is no short form {Kirk radio}: names have several words ({Unit
 // 774}, {Tom Whisper}), so a bare effect word could be part of the name.
 static const char *const tag_keys[] = {"effect"};
+
+// A speaker name is letters, digits and spaces, and the marks names use:
+// "Dr. Who", "O'Brien", "Jean-Luc", "Unit_7". Others would not survive a
+// cast sheet's [voice NAME] line (']' ends it, " ;" starts a comment).
+static int name_char(uint32_t c)
+{
+    return is_alnum(c) || is_space(c) || c == '.' || c == '\'' || c == 0x2019 || c == '-' ||
+           c == '_';
+}
+
+int rp_speaker_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > RP_MAX_NAME_BYTES)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        int len;
+        uint32_t c = rp_utf8_decode(name + i, n - i, &len);
+        if (!name_char(c) || (c == 0xFFFD && len == 1))
+            return 0;
+        i += (size_t)len;
+    }
+    return 1;
+}
 
 // The '=' of token t, or t.b when it has none.
 static size_t find_eq(const pchar *v, span t)
@@ -1156,6 +1228,18 @@ static char *parse_other(parser *p, const pchar *v, const span *tok, int nt, con
         return NULL;
     }
     size_t end = tok[first_kv - 1].b;
+    for (size_t k = tok[0].a; k < end; k++) {
+        if (!name_char(v[k].cp)) {
+            rp_strbuf c;
+            rp_strbuf_init(&c);
+            put_cp(&c, v[k].cp);
+            report(p, RP_DIAG_ERROR, v[k].line, v[k].col,
+                   "names are letters, digits, spaces and . ' - _",
+                   "'%s' in a speaker name", c.s ? c.s : "?");
+            rp_strbuf_deinit(&c);
+            return NULL;
+        }
+    }
     char *name = pchars_str(p, v + tok[0].a, end - tok[0].a);
     if (name && strlen(name) > RP_MAX_NAME_BYTES) {
         report(p, RP_DIAG_ERROR, at->line, at->col, NULL, "speaker name is longer than %d bytes",
@@ -1212,7 +1296,10 @@ static void parse_directive(builder *b, const pchar *v, size_t n, pchar open)
             set_tag(b, name, fx, open);
     }
     free(kw);
-    if (ok) {
+    if (ok && p->n_cues++ == RP_MAX_CUES)
+        report(p, RP_DIAG_ERROR, open.line, open.col, "split the chapter in two",
+               "more than %d cues in the chapter", RP_MAX_CUES);
+    if (ok && p->n_cues <= RP_MAX_CUES) {
         flush(b);
         runvec_push(p, &b->runs, &r);
         b->glue = 1;
@@ -1224,16 +1311,8 @@ static void parse_directive(builder *b, const pchar *v, size_t n, pchar open)
 // Handles the '{' at v[i]; returns the index after the directive.
 static size_t directive(builder *b, const pchar *v, size_t n, size_t i)
 {
-    size_t j = i + 1;
-    int inq = 0;
-    for (; j < n && j - i <= MAX_DIRECTIVE_CHARS; j++) {
-        uint32_t c = v[j].cp;
-        if (c == '"')
-            inq = !inq;
-        else if (!inq && (c == '}' || c == '{'))
-            break;
-    }
-    if (j >= n || j - i > MAX_DIRECTIVE_CHARS || v[j].cp != '}') {
+    size_t j = directive_end(v, n, i);
+    if (!j) {
         report(b->p, RP_DIAG_ERROR, v[i].line, v[i].col, "directives end with '}'",
                "unclosed '{'");
         return i + 1;
@@ -1263,8 +1342,10 @@ static void build_runs(builder *b, const pchar *v, size_t n)
             ev = mark_event(single, b->in_quote, v, n, i);
         if (ev == Q_CLOSE || ev == Q_REOPEN)
             close_quote(b);
-        if (ev == Q_OPEN || ev == Q_REOPEN)
+        if (ev == Q_OPEN || ev == Q_REOPEN) {
             open_quote(b, v[i]);
+            b->qmark = v[i];
+        }
         if (ev == Q_NONE)
             add_char(b, v[i]);
         i++;
@@ -1361,15 +1442,16 @@ static void build_dash(builder *b, const pchar *v, size_t n, size_t dash, size_t
 // ---- paragraphs -----------------------------------------------------------------
 
 // "NAME: text" at the start of v, NAME being one to three words, all in
-// capitals (or, in an annotated file, capitalized). Prose such as "He had one
-// rule: never stop." never qualifies: the colon must end the first 1-3 words.
+// capitals (or, in an annotated file, capitalized), and no longer than a
+// speaker name (RP_MAX_NAME_BYTES). Prose such as "He had one rule: never
+// stop." never qualifies: the colon must end the first 1-3 words.
 static int screenplay_prefix(parser *p, const pchar *v, size_t n, size_t *text_at,
                              char **speaker, int *all_caps)
 {
     static const char *const not_names[] = {"chapter", "part", "book", "section", "note",
                                             "act", "scene", "volume", "vol", "ps", "nb",
                                             "the", "a", "an", NULL};
-    size_t i = skip_spaces(v, n, 0), start = i;
+    size_t i = skip_spaces(v, n, 0), start = i, bytes = 0;
     int words = 0, letters = 0, lower = 0;
     for (;;) {
         size_t w = i;
@@ -1381,7 +1463,10 @@ static int screenplay_prefix(parser *p, const pchar *v, size_t n, size_t *text_a
                 return 0;
             letters += is_letter(c);
             lower += is_lower(c);
+            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
         }
+        if (bytes + (size_t)words > RP_MAX_NAME_BYTES)
+            return 0;  // longer than a speaker name: prose
         words++;
         if (words == 1) {
             char lw[16];
@@ -1484,6 +1569,21 @@ static int is_bare_title(const pchar *v, size_t n)
     return caps >= 1 && (lower == 0 || (lower == 1 && caps >= 4));
 }
 
+// A quote a paragraph left open is speech that goes on into the next
+// paragraph when that one (v[0..n)) opens with a quote mark too; else it was
+// never closed: a warning where it opened. v NULL: no paragraph follows.
+static void check_unclosed(parser *p, const pchar *v, size_t n)
+{
+    if (!p->unclosed.line)
+        return;
+    size_t i = v ? skip_directives(v, n, 0) : n;
+    uint32_t c = i < n ? v[i].cp : 0;
+    if (!(p->single_quotes ? is_single_mark(c) : is_double_mark(c)))
+        report(p, RP_DIAG_WARNING, p->unclosed.line, p->unclosed.col,
+               "close it, or open the next paragraph with a quote mark too", "unclosed quote");
+    p->unclosed.line = 0;
+}
+
 static void emit_builder(parser *p, builder *b, rp_block_kind kind, int line, int col)
 {
     if (b->runs.n || kind == RP_BLOCK_SCENE_BREAK)
@@ -1492,6 +1592,7 @@ static void emit_builder(parser *p, builder *b, rp_block_kind kind, int line, in
 
 static void emit_heading(parser *p, const pchar *v, size_t n, int line, int col)
 {
+    check_unclosed(p, NULL, 0);
     builder b;
     builder_init(&b, p);
     b.quotes_off = 1;
@@ -1532,6 +1633,7 @@ static void emit_heading(parser *p, const pchar *v, size_t n, int line, int col)
 
 static void emit_break(parser *p, const pchar *v, size_t n, int line, int col)
 {
+    check_unclosed(p, NULL, 0);
     builder b;
     builder_init(&b, p);
     b.quotes_off = 1;
@@ -1552,6 +1654,7 @@ static void end_paragraph(parser *p)
     p->para_lines = 0;
     if (f >= n)
         return;
+    check_unclosed(p, v, n);
     size_t at = 0;
     char *speaker = NULL;
     int caps = 0;
@@ -1570,7 +1673,8 @@ static void end_paragraph(parser *p)
     }
     builder b;
     builder_init(&b, p);
-    size_t dl = p->dash_quotes ? dash_len(v, n, f) : 0;
+    size_t dash = p->dash_quotes ? skip_directives(v, n, f) : f;
+    size_t dl = p->dash_quotes ? dash_len(v, n, dash) : 0;
     if (sp) {
         b.in_quote = 1;
         b.quotes_off = 1;
@@ -1579,7 +1683,8 @@ static void end_paragraph(parser *p)
         build_runs(&b, v + at, n - at);
     } else if (dl) {
         b.quotes_off = 1;
-        build_dash(&b, v, n, f, dl);
+        build_runs(&b, v, dash);  // the tags and cues before the dash
+        build_dash(&b, v, n, dash, dl);
     } else {
         build_runs(&b, v, n);
     }
@@ -1602,6 +1707,20 @@ static void append_line(parser *p, line_kind kind)
 }
 
 // ---- the two passes -----------------------------------------------------------------
+
+// Columns of a line's text, its directives left out: the tags and cues
+// `annotate` writes in do not make a hard-wrapped file's lines longer.
+static size_t text_cols(const pvec *l)
+{
+    size_t cols = 0, j;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i].cp == '{' && (j = directive_end(l->v, l->n, i)))
+            i = j;
+        else
+            cols++;
+    }
+    return cols;
+}
 
 // Counts mark candidates on one line for the per-file quote style.
 static void count_marks(const pvec *l, size_t *dbl, size_t *sgl)
@@ -1630,12 +1749,13 @@ static void survey(parser *p, const char *buf, size_t len)
         if (k != L_BLANK)
             p->last_text_line = lineno;
         count_marks(&p->line, &dbl, &sgl);
-        dashes += dash_len(p->line.v, p->line.n, skip_spaces(p->line.v, p->line.n, 0)) > 0;
+        dashes += dash_len(p->line.v, p->line.n, skip_directives(p->line.v, p->line.n, 0)) > 0;
         if (k == L_DIRECTIVES)
             continue;
         if (k == L_TEXT || k == L_STARTER) {
-            if (p->line.n > max_cols)
-                max_cols = p->line.n;
+            size_t cols = text_cols(&p->line);
+            if (cols > max_cols)
+                max_cols = cols;
             if (k == L_STARTER && cur) {
                 groups++;
                 multi += cur > 1;
@@ -1696,6 +1816,7 @@ static void build(parser *p, const char *buf, size_t len)
         }
     }
     end_paragraph(p);
+    check_unclosed(p, NULL, 0);
 }
 
 rp_status rp_parse(const char *name, const char *bytes, size_t len, rp_script *out, rp_diags *d)

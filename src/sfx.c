@@ -9,8 +9,8 @@
 //
 // Preset format (sfx/*.sfx; each file repeats a short reference at its top)
 // -------------------------------------------------------------------------
-// Line based, UTF-8. `#` at the start of a line or after whitespace starts a
-// comment. Top-level `key = value` lines come first, then one or more
+// Line based (LF, CRLF or CR), UTF-8. `#` at the start of a line or after
+// whitespace starts a comment. Top-level `key = value` lines come first, then one or more
 // `[layer NAME]` sections (NAME: letters, digits, '_' and '-'; unique).
 // Numbers may carry their unit (`0.4 s`, `400 ms`, `2 kHz`, `-6 dB`,
 // `3 st`, `1 oct`, `20 /s`); freq, cutoff and pan may sweep: `1500 -> 400`.
@@ -74,8 +74,7 @@
 
 #include "rp_config.h"
 
-// Named limits on what a preset may ask for.
-#define MAX_LAYERS 16
+// Named limits on what a preset may ask for (and RP_MAX_SFX_LAYERS).
 #define MAX_DESCRIPTION_BYTES 300
 #define MAX_STAGES 4
 // Control rate: envelopes, sweeps, LFOs and filter coefficients are
@@ -231,7 +230,7 @@ struct rp_sfx_preset {
     char *description;
     pval v[P_COUNT];
     size_t n_layers;
-    layer_def layers[MAX_LAYERS];
+    layer_def layers[RP_MAX_SFX_LAYERS];
 };
 
 // ---- small text helpers -----------------------------------------------------
@@ -566,9 +565,9 @@ static void parse_section(rp_sfx_preset *p, char *s, const loc *at, int *in_laye
         *in_layer = -1;
         return;
     }
-    if (p->n_layers >= MAX_LAYERS) {
+    if (p->n_layers >= RP_MAX_SFX_LAYERS) {
         rp_diag_add(d, RP_DIAG_ERROR, at->file, at->line, at->col, "sfx", NULL,
-                    "too many layers (at most %d)", MAX_LAYERS);
+                    "too many layers (at most %d)", RP_MAX_SFX_LAYERS);
         *in_layer = -1;
         return;
     }
@@ -666,18 +665,13 @@ rp_status rp_sfx_preset_parse(const char *name, const char *file, const char *by
     rp_diags_init(&local);
     rp_diags *dd = d ? d : &local;
     int in_layer = -2; // -2: top level, -1: in a broken section, >= 0: layer
-    size_t pos = 0;
+    size_t pos = 0, start, ll;
     int lineno = 0;
-    while (pos < len) {
-        size_t e = pos;
-        while (e < len && bytes[e] != '\n')
-            e++;
+    while (rp_line_next(bytes, len, &pos, &start, &ll)) {
         lineno++;
-        size_t ll = e - pos;
-        memcpy(line, bytes + pos, ll);
+        memcpy(line, bytes + start, ll);
         line[ll] = 0;
-        pos = e + 1;
-        if (memchr(bytes + (e - ll), 0, ll)) {
+        if (memchr(bytes + start, 0, ll)) {
             rp_diag_add(dd, RP_DIAG_ERROR, file, lineno, 1, "sfx", NULL, "NUL byte in preset");
             continue;
         }
@@ -783,7 +777,7 @@ rp_status rp_sfx_preset_override(rp_sfx_preset *p, const char *key, const char *
         lname[nl] = 0;
         layer_def *l = find_layer(p, lname);
         if (!l) {
-            const char *cands[MAX_LAYERS];
+            const char *cands[RP_MAX_SFX_LAYERS];
             for (size_t i = 0; i < p->n_layers; i++)
                 cands[i] = p->layers[i].name;
             const char *sg = rp_suggest(lname, cands, p->n_layers);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <stdint.h>
 
+#include "rp_config.h"
 #include "rp_script.h"
 #include "test.h"
 
@@ -502,6 +503,40 @@ static void test_rerun_is_stable(void)
 }
 
 // Random input: every quote ends with a speaker, nothing crashes. SEED=.
+// RP_MAX_SPEAKERS speakers are cast; one more is an error at their first
+// quote.
+static void test_speaker_limit(void)
+{
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    for (int i = 0; i <= RP_MAX_SPEAKERS; i++)
+        rp_strbuf_printf(&b, "{Speaker %d}\"Here.\"\n", i);
+    release();
+    rp_diags_init(&D);
+    parsed = 1;
+    size_t last = (size_t)snprintf(NULL, 0, "{Speaker %d}\"Here.\"\n", RP_MAX_SPEAKERS);
+    CHECK_INT(rp_parse("t.txt", b.s, b.len - last, &S, &D), RP_OK);
+    CHECK_INT(rp_attribute(&S, &D), RP_OK);
+    CHECK_INT(S.n_chars, RP_MAX_SPEAKERS);
+    release();
+    rp_diags_init(&D);
+    parsed = 1;
+    CHECK_INT(rp_parse("t.txt", b.s, b.len, &S, &D), RP_OK);
+    CHECK_INT(rp_attribute(&S, &D), RP_ERR_INPUT);
+    CHECK_INT(D.n, 1);
+    char want[96];
+    snprintf(want, sizeof want, "more than %d speakers in the chapter ('Speaker %d' is one more)",
+             RP_MAX_SPEAKERS, RP_MAX_SPEAKERS);
+    if (D.n) {
+        CHECK_STR(D.items[0].msg, want);
+        CHECK_STR(D.items[0].file, "t.txt");
+        CHECK_INT(D.items[0].line, RP_MAX_SPEAKERS + 1);
+        CHECK_INT(D.items[0].col, 15);
+        CHECK_STR(D.items[0].hint, "tag some of the speakers as one, e.g. {Crowd}");
+    }
+    rp_strbuf_deinit(&b);
+}
+
 static void test_random_input(void)
 {
     static const char *const pieces[] = {"\"", "\xE2\x80\x9C", "\xE2\x80\x9D", " said ", " he ",
@@ -622,6 +657,7 @@ int main(void)
     RUN(test_fallback);
     RUN(test_no_quotes);
     RUN(test_rerun_is_stable);
+    RUN(test_speaker_limit);
     RUN(test_random_input);
     char path[512];
     if (sample_chapter(path, sizeof path))

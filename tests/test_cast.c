@@ -544,6 +544,12 @@ static void test_structure_errors(void)
     CHECK_INT(ST, RP_ERR_INPUT);
     CHECK_DIAG(0, 2, 1, "rule needs a phrase and a preset", "write: sound words = preset");
     CHECK_INT(C.n_rules, 0);
+    // So does an effect setting: written back as " = 3" it would continue
+    // the line before.
+    load("[sfx thunder]\n= 3\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_DIAG(0, 2, 1, "[sfx thunder] setting needs a key", "write: key = value, e.g. gain = -3");
+    CHECK_INT(C.n_sfx, 0);
     // A speaker name over the limit.
     char sheet[200];
     snprintf(sheet, sizeof sheet, "[voice %.*s]\npitch = 3\n", 65,
@@ -1010,6 +1016,118 @@ static char *strip_comments(const char *s)
     return rp_strbuf_take(&b);
 }
 
+// ---- limits --------------------------------------------------------------------
+
+// A line longer than RP_MAX_CAST_LINE_BYTES is an error at the first byte
+// past the limit, and nothing of it is read (inih would cut it short); one
+// of exactly the limit is read whole, unless it would be longer written
+// back with spaces around its '='.
+static void test_line_limit(void)
+{
+    enum { MAX = RP_MAX_CAST_LINE_BYTES };
+    char text[2 * MAX], want[64];
+    int n = snprintf(text, sizeof text, "[say]\nKsena = ");
+    memset(text + n, 'a', MAX - 8);
+    strcpy(text + n + MAX - 8, "\n");
+    load(text);
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(C.n_say, 1);
+    CHECK_INT(C.n_say ? strlen(C.say[0].say) : 0, MAX - 8);
+    strcpy(text + n + MAX - 8, "b\n");
+    load(text);
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(C.n_say, 0);
+    snprintf(want, sizeof want, "line is longer than %d bytes", MAX);
+    CHECK_DIAG(0, 2, MAX + 1, want, "split a long [say] or [rules] line in two");
+    CHECK_INT(D.n, 1);
+    // The sheet is written back as "key = value": that must fit too.
+    n = snprintf(text, sizeof text, "[say]\nKsena=");
+    memset(text + n, 'a', MAX - 6);
+    strcpy(text + n + MAX - 6, "\n");
+    load(text);
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(C.n_say, 0);
+    snprintf(want, sizeof want, "line is longer than %d bytes written as 'Ksena = ...'", MAX);
+    CHECK_DIAG(0, 2, 1, want, "split a long [say] or [rules] line in two");
+}
+
+// RP_MAX_SPEAKERS [voice] sections, RP_MAX_RULES rules and RP_MAX_SAY
+// respellings load; one more of each is an error at its line.
+static void test_count_limits(void)
+{
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    for (int i = 0; i <= RP_MAX_SPEAKERS; i++)
+        rp_strbuf_printf(&b, "[voice Speaker %d]\npitch = 40\n", i);
+    rp_strbuf_puts(&b, "[rules]\n");
+    for (int i = 0; i <= RP_MAX_RULES; i++)
+        rp_strbuf_printf(&b, "word%d = thunder\n", i);
+    rp_strbuf_puts(&b, "[say]\n");
+    for (int i = 0; i <= RP_MAX_SAY; i++)
+        rp_strbuf_printf(&b, "Name%d = Nay-m\n", i);
+    load(b.s);
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(C.n_voices, RP_MAX_SPEAKERS);
+    CHECK_INT(C.n_rules, RP_MAX_RULES);
+    CHECK_INT(C.n_say, RP_MAX_SAY);
+    CHECK_INT(D.n, 3);
+    char want[64];
+    int line = 2 * RP_MAX_SPEAKERS + 1;
+    snprintf(want, sizeof want, "more than %d [voice] sections", RP_MAX_SPEAKERS);
+    CHECK_DIAG(0, line, 1, want, "leave the other speakers to automatic casting");
+    line += 2 + RP_MAX_RULES + 1;
+    snprintf(want, sizeof want, "more than %d rules in [rules]", RP_MAX_RULES);
+    CHECK_DIAG(1, line, 1, want, NULL);
+    line += 1 + RP_MAX_SAY + 1;
+    snprintf(want, sizeof want, "more than %d respellings in [say]", RP_MAX_SAY);
+    CHECK_DIAG(2, line, 1, want, NULL);
+    rp_strbuf_deinit(&b);
+}
+
+// An [sfx NAME] longer than an effect name is an error, not a cut name.
+static void test_sfx_name_limit(void)
+{
+    char text[256];
+    snprintf(text, sizeof text, "[sfx %065d]\ngain = -3\n", 7);
+    load(text);
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(C.n_sfx, 0);
+    char want[128];
+    snprintf(want, sizeof want, "effect name '%065d' is longer than 64 bytes", 7);
+    CHECK_DIAG(0, 1, 2, want, NULL);
+}
+
+// A sheet's narrator has one section, a [render] or [voice] key one line
+// (after a good value; a continuation line is more of the same value), and
+// the text is UTF-8: each an error where it goes wrong.
+static void test_given_twice_and_utf8(void)
+{
+    load("[narrator]\nrate = 165\n[narrator]\nrate = 100\n[voice Narrator]\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n, 2);
+    CHECK_DIAG(0, 3, 1, "duplicate section [narrator] (first at line 1)", "merge the two sections");
+    CHECK_DIAG(1, 5, 1, "duplicate section [voice Narrator] (first at line 1)",
+               "merge the two sections");
+    CHECK_INT(C.narrator.rate_wpm, 165);
+    load("[voice Ann]\npitch = 40\npitch = 50\n[render]\nrate = 8000\n  fast\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n, 2);
+    CHECK_DIAG(0, 3, 1, "'pitch' is given twice in this section (first at line 2)",
+               "keep one of the two lines");
+    CHECK_DIAG(1, 6, 3, "rate: 'fast' is not a number", NULL);
+    CHECK_INT(C.n_voices ? C.voices[0].pitch : 0, 40);
+    // A continuation line loses its comment, as a key line does.
+    load("[sfx thunder]\ngain = -3 ; soft\n  -6 ; louder\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(C.n_sfx, 2);
+    CHECK_STR(C.n_sfx == 2 ? C.sfx[1].value : NULL, "-6");
+    load("[voice Ann]\npitch = 4\xff" "0\n[voice \xc3\xa9\xc3]\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n, 2);
+    CHECK_DIAG(0, 2, 10, "invalid UTF-8 byte 0xFF", "save the cast sheet as UTF-8");
+    CHECK_DIAG(1, 3, 9, "invalid UTF-8 byte 0xC3", "save the cast sheet as UTF-8");
+}
+
 static void test_round_trip(void)
 {
     load(full_sheet);
@@ -1079,6 +1197,23 @@ static void test_round_trip(void)
     release();
 }
 
+// Text written back reads back the same: a value that begins with ';' stays
+// next to its '=' (after a space it would start a comment).
+static void test_round_trip_semicolon(void)
+{
+    load("[rules]\nboom =;alarm\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(C.n_rules ? C.rules[0].preset : NULL, ";alarm");
+    rp_strbuf w;
+    rp_strbuf_init(&w);
+    rp_cast_write(&C, &w);
+    CHECK(w.s && strstr(w.s, "[rules]\nboom =;alarm\n") != NULL);
+    load(w.s);
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(C.n_rules ? C.rules[0].preset : NULL, ";alarm");
+    rp_strbuf_deinit(&w);
+}
+
 static void test_write_defaults(void)
 {
     rp_cast c;
@@ -1133,7 +1268,12 @@ int main(void)
     RUN(test_say_section);
     RUN(test_say_errors);
     RUN(test_words);
+    RUN(test_line_limit);
+    RUN(test_count_limits);
+    RUN(test_sfx_name_limit);
+    RUN(test_given_twice_and_utf8);
     RUN(test_round_trip);
+    RUN(test_round_trip_semicolon);
     RUN(test_write_defaults);
     release();
     return TEST_SUMMARY("test_cast");

@@ -11,6 +11,7 @@
 // which lay out to the same utterances with the same effects.
 #include "rp_annotate.h"
 #include "rp_cast.h"
+#include "rp_config.h"
 #include "rp_cue.h"
 #include "rp_layout.h"
 #include "rp_script.h"
@@ -143,6 +144,17 @@ static void test_beds_end_at_scene_break(void)
     cue("The rain fell. The rain fell harder. At last the rain eased.\n",
         "[rules]\nthe rain eased = stop rain\n");
     CHECK_STR(cues(), "bed rain>rain fell. T|stop rain>the rain eas");
+    // Two beds stop at one break, after the paragraph's last words (the
+    // second stop was read from freed memory).
+    cue("The rain fell on the roofs. A gust rattled the shutters.\n\n* * *\n\nMorning.\n", NULL);
+    CHECK_STR(cues(), "bed rain>rain fell on|bed wind>gust rattled|stop wind>|stop rain>");
+    b = &S.blocks[0];
+    CHECK_INT(b->n_runs, 7);
+    for (size_t i = 5; i < b->n_runs; i++) {
+        CHECK_INT(b->runs[i].line, 1);
+        CHECK_INT(b->runs[i].origin_at, RP_AT_BLOCK_END);
+        CHECK_INT(b->runs[i].origin_run, 0);
+    }
 }
 
 static void test_explicit_cues_count(void)
@@ -254,6 +266,82 @@ static void plan_summary(const rp_plan *p, char *buf, size_t cap)
     for (size_t i = 0; i < p->n_rooms && len < cap; i++)
         len +=
             (size_t)snprintf(buf + len, cap - len, "| %s %g", p->rooms[i].name, p->rooms[i].wet_db);
+}
+
+// What the fuzzer found annotate breaking, each annotated twice: a quote a
+// cue splits (a tag before each piece), dash dialogue (tags before the
+// dash and before resumed speech), a byte order mark (columns of line 1
+// count after it), a hard-wrapped file whose lines the tags lengthen past
+// what one-line paragraphs have (the wrapping is told from the text), and
+// a single quote closed before the next one opens (a tag between them is
+// not a word after the mark), and "Name: text" prose, which an annotated
+// file would read as a screenplay line without the empty comment before it.
+static void test_annotate_round_trips(void)
+{
+    static const char *const chapters[] = {
+        "\"Hold {pause 1} on,\" said Tom. \"Wait {sfx thunder} there.\"\n",
+        "\xE2\x80\x94" "Come up, Kinch! he cried.\n\n"
+        "\xE2\x80\x94" "Where are you going? she asked. To the tower.\n\n"
+        "\xE2\x80\x94" "Nowhere, said Stephen.\n",
+        "\xEF\xBB\xBF\"Hello,\" she said. \"Come here.\"\n",
+        "\"One,\" said Ann. \"Two,\" said Ann. \"Three,\" said Ann. \"Four,\" said Ann. "
+        "\"Five.\"\n\n"
+        "\"Six,\" she said.\n\n\"Seven,\" Bob said.\n\n\"Eight,\" she said.\n\n"
+        "\"Ten,\" she\nsaid to Bob.\n",
+        "'Come here,' said Alice.\n\n'Wait here' 'now,' she said.\n",
+        "Monday: We rode north.\n\n\"Halt,\" said Tom.\n",
+    };
+    for (size_t k = 0; k < sizeof chapters / sizeof chapters[0]; k++) {
+        char *once = annotated(chapters[k], NULL);
+        size_t blocks = S.n_blocks;
+        char *twice = annotated(once, NULL);
+        CHECK_STR(twice, once);
+        CHECK_INT(S.n_blocks, blocks);
+        for (size_t b = 0; b < S.n_blocks; b++)
+            for (size_t i = 0; i < S.blocks[b].n_runs; i++)
+                CHECK(S.blocks[b].runs[i].kind != RP_RUN_QUOTE ||
+                      S.blocks[b].runs[i].spk_source == RP_SPK_TAG);
+        free(once);
+        free(twice);
+    }
+    char *out = annotated(chapters[2], NULL);
+    CHECK_STR(out, "\xEF\xBB\xBF{Unnamed woman}\"Hello,\" she said. "
+                   "{Unnamed woman}\"Come here.\"\n");
+    free(out);
+    out = annotated(chapters[5], NULL);
+    CHECK_STR(out, "{#}Monday: We rode north.\n\n{Tom}\"Halt,\" said Tom.\n");
+    free(out);
+}
+
+// A chapter holds RP_MAX_CUES cues, its own and automatic ones: a sound
+// word that would fire one more is an error at its run.
+static void test_cue_limit(void)
+{
+    static const char cue_line[] = "{pause 0.1}\n", last[] = "Then thunder rolled.\n";
+    size_t len = sizeof cue_line - 1, n = RP_MAX_CUES - 1;
+    char *text = malloc((n + 1) * len + sizeof last), want[96];
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + i * len, cue_line, len);
+    memcpy(text + n * len, last, sizeof last);
+    cue(text, NULL);
+    CHECK_INT(ST, RP_OK);
+    memcpy(text + n * len, cue_line, len);
+    memcpy(text + (n + 1) * len, last, sizeof last);
+    cue(text, NULL);
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n, 1);
+    snprintf(want, sizeof want, "more than %d cues in the chapter with the automatic ones",
+             RP_MAX_CUES);
+    if (D.n) {
+        CHECK_STR(D.items[0].msg, want);
+        CHECK_STR(D.items[0].file, "t.txt");
+        CHECK_INT(D.items[0].line, RP_MAX_CUES + 1);
+        CHECK_INT(D.items[0].col, 1);
+    }
+    free(text);
 }
 
 static void test_rooms_round_trip(void)
@@ -388,6 +476,8 @@ int main(void)
     RUN(test_annotate_writes_decisions);
     RUN(test_annotate_finds_the_word);
     RUN(test_annotate_is_idempotent);
+    RUN(test_annotate_round_trips);
+    RUN(test_cue_limit);
     RUN(test_rooms_round_trip);
     RUN(test_quote_effect_round_trip);
     RUN(test_rules_switch_off);

@@ -889,6 +889,126 @@ static void test_limits(void)
     free(huge);
 }
 
+// RP_MAX_CUES directives make cues; one more is an error where it stands,
+// and is left out.
+static size_t count_directives(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < S.n_blocks; i++)
+        for (size_t j = 0; j < S.blocks[i].n_runs; j++)
+            n += S.blocks[i].runs[j].kind == RP_RUN_DIRECTIVE;
+    return n;
+}
+
+static void test_cue_limit(void)
+{
+    static const char cue[] = "{pause 1}\n";
+    size_t n = RP_MAX_CUES + 1, len = sizeof cue - 1;
+    char *text = malloc(n * len), want[64];
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + i * len, cue, len);
+    parse_n(text, (n - 1) * len);
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(count_directives(), RP_MAX_CUES);
+    parse_n(text, n * len);
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_INT(D.n, 1);
+    snprintf(want, sizeof want, "more than %d cues in the chapter", RP_MAX_CUES);
+    CHECK_DIAG(0, RP_DIAG_ERROR, RP_MAX_CUES + 1, 1, want, "split the chapter in two");
+    CHECK_INT(count_directives(), RP_MAX_CUES);
+    free(text);
+}
+
+// Speaker names are letters, digits, spaces and . ' - _ (others would break
+// the cast sheet's [voice NAME]); a screenplay name longer than
+// RP_MAX_NAME_BYTES is prose.
+static void test_speaker_names(void)
+{
+    parse("{Dr. O'Brien-Smith}\"Hi.\" {Unit_7}\"Yes.\"\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_STR(quote(0)->speaker, "Dr. O'Brien-Smith");
+    CHECK_STR(quote(1)->speaker, "Unit_7");
+    parse("{Kirk]x}\"Hi.\"\n{Ann ;b}\"Yes.\"\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_DIAG(0, RP_DIAG_ERROR, 1, 6, "']' in a speaker name",
+               "names are letters, digits, spaces and . ' - _");
+    CHECK_DIAG(1, RP_DIAG_ERROR, 2, 6, "';' in a speaker name",
+               "names are letters, digits, spaces and . ' - _");
+    CHECK(quote(0)->speaker == NULL);
+    char line[RP_MAX_NAME_BYTES + 32];
+    memset(line, 'A', RP_MAX_NAME_BYTES);
+    strcpy(line + RP_MAX_NAME_BYTES, ": Shields up.\n");
+    parse(line);
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 1);
+    memset(line, 'A', RP_MAX_NAME_BYTES + 1);
+    strcpy(line + RP_MAX_NAME_BYTES + 1, ": Shields up.\n");
+    parse(line);
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 0);
+}
+
+// A tag inside a quote names the speaker of the rest of it, and a tag may
+// stand before a dash and before dash speech resumed after its speech tag:
+// where `annotate` writes them.
+static void test_tags_inside_speech(void)
+{
+    parse("\"Hold {pause 1} {Tom}on,\" she said.\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_RUN(quote(0), 1, 1, "Hold");
+    CHECK(quote(0)->speaker == NULL);
+    CHECK_RUN(quote(1), 1, 22, "on,");
+    CHECK_STR(quote(1)->speaker, "Tom");
+    CHECK_INT(quote(1)->spk_source, RP_SPK_TAG);
+    parse("{Kinch}\xE2\x80\x94" "Come up, Kinch! he cried.\n\n"
+          "{Ann} \xE2\x80\x94" "Where are you going? she asked. {Ann}To the tower.\n\n"
+          "\xE2\x80\x94" "Nowhere.\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 4);
+    CHECK_RUN(quote(0), 1, 8, "Come up, Kinch!");
+    CHECK_STR(quote(0)->speaker, "Kinch");
+    CHECK_RUN(quote(1), 3, 7, "Where are you going?");
+    CHECK_STR(quote(1)->speaker, "Ann");
+    CHECK_RUN(narr(1), 3, 29, "she asked.");
+    CHECK_RUN(quote(2), 3, 45, "To the tower.");
+    CHECK_STR(quote(2)->speaker, "Ann");
+    CHECK_RUN(quote(3), 5, 1, "Nowhere.");
+    CHECK(quote(3)->speaker == NULL);
+}
+
+// A short quote before a cue is not a word quoted: there is no narration
+// after it to read on with (this crashed).
+static void test_scare_quote_before_cue(void)
+{
+    parse("He built it for \"style\" {sfx thunder} here.\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 1);
+    CHECK_RUN(quote(0), 1, 17, "style");
+}
+
+// A quote a paragraph leaves open goes on when the next paragraph opens with
+// a mark too; otherwise a warning where it opened. A directive's setting
+// given twice is an error at the second.
+static void test_unclosed_quote_and_twice(void)
+{
+    parse("He said, \"This quote never ends.\n\nAnd the narration goes on.\n\n"
+          "\"Another,\" said Ann. \"Long speech,\n\n\"still going.\"\n\n"
+          "\"Last one.\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(D.n, 2);
+    CHECK_DIAG(0, RP_DIAG_WARNING, 1, 10, "unclosed quote",
+               "close it, or open the next paragraph with a quote mark too");
+    CHECK_DIAG(1, RP_DIAG_WARNING, 9, 1, "unclosed quote",
+               "close it, or open the next paragraph with a quote mark too");
+    CHECK_RUN(quote(0), 1, 10, "This quote never ends.");
+    parse("Text {sfx thunder gain=3 gain=4} more.\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_DIAG(0, RP_DIAG_ERROR, 1, 26, "gain given twice (first at column 19)", "give it once");
+    CHECK_INT(D.n, 1);
+}
+
 static void test_deinit_safe(void)
 {
     rp_script s;
@@ -1061,6 +1181,11 @@ int main(void)
     RUN(test_line_endings_and_bom);
     RUN(test_several_errors);
     RUN(test_limits);
+    RUN(test_cue_limit);
+    RUN(test_speaker_names);
+    RUN(test_tags_inside_speech);
+    RUN(test_scare_quote_before_cue);
+    RUN(test_unclosed_quote_and_twice);
     RUN(test_deinit_safe);
     RUN(test_random_input);
     if (corpus_present())

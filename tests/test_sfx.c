@@ -1500,6 +1500,49 @@ static void test_parse_kind_rules(void)
 
 // ---- overrides and library --------------------------------------------------
 
+// RP_MAX_SFX_LAYERS layers parse; one more is an error at its section line.
+static void test_layer_limit(void)
+{
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_puts(&b, "kind = bed\n");
+    for (int i = 0; i < RP_MAX_SFX_LAYERS; i++)
+        rp_strbuf_printf(&b, "[layer l%d]\nsource = pink\n", i);
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sfx_preset *p = parse_text(b.s, &d);
+    CHECK(p != NULL);
+    CHECK_INT(d.n, 0);
+    rp_sfx_preset_free(p);
+    rp_strbuf_puts(&b, "[layer one_more]\nsource = pink\n");
+    p = parse_text(b.s, &d);
+    CHECK(p == NULL);
+    char want[64];
+    snprintf(want, sizeof want, "too many layers (at most %d)", RP_MAX_SFX_LAYERS);
+    CHECK_DIAG(&d, want, 2 + 2 * RP_MAX_SFX_LAYERS, 1, NULL);
+    CHECK_INT(d.n_errors, 1);
+    rp_diags_deinit(&d);
+    rp_strbuf_deinit(&b);
+}
+
+// LF, CRLF and lone CR end lines alike, as in chapters and rooms.
+static void test_line_ends(void)
+{
+    static const char *const texts[] = {"kind = bed\n[layer a]\nsource = pink\n",
+                                        "kind = bed\r\n[layer a]\r\nsource = pink\r\n",
+                                        "kind = bed\r[layer a]\rsource = pinc\r"};
+    for (size_t i = 0; i < 3; i++) {
+        rp_diags d;
+        rp_diags_init(&d);
+        rp_sfx_preset *p = parse_text(texts[i], &d);
+        CHECK(i < 2 ? p != NULL : p == NULL);
+        if (i == 2)
+            CHECK_DIAG(&d, "unknown source 'pinc'", 3, 10, "did you mean 'pink'?");
+        rp_sfx_preset_free(p);
+        rp_diags_deinit(&d);
+    }
+}
+
 static void test_overrides(void)
 {
     const rp_sfx_preset *orig = preset("thunder");
@@ -1675,6 +1718,8 @@ int main(void)
     RUN(test_parse_valid_with_units_and_comments);
     RUN(test_parse_errors);
     RUN(test_parse_kind_rules);
+    RUN(test_layer_limit);
+    RUN(test_line_ends);
     RUN(test_overrides);
     RUN(test_library);
     RUN(test_describe_keys);
