@@ -34,7 +34,7 @@ TEST_LIB := $(BUILD)/obj/tests/wav.o
 PRESETS  := $(sort $(wildcard sfx/*.sfx))
 ROOMS    := $(sort $(wildcard sfx/rooms/*.room))
 
-.PHONY: all check bench bench-attribution asan tsan valgrind fmt install uninstall clean deps demo tests
+.PHONY: all check bench bench-attribution fmt install uninstall clean deps demo tests
 
 all: $(BUILD)/radioplay
 
@@ -126,23 +126,6 @@ bench-attribution: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) sh tests/bench_attribution.sh
 
-asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    LDFLAGS="-fsanitize=address,undefined" check
-
-# The threaded parts (the playback ring, the live stream's render thread and
-# callback) under ThreadSanitizer.
-TSAN_TESTS := test_ring test_stream
-tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
-	    LDFLAGS="-fsanitize=thread" build/tsan/radioplay $(TSAN_TESTS:%=build/tsan/tests/%)
-	$(Q)for t in $(TSAN_TESTS); do echo "== $$t"; \
-	    RP_BUILD=build/tsan TSAN_OPTIONS="halt_on_error=1" build/tsan/tests/$$t || exit 1; done
-
-valgrind: tests
-	$(Q)BUILD=$(BUILD) VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full" sh tests/run.sh
-
 fmt:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
 
@@ -156,5 +139,120 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# ---- sanitizers ------------------------------------------------------------
+# `make asan`, `make ubsan` and `make valgrind` run the whole suite, `make
+# tsan` the tests whose code runs on two threads (the playback ring and the
+# live stream; test_render and test_cache for the render pipeline's mixer and
+# encoder threads), each in a BUILD of its own. Every finding is fatal. Each
+# process (a test, the radioplay it spawns, a synthesis worker) writes its
+# reports to a file of its own in $(BUILD)/san-logs, and tests/run.sh fails
+# the test that left one: an exit code alone would miss a report from a run
+# the test expects to fail, or from a worker whose crash the renderer
+# retries. Leaks are checked in the tests and in radioplay (the zygote and
+# its workers end in _exit, so they are not); tests/lsan.supp and
+# tests/valgrind.supp silence third-party code only. In `make asan` UBSan's
+# checks trap and ASan reports the trap with its stack (handle_sigill), as
+# GCC's UBSan runtime beside ASan's ignores log_path; `make ubsan` has the
+# runtime and its messages.
+.PHONY: asan ubsan tsan valgrind
+
+SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer
+UBSAN_FLAGS := -fsanitize=undefined,float-cast-overflow
+SAN_LOGS     = $(abspath $(1))/san-logs
+TSAN_TESTS  := test_ring test_stream test_render test_cache
+
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
+	    CFLAGS="$(SAN_FLAGS) -fsanitize=address $(UBSAN_FLAGS) -fsanitize-undefined-trap-on-error" \
+	    LDFLAGS="-fsanitize=address $(UBSAN_FLAGS) -fsanitize-undefined-trap-on-error" tests
+	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,build/asan) \
+	    ASAN_OPTIONS=log_path=$(call SAN_LOGS,build/asan)/asan:detect_leaks=1:handle_sigill=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    BUILD=build/asan sh tests/run.sh
+
+ubsan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/ubsan \
+	    CFLAGS="$(SAN_FLAGS) $(UBSAN_FLAGS) -fno-sanitize-recover=all" \
+	    LDFLAGS="$(UBSAN_FLAGS)" tests
+	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,build/ubsan) \
+	    UBSAN_OPTIONS=log_path=$(call SAN_LOGS,build/ubsan)/ubsan:print_stacktrace=1:halt_on_error=1 \
+	    BUILD=build/ubsan sh tests/run.sh
+
+tsan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="$(SAN_FLAGS) -fsanitize=thread" \
+	    LDFLAGS="-fsanitize=thread" build/tsan/radioplay $(TSAN_TESTS:%=build/tsan/tests/%)
+	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,build/tsan) \
+	    TSAN_OPTIONS=log_path=$(call SAN_LOGS,build/tsan)/tsan:halt_on_error=1:second_deadlock_stack=1 \
+	    BUILD=build/tsan sh tests/run.sh $(TSAN_TESTS)
+
+# Memcheck over every test and the radioplay and workers it spawns
+# (--trace-children; the shell that popen starts is followed too, the tools
+# under /usr it runs are not). Definite leaks are errors.
+VALGRIND_CMD = valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+               --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp \
+               --trace-children=yes --trace-children-skip=/usr/* \
+               --log-file=$(call SAN_LOGS,$(BUILD))/valgrind.%p
+
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory CFLAGS="$(SAN_FLAGS)" tests
+	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,$(BUILD)) VALGRIND="$(VALGRIND_CMD)" BUILD=$(BUILD) \
+	    sh tests/run.sh
+
+# ---- fuzz ------------------------------------------------------------------
+# A libFuzzer target for every parser (tests/fuzz/fuzz_*.c). `make fuzz
+# FUZZ_TIME=60` builds them with clang, ASan and UBSan into FUZZ_BUILD and
+# runs each in turn for FUZZ_TIME seconds from its seed corpus and
+# regression inputs (tests/fuzz/corpus/T, tests/fuzz/regressions/T); what
+# it learns goes to FUZZ_BUILD/corpus/T, a finding to FUZZ_BUILD/findings/
+# and the log to FUZZ_BUILD/T.log. The same targets with tests/fuzz/replay.c
+# for main are built by the normal compiler as $(BUILD)/fuzz/replay_T, and
+# test_fuzz_replay runs every corpus and regression file through them.
+FUZZ_TIME    ?= 60
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_CC      ?= clang
+FUZZ_TIMEOUT ?= 10
+FUZZ_RSS_MB  ?= 2048
+FUZZ_MAX_LEN ?= 8192
+FUZZ_TARGETS := parse cast preset layout
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+.PHONY: fuzz
+
+tests: $(FUZZ_REPLAY)
+
+$(FUZZ_REPLAY): $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o \
+                $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libradioplay.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Built by `make fuzz` with BUILD=$(FUZZ_BUILD); libFuzzer brings the main.
+$(FUZZ_BIN): $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/libradioplay.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) LDFLAGS="$(FUZZ_SAN)" \
+	    CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	$(Q)found=""; total=0; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings; \
+	    seeds=""; for s in tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t; do \
+	        [ -d $$s ] && seeds="$$seeds $$s"; done; \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=$(FUZZ_TIMEOUT) \
+	        -rss_limit_mb=$(FUZZ_RSS_MB) -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/findings/$$t- $(FUZZ_BUILD)/corpus/$$t $$seeds \
+	        > $(FUZZ_BUILD)/$$t.log 2>&1 || found="$$found $$t"; \
+	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/$$t.log); \
+	    echo "fuzz_$$t: $${runs:-0} executions in $(FUZZ_TIME) s"; \
+	    total=$$((total + $${runs:-0})); \
+	done; \
+	echo "fuzz: $$total executions"; \
+	if [ -n "$$found" ]; then echo "fuzz: findings in:$$found ($(FUZZ_BUILD)/*.log)"; exit 1; fi
+
+-include $(wildcard $(BUILD)/obj/tests/fuzz/*.d)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)

@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Runs every test program in $BUILD/tests and adds up their summary lines
-# ("NAME: N passed, N failed"). Exit 0 only when nothing failed. $VALGRIND,
-# when set, prefixes each program.
+# Runs the test programs in $BUILD/tests (all of them, or those named as
+# arguments) and adds up their summary lines ("NAME: N passed, N failed").
+# Exit 0 only when nothing failed. $VALGRIND, when set, prefixes each
+# program. $RP_SAN_LOGS, when set, is the directory the sanitizers or
+# valgrind write their reports to, a file per process: a test that leaves a
+# non-empty one there failed, whatever its exit code.
 BUILD=${BUILD:-build}
 passed=0
 failed=0
@@ -11,14 +14,34 @@ failed=0
 XDG_CACHE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-cache.XXXXXX")
 export XDG_CACHE_HOME
 trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
+if [ $# -eq 0 ]; then
+    set -- "$BUILD"/tests/test_*
+else
+    for name; do
+        shift
+        set -- "$@" "$BUILD/tests/$name"
+    done
+fi
 broken=""
-for t in "$BUILD"/tests/test_*; do
+for t; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     echo "== $name"
+    if [ -n "$RP_SAN_LOGS" ]; then
+        rm -rf "$RP_SAN_LOGS" && mkdir -p "$RP_SAN_LOGS" || exit 1
+    fi
     out=$(RP_BUILD="$BUILD" $VALGRIND "$t" 2>&1)
     rc=$?
     printf '%s\n' "$out"
+    reports=""
+    if [ -n "$RP_SAN_LOGS" ]; then
+        for r in "$RP_SAN_LOGS"/*; do
+            [ -s "$r" ] || continue
+            echo "-- $name: report $r"
+            cat "$r"
+            reports=yes
+        done
+    fi
     line=$(printf '%s\n' "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed" | tail -n 1)
     if [ -z "$line" ]; then
         broken="$broken $name(exit $rc)"
@@ -29,7 +52,10 @@ for t in "$BUILD"/tests/test_*; do
     f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\2/')
     passed=$((passed + p))
     failed=$((failed + f))
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    if [ -n "$reports" ]; then
+        broken="$broken $name(sanitizer report)"
+        failed=$((failed + 1))
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         broken="$broken $name(exit $rc)"
         failed=$((failed + 1))
     fi
