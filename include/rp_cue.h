@@ -22,4 +22,10 @@
 rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *lib,
                        const char *cast_path, rp_diags *d);
 
+// Where the cue for the word at byte a of a run's text stands: before the
+// word's whole token, the text since the last space ("(thunder" as much as
+// "thunder"). Its run.origin_at is the word's byte a; `annotate` writes it
+// before the token too.
+size_t rp_cue_token_start(const char *text, size_t a);
+
 #endif

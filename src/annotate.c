@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "rp_cast.h"
+#include "rp_cue.h"
 
 typedef struct {
     size_t at;     // byte offset in the source
@@ -188,6 +189,12 @@ static void annotate_cue(annotator *A, const rp_script *s, const rp_script *p, s
         size_t a, b, nth = word_at(o->text, r->origin_at, &a, &b);
         if (nth != SIZE_MAX)
             at = find_word(A, start, o->text + a, b - a, nth);
+        // Before the word's token, as cue.c split the run: back over the
+        // code points between them (never spaces, never a directive).
+        size_t tok = rp_cue_token_start(o->text, a);
+        for (size_t k = rp_utf8_count(o->text + tok, a - tok); at != SIZE_MAX && k > 0; k--)
+            while (at > 0 && ((unsigned char)A->src[--at] & 0xC0) == 0x80)
+                ;
     }
     if (at == SIZE_MAX) {
         rp_diag_add(d, RP_DIAG_WARNING, s->name, r->line, r->col, "annotate",
@@ -213,6 +220,15 @@ static void render(annotator *A, rp_strbuf *out)
     rp_strbuf_append(out, A->src + done, A->len - done);
 }
 
+// 1 when block b (starting at a line of 1..n_lines) is a screenplay line.
+static int screenplay(const rp_block *b, int n_lines)
+{
+    for (size_t k = 0; k < b->n_runs; k++)
+        if (b->runs[k].spk_source == RP_SPK_SCREENPLAY)
+            return b->line >= 1 && b->line <= n_lines;
+    return 0;
+}
+
 // A chapter without a '{' reads "Name: text" with a capitalized name as
 // prose, an annotated one as a screenplay line. Lines of s that the
 // annotated text would read so keep their reading behind an empty comment
@@ -234,15 +250,11 @@ static void keep_prose(annotator *A, const rp_script *s)
         A->nomem = 1;
     } else {
         for (size_t i = 0; i < s->n_blocks; i++)
-            for (size_t k = 0; k < s->blocks[i].n_runs; k++)
-                if (s->blocks[i].runs[k].spk_source == RP_SPK_SCREENPLAY &&
-                    s->blocks[i].runs[k].line <= A->n_lines)
-                    was[s->blocks[i].runs[k].line] = 1;
+            if (screenplay(&s->blocks[i], A->n_lines))
+                was[s->blocks[i].line] = 1;
         for (size_t i = 0; i < p.n_blocks; i++) {
-            const rp_block *b = &p.blocks[i];
-            int line = b->line;
-            if (b->n_runs && b->runs[0].spk_source == RP_SPK_SCREENPLAY && line >= 1 &&
-                line <= A->n_lines && !was[line]) {
+            int line = p.blocks[i].line;
+            if (screenplay(&p.blocks[i], A->n_lines) && !was[line]) {
                 insert(A, A->lines[line].at, "{#}%s%s", "", "");
                 was[line] = 1;
             }

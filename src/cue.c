@@ -65,6 +65,13 @@ typedef struct {
 
 // ---- words ------------------------------------------------------------------------
 
+size_t rp_cue_token_start(const char *text, size_t a)
+{
+    while (a > 0 && text[a - 1] != ' ')
+        a--;
+    return a;
+}
+
 static void lower_copy(char *out, const char *s, size_t n)
 {
     if (n >= WORD_BYTES)
@@ -301,15 +308,16 @@ static int push_owned(runvec *rv, const rp_run *r, int owned)
 
 static int push(runvec *rv, const rp_run *r) { return push_owned(rv, r, 0); }
 
-// A cue before byte at of the text of the parsed run origin (RP_AT_BLOCK_END:
-// after the block).
-static int push_cue(runvec *rv, action act, const char *name, const rp_run *origin, size_t at)
+// A cue on the word at byte at of the text of the parsed run origin, standing
+// at byte split before it (RP_AT_BLOCK_END for both: after the block).
+static int push_cue(runvec *rv, action act, const char *name, const rp_run *origin, size_t at,
+                    size_t split)
 {
     rp_run r;
     memset(&r, 0, sizeof r);
     r.kind = RP_RUN_DIRECTIVE;
     r.line = origin->line;
-    r.col = origin->col + (at == RP_AT_BLOCK_END ? 0 : (int)at);  // near enough, see push_piece
+    r.col = origin->col + (split == RP_AT_BLOCK_END ? 0 : (int)split);  // near enough, see push_piece
     r.automatic = 1;
     r.origin_run = origin->origin_run;
     r.origin_at = at;
@@ -412,10 +420,14 @@ static int cue_block(state *S, rp_block *b)
                                     RP_MAX_CUES);
                     S->over = 1;
                 } else {
-                    if (!push_piece(&out, r, piece, a) || !push_cue(&out, m->act, m->name, r, a))
+                    // Split before the word's whole token: what is split off
+                    // reads the same where `annotate` writes the cue.
+                    size_t at = rp_cue_token_start(r->text, a);
+                    if (!push_piece(&out, r, piece, at) ||
+                        !push_cue(&out, m->act, m->name, r, a, at))
                         goto nomem;
                     S->n_cues++;
-                    piece = a;
+                    piece = at;
                     split[i] = 1;
                     pos = after;
                     S->words += m->n - 1;  // the phrase's words, as note_written counts them
@@ -501,7 +513,7 @@ static int stop_auto_beds(state *S, rp_block *last)
     for (size_t i = S->n_beds; i-- > 0;) {
         if (!S->bed_auto[i])
             continue;
-        if (!push_cue(&rv, ACT_STOP, S->beds[i], &at, RP_AT_BLOCK_END)) {
+        if (!push_cue(&rv, ACT_STOP, S->beds[i], &at, RP_AT_BLOCK_END, RP_AT_BLOCK_END)) {
             last->runs = rv.v;
             last->n_runs = rv.n;
             free(rv.owned);

@@ -274,8 +274,9 @@ static void plan_summary(const rp_plan *p, char *buf, size_t cap)
 // count after it), a hard-wrapped file whose lines the tags lengthen past
 // what one-line paragraphs have (the wrapping is told from the text), and
 // a single quote closed before the next one opens (a tag between them is
-// not a word after the mark), and "Name: text" prose, which an annotated
-// file would read as a screenplay line without the empty comment before it.
+// not a word after the mark), "Name: text" prose, which an annotated file
+// would read as a screenplay line without the empty comment before it, and
+// a sound word after punctuation: the cue goes before the whole token.
 static void test_annotate_round_trips(void)
 {
     static const char *const chapters[] = {
@@ -290,6 +291,7 @@ static void test_annotate_round_trips(void)
         "\"Ten,\" she\nsaid to Bob.\n",
         "'Come here,' said Alice.\n\n'Wait here' 'now,' she said.\n",
         "Monday: We rode north.\n\n\"Halt,\" said Tom.\n",
+        "Far off (thunder) rolled; then\xE2\x80\x94thunder again.\n",
     };
     for (size_t k = 0; k < sizeof chapters / sizeof chapters[0]; k++) {
         char *once = annotated(chapters[k], NULL);
@@ -310,6 +312,10 @@ static void test_annotate_round_trips(void)
     free(out);
     out = annotated(chapters[5], NULL);
     CHECK_STR(out, "{#}Monday: We rode north.\n\n{Tom}\"Halt,\" said Tom.\n");
+    free(out);
+    out = annotated(chapters[6], "[rules]\nthunder = thunder\n");
+    CHECK_STR(cues(), "sfx thunder>(thunder) ro");
+    CHECK_STR(out, "Far off {sfx thunder} (thunder) rolled; then\xE2\x80\x94thunder again.\n");
     free(out);
 }
 
