@@ -186,16 +186,15 @@ tsan: deps
 	    TSAN_OPTIONS=log_path=$(call SAN_LOGS,build/tsan)/tsan:halt_on_error=1:second_deadlock_stack=1 \
 	    BUILD=build/tsan sh tests/run.sh $(TSAN_TESTS)
 
-# Memcheck over every test and the radioplay and workers it spawns
-# (--trace-children; the shell that popen starts is followed too, the tools
-# under /usr it runs are not). Definite leaks are errors.
+# Memcheck over every test, the radioplay and replay programs the tests
+# start (tests/run.sh starts those under valgrind too) and the workers they
+# fork, which valgrind follows. Definite leaks are errors.
 VALGRIND_CMD = valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
                --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp \
-               --trace-children=yes --trace-children-skip=/usr/* \
                --log-file=$(call SAN_LOGS,$(BUILD))/valgrind.%p
 
 valgrind: deps
-	$(Q)$(MAKE) --no-print-directory CFLAGS="$(SAN_FLAGS)" tests
+	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,$(BUILD)) VALGRIND="$(VALGRIND_CMD)" BUILD=$(BUILD) \
 	    sh tests/run.sh
 

@@ -32,7 +32,9 @@ typedef struct {
 } rp_stream_options;
 
 // Borrows dr (loaded with rp_drama_load, not yet voiced), which must outlive
-// the stream, and starts the render thread.
+// the stream, starts this process's synthesis workers if need be
+// (rp_drama_workers_start, before any thread of the stream's) and then the
+// render thread.
 rp_status rp_stream_new(rp_stream **s, rp_drama *dr, const rp_stream_options *o);
 
 // Waits until the ring is full (or the chapter is all in it), or the

@@ -428,6 +428,15 @@ rp_status rp_stream_new(rp_stream **out, rp_drama *dr, const rp_stream_options *
         rp_stream_free(s, NULL);
         return RP_ERR_NOMEM;
     }
+    // The workers' zygote is forked here, on the caller's thread, before the
+    // render thread exists: the render thread would fork it from a process
+    // with several threads, whose child must not start threads of its own,
+    // and the zygote's espeak-ng does.
+    rp_status st = rp_drama_workers_start(dr->jobs);
+    if (st) {
+        rp_stream_free(s, NULL);
+        return st;
+    }
     if (pthread_create(&s->thread, NULL, produce, s)) {
         rp_stream_free(s, NULL);
         return RP_ERR_NOMEM;

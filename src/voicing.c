@@ -125,7 +125,9 @@ static rp_status zygote_init(void *user)
     return st;
 }
 
-// In a job's process: speak, resample, store.
+// In a job's process: speak, resample, store. The process ends in _exit,
+// and still frees what it took: valgrind follows the workers, and a leak
+// there is a leak in a long-lived caller of the same code.
 static rp_status voice_job(void *user, const void *bytes, size_t len)
 {
     (void)user;
@@ -137,49 +139,56 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
     p += sizeof q;
     const char *dir = take_str(&p, end), *text = take_str(&p, end);
     rp_respelling *say = calloc(q.n_say ? q.n_say : 1, sizeof *say);
-    if (!dir || !text || !say)
-        return RP_ERR_SPEECH;
-    for (uint32_t i = 0; i < q.n_say; i++) {
+    rp_status st = dir && text && say ? RP_OK : RP_ERR_SPEECH;
+    for (uint32_t i = 0; !st && i < q.n_say; i++) {
         say[i].word = (char *)take_str(&p, end);
         say[i].say = (char *)take_str(&p, end);
         if (!say[i].word || !say[i].say)
-            return RP_ERR_SPEECH;
+            st = RP_ERR_SPEECH;
+    }
+    if (st) {
+        free(say);
+        return st;
     }
     rp_voice v = {.rate_wpm = q.rate_wpm, .pitch = q.pitch, .range = q.range, .volume = q.volume};
     memcpy(v.voice, q.voice, sizeof v.voice);
     memcpy(v.variant, q.variant, sizeof v.variant);
-    char *plain = q.simplify && text ? rp_strdup(text) : NULL;
+    char *plain = q.simplify ? rp_strdup(text) : NULL;
     if (plain)
         simplify_punctuation(plain);
     rp_speech_set_respellings(zygote_speech, say, q.n_say);
     rp_clip clip;
-    rp_status st = rp_speech_say(zygote_speech, &v, plain ? plain : text, &clip);
+    st = rp_speech_say(zygote_speech, &v, plain ? plain : text, &clip);
+    rp_speech_set_respellings(zygote_speech, NULL, 0);
     free(plain);
-    if (st)
-        return st;
+    free(say);
     int es_hz = clip.rate_hz;
-    float *raw = clip.pcm;
-    st = rp_resample_mono(raw, clip.n_frames, es_hz, q.out_hz, &clip.pcm, &clip.n_frames);
-    free(raw);
-    if (st)
-        return st;
-    for (size_t w = 0; w < clip.n_words; w++) {
-        int64_t f = clip.words[w].frame * q.out_hz / es_hz;
-        clip.words[w].frame = f > clip.n_frames ? clip.n_frames : f;
-    }
-    clip.rate_hz = q.out_hz;
-    clip.voiced_frames = voiced_frames(&clip);
-    rp_cache *c;
-    rp_diags d;
-    rp_diags_init(&d);
-    st = rp_cache_open(&c, dir, &d);
-    rp_diags_deinit(&d);
     if (!st) {
-        rp_worker_hold(1);
-        st = rp_cache_put_clip(c, q.key, &clip);
-        rp_worker_hold(0);
-        rp_cache_close(c);
+        float *raw = clip.pcm;
+        clip.pcm = NULL;
+        st = rp_resample_mono(raw, clip.n_frames, es_hz, q.out_hz, &clip.pcm, &clip.n_frames);
+        free(raw);
     }
+    if (!st) {
+        for (size_t w = 0; w < clip.n_words; w++) {
+            int64_t f = clip.words[w].frame * q.out_hz / es_hz;
+            clip.words[w].frame = f > clip.n_frames ? clip.n_frames : f;
+        }
+        clip.rate_hz = q.out_hz;
+        clip.voiced_frames = voiced_frames(&clip);
+        rp_cache *c;
+        rp_diags d;
+        rp_diags_init(&d);
+        st = rp_cache_open(&c, dir, &d);
+        rp_diags_deinit(&d);
+        if (!st) {
+            rp_worker_hold(1);
+            st = rp_cache_put_clip(c, q.key, &clip);
+            rp_worker_hold(0);
+            rp_cache_close(c);
+        }
+    }
+    rp_clip_deinit(&clip);
     return st;
 }
 
@@ -214,14 +223,17 @@ static rp_status clip_key(const rp_drama *dr, size_t i, rp_cache_key *out)
 static rp_status submit(rp_drama *dr, size_t i, int simplify)
 {
     const rp_utterance *u = &dr->plan.utts[i];
-    request q = {.key = dr->voicing->keys[i],
-                 .simplify = simplify,
-                 .out_hz = dr->cast.render.rate_hz,
-                 .rate_wpm = u->voice->rate_wpm,
-                 .pitch = u->voice->pitch,
-                 .range = u->voice->range,
-                 .volume = u->voice->volume,
-                 .n_say = (uint32_t)dr->cast.n_say};
+    // Zeroed first: its padding goes down the pipe too.
+    request q;
+    memset(&q, 0, sizeof q);
+    q.key = dr->voicing->keys[i];
+    q.simplify = simplify;
+    q.out_hz = dr->cast.render.rate_hz;
+    q.rate_wpm = u->voice->rate_wpm;
+    q.pitch = u->voice->pitch;
+    q.range = u->voice->range;
+    q.volume = u->voice->volume;
+    q.n_say = (uint32_t)dr->cast.n_say;
     // The voice file, found here once, spares each job the search.
     if (rp_speech_voice_file(u->voice, q.voice, sizeof q.voice))
         memcpy(q.voice, u->voice->voice, sizeof q.voice);

@@ -244,7 +244,10 @@ rp_status rp_workers_submit(rp_workers *w, uint64_t id, const void *req, size_t 
 {
     if (len > UINT32_MAX)
         return RP_ERR_LIMIT;
-    req_header h = {id, (uint32_t)len};
+    req_header h;
+    memset(&h, 0, sizeof h);  // its padding goes down the pipe too
+    h.id = id;
+    h.len = (uint32_t)len;
     // A write to a zygote that died must be an error here, not SIGPIPE.
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);

@@ -3,9 +3,11 @@
 # Runs the test programs in $BUILD/tests (all of them, or those named as
 # arguments) and adds up their summary lines ("NAME: N passed, N failed").
 # Exit 0 only when nothing failed. $VALGRIND, when set, prefixes each
-# program. $RP_SAN_LOGS, when set, is the directory the sanitizers or
-# valgrind write their reports to, a file per process: a test that leaves a
-# non-empty one there failed, whatever its exit code.
+# program, and the programs the tests start ($RP_BUILD/radioplay and
+# $RP_BUILD/fuzz/replay_*) too: RP_BUILD then names a folder of scripts that
+# start them under it. $RP_SAN_LOGS, when set, is the directory the
+# sanitizers or valgrind write their reports to, a file per process: a test
+# that leaves a non-empty one there failed, whatever its exit code.
 BUILD=${BUILD:-build}
 passed=0
 failed=0
@@ -13,7 +15,19 @@ failed=0
 # user's own cache, and start each run without one.
 XDG_CACHE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-cache.XXXXXX")
 export XDG_CACHE_HOME
-trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
+rp_build=$BUILD
+if [ -n "$VALGRIND" ]; then
+    rp_build=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-valgrind.XXXXXX")
+    abs=$(cd "$BUILD" && pwd)
+    mkdir -p "$rp_build/fuzz"
+    for prog in "$abs"/radioplay "$abs"/fuzz/replay_*; do
+        [ -x "$prog" ] || continue
+        wrapper=$rp_build/${prog#"$abs"/}
+        printf '#!/bin/sh\nexec %s %s "$@"\n' "$VALGRIND" "$prog" > "$wrapper"
+        chmod +x "$wrapper"
+    done
+fi
+trap 'rm -rf "$XDG_CACHE_HOME"; [ "$rp_build" = "$BUILD" ] || rm -rf "$rp_build"' EXIT
 if [ $# -eq 0 ]; then
     set -- "$BUILD"/tests/test_*
 else
@@ -30,7 +44,7 @@ for t; do
     if [ -n "$RP_SAN_LOGS" ]; then
         rm -rf "$RP_SAN_LOGS" && mkdir -p "$RP_SAN_LOGS" || exit 1
     fi
-    out=$(RP_BUILD="$BUILD" $VALGRIND "$t" 2>&1)
+    out=$(RP_BUILD="$rp_build" $VALGRIND "$t" 2>&1)
     rc=$?
     printf '%s\n' "$out"
     reports=""
