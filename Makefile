@@ -189,7 +189,7 @@ tsan: deps
 # Memcheck over every test, the radioplay and replay programs the tests
 # start (tests/run.sh starts those under valgrind too) and the workers they
 # fork, which valgrind follows. Definite leaks are errors.
-VALGRIND_CMD = valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+VALGRIND_CMD = valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
                --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp \
                --log-file=$(call SAN_LOGS,$(BUILD))/valgrind.%p
 

@@ -374,8 +374,22 @@ rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *cl
     char *tmp = rp_temp_template(path);
     if (!tmp)
         return RP_ERR_NOMEM;
+    // The word marks as the file holds them: copied with their padding
+    // zeroed, as the caller's copy may hold anything there and the file
+    // and its checksum take the marks byte for byte.
+    rp_clip file = *clip;
+    file.words = calloc(clip->n_words ? clip->n_words : 1, sizeof *file.words);
+    if (!file.words) {
+        free(tmp);
+        return RP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < clip->n_words; i++) {
+        file.words[i].char_pos = clip->words[i].char_pos;
+        file.words[i].frame = clip->words[i].frame;
+    }
     int fd = mkstemp(tmp);
     if (fd < 0) {
+        free(file.words);
         free(tmp);
         return RP_ERR_IO;
     }
@@ -383,16 +397,17 @@ rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *cl
                      .voiced_frames = (uint32_t)clip->voiced_frames,
                      .n_frames = clip->n_frames,
                      .n_words = clip->n_words,
-                     .checksum = clip_checksum(clip)};
+                     .checksum = clip_checksum(&file)};
     memcpy(h.magic, CLIP_MAGIC, sizeof h.magic);
     int bad = rp_write_all(fd, &h, sizeof h) ||
-              rp_write_all(fd, clip->words, clip->n_words * sizeof *clip->words) ||
+              rp_write_all(fd, file.words, clip->n_words * sizeof *file.words) ||
               rp_write_all(fd, clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm);
     bad = close(fd) != 0 || bad;
     if (!bad)
         bad = rename(tmp, path) != 0;
     if (bad)
         unlink(tmp);
+    free(file.words);
     free(tmp);
     return bad ? RP_ERR_IO : RP_OK;
 }

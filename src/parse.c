@@ -378,6 +378,14 @@ static size_t directive_end(const pchar *v, size_t n, size_t i)
     return 0;
 }
 
+// The '}' closing a comment ({# ...}) whose '{' is at v[i], or 0.
+static size_t comment_end(const pchar *v, size_t n, size_t i)
+{
+    size_t j = v[i].cp == '{' ? directive_end(v, n, i) : 0;
+    size_t f = skip_spaces(v, n, i + 1);
+    return j && f < j && v[f].cp == '#' ? j : 0;
+}
+
 // The first character at or after i that is neither whitespace nor part of
 // a directive: where the text after a line's tags and cues starts.
 static size_t skip_directives(const pchar *v, size_t n, size_t i)
@@ -1528,7 +1536,11 @@ static int is_small_word(const char *w)
 // words, so "Then the rain began." never qualifies.
 static int is_bare_title(const pchar *v, size_t n)
 {
-    size_t a = skip_spaces(v, n, 0), b = n;
+    // Comments before it change nothing: `annotate` writes {#} before a
+    // capitalized "Name: Text" line to keep it what it was.
+    size_t a = skip_spaces(v, n, 0), b = n, e;
+    while (a < n && (e = comment_end(v, n, a)))
+        a = skip_spaces(v, n, e + 1);
     while (b > a && is_space(v[b - 1].cp))
         b--;
     if (a >= b || b - a > TITLE_MAX_CHARS)

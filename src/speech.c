@@ -460,8 +460,7 @@ static rp_status make_clip(const rp_speech *s, const rp_respelled *r, rp_clip *o
     trim_range(s->wav, s->n_wav, s->es_rate_hz, &first, &end);
     size_t n = end - first;
     out->pcm = malloc((n ? n : 1) * sizeof *out->pcm);
-    // Zeroed: the marks' padding goes into the cache file and its checksum.
-    out->words = calloc(s->n_words ? s->n_words : 1, sizeof *out->words);
+    out->words = malloc((s->n_words ? s->n_words : 1) * sizeof *out->words);
     if (!out->pcm || !out->words) {
         rp_clip_deinit(out);
         return RP_ERR_NOMEM;

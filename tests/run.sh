@@ -5,7 +5,9 @@
 # Exit 0 only when nothing failed. $VALGRIND, when set, prefixes each
 # program, and the programs the tests start ($RP_BUILD/radioplay and
 # $RP_BUILD/fuzz/replay_*) too: RP_BUILD then names a folder of scripts that
-# start them under it. $RP_SAN_LOGS, when set, is the directory the
+# start them under it, except where a test leaves valgrind no room for its
+# own files (a TMPDIR it cannot write, a limit on file sizes), where its
+# reports could not be written either. $RP_SAN_LOGS, when set, is the directory the
 # sanitizers or valgrind write their reports to, a file per process: a test
 # that leaves a non-empty one there failed, whatever its exit code.
 BUILD=${BUILD:-build}
@@ -23,7 +25,11 @@ if [ -n "$VALGRIND" ]; then
     for prog in "$abs"/radioplay "$abs"/fuzz/replay_*; do
         [ -x "$prog" ] || continue
         wrapper=$rp_build/${prog#"$abs"/}
-        printf '#!/bin/sh\nexec %s %s "$@"\n' "$VALGRIND" "$prog" > "$wrapper"
+        {
+            echo '#!/bin/sh'
+            echo '[ -w "${TMPDIR:-/tmp}" ] && [ "$(ulimit -f)" = unlimited ] ||' "exec $prog \"\$@\""
+            echo "exec $VALGRIND $prog \"\$@\""
+        } > "$wrapper"
         chmod +x "$wrapper"
     done
 fi
