@@ -10,7 +10,8 @@
 // s->name) into out with a {Name} tag before every quote whose speaker the
 // rules chose (spk_source RULE or GUESS) and, for every run cue.c added to
 // s, the cue itself ({sfx NAME}, {bed NAME} before the word that fired it,
-// {stop NAME} after the last line of its paragraph). A cue whose word cannot
+// punctuation attached to it included: "{sfx thunder} (thunder"; {stop
+// NAME} after the last line of its paragraph). A cue whose word cannot
 // be found in the source goes before its run, with a warning in d. The
 // output parses to the same blocks: a line of the source read as prose that
 // the (now annotated) output would read as a screenplay line ("Monday: We

@@ -23,9 +23,12 @@ rp_status rp_cue_apply(rp_script *s, const rp_cast *cast, const rp_sfx_library *
                        const char *cast_path, rp_diags *d);
 
 // Where the cue for the word at byte a of a run's text stands: before the
-// word's whole token, the text since the last space ("(thunder" as much as
-// "thunder"). Its run.origin_at is the word's byte a; `annotate` writes it
-// before the token too.
-size_t rp_cue_token_start(const char *text, size_t a);
+// word's whole token, the text since the last space or the marks of a word
+// quoted ("(thunder" as much as "thunder"; before the word itself when the
+// token starts further back than a few dozen bytes), and at the run's start
+// when only a scrap of punctuation comes before that (scrap: rp_scrap_len
+// of the text). Its run.origin_at is the word's byte a; `annotate` writes
+// it at the same place.
+size_t rp_cue_split(const char *text, size_t a, size_t scrap);
 
 #endif

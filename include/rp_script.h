@@ -123,6 +123,12 @@ rp_status rp_attribute(rp_script *s, rp_diags *d);
 // sheet's [voice Name] reads it back. Attribution makes no other names.
 int rp_speaker_name_ok(const char *name);
 
+// Bytes of text[0..n) before its first letter or digit, as the parser
+// counts them (n when there is none). Narration before a directive that
+// has none is a scrap the parser never makes a run of its own: it adds it
+// to the narration before, or drops it.
+size_t rp_scrap_len(const char *text, size_t n);
+
 // The names of known directives, for did-you-mean in the parser and docs.
 extern const char *const rp_directive_names[];
 extern const size_t rp_n_directive_names;

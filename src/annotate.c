@@ -189,10 +189,14 @@ static void annotate_cue(annotator *A, const rp_script *s, const rp_script *p, s
         size_t a, b, nth = word_at(o->text, r->origin_at, &a, &b);
         if (nth != SIZE_MAX)
             at = find_word(A, start, o->text + a, b - a, nth);
-        // Before the word's token, as cue.c split the run: back over the
-        // code points between them (never spaces, never a directive).
-        size_t tok = rp_cue_token_start(o->text, a);
-        for (size_t k = rp_utf8_count(o->text + tok, a - tok); at != SIZE_MAX && k > 0; k--)
+        // Where cue.c split the run: at its start, or before the word's
+        // token, back over the code points between them (never spaces,
+        // never a directive).
+        size_t split = rp_cue_split(o->text, a, rp_scrap_len(o->text, strlen(o->text)));
+        if (at != SIZE_MAX && split == 0 && a > 0)
+            at = start;
+        for (size_t k = rp_utf8_count(o->text + split, a - split); at != SIZE_MAX && split && k > 0;
+             k--)
             while (at > 0 && ((unsigned char)A->src[--at] & 0xC0) == 0x80)
                 ;
     }
@@ -232,37 +236,45 @@ static int screenplay(const rp_block *b, int n_lines)
 // A chapter without a '{' reads "Name: text" with a capitalized name as
 // prose, an annotated one as a screenplay line. Lines of s that the
 // annotated text would read so keep their reading behind an empty comment
-// at their start ("{#}Monday: we rode north.").
+// at their start ("{#}Monday: we rode north."). An escaped line no longer
+// starts a paragraph of its own and may join the one above it, which may
+// then read as a screenplay line: a second round escapes that (a third
+// finds nothing more).
 static void keep_prose(annotator *A, const rp_script *s)
 {
-    rp_strbuf text;
-    rp_strbuf_init(&text);
-    render(A, &text);
-    uint8_t *was = rp_calloc((size_t)A->n_lines + 1, 1);  // lines s reads as screenplay
-    rp_script p;
-    rp_diags scratch;
-    rp_diags_init(&scratch);
-    rp_status st = text.failed || !was ? RP_ERR_NOMEM
-                                       : rp_parse(s->name ? s->name : "", text.s, text.len, &p,
-                                                  &scratch);
-    rp_diags_deinit(&scratch);
-    if (st == RP_ERR_NOMEM) {
+    uint8_t *done = rp_calloc((size_t)A->n_lines + 1, 1);  // read as screenplay, or escaped
+    if (!done) {
         A->nomem = 1;
-    } else {
-        for (size_t i = 0; i < s->n_blocks; i++)
-            if (screenplay(&s->blocks[i], A->n_lines))
-                was[s->blocks[i].line] = 1;
-        for (size_t i = 0; i < p.n_blocks; i++) {
+        return;
+    }
+    for (size_t i = 0; i < s->n_blocks; i++)
+        if (screenplay(&s->blocks[i], A->n_lines))
+            done[s->blocks[i].line] = 1;
+    int added = 1;
+    for (int round = 0; round < 3 && added && !A->nomem; round++) {
+        added = 0;
+        rp_strbuf text;
+        rp_strbuf_init(&text);
+        render(A, &text);
+        rp_script p;
+        rp_diags scratch;
+        rp_diags_init(&scratch);
+        if (text.failed ||
+            rp_parse(s->name ? s->name : "", text.s, text.len, &p, &scratch) == RP_ERR_NOMEM)
+            A->nomem = 1;
+        for (size_t i = 0; !text.failed && i < p.n_blocks && !A->nomem; i++) {
             int line = p.blocks[i].line;
-            if (screenplay(&p.blocks[i], A->n_lines) && !was[line]) {
+            if (screenplay(&p.blocks[i], A->n_lines) && !done[line]) {
                 insert(A, A->lines[line].at, "{#}%s%s", "", "");
-                was[line] = 1;
+                done[line] = added = 1;
             }
         }
-        rp_script_deinit(&p);
+        if (!text.failed)
+            rp_script_deinit(&p);
+        rp_diags_deinit(&scratch);
+        rp_strbuf_deinit(&text);
     }
-    free(was);
-    rp_strbuf_deinit(&text);
+    free(done);
 }
 
 rp_status rp_annotate(const char *src, size_t len, const rp_script *s, rp_strbuf *out,

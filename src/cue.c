@@ -13,10 +13,12 @@
 // The longest phrase matching at a word wins. Limits keep a sound from
 // firing on every repetition: one effect fires at most once per
 // RP_CUE_SPACING_WORDS words, and a paragraph holds at most
-// RP_CUE_MAX_PER_PARAGRAPH cues, explicit ones included. The chapter's own
-// cues keep a rule for the same effect quiet within that spacing on either
-// side, so a cue written just after its word is not doubled, and `annotate`
-// is idempotent: the cues it writes out suppress the rules that made them.
+// RP_CUE_MAX_PER_PARAGRAPH cues, explicit ones included. A word quoted in
+// the narration (he called it “thunder”) is mentioned, not heard: no cue
+// fires in it. The chapter's own cues keep a rule for the same effect quiet
+// within that spacing on either side, so a cue written just after its word
+// is not doubled, and `annotate` is idempotent: the cues it writes out
+// suppress the rules that made them.
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,9 @@
 
 #define PHRASE_WORDS 6
 #define WORD_BYTES 32
+// A cue goes before its word's token when that starts this close before the
+// word (rp_cue_split): finding it stays cheap in a line of one long token.
+#define MAX_TOKEN_BYTES 64
 
 typedef enum { ACT_SFX, ACT_BED, ACT_STOP } action;
 
@@ -65,11 +70,22 @@ typedef struct {
 
 // ---- words ------------------------------------------------------------------------
 
-size_t rp_cue_token_start(const char *text, size_t a)
+// 1 when the text before byte a ends in a quote mark that the parser wrote
+// around a word quoted (“ ”): its source may have spaces inside the marks.
+static int after_quote_mark(const char *text, size_t a)
 {
-    while (a > 0 && text[a - 1] != ' ')
-        a--;
-    return a;
+    return a >= 3 && !memcmp(text + a - 3, "\xE2\x80", 2) &&
+           (text[a - 1] == '\x9C' || text[a - 1] == '\x9D');
+}
+
+size_t rp_cue_split(const char *text, size_t a, size_t scrap)
+{
+    size_t t = a;
+    while (t > 0 && a - t < MAX_TOKEN_BYTES && text[t - 1] != ' ' && !after_quote_mark(text, t))
+        t--;
+    if (t > 0 && text[t - 1] != ' ' && !after_quote_mark(text, t))
+        t = a;  // a longer token: before the word itself
+    return t <= scrap ? 0 : t;
 }
 
 static void lower_copy(char *out, const char *s, size_t n)
@@ -407,11 +423,28 @@ static int cue_block(state *S, rp_block *b)
                 goto nomem;
             continue;
         }
-        size_t piece = 0, pos = 0, a, e, len = strlen(r->text);
+        size_t piece = 0, pos = 0, a, e, len = strlen(r->text), seen = 0;
+        size_t scrap = rp_scrap_len(r->text, len), words0 = S->words;
+        int quoted = 0;  // inside a word quoted (“thunder”, see scare_quote in parse.c)
         while (rp_word_next(r->text, len, &pos, &a, &e)) {
-            size_t after;
-            const rule *m = match_at(S, r->text, len, a, &after);
-            if (m && may_fire(S, m, r->kind == RP_RUN_QUOTE, &per_para)) {
+            for (; r->kind == RP_RUN_NARRATION && seen + 3 <= a; seen++)
+                if (!memcmp(r->text + seen, "\xE2\x80\x9C", 3) ||
+                    !memcmp(r->text + seen, "\xE2\x80\x9D", 3))
+                    quoted = r->text[seen + 2] == '\x9C';
+            size_t after = a;
+            const rule *m = quoted ? NULL : match_at(S, r->text, len, a, &after);
+            // The cue would stand before the word's token (rp_cue_split): the
+            // spacing counts from there, as it does for one written there.
+            size_t at = m ? rp_cue_split(r->text, a, scrap) : a, back = 0, p = at, ws, we;
+            if (at == 0)
+                back = S->words - words0;
+            else
+                while (rp_word_next(r->text, a, &p, &ws, &we))
+                    back++;
+            S->words -= back;
+            int fire = m && may_fire(S, m, r->kind == RP_RUN_QUOTE, &per_para);
+            S->words += back;
+            if (fire) {
                 if (S->n_cues == RP_MAX_CUES) {
                     if (!S->over)
                         rp_diag_add(S->d, RP_DIAG_ERROR, S->chapter, r->line, r->col, "cue",
@@ -420,9 +453,6 @@ static int cue_block(state *S, rp_block *b)
                                     RP_MAX_CUES);
                     S->over = 1;
                 } else {
-                    // Split before the word's whole token: what is split off
-                    // reads the same where `annotate` writes the cue.
-                    size_t at = rp_cue_token_start(r->text, a);
                     if (!push_piece(&out, r, piece, at) ||
                         !push_cue(&out, m->act, m->name, r, a, at))
                         goto nomem;

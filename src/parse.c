@@ -16,7 +16,8 @@
 //
 // A speaker tag inside a quote, before more of its words, names the speaker
 // of the rest of it ("Hold {pause 1} {Tom}on."): `annotate` tags each piece
-// of a quote that a cue splits, and each resumed piece of dash speech.
+// of a quote that a cue splits, and each resumed piece of dash speech. A
+// screenplay line has its speaker; a tag in it is an error.
 //
 // Comments ({# ...}) are dropped entirely; a line holding only comments adds
 // no block. Directives on a '#' heading line follow the title run in the
@@ -644,8 +645,8 @@ static void add_char(builder *b, pchar c)
         return;
     }
     b->glue = 0;
-    if (b->tag && b->in_quote)
-        adopt_tag(b);
+    if (b->tag && b->in_quote && b->qsource != RP_SPK_SCREENPLAY)
+        adopt_tag(b);  // a screenplay line has its speaker: a tag there is an error
     if (!b->have_pos) {
         b->line = c.line;
         b->col = c.col;
@@ -844,10 +845,27 @@ static int ends_in_word(const char *s, char *w, size_t cap)
 // A short quote inside a sentence of narration is a word quoted, a name or a
 // title, not speech: built for "style," not service / the "Coach and
 // Horses" inn. The narrator reads it, marks and all.
+// The text runs nearest run i, before and after it: a cue between changes
+// nothing of how a quote reads.
+static const rp_run *prev_text(const builder *b, size_t i)
+{
+    while (i-- > 0)
+        if (b->runs.v[i].kind != RP_RUN_DIRECTIVE)
+            return &b->runs.v[i];
+    return NULL;
+}
+
+static const rp_run *next_text(const builder *b, size_t i)
+{
+    for (i++; i < b->runs.n; i++)
+        if (b->runs.v[i].kind != RP_RUN_DIRECTIVE)
+            return &b->runs.v[i];
+    return NULL;
+}
+
 static int scare_quote(const builder *b, size_t i)
 {
-    const rp_run *q = &b->runs.v[i], *prev = i ? &b->runs.v[i - 1] : NULL;
-    const rp_run *next = i + 1 < b->runs.n ? &b->runs.v[i + 1] : NULL;
+    const rp_run *q = &b->runs.v[i], *prev = prev_text(b, i), *next = next_text(b, i);
     char w[32];
     if (q->kind != RP_RUN_QUOTE || q->spk_source != RP_SPK_NONE || !prev ||
         prev->kind != RP_RUN_NARRATION || !ends_in_word(prev->text, w, sizeof w) ||
@@ -861,21 +879,25 @@ static int scare_quote(const builder *b, size_t i)
         return 0;  // "..." is a silence kept
     if (!next)
         return q->text[strlen(q->text) - 1] != '.';  // and "Hi." a last word
-    if (next->kind != RP_RUN_NARRATION)
-        return 0;  // a cue after it has no text to read on with
     unsigned char c0 = (unsigned char)next->text[0];
-    return islower(c0) || strchr(",.;:)-", c0);
+    return next->kind == RP_RUN_NARRATION && (islower(c0) || strchr(",.;:)-", c0));
 }
 
-// Folds run i (a scare quote) and the narration after it into run i - 1.
+// Folds run i (a scare quote), marks and all, into the narration run before
+// it and the narration run after it into that, each when no directive
+// stands between (else run i becomes narration of its own).
 static void demote_quote(builder *b, size_t i)
 {
-    rp_run *prev = &b->runs.v[i - 1], *q = &b->runs.v[i];
+    int after = b->runs.v[i - 1].kind == RP_RUN_NARRATION;
     int join = i + 1 < b->runs.n && b->runs.v[i + 1].kind == RP_RUN_NARRATION;
+    rp_run *into = &b->runs.v[after ? i - 1 : i], *q = &b->runs.v[i];
     rp_strbuf s;
     rp_strbuf_init(&s);
-    rp_strbuf_puts(&s, prev->text);
-    rp_strbuf_puts(&s, " \xE2\x80\x9C");
+    if (after) {
+        rp_strbuf_puts(&s, into->text);
+        rp_strbuf_append(&s, " ", 1);
+    }
+    rp_strbuf_puts(&s, "\xE2\x80\x9C");
     rp_strbuf_puts(&s, q->text);
     rp_strbuf_puts(&s, "\xE2\x80\x9D");
     if (join) {
@@ -889,12 +911,14 @@ static void demote_quote(builder *b, size_t i)
         rp_strbuf_deinit(&s);
         return;
     }
-    free(prev->text);
-    prev->text = rp_strbuf_take(&s);
-    size_t drop = join ? 2 : 1;
-    for (size_t k = i; k < i + drop; k++)
+    free(into->text);
+    into->text = rp_strbuf_take(&s);
+    into->kind = RP_RUN_NARRATION;
+    size_t from = after ? i : i + 1, drop = (size_t)after + (size_t)join;
+    for (size_t k = from; k < from + drop; k++)
         run_free(&b->runs.v[k]);
-    memmove(&b->runs.v[i], &b->runs.v[i + drop], (b->runs.n - i - drop) * sizeof *b->runs.v);
+    memmove(&b->runs.v[from], &b->runs.v[from + drop],
+            (b->runs.n - from - drop) * sizeof *b->runs.v);
     b->runs.n -= drop;
     b->n_quotes--;
 }
@@ -1109,6 +1133,14 @@ static int name_char(uint32_t c)
 {
     return is_alnum(c) || is_space(c) || c == '.' || c == '\'' || c == 0x2019 || c == '-' ||
            c == '_';
+}
+
+size_t rp_scrap_len(const char *text, size_t n)
+{
+    size_t i = 0;
+    for (int len; i < n && !is_alnum(rp_utf8_decode(text + i, n - i, &len));)
+        i += (size_t)len;
+    return i < n ? i : n;
 }
 
 int rp_speaker_name_ok(const char *name)
@@ -1734,12 +1766,16 @@ static size_t text_cols(const pvec *l)
     return cols;
 }
 
-// Counts mark candidates on one line for the per-file quote style.
+// Counts mark candidates on one line for the per-file quote style (outside
+// directives).
 static void count_marks(const pvec *l, size_t *dbl, size_t *sgl)
 {
+    size_t j;
     for (size_t i = 0; i < l->n; i++) {
         uint32_t c = l->v[i].cp;
-        if (c == 0x201C || c == '"')
+        if (c == '{' && (j = directive_end(l->v, l->n, i)))
+            i = j;  // marks in a tag's or cue's settings are not dialogue
+        else if (c == 0x201C || c == '"')
             *dbl += c == '"' ? 1 : 2;  // a straight pair counts as one quote
         else if ((c == 0x2018 || c == '\'') && opener_ok(l->v, l->n, i))
             *sgl += 1;

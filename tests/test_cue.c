@@ -115,6 +115,9 @@ static void test_not_in_dialogue_unless_asked(void)
     CHECK_STR(S.blocks[0].runs[0].text, "It's just");
     CHECK(S.blocks[0].runs[0].kind == RP_RUN_QUOTE && S.blocks[0].runs[2].kind == RP_RUN_QUOTE);
     CHECK_STR(S.blocks[0].runs[2].speaker, S.blocks[0].runs[0].speaker);
+    // Nor in a word quoted in the narration: it is mentioned, not heard.
+    cue("He called it \"thunder\" and laughed. Then thunder rolled.\n", NULL);
+    CHECK_STR(cues(), "sfx thunder>thunder roll");
 }
 
 static void test_spacing_and_paragraph_cap(void)
@@ -276,7 +279,9 @@ static void plan_summary(const rp_plan *p, char *buf, size_t cap)
 // a single quote closed before the next one opens (a tag between them is
 // not a word after the mark), "Name: text" prose, which an annotated file
 // would read as a screenplay line without the empty comment before it, and
-// a sound word after punctuation: the cue goes before the whole token.
+// a sound word after punctuation: the cue goes before the whole token, or
+// before the run when only punctuation comes first; a bare title is still
+// one after the comment.
 static void test_annotate_round_trips(void)
 {
     static const char *const chapters[] = {
@@ -292,6 +297,8 @@ static void test_annotate_round_trips(void)
         "'Come here,' said Alice.\n\n'Wait here' 'now,' she said.\n",
         "Monday: We rode north.\n\n\"Halt,\" said Tom.\n",
         "Far off (thunder) rolled; then\xE2\x80\x94thunder again.\n",
+        "Night fell.\n\nDay One: The Crossing\n\n\"Halt,\" said Tom.\n",
+        "\"Go,\" she said.\n\n\xE2\x80\x94 thunder rolled over the hills.\n",
     };
     for (size_t k = 0; k < sizeof chapters / sizeof chapters[0]; k++) {
         char *once = annotated(chapters[k], NULL);
@@ -316,6 +323,14 @@ static void test_annotate_round_trips(void)
     out = annotated(chapters[6], "[rules]\nthunder = thunder\n");
     CHECK_STR(cues(), "sfx thunder>(thunder) ro");
     CHECK_STR(out, "Far off {sfx thunder} (thunder) rolled; then\xE2\x80\x94thunder again.\n");
+    free(out);
+    out = annotated(chapters[7], NULL);
+    CHECK(S.n_blocks > 1 && S.blocks[1].kind == RP_BLOCK_HEADING);
+    CHECK_STR(out, "Night fell.\n\n{#}Day One: The Crossing\n\n{Tom}\"Halt,\" said Tom.\n");
+    free(out);
+    out = annotated(chapters[8], NULL);
+    CHECK_STR(out, "{Unnamed woman}\"Go,\" she said.\n\n"
+                   "{sfx thunder} \xE2\x80\x94 thunder rolled over the hills.\n");
     free(out);
 }
 

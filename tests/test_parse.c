@@ -976,16 +976,29 @@ static void test_tags_inside_speech(void)
     CHECK_STR(quote(2)->speaker, "Ann");
     CHECK_RUN(quote(3), 5, 1, "Nowhere.");
     CHECK(quote(3)->speaker == NULL);
+    // A screenplay line has its speaker: a tag inside it is not followed by
+    // a quote.
+    parse("KIRK: {Tom}Hello.\n");
+    CHECK_INT(ST, RP_ERR_INPUT);
+    CHECK_DIAG(0, RP_DIAG_ERROR, 1, 7, "speaker tag {Tom} is not followed by a quote", NULL);
+    CHECK_STR(quote(0)->speaker, "Kirk");
 }
 
-// A short quote before a cue is not a word quoted: there is no narration
-// after it to read on with (this crashed).
-static void test_scare_quote_before_cue(void)
+// A cue next to a short quote changes nothing of how it reads (a cue after
+// one crashed): a word quoted is still narrated, the cue where it stood.
+static void test_scare_quote_next_to_cue(void)
 {
     parse("He built it for \"style\" {sfx thunder} here.\n");
     CHECK_INT(ST, RP_OK);
-    CHECK_INT(count_runs(RP_RUN_QUOTE), 1);
-    CHECK_RUN(quote(0), 1, 17, "style");
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 0);
+    CHECK_RUN(narr(0), 1, 1, "He built it for \xE2\x80\x9Cstyle\xE2\x80\x9D");
+    CHECK_RUN(narr(1), 1, 39, "here.");
+    CHECK_STR(dirv(0)->dir.name, "thunder");
+    parse("He built it for {sfx thunder} \"style\" not service.\n");
+    CHECK_INT(ST, RP_OK);
+    CHECK_INT(count_runs(RP_RUN_QUOTE), 0);
+    CHECK_RUN(narr(0), 1, 1, "He built it for");
+    CHECK_RUN(narr(1), 1, 31, "\xE2\x80\x9Cstyle\xE2\x80\x9D not service.");
 }
 
 // A quote a paragraph leaves open goes on when the next paragraph opens with
@@ -1184,7 +1197,7 @@ int main(void)
     RUN(test_cue_limit);
     RUN(test_speaker_names);
     RUN(test_tags_inside_speech);
-    RUN(test_scare_quote_before_cue);
+    RUN(test_scare_quote_next_to_cue);
     RUN(test_unclosed_quote_and_twice);
     RUN(test_deinit_safe);
     RUN(test_random_input);

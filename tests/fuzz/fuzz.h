@@ -14,16 +14,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_ASSERT(expr)                                                                 \
-    do {                                                                                  \
-        if (!(expr)) {                                                                    \
-            fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #expr);   \
-            abort();                                                                      \
-        }                                                                                 \
+#define FUZZ_ASSERT(expr)                                                                          \
+    do {                                                                                           \
+        if (!(expr)) {                                                                             \
+            fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #expr);            \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
-// Every diagnostic is located (line and column 0 or more, file set when
-// one was given), and a stage's status agrees with its error count.
+// Every diagnostic is located: line and column 0 or more, and a file name
+// when the stage was given one.
 static inline void fuzz_check_diags(const rp_diags *d, const char *file)
 {
     for (size_t i = 0; i < d->n; i++) {

@@ -20,7 +20,7 @@
 #include "rp_script.h"
 #include "rp_sfx.h"
 
-enum { FRAMES_PER_CP = 2400 };  // 50 ms at 48 kHz
+enum { FRAMES_PER_CP = 2400 }; // 50 ms at 48 kHz
 
 // The built-in effects and rooms, parsed once: only a sheet with [sfx]
 // overrides needs a copy of its own.
@@ -127,7 +127,7 @@ typedef struct {
     rp_diags d;
     rp_script s;
     rp_cast c;
-    rp_sfx_library own;  // the built-in effects with the sheet's [sfx] settings
+    rp_sfx_library own; // the built-in effects with the sheet's [sfx] settings
     rp_plan p;
     rp_timeline t;
 } drama;

@@ -43,7 +43,10 @@ static void sign(const rp_script *s, rp_strbuf *sig)
         for (size_t k = 0; k < b->n_runs; k++) {
             const rp_run *r = &b->runs[k];
             rp_strbuf_printf(sig, " %d %s %s %d\n", (int)r->kind, r->speaker ? r->speaker : "-",
-                             r->text ? r->text : r->dir.name ? r->dir.name : "-", r->fx);
+                             r->text       ? r->text
+                             : r->dir.name ? r->dir.name
+                                           : "-",
+                             r->fx);
         }
     }
 }
