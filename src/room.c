@@ -232,6 +232,15 @@ static int parse_value(int k, const char *text, rp_room_preset *p, const loc *at
                         "%s is longer than %d bytes", kd->name, RP_ROOM_MAX_DESCRIPTION_BYTES);
             return 0;
         }
+        // What a preset line could not hold (rp_preset_line_trim), a setting
+        // cannot either: the room would not be written back.
+        for (size_t i = 0; i < n; i++) {
+            if (text[i] == '#' && (i == 0 || strchr(" \t\r\v\f", text[i - 1]))) {
+                rp_diag_add(at->d, RP_DIAG_ERROR, at->file, at->line, col_of(at, text, i), "room",
+                            "a '#' after a space starts a comment", "'#' in %s", kd->name);
+                return 0;
+            }
+        }
         memcpy(p->description, text, n + 1);
         return 1;
     }

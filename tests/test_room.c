@@ -395,6 +395,15 @@ static void test_override(void)
     CHECK(d.n >= 2 && d.items[0].line == 7 && d.items[0].col == 12);
     CHECK(d.n >= 2 && d.items[1].line == 8 && d.items[1].col == 3);
     CHECK(d.n >= 2 && d.items[1].hint && strstr(d.items[1].hint, "'wet'"));
+    // A description holds what a preset line can: no comment mark, or the
+    // room would not read back from rp_room_write.
+    CHECK(rp_room_override(&p, "description", "a hall # echoing", "ch.txt", 9, 5, &d) ==
+          RP_ERR_INPUT);
+    CHECK(memcmp(&p, &before, sizeof p) == 0);
+    CHECK(d.n == 4 && !strcmp(d.items[3].msg, "'#' in description") && d.items[3].line == 9 &&
+          d.items[3].col == 5);
+    CHECK(rp_room_override(&p, "description", "hall #2", "ch.txt", 9, 5, &d) == RP_ERR_INPUT);
+    CHECK(rp_room_override(&p, "description", "hall#2", "ch.txt", 9, 5, &d) == RP_OK);
     rp_diags_deinit(&d);
 }
 

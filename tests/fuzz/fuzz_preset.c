@@ -23,9 +23,8 @@ static const rp_source *builtin(const rp_source *table, size_t n, size_t pick)
 }
 
 // Calls fn(key, value) for each "key = value" line of text[0..len).
-static void each_override(const char *text, size_t len, void (*fn)(void *, const char *,
-                                                                  const char *, int),
-                          void *user)
+static void each_override(const char *text, size_t len,
+                          void (*fn)(void *, const char *, const char *, int), void *user)
 {
     size_t pos = 0, start, n;
     int line = 0;
@@ -90,10 +89,10 @@ static void check_room(const rp_room_preset *p)
     // Written with 9 significant digits: the same values, near enough.
     FUZZ_ASSERT(!strcmp(q.description, p->description) && q.pattern == p->pattern &&
                 q.reflections == p->reflections);
-    const double a[] = {p->rt60_s, p->hf_ratio, p->hf_reference_hz, p->predelay_s, p->size_m,
-                        p->early_db, p->wet_db, p->width, p->lowcut_hz};
-    const double b[] = {q.rt60_s, q.hf_ratio, q.hf_reference_hz, q.predelay_s, q.size_m,
-                        q.early_db, q.wet_db, q.width, q.lowcut_hz};
+    const double a[] = {p->rt60_s,   p->hf_ratio, p->hf_reference_hz, p->predelay_s, p->size_m,
+                        p->early_db, p->wet_db,   p->width,           p->lowcut_hz};
+    const double b[] = {q.rt60_s,   q.hf_ratio, q.hf_reference_hz, q.predelay_s, q.size_m,
+                        q.early_db, q.wet_db,   q.width,           q.lowcut_hz};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         FUZZ_ASSERT(a[i] == b[i] || fabs(a[i] - b[i]) <= 1e-8 * fabs(a[i]));
     rp_diags_deinit(&d);
