@@ -211,7 +211,7 @@ static rp_status walk_clips(const rp_cache *c, walk *w, int remove_temps)
         if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
             continue;
         char sub[4300];
-        snprintf(sub, sizeof sub, "%s/%s", top, de->d_name);
+        snprintf(sub, sizeof sub, "%s/%.2s", top, de->d_name);
         DIR *ds = opendir(sub);
         if (!ds)
             continue;
