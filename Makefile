@@ -142,25 +142,27 @@ clean:
 
 # ---- sanitizers ------------------------------------------------------------
 # `make asan`, `make ubsan` and `make valgrind` run the whole suite, `make
-# tsan` the tests whose code runs on two threads (the playback ring and the
-# live stream; test_render and test_cache for the render pipeline's mixer and
-# encoder threads), each in a BUILD of its own. Every finding is fatal. Each
-# process (a test, the radioplay it spawns, a synthesis worker) writes its
-# reports to a file of its own in $(BUILD)/san-logs, and tests/run.sh fails
-# the test that left one: an exit code alone would miss a report from a run
-# the test expects to fail, or from a worker whose crash the renderer
-# retries. Leaks are checked in the tests and in radioplay (the zygote and
-# its workers end in _exit, so they are not); tests/lsan.supp and
-# tests/valgrind.supp silence third-party code only. In `make asan` UBSan's
-# checks trap and ASan reports the trap with its stack (handle_sigill), as
-# GCC's UBSan runtime beside ASan's ignores log_path; `make ubsan` has the
-# runtime and its messages.
+# tsan` the tests whose code runs on several threads (the playback ring, the
+# live stream, the device callback, the render pipeline's mixer and encoder
+# threads). asan, ubsan and tsan build into build/NAME, valgrind into BUILD.
+# Every finding is fatal. Each process (a test, the radioplay it starts, a
+# synthesis worker) writes its reports to a file of its own in
+# BUILD/san-logs, and tests/run.sh fails the test that left one: an exit
+# code alone would miss a report from a run the test expects to fail, or
+# from a worker whose crash the renderer retries. LeakSanitizer checks the
+# tests and radioplay (the zygote and its workers end in _exit); valgrind
+# checks the workers too. tests/lsan.supp and tests/tsan.supp silence
+# third-party code only. In asan, UBSan's checks trap and ASan reports the
+# trap with its stack (handle_sigill): GCC's UBSan runtime beside ASan's
+# ignores log_path. ubsan has the runtime and its messages.
 .PHONY: asan ubsan tsan valgrind
 
 SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer
 UBSAN_FLAGS := -fsanitize=undefined,float-cast-overflow
 SAN_LOGS     = $(abspath $(1))/san-logs
-TSAN_TESTS  := test_ring test_stream test_render test_cache
+TSAN_TESTS  := test_ring test_stream test_device test_play test_render test_cache
+TSAN_OPTS    = log_path=$(call SAN_LOGS,build/tsan)/tsan:halt_on_error=1:second_deadlock_stack=1:$\
+               suppressions=$(CURDIR)/tests/tsan.supp:print_suppressions=0
 
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan \
@@ -182,16 +184,14 @@ ubsan: deps
 tsan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan CFLAGS="$(SAN_FLAGS) -fsanitize=thread" \
 	    LDFLAGS="-fsanitize=thread" build/tsan/radioplay $(TSAN_TESTS:%=build/tsan/tests/%)
-	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,build/tsan) \
-	    TSAN_OPTIONS=log_path=$(call SAN_LOGS,build/tsan)/tsan:halt_on_error=1:second_deadlock_stack=1 \
+	$(Q)RP_SAN_LOGS=$(call SAN_LOGS,build/tsan) TSAN_OPTIONS=$(TSAN_OPTS) \
 	    BUILD=build/tsan sh tests/run.sh $(TSAN_TESTS)
 
 # Memcheck over every test, the radioplay and replay programs the tests
 # start (tests/run.sh starts those under valgrind too) and the workers they
 # fork, which valgrind follows. Definite leaks are errors.
 VALGRIND_CMD = valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
-               --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp \
-               --log-file=$(call SAN_LOGS,$(BUILD))/valgrind.%p
+               --errors-for-leak-kinds=definite --log-file=$(call SAN_LOGS,$(BUILD))/valgrind.%p
 
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory tests

@@ -604,9 +604,12 @@ static void test_config_reread(void)
 // frames have no name by the time LeakSanitizer reports. tests/lsan.supp
 // names these allocations by the loader's _dl_init instead, which the stack
 // reaches only when it is unwound slowly, through the plugins' frames that
-// lack frame pointers. Under valgrind, libasound's hw_params code reads uninitialised memory
-// and the taint reaches the frame counts our callback gets, so memcheck
-// fails in code that is not ours: the tests are skipped there, with a note.
+// lack frame pointers. Under valgrind: PortAudio's ALSA host API hands
+// libasound uninitialised values of its own stack while it probes devices,
+// and memcheck follows them into the frame counts our callback gets, so it
+// reports our code for values that are not ours. The tests are skipped
+// there, with a note; test_stream runs the callback's code under valgrind
+// without a device.
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
@@ -625,7 +628,7 @@ int main(void)
     setenv("JACK_DEFAULT_SERVER", "radioplay-test-no-server", 1);
     setenv("PULSE_SERVER", "unix:/nonexistent/radioplay-test", 1);
     if (under_valgrind()) {
-        printf("  note  skipped under valgrind: libasound's own errors would fail it\n");
+        printf("  note  skipped under valgrind: PortAudio's uninitialised values would fail it\n");
         return TEST_SUMMARY("test_device");
     }
     RUN(test_list_capture);

@@ -539,8 +539,10 @@ static void test_voice_problems_are_errors(void)
 
 static void test_interrupt_leaves_no_file(void)
 {
-    // Long enough that the render is still going when the signal lands.
-    const char *ch = tmp(0, "long.txt"), *out = tmp(1, "long.wav");
+    // Long enough that the render is still going when the signal lands,
+    // sent once synthesis is under way (a first clip in a cache of its own):
+    // a fixed wait may end, under valgrind, before radioplay catches SIGINT.
+    const char *ch = tmp(0, "long.txt"), *out = tmp(1, "long.wav"), *cache = tmp(2, "cache-int");
     FILE *f = fopen(ch, "wb");
     for (int i = 0; f && i < 400; i++)
         fprintf(f, "Paragraph %d of a chapter that takes a while to speak, with "
@@ -550,8 +552,10 @@ static void test_interrupt_leaves_no_file(void)
     write_text(out, "OLD");
     char *log = NULL, args[8192];
     snprintf(args, sizeof args,
-             "{ %s render %s -o %s & pid=$!; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?; }",
-             radioplay_bin(), ch, out);
+             "{ XDG_CACHE_HOME=%s %s render %s -o %s & pid=$!; while kill -0 $pid 2>/dev/null "
+             "&& ! ls %s/radioplay/clips/*/*.clip >/dev/null 2>&1; do sleep 0.05; done; "
+             "kill -INT $pid; wait $pid; echo rc=$?; }",
+             cache, radioplay_bin(), ch, out, cache);
     run(args, &log);
     CHECK_MSG(strstr(log, "rc=1") && strstr(log, "interrupted"), "%s", log);
     free(log);
