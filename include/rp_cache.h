@@ -22,9 +22,9 @@
 //     uint32   rate_hz, voiced_frames (speech one hears, rp_clip)
 //     int64    n_frames
 //     uint64   n_words
-//     uint64   checksum    rp_cache_checksum of what follows
+//     uint64   checksum    of what follows
 //     rp_word_mark words[n_words]
-//     float    pcm[n_frames]
+//     int16    pcm[n_frames]   sample * 32768, rounded (espeak-ng's resolution)
 #ifndef RP_CACHE_H
 #define RP_CACHE_H
 

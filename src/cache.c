@@ -356,10 +356,23 @@ void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t ca
     snprintf(path, cap, "%s/clips/%.2s/%s.clip", c->dir, hex, hex);
 }
 
-static uint64_t clip_checksum(const rp_clip *clip)
+// Samples are stored as 16-bit integers, espeak-ng's own resolution (its
+// samples are read as s / 32768), rounded after resampling: half the bytes
+// of floats to write, read and keep. They go through in chunks of
+// PCM_CHUNK, each hashed in turn, the same on writing and on reading.
+#define PCM_CHUNK 16384
+
+static uint64_t words_checksum(const rp_clip *clip)
 {
-    uint64_t h = hash_words(clip->words, clip->n_words * sizeof *clip->words, 0xc11b);
-    return hash_words(clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm, h);
+    return hash_words(clip->words, clip->n_words * sizeof *clip->words, 0xc11b);
+}
+
+static void to_s16(const float *in, int16_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i] * 32768.0f;
+        out[i] = v >= 32767.0f ? 32767 : v <= -32768.0f ? -32768 : (int16_t)lrintf(v);
+    }
 }
 
 rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip)
@@ -393,15 +406,23 @@ rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *cl
         free(tmp);
         return RP_ERR_IO;
     }
+    // The header goes in last, once the samples' checksum is known.
     clip_header h = {.rate_hz = (uint32_t)clip->rate_hz,
                      .voiced_frames = (uint32_t)clip->voiced_frames,
                      .n_frames = clip->n_frames,
                      .n_words = clip->n_words,
-                     .checksum = clip_checksum(&file)};
+                     .checksum = words_checksum(&file)};
     memcpy(h.magic, CLIP_MAGIC, sizeof h.magic);
-    int bad = rp_write_all(fd, &h, sizeof h) ||
-              rp_write_all(fd, file.words, clip->n_words * sizeof *file.words) ||
-              rp_write_all(fd, clip->pcm, (size_t)clip->n_frames * sizeof *clip->pcm);
+    int bad = lseek(fd, (off_t)sizeof h, SEEK_SET) != (off_t)sizeof h ||
+              rp_write_all(fd, file.words, clip->n_words * sizeof *file.words);
+    int16_t s16[PCM_CHUNK];
+    for (size_t at = 0, n = (size_t)clip->n_frames; at < n && !bad; at += PCM_CHUNK) {
+        size_t m = n - at < PCM_CHUNK ? n - at : PCM_CHUNK;
+        to_s16(clip->pcm + at, s16, m);
+        h.checksum = hash_words(s16, m * sizeof *s16, h.checksum);
+        bad = rp_write_all(fd, s16, m * sizeof *s16);
+    }
+    bad = bad || pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h;
     bad = close(fd) != 0 || bad;
     if (!bad)
         bad = rename(tmp, path) != 0;
@@ -428,7 +449,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
         memcmp(h.magic, CLIP_MAGIC, sizeof h.magic) != 0 || h.n_frames < 0 ||
         h.n_words > (1u << 20) || h.n_frames > ((int64_t)1 << 36) ||
         (uint64_t)sb.st_size != sizeof h + h.n_words * sizeof(rp_word_mark) +
-                                    (uint64_t)h.n_frames * sizeof(float))
+                                    (uint64_t)h.n_frames * sizeof(int16_t))
         st = RP_ERR_IO;
     size_t n = st ? 0 : (size_t)h.n_frames;
     if (!st) {
@@ -437,15 +458,26 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
         if (!out->words || (pcm && !out->pcm))
             st = RP_ERR_NOMEM;
     }
-    if (!st && (rp_read_all(fd, out->words, h.n_words * sizeof *out->words) ||
-                (pcm && rp_read_all(fd, out->pcm, n * sizeof *out->pcm))))
+    if (!st && rp_read_all(fd, out->words, h.n_words * sizeof *out->words))
         st = RP_ERR_IO;
+    out->n_words = st ? 0 : h.n_words;
+    uint64_t sum = words_checksum(out);
+    int16_t s16[PCM_CHUNK];
+    for (size_t at = 0; pcm && !st && at < n; at += PCM_CHUNK) {
+        size_t k = n - at < PCM_CHUNK ? n - at : PCM_CHUNK;
+        if (rp_read_all(fd, s16, k * sizeof *s16)) {
+            st = RP_ERR_IO;
+            break;
+        }
+        sum = hash_words(s16, k * sizeof *s16, sum);
+        for (size_t i = 0; i < k; i++)
+            out->pcm[at + i] = s16[i] * (1.0f / 32768.0f);
+    }
     if (!st) {
-        out->n_words = h.n_words;
         out->n_frames = h.n_frames;
         out->voiced_frames = h.voiced_frames;
         out->rate_hz = (int)h.rate_hz;
-        if (pcm && clip_checksum(out) != h.checksum) {
+        if (pcm && sum != h.checksum) {
             unlink(path);  // damaged: it will be synthesized again
             st = RP_ERR_IO;
         }

@@ -120,6 +120,21 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     CHECK_INT(info.n_words, 2);
     CHECK_INT(info.words[1].frame, 24000);
     CHECK_INT(rp_cache_get_clip(c, k, &out), RP_OK);
+    // Stored as 16-bit samples: within half a step of what went in, and
+    // exactly what espeak-ng's own samples (multiples of 1/32768) were.
+    float worst = 0.0f;
+    for (int64_t i = 0; out.pcm && i < 48000; i++)
+        if (fabsf(in.pcm[i]) < 0.999f)  // the clipped top is below
+            worst = fmaxf(worst, fabsf(out.pcm[i] - in.pcm[i]));
+    CHECK_MSG(out.pcm && worst <= 0.5f / 32768.0f, "off by %g", (double)worst);
+    rp_clip_deinit(&out);
+    for (int64_t i = 0; i < 48000; i++)
+        in.pcm[i] = (float)(i % 65536 - 32768) / 32768.0f;
+    in.pcm[1] = 1.0f;  // a full-scale float is clipped a step short
+    CHECK_INT(rp_cache_put_clip(c, k, &in), RP_OK);
+    CHECK_INT(rp_cache_get_clip(c, k, &out), RP_OK);
+    CHECK(out.pcm && out.pcm[1] == 32767.0f / 32768.0f);
+    in.pcm[1] = out.pcm ? out.pcm[1] : 0.0f;
     CHECK(out.pcm && !memcmp(out.pcm, in.pcm, 48000 * sizeof(float)));
     rp_clip_deinit(&out);
     rp_clip_deinit(&info);
