@@ -13,6 +13,17 @@
 rp_status rp_resample_mono(const float *in, int64_t n_in, int in_hz, int out_hz, float **out,
                            int64_t *n_out);
 
+// One converter from in_hz to out_hz, its filter designed once: each run
+// starts from the same state and gives what rp_resample_mono gives. A
+// synthesis worker's parent makes one, so the jobs forked from it do not
+// design the filter again.
+typedef struct rp_resampler rp_resampler;
+rp_status rp_resampler_new(rp_resampler **out, int in_hz, int out_hz);
+void rp_resampler_free(rp_resampler *r);
+int rp_resampler_converts(const rp_resampler *r, int in_hz, int out_hz);
+rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float **out,
+                           int64_t *n_out);
+
 // The converter, its version and engine, e.g. "libsoxr-0.1.3 hq cr32s":
 // part of every cached clip's key, so a different converter makes new clips.
 const char *rp_resample_name(void);

@@ -115,6 +115,11 @@ static int64_t voiced_frames(const rp_clip *c)
     return voiced;
 }
 
+// Converters from espeak-ng's rate to the usual output rates, made once in
+// the zygote: a job at another rate makes its own.
+static const int prepared_hz[] = {48000, 44100};
+static rp_resampler *zygote_resampler[sizeof prepared_hz / sizeof prepared_hz[0]];
+
 static rp_status zygote_init(void *user)
 {
     (void)user;
@@ -122,7 +127,19 @@ static rp_status zygote_init(void *user)
     rp_diags_init(&d);
     rp_status st = rp_speech_new(&zygote_speech, &d);
     rp_diags_deinit(&d);
+    for (size_t k = 0; !st && k < sizeof prepared_hz / sizeof prepared_hz[0]; k++)
+        st = rp_resampler_new(&zygote_resampler[k], rp_speech_rate_hz(zygote_speech),
+                              prepared_hz[k]);
     return st;
+}
+
+static rp_status resample(const float *in, int64_t n_in, int in_hz, int out_hz, float **out,
+                          int64_t *n_out)
+{
+    for (size_t k = 0; k < sizeof prepared_hz / sizeof prepared_hz[0]; k++)
+        if (rp_resampler_converts(zygote_resampler[k], in_hz, out_hz))
+            return rp_resampler_run(zygote_resampler[k], in, n_in, out, n_out);
+    return rp_resample_mono(in, n_in, in_hz, out_hz, out, n_out);
 }
 
 // In a job's process: speak, resample, store. The process ends in _exit,
@@ -166,7 +183,7 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
     if (!st) {
         float *raw = clip.pcm;
         clip.pcm = NULL;
-        st = rp_resample_mono(raw, clip.n_frames, es_hz, q.out_hz, &clip.pcm, &clip.n_frames);
+        st = resample(raw, clip.n_frames, es_hz, q.out_hz, &clip.pcm, &clip.n_frames);
         free(raw);
     }
     if (!st) {
