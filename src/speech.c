@@ -52,6 +52,8 @@ void rp_clip_deinit(rp_clip *c)
     memset(c, 0, sizeof *c);
 }
 
+#define WAV_RESERVE ((size_t)1 << 21)  // samples: 95 s at 22050 Hz
+
 static int synth_callback(short *wav, int n, espeak_EVENT *ev)
 {
     struct rp_speech *s = current;
@@ -113,12 +115,24 @@ rp_status rp_speech_new(rp_speech **out, rp_diags *d)
         }
         espeak_SetSynthCallback(synth_callback);
         espeak_rate_hz = espeak_ng_GetSampleRate();
+        // espeak-ng finds a voice named by its language ("en-us") in its
+        // list of voices, which it makes on the first such search by reading
+        // every voice file, and keeps. Made here once, the list is inherited
+        // by every synthesis job forked from this process, instead of each
+        // job reading the voice files again (a tenth of a cold render's
+        // time). The list holds no synthesis state.
+        espeak_ListVoices(NULL);
         espeak_ready = 1;
     }
     rp_speech *s = calloc(1, sizeof *s);
     if (!s)
         return RP_ERR_NOMEM;
     s->es_rate_hz = espeak_rate_hz;
+    // Room for a long line at once, reserved but not touched: a worker
+    // forked from here fills pages as it goes instead of copying a
+    // growing buffer (on failure it grows as it must).
+    s->wav = malloc(WAV_RESERVE * sizeof *s->wav);
+    s->cap_wav = s->wav ? WAV_RESERVE : 0;
     const char *path = NULL;
     espeak_Info(&path);
     snprintf(s->data_path, sizeof s->data_path, "%s", path ? path : "");
