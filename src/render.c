@@ -173,7 +173,7 @@ typedef rp_status (*shape_fn)(void *ctx, float *frames, size_t *n);
 // small ring. take sees the same blocks in the same order as it would on one
 // thread, so the output is the same bytes.
 #define HANDOFF_SLOTS 4
-#define HANDOFF_BLOCKS 8  // mixer blocks in one slot
+#define HANDOFF_BLOCKS 32  // mixer blocks in one slot
 
 typedef struct {
     float buf[RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2];
