@@ -461,7 +461,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
     if (!st && rp_read_all(fd, out->words, h.n_words * sizeof *out->words))
         st = RP_ERR_IO;
     out->n_words = st ? 0 : h.n_words;
-    uint64_t sum = words_checksum(out);
+    uint64_t sum = st ? 0 : words_checksum(out);
     int16_t s16[PCM_CHUNK];
     for (size_t at = 0; pcm && !st && at < n; at += PCM_CHUNK) {
         size_t k = n - at < PCM_CHUNK ? n - at : PCM_CHUNK;
