@@ -771,7 +771,7 @@ static void test_assign_every_speaker(void)
 static void test_assign_many_speakers(void)
 {
     // More speakers than the palette holds: everyone still gets a voice.
-    static char names[40][16];
+    static char names[40][24];
     const char *ptrs[40];
     rp_gender g[40];
     for (int i = 0; i < 40; i++) {
