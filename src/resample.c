@@ -57,6 +57,7 @@
 struct rp_resampler {
     soxr_t soxr;
     int in_hz, out_hz;
+    int used;  // run before: cleared at the next run's start
 };
 
 rp_status rp_resampler_new(rp_resampler **out, int in_hz, int out_hz)
@@ -122,6 +123,12 @@ rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float
     // In pieces, so soxr's own buffers stay small (given the whole clip it
     // would copy it all through them); ~k marks the last piece, and empty
     // calls then drain what the filter holds.
+    // Cleared before a run, not after: a job forked from the zygote runs
+    // its converter once, fresh, and ends (killed mid-clear, it would leave
+    // soxr's memory half freed).
+    if (r->used)
+        soxr_clear(r->soxr);
+    r->used = 1;
     soxr_error_t err = NULL;
     for (size_t at = 0, n = (size_t)n_in; at < n && !err;) {
         size_t k = n - at < PIECE ? n - at : PIECE, took = 0, made = 0;
@@ -136,7 +143,6 @@ rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float
         made = 0;
         err = soxr_process(r->soxr, NULL, 0, NULL, buf + done, cap - done, &made);
     }
-    soxr_clear(r->soxr);
     if (err) {
         free(buf);
         return RP_ERR_RESAMPLE;
