@@ -58,27 +58,6 @@ static int same_bytes(const char *a, const char *b)
     return rc == 0;
 }
 
-// Temporary files (".NAME.radioplay-XXXXXX") in the test folder.
-static int temporaries(void)
-{
-    DIR *d = opendir(test_tmpdir());
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".radioplay-") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-// Removes what killed renders left, so that the next case starts clean.
-static void remove_temporaries(void)
-{
-    char cmd[PATH_CAP + 64], *out = NULL;
-    snprintf(cmd, sizeof cmd, "rm -f '%s'/.*.radioplay-*", test_tmpdir());
-    run(cmd, &out);
-    free(out);
-}
-
 static int lines_of(const char *s)
 {
     int n = 0;
@@ -310,7 +289,7 @@ static void run_case(size_t i)
     char *kept = read_text(out);
     CHECK_MSG(kept && !strcmp(kept, "OLD"), "%s was changed", out);
     free(kept);
-    CHECK_INT(temporaries(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     free(args);
     free(log);
     record(c->name, before);
@@ -513,7 +492,7 @@ static void test_output_folder_missing_or_unwritable(void)
         printf("  (running as root: the read-only folder case is skipped)\n");
     }
     chmod(ro, 0755);
-    CHECK_INT(temporaries(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
 }
 
 static void test_output_is_an_input(void)
@@ -553,7 +532,7 @@ static void test_output_is_an_input(void)
     CHECK_INT(stderr_of(args, &log), 1);
     CHECK_MSG(strstr(log, "folder.wav: error: is a directory, not a file"), "%s", log);
     free(log);
-    CHECK_INT(temporaries(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
 }
 
 static int is_char_device(const char *path)
@@ -588,7 +567,7 @@ static void test_full_disk_dev_full(void)
     CHECK(is_char_device(link));
     unlink(link);
     unlink(out);
-    CHECK_INT(temporaries(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
 }
 
 // Runs radioplay with files limited to limit bytes and SIGXFSZ ignored, so
@@ -602,15 +581,9 @@ static int run_limited(rlim_t limit, const char *args, char **log)
     char cmd[16384];
     snprintf(cmd, sizeof cmd, "{ %s %s 2>&1 >'%s'; }", radioplay_bin(), args,
              at(stdout_path, "stdout.txt"));
-    struct rlimit was, lim;
-    getrlimit(RLIMIT_FSIZE, &was);
-    lim = was;
-    lim.rlim_cur = limit;
-    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    setrlimit(RLIMIT_FSIZE, &lim);
+    file_limit_begin((long long)limit);
     int rc = run(cmd, log);
-    setrlimit(RLIMIT_FSIZE, &was);
-    signal(SIGXFSZ, handler);
+    file_limit_end();
     return rc;
 }
 
@@ -683,7 +656,7 @@ static void test_full_disk_at_every_stage(void)
             // Nothing on stdout: sf_strerror prints codes it does not know there.
             CHECK_MSG(size_of(stdout_path) == 0, "%s %s limited to %lld bytes: output on stdout",
                       ext, bits, limits[k]);
-            CHECK_INT(temporaries(), 0);
+            CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
             free(log);
         }
     }
@@ -715,7 +688,7 @@ static void test_outputs_through_symbolic_links(void)
     CHECK_STR(text, annotated);
     free(annotated);
     free(text);
-    CHECK_INT(temporaries(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
 }
 
 // ---- signals -----------------------------------------------------------------------------
@@ -784,13 +757,13 @@ static void signal_mid_render(int sig)
     char *log = read_text(logpath);
     if (sig == SIGKILL) {
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-        remove_temporaries();
+        remove_files(".radioplay-");
     } else {
         char want[2 * PATH_CAP];
         snprintf(want, sizeof want, "radioplay: interrupted; %s was not written", out);
         CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
         CHECK_MSG(log && strstr(log, want), "%s", log ? log : "(no log)");
-        CHECK_INT(temporaries(), 0);
+        CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     }
     CHECK(same_bytes(out, old_wav));
     free(log);

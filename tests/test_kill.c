@@ -13,7 +13,6 @@
 // The loudness target is high (-12 LUFS), so that the limiter costs
 // loudness and a further pass corrects the gain: the render with the most
 // writes, all of which must show as one change from the old file to the new.
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -62,31 +61,6 @@ static double uniform(uint64_t *state)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     z ^= z >> 31;
     return (double)(z >> 11) * 0x1p-53;
-}
-
-// Temporary files (".NAME.radioplay-XXXXXX") in the test folder.
-static int temporaries(void)
-{
-    DIR *d = opendir(test_tmpdir());
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".radioplay-") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-static void remove_temporaries(void)
-{
-    DIR *d = opendir(test_tmpdir());
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[2 * PATH_CAP];
-        snprintf(path, sizeof path, "%s/%s", test_tmpdir(), e->d_name);
-        if (strstr(e->d_name, ".radioplay-"))
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
 }
 
 static char *slurp(const char *path, size_t *n)
@@ -145,7 +119,7 @@ static pid_t start(int no_cache)
 // appeared.
 static int await_temporary(pid_t pid)
 {
-    while (!temporaries()) {
+    while (!count_files(test_tmpdir(), ".radioplay-")) {
         siginfo_t info = {0};
         if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid)
             return 0;
@@ -229,12 +203,13 @@ static void test_kills_leave_the_old_or_the_new_file(void)
         olds += is_old;
         news += is_new;
         if (sig == SIGKILL) {
-            left += temporaries();
-            remove_temporaries();
+            left += count_files(test_tmpdir(), ".radioplay-");
+            remove_files(".radioplay-");
         } else {
             char *msg = read_text(logpath);
             int handled = WIFEXITED(status);
-            CHECK_MSG(temporaries() == 0, "%s: a temporary file is left", what);
+            CHECK_MSG(count_files(test_tmpdir(), ".radioplay-") == 0,
+                      "%s: a temporary file is left", what);
             // Stopped: 1 and the old file; done before the signal: 0 and
             // the new one; killed before the handler was set: the old one.
             CHECK_MSG(handled ? WEXITSTATUS(status) == (is_old ? 1 : 0)

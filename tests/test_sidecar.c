@@ -6,10 +6,8 @@
 // cue chunk and in the tags; bad paths are refused with their messages;
 // when the audio cannot be written (a full disk), the subtitles and labels
 // already there stay as they were, and no temporary file is left.
-#include <dirent.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/resource.h>
 
 #include "test.h"
 #include "wav.h"
@@ -303,17 +301,6 @@ static void test_bad_paths(void)
     free(log);
 }
 
-static int temporaries(void)
-{
-    DIR *d = opendir(test_tmpdir());
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".radioplay-") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static void test_failed_audio_leaves_the_sidecars(void)
 {
     const char *subs = tmp(1, "keep.srt"), *labels = tmp(2, "keep.txt");
@@ -323,15 +310,9 @@ static void test_failed_audio_leaves_the_sidecars(void)
     snprintf(args, sizeof args, "render %s -o %s --subs %s --labels %s", CHAPTER,
              tmp(3, "keep.wav"), subs, labels);
     // Room for the subtitles, not the audio; SIGXFSZ ignored: EFBIG.
-    struct rlimit was, lim;
-    getrlimit(RLIMIT_FSIZE, &was);
-    lim = was;
-    lim.rlim_cur = 64 * 1024;
-    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    setrlimit(RLIMIT_FSIZE, &lim);
+    file_limit_begin(64 * 1024);
     int rc = rp(args, &log);
-    setrlimit(RLIMIT_FSIZE, &was);
-    signal(SIGXFSZ, handler);
+    file_limit_end();
     CHECK_INT(rc, 1);
     CHECK_MSG(log && strstr(log, "keep.wav: error: cannot write: File too large"), "%s",
               log ? log : "");
@@ -343,7 +324,7 @@ static void test_failed_audio_leaves_the_sidecars(void)
     CHECK_STR(text, "OLD LABELS");
     free(text);
     CHECK(!file_exists(tmp(3, "keep.wav")));
-    CHECK_INT(temporaries(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
 }
 
 int main(void)

@@ -10,7 +10,6 @@
 // error that leaves no file; a disk that fills mid-file (RLIMIT_FSIZE) is
 // an error naming the file that leaves the old one; /dev/full is written
 // into, not replaced; a symbolic link's file is replaced, not the link.
-#include <dirent.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -641,18 +640,6 @@ static void test_svg_peaks_any_split(void)
     free(x);
 }
 
-static int leftovers(const char *dir, const char *prefix)
-{
-    DIR *dp = opendir(dir);
-    int n = 0;
-    struct dirent *de;
-    while (dp && (de = readdir(dp)))
-        n += !strncmp(de->d_name, prefix, strlen(prefix));
-    if (dp)
-        closedir(dp);
-    return n;
-}
-
 static void test_svg_unwritable_path_leaves_nothing(void)
 {
     if (!have_drama)
@@ -683,22 +670,16 @@ static void test_svg_unwritable_path_leaves_nothing(void)
     char *svg = read_text(out);
     CHECK(svg && !strncmp(svg, "<?xml", 5) && strstr(svg, "</svg>\n"));
     free(svg);
-    CHECK_INT(leftovers(test_tmpdir(), ".old.svg.radioplay-"), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".old.svg.radioplay-"), 0);
 }
 
 // rp_svg_write with files limited to limit bytes and SIGXFSZ ignored: a
 // write past the limit fails (EFBIG), as one on a full disk does.
 static rp_status write_limited(rlim_t limit, const char *path, rp_diags *d)
 {
-    struct rlimit was, lim;
-    getrlimit(RLIMIT_FSIZE, &was);
-    lim = was;
-    lim.rlim_cur = limit;
-    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    setrlimit(RLIMIT_FSIZE, &lim);
+    file_limit_begin((long long)limit);
     rp_status st = rp_svg_write(&DR, PEAKS, N_PEAKS, path, d);
-    setrlimit(RLIMIT_FSIZE, &was);
-    signal(SIGXFSZ, handler);
+    file_limit_end();
     return st;
 }
 
@@ -728,7 +709,7 @@ static void test_svg_full_disk_keeps_the_old_file(void)
         char *kept = read_text(out);
         CHECK_STR(kept, "old");
         free(kept);
-        CHECK_INT(leftovers(test_tmpdir(), ".full.svg.radioplay-"), 0);
+        CHECK_INT(count_files(test_tmpdir(), ".full.svg.radioplay-"), 0);
     }
     // A device is written into (ENOSPC), never renamed over.
     rp_diags_init(&d);
@@ -758,7 +739,7 @@ static void test_svg_through_a_symbolic_link(void)
     char *svg = read_text(real);
     CHECK(svg && !strncmp(svg, "<?xml", 5));
     free(svg);
-    CHECK_INT(leftovers(test_tmpdir(), ".real.svg.radioplay-"), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".real.svg.radioplay-"), 0);
 }
 
 int main(void)

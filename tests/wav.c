@@ -2,13 +2,17 @@
 // Test helpers: audio read-back and measurement, and running the binary.
 #include "wav.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 int wav_read(const char *path, wav *w)
 {
@@ -310,4 +314,46 @@ double wav_band_share(const wav *w, double t0, double t1, double lo_hz, double h
         }
     }
     return all > 0 ? in_band / all : 0;
+}
+
+int count_files(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strstr(e->d_name, part) != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+void remove_files(const char *part)
+{
+    DIR *d = opendir(test_tmpdir());
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", test_tmpdir(), e->d_name);
+        if (strstr(e->d_name, part))
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+static struct rlimit limit_was;
+static void (*limit_handler)(int);
+
+void file_limit_begin(long long limit)
+{
+    getrlimit(RLIMIT_FSIZE, &limit_was);
+    struct rlimit lim = limit_was;
+    lim.rlim_cur = (rlim_t)limit;
+    limit_handler = signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim);
+}
+
+void file_limit_end(void)
+{
+    setrlimit(RLIMIT_FSIZE, &limit_was);
+    signal(SIGXFSZ, limit_handler);
 }

@@ -45,6 +45,15 @@ const char *tmp(int slot, const char *name);
 void write_text(const char *path, const char *text);
 // Runs build/radioplay with args (see run).
 int rp(const char *args, char **out);
+// Files in dir whose names hold part; and removing those in test_tmpdir()
+// (temporaries: ".NAME.radioplay-XXXXXX", what a killed write leaves).
+int count_files(const char *dir, const char *part);
+void remove_files(const char *part);
+// Files written from now on are limited to limit bytes, with SIGXFSZ
+// ignored, so a write past it fails with EFBIG as one on a full disk does;
+// file_limit_end puts back what was before.
+void file_limit_begin(long long limit);
+void file_limit_end(void);
 
 // Rows of `radioplay cues` output.
 typedef struct {
