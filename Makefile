@@ -204,7 +204,8 @@ valgrind: deps
 # runs each in turn for FUZZ_TIME seconds from its seed corpus and
 # regression inputs (tests/fuzz/corpus/T, tests/fuzz/regressions/T); what
 # it learns goes to FUZZ_BUILD/corpus/T, a finding to FUZZ_BUILD/findings/
-# and the log to FUZZ_BUILD/T.log. The same targets with tests/fuzz/replay.c
+# and the log to FUZZ_BUILD/T.log (libFuzzer's exit code 72, an interrupt,
+# is not a finding). The same targets with tests/fuzz/replay.c
 # for main are built by the normal compiler as $(BUILD)/fuzz/replay_T, and
 # test_fuzz_replay runs every corpus and regression file through them.
 FUZZ_TIME    ?= 60
@@ -244,8 +245,9 @@ fuzz: deps
 	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=$(FUZZ_TIMEOUT) \
 	        -rss_limit_mb=$(FUZZ_RSS_MB) -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_BUILD)/findings/$$t- $(FUZZ_BUILD)/corpus/$$t $$seeds \
-	        > $(FUZZ_BUILD)/$$t.log 2>&1 || found="$$found $$t"; \
+	        > $(FUZZ_BUILD)/$$t.log 2>&1; rc=$$?; \
 	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/$$t.log); \
+	    case $$rc in 0) ;; 72) echo "fuzz_$$t: interrupted";; *) found="$$found $$t";; esac; \
 	    echo "fuzz_$$t: $${runs:-0} executions in $(FUZZ_TIME) s"; \
 	    total=$$((total + $${runs:-0})); \
 	done; \
