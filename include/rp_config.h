@@ -61,6 +61,7 @@
 #define RP_LOUDNESS_MAX_LUFS (-5.0)
 #define RP_LOUDNESS_TOLERANCE_LU 0.5   // `loudness` passes a file this close to the target
 #define RP_LOUDNESS_CORRECT_LU 0.2     // a render further off than this takes another pass
+#define RP_GAIN_STEP_DB 0.05           // the normalization gain is a whole number of these
 #define RP_ACX_RMS_DB (-20.0)          // ACX: RMS -23..-18 dB; aim at the middle
 #define RP_ACX_RMS_MIN_DB (-23.0)
 #define RP_ACX_RMS_MAX_DB (-18.0)

@@ -607,6 +607,11 @@ double rp_master_gain_db(const rp_master_target *t, const rp_loudness *l)
     return isfinite(have) ? want - have : 0.0;
 }
 
+double rp_master_gain_round(double gain_db)
+{
+    return (double)llround(gain_db / RP_GAIN_STEP_DB) * RP_GAIN_STEP_DB;
+}
+
 static void add_check(rp_loudness_check *out, size_t *n, const char *what, double value,
                       const char *unit, int pass, const char *rule)
 {

@@ -696,9 +696,30 @@ static void test_acx_report(void)
     free(x);
 }
 
+// The gain a render applies is a whole number of steps: the nearest one,
+// and a rounded gain rounds to itself to the bit (rp_drama_render compares
+// them to know that a remembered gain holds).
+static void test_gain_round(void)
+{
+    CHECK_NEAR(rp_master_gain_round(7.180727), 7.2, 1e-12);
+    CHECK_NEAR(rp_master_gain_round(7.17), 7.15, 1e-12);
+    CHECK_NEAR(rp_master_gain_round(-3.0249), -3.0, 1e-12);
+    CHECK_NEAR(rp_master_gain_round(-3.0251), -3.05, 1e-12);
+    CHECK(rp_master_gain_round(0.0) == 0.0);
+    int exact = 1, near = 1;
+    for (int i = -4000; i <= 4000; i++) {
+        double g = i * 0.01234567, r = rp_master_gain_round(g);
+        exact &= rp_master_gain_round(r) == r;
+        near &= fabs(r - g) <= RP_GAIN_STEP_DB / 2 + 1e-12;
+    }
+    CHECK(exact);
+    CHECK(near);
+}
+
 int main(void)
 {
     RUN(test_latency_exact);
+    RUN(test_gain_round);
     RUN(test_quiet_bit_exact);
     RUN(test_silence);
     RUN(test_loud_sine);
