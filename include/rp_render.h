@@ -45,6 +45,8 @@ typedef struct {
     int jobs, no_cache;     // from the options
     rp_loudness loudness;   // the last render's output, measured
     double gain_db;         // the normalization gain it applied
+    int passes;             // passes it took over the mix (1 to 3)
+    int guessed;            // 1: the first was the master pass, from a guessed gain
 } rp_drama;
 
 // What rp_drama_render makes.
@@ -102,7 +104,8 @@ rp_status rp_voice_check(rp_speech *sp, const char *cast_path, const rp_voice *v
 // Mixes, masters and writes the timeline to want->audio. Loudness
 // normalization takes two passes over the mix (one to measure, one to write;
 // a third when the limiter left the file more than 0.2 LU off target), so
-// memory stays bounded. dr->loudness gets what was written. *stop, when it
+// memory stays bounded; one when the gain the last render of the chapter
+// measured holds (see rp_master_gain_round), with the same bytes. dr->loudness gets what was written. *stop, when it
 // becomes non-zero (a signal), abandons the render and leaves no file
 // behind.
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,

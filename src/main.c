@@ -586,6 +586,9 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         fprintf(stderr, "radioplay: times: load %.3f s, speech %.3f s, mix+write %.3f s\n",
                 t1 - t0, t2 - t1, t3 - t2);
         fprintf(stderr, "radioplay: clips: %zu from the cache, %zu synthesized\n", hits, misses);
+        if (!st)
+            fprintf(stderr, "radioplay: passes over the mix: %d%s\n", dr.passes,
+                    dr.guessed ? " (the gain the last render measured held)" : "");
     }
     if (st == RP_ERR_INTERRUPTED)
         fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);

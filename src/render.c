@@ -168,10 +168,10 @@ typedef rp_status (*take_fn)(void *ctx, float *frames, size_t n, rp_diags *d);
 // start of a block: *n is how many are left, moved to the front.
 typedef rp_status (*shape_fn)(void *ctx, float *frames, size_t *n);
 
-// The mixer and what takes its blocks (the meter; the limiter, meter and
-// encoder) each run on a thread of their own, handing slots of blocks over a
-// small ring. take sees the same blocks in the same order as it would on one
-// thread, so the output is the same bytes.
+// The mixer (and shape, when given) and what takes its blocks (the meter;
+// the meter and encoder) each run on a thread of their own, handing slots of
+// blocks over a small ring. take sees the same blocks in the same order as
+// it would on one thread, so the output is the same bytes.
 #define HANDOFF_SLOTS 4
 #define HANDOFF_BLOCKS 32  // mixer blocks in one slot
 
@@ -187,8 +187,7 @@ typedef struct {
     rp_status taken;    // the first error take returned
     pthread_mutex_t lock;
     pthread_cond_t filled, freed;
-    shape_fn shape;     // NULL, or run before take: by the taker when mixing,
-    int shape_early;    // by the other side (non-zero) when it only reads
+    shape_fn shape;     // NULL, or run on each slot by the mixer's thread
     take_fn take;
     void *ctx;
     rp_diags d;  // take's messages, merged once the thread has ended
@@ -205,8 +204,7 @@ static void *taker(void *arg)
             break;
         slot *sl = &h->slots[h->tail % HANDOFF_SLOTS];
         pthread_mutex_unlock(&h->lock);
-        rp_status st = h->shape && !h->shape_early ? h->shape(h->ctx, sl->buf, &sl->n) : RP_OK;
-        st = st ? st : h->take(h->ctx, sl->buf, sl->n, &h->d);
+        rp_status st = h->take(h->ctx, sl->buf, sl->n, &h->d);
         pthread_mutex_lock(&h->lock);
         h->tail++;
         pthread_cond_signal(&h->freed);
@@ -238,15 +236,15 @@ static void handoff_fill(handoff *h)
     pthread_mutex_unlock(&h->lock);
 }
 
-// Where a pass's blocks come from: the mixer, or the mix the measuring pass
-// kept. stems (NULL: none): one sink per bus, written with the mix as it
-// is, before the master's gain and limiter, by the pass that mixes first.
+// One pass over the mix. stems (NULL: none): one sink per bus, written with
+// the mix as it is, before the master's gain and limiter, by the first pass.
+// Each pass mixes again: keeping the measured mix for the next pass (in a
+// temporary file) cost more than mixing it, as every byte of it is new
+// memory to the kernel (see README, "Speed").
 typedef struct {
     rp_drama *dr;
     const char *stage;
     rp_sink *const *stems;
-    int kept_fd;  // >= 0: read the mix back from here instead of mixing again
-    int64_t kept_frames;
     volatile sig_atomic_t *stop;
     rp_progress_fn progress;
     void *user;
@@ -284,50 +282,19 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
             if (p->progress)
                 p->progress(p->user, p->stage, rp_mixer_position(mx), dr->timeline.n_frames);
         }
+        if (sl->n > 0 && !st && h->shape)
+            st = h->shape(h->ctx, sl->buf, &sl->n);
         if (sl->n > 0 && !st)
             handoff_fill(h);
     }
     return st;
 }
 
-static rp_status read_blocks(const pass *p, handoff *h, rp_diags *d)
-{
-    const int ch = p->dr->cast.render.channels;
-    if (lseek(p->kept_fd, 0, SEEK_SET) != 0)
-        goto fail;
-    for (int64_t at = 0; at < p->kept_frames;) {
-        if (p->stop && *p->stop)
-            return RP_ERR_INTERRUPTED;
-        slot *sl = handoff_claim(h);
-        if (!sl)
-            return RP_OK;
-        int64_t left = p->kept_frames - at;
-        sl->n = left < RP_BLOCK_FRAMES * HANDOFF_BLOCKS ? (size_t)left
-                                                        : RP_BLOCK_FRAMES * HANDOFF_BLOCKS;
-        if (rp_read_all(p->kept_fd, sl->buf, sl->n * (size_t)ch * sizeof(float)) != 0)
-            goto fail;
-        at += (int64_t)sl->n;
-        rp_status st = h->shape ? h->shape(h->ctx, sl->buf, &sl->n) : RP_OK;
-        if (st)
-            return st;
-        handoff_fill(h);
-        if (p->progress)
-            p->progress(p->user, p->stage, at, p->kept_frames);
-    }
-    return RP_OK;
-fail:
-    rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "render", NULL,
-                "cannot read back the measured mix: %s", strerror(errno));
-    return RP_ERR_IO;
-}
-
 static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx, rp_diags *d)
 {
     const rp_render_config *r = &p->dr->cast.render;
     rp_status st = RP_OK;
-    rp_mixer *mx = p->kept_fd >= 0
-                       ? NULL
-                       : rp_mixer_new(&p->dr->timeline, &p->dr->plan, r, r->channels, &st);
+    rp_mixer *mx = rp_mixer_new(&p->dr->timeline, &p->dr->plan, r, r->channels, &st);
     handoff *h = st ? NULL : calloc(1, sizeof *h);
     if (!st && !h)
         st = RP_ERR_NOMEM;
@@ -335,7 +302,7 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
         rp_mixer_free(mx);
         return st;
     }
-    *h = (handoff){.shape = shape, .shape_early = !mx, .take = take, .ctx = ctx};
+    *h = (handoff){.shape = shape, .take = take, .ctx = ctx};
     rp_diags_init(&h->d);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->filled, NULL);
@@ -344,7 +311,7 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
     if (pthread_create(&thread, NULL, taker, h) != 0) {
         st = RP_ERR_NOMEM;
     } else {
-        st = mx ? mix_blocks(p, mx, h, d) : read_blocks(p, h, d);
+        st = mix_blocks(p, mx, h, d);
         pthread_mutex_lock(&h->lock);
         h->done = 1;
         pthread_cond_signal(&h->filled);
@@ -365,58 +332,28 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
     return st;
 }
 
-// The measuring pass: the meter, and the mix kept in an unlinked temporary
-// file so that the master pass reads it instead of mixing it again. With no
-// room for it (a full /tmp) the master pass mixes again: the same bytes.
-typedef struct {
-    rp_meter *meter;
-    int fd;  // -1: not kept
-    int channels;
-    int64_t frames;
-} measure;
-
+// The measuring pass's take: the meter alone.
 static rp_status take_measure(void *ctx, float *frames, size_t n, rp_diags *d)
 {
     (void)d;
-    measure *m = ctx;
-    rp_status st = rp_meter_add(m->meter, frames, n);
-    if (!st && m->fd >= 0) {
-        if (rp_write_all(m->fd, frames, n * (size_t)m->channels * sizeof(float)) == 0) {
-            m->frames += (int64_t)n;
-        } else {
-            close(m->fd);
-            m->fd = -1;
-        }
-    }
-    return st;
+    return rp_meter_add(ctx, frames, n);
 }
 
-// An unlinked file in $TMPDIR (or /tmp) for the measured mix; -1 if none.
-static int kept_open(void)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[4200];
-    snprintf(path, sizeof path, "%s/radioplay-mix-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
-}
-
-// The second pass: gain and limiter, then the meter and the file.
+// The master pass: gain and limiter, then the meter and the file.
 typedef struct {
     rp_master *ms;
     rp_meter *meter;
+    rp_meter *pre;  // NULL, or measuring the mix before the master too
     rp_sink *sink;
-    int64_t skip;  // the limiter's latency, still to drop
-    int64_t at;    // output frames so far
+    int64_t skip;   // the limiter's latency, still to drop
+    int64_t at;     // output frames so far
     int channels;
     const rp_render_outputs *want;  // the waveform's peaks, when wanted
     int64_t n_frames;
 } output;
 
-// The limiter, then all that follows it but the file: the limiter's
-// latency dropped, the waveform's peaks, the meter.
+// The limiter, its latency dropped (on the mixer's thread, to even out the
+// two threads' work).
 static rp_status shape_master(void *ctx, float *frames, size_t *n)
 {
     output *o = ctx;
@@ -429,19 +366,30 @@ static rp_status shape_master(void *ctx, float *frames, size_t *n)
                 (*n - from) * (size_t)o->channels * sizeof *frames);
         *n -= from;
     }
-    if (*n == 0)
-        return RP_OK;
-    if (o->want->peaks)
-        rp_svg_peaks_add(o->want->peaks, o->want->n_peaks, o->n_frames, o->at, frames, *n,
-                         o->channels);
-    o->at += (int64_t)*n;
-    return rp_meter_add(o->meter, frames, *n);
+    return RP_OK;
 }
 
+// The same, measuring each block first as the measuring pass would: the
+// same blocks in the same order, so the same figures to the last bit.
+static rp_status shape_master_measured(void *ctx, float *frames, size_t *n)
+{
+    output *o = ctx;
+    rp_status st = rp_meter_add(o->pre, frames, *n);
+    return st ? st : shape_master(ctx, frames, n);
+}
+
+// The rest: the waveform's peaks, the meter and the file.
 static rp_status take_master(void *ctx, float *frames, size_t n, rp_diags *d)
 {
     output *o = ctx;
-    return n == 0 || !o->sink ? RP_OK : rp_sink_write(o->sink, frames, n, d);
+    if (n == 0)
+        return RP_OK;
+    if (o->want->peaks)
+        rp_svg_peaks_add(o->want->peaks, o->want->n_peaks, o->n_frames, o->at, frames, n,
+                         o->channels);
+    o->at += (int64_t)n;
+    rp_status st = rp_meter_add(o->meter, frames, n);
+    return st || !o->sink ? st : rp_sink_write(o->sink, frames, n, d);
 }
 
 // Pushes the limiter's look-ahead out with silence.
@@ -469,12 +417,13 @@ rp_master_target rp_drama_master_target(const rp_drama *dr)
     return t;
 }
 
-// Mixes (or reads the kept mix) with gain_db through the limiter into the
-// outputs, measuring what is written into *l. The audio is left written but
-// not in place in *sink (NULL: none), for the caller to put in place if this
-// pass is the last, or to drop: the file changes once, from old to new.
+// Mixes with gain_db through the limiter into the outputs, measuring what
+// is written into *l and, when pre is not NULL, the mix before the master
+// into *pre as measure_pass would. The audio is left written but not in
+// place in *sink (NULL: none), for the caller to put in place if this pass
+// is the last, or to drop: the file changes once, from old to new.
 static rp_status master_pass(const pass *p, const rp_render_outputs *want, double gain_db,
-                             rp_loudness *l, rp_sink **sink, rp_diags *d)
+                             rp_loudness *pre, rp_loudness *l, rp_sink **sink, rp_diags *d)
 {
     rp_drama *dr = p->dr;
     const rp_render_config *r = &dr->cast.render;
@@ -489,7 +438,9 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     // render does without it (it costs more than the rest of the meter):
     // the limiter holds the ceiling.
     o.meter = rp_meter_new(r->channels, r->rate_hz, out_path == NULL);
-    if (!o.ms || !o.meter)
+    if (pre)
+        o.pre = rp_meter_new(r->channels, r->rate_hz, 0);
+    if (!o.ms || !o.meter || (pre && !o.pre))
         st = RP_ERR_NOMEM;
     if (!st) {
         rp_master_set_gain(o.ms, gain_db);
@@ -505,35 +456,75 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
             st = rp_sink_set_meta(o.sink, n ? marks[0].title : NULL, marks, n, r->rate_hz, d);
     }
     if (!st)
-        st = mix_pass(p, shape_master, take_master, &o, d);
+        st = mix_pass(p, pre ? shape_master_measured : shape_master, take_master, &o, d);
     if (!st)
         st = flush_master(&o, d);
-    if (!st)
+    if (!st) {
         rp_meter_result(o.meter, l);
+        if (pre)
+            rp_meter_result(o.pre, pre);
+    }
     *sink = o.sink;
     rp_master_free(o.ms);
     rp_meter_free(o.meter);
+    rp_meter_free(o.pre);
     return st;
 }
 
-// The first pass: how loud is the mix? Keeps the mix for the master pass
-// when it can.
-static rp_status measure_pass(pass *p, rp_loudness *pre, rp_diags *d)
+// The first pass: how loud is the mix?
+static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
 {
     const rp_render_config *r = &p->dr->cast.render;
-    measure m = {.meter = rp_meter_new(r->channels, r->rate_hz, 0), .fd = kept_open(),
-                 .channels = r->channels};
-    rp_status st = m.meter ? mix_pass(p, NULL, take_measure, &m, d) : RP_ERR_NOMEM;
+    rp_meter *m = rp_meter_new(r->channels, r->rate_hz, 0);
+    rp_status st = m ? mix_pass(p, NULL, take_measure, m, d) : RP_ERR_NOMEM;
     if (!st)
-        rp_meter_result(m.meter, pre);
-    rp_meter_free(m.meter);
-    if (!st && m.fd >= 0) {
-        p->kept_fd = m.fd;
-        p->kept_frames = m.frames;
-    } else if (m.fd >= 0) {
-        close(m.fd);
-    }
+        rp_meter_result(m, pre);
+    rp_meter_free(m);
     return st;
+}
+
+// The gain the measuring pass gave the last render of this chapter (the
+// same file, whatever its cast sheet): a render after a tweak guesses it.
+static uint64_t guess_key(const rp_drama *dr)
+{
+    char *where = dr->script.name ? realpath(dr->script.name, NULL) : NULL;
+    if (!where)
+        return 0;
+    rp_master_target t = rp_drama_master_target(dr);
+    char head[96];
+    int n = snprintf(head, sizeof head, "gain guess %d %.3f %d\n", (int)t.norm, t.target_lufs,
+                     RP_MEMO_FORMAT);
+    uint64_t h = rp_hash64(where, strlen(where), rp_hash64(head, (size_t)n, RP_HASH_INIT));
+    free(where);
+    return h;
+}
+
+static int gain_guess(const rp_drama *dr, double *gain_db)
+{
+    uint64_t key = guess_key(dr);
+    rp_cache *c;
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    int found = -1;
+    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        found = rp_cache_get_value(c, key, gain_db) == 0 && fabs(*gain_db) < 100 ? 0 : -1;
+        rp_cache_close(c);
+    }
+    rp_diags_deinit(&quiet);
+    return found;
+}
+
+static void gain_guess_remember(const rp_drama *dr, double gain_db)
+{
+    uint64_t key = guess_key(dr);
+    rp_cache *c;
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        rp_cache_put_value(c, key, gain_db);
+        rp_cache_close(c);
+    }
+    rp_diags_deinit(&quiet);
 }
 
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
@@ -549,32 +540,51 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         snprintf(path, sizeof path, "%s/%s.wav", want->stems_dir, rp_stem_names[k]);
         st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
     }
-    pass p = {.dr = dr, .stage = "mix", .stems = stems[0] ? stems : NULL, .kept_fd = -1,
-              .stop = stop, .progress = progress, .user = user};
-    double gain = 0.0;
-    if (!st && t.norm != RP_NORM_OFF) {
-        rp_loudness pre;
+    pass p = {.dr = dr, .stage = "master", .stems = stems[0] ? stems : NULL, .stop = stop,
+              .progress = progress, .user = user};
+    // The gain is the measuring pass's, in whole steps of RP_GAIN_STEP_DB.
+    // A re-render after a small tweak usually measures the same step as the
+    // last render of the chapter did: it masters with that step while it
+    // measures, and when the measure agrees that one pass was the master
+    // pass (the same bytes as measuring first). When it does not, the
+    // master pass follows.
+    double gain = 0.0, guess = 0.0;
+    rp_loudness pre, l;
+    rp_sink *sink = NULL;
+    int mastered = 0;
+    dr->passes = 1;
+    dr->guessed = 0;
+    if (!st && t.norm != RP_NORM_OFF && gain_guess(dr, &guess) == 0) {
+        st = master_pass(&p, want, guess, &pre, &l, &sink, d);
+        gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
+        mastered = dr->guessed = !st && gain == guess;
+        if (!st && !mastered && sink) {
+            rp_sink_close(sink, 0, d);
+            sink = NULL;
+        }
+        p.stems = NULL;  // written by the first pass
+    } else if (!st && t.norm != RP_NORM_OFF) {
         p.stage = "measure";
         st = measure_pass(&p, &pre, d);
-        gain = rp_master_gain_db(&t, &pre);
+        gain = rp_master_gain_round(rp_master_gain_db(&t, &pre));
         p.stage = "master";
-        p.stems = NULL;  // written by the measuring pass
+        p.stems = NULL;
     }
-    rp_loudness l;
-    rp_sink *sink = NULL;
-    if (!st)
-        st = master_pass(&p, want, gain, &l, &sink, d);
+    double first = gain;
+    if (!st && !mastered) {
+        dr->passes += t.norm != RP_NORM_OFF;
+        st = master_pass(&p, want, gain, NULL, &l, &sink, d);
+    }
     // The limiter takes a little loudness off the peaks; when that leaves
     // the file off target, one more pass corrects the gain by the miss.
     double miss = t.norm == RP_NORM_OFF || st ? 0.0 : rp_master_gain_db(&t, &l);
     if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
         if (sink)
             rp_sink_close(sink, 0, d);
-        gain += miss;
-        st = master_pass(&p, want, gain, &l, &sink, d);
+        gain = rp_master_gain_round(gain + miss);
+        dr->passes++;
+        st = master_pass(&p, want, gain, NULL, &l, &sink, d);
     }
-    if (p.kept_fd >= 0)
-        close(p.kept_fd);
     rp_status cs = RP_OK;
     for (int k = 0; k < RP_STEM_COUNT; k++) {
         rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;
@@ -587,6 +597,8 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         dr->loudness = l;
         dr->gain_db = gain;
         rp_drama_gain_remember(dr, gain);
+        if (t.norm != RP_NORM_OFF)
+            gain_guess_remember(dr, first);
     }
     return st;
 }

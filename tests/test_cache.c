@@ -238,6 +238,9 @@ static int same_file(const char *a, const char *b)
     return rc == 0;
 }
 
+// Passes over the mix the last render_with took (-v), 0 if not said.
+static int last_passes;
+
 // Renders with XDG_CACHE_HOME=cache and extra args; returns the exit status
 // and the clips line of -v in *clips (caller's buffer).
 static int render_with(const char *cache, const char *args, const char *out_wav, char *clips,
@@ -249,6 +252,8 @@ static int render_with(const char *cache, const char *args, const char *out_wav,
     int rc = run(cmd, &out);
     const char *l = strstr(out, "clips: ");
     snprintf(clips, cap, "%.*s", l ? (int)strcspn(l, "\n") : 0, l ? l : "");
+    const char *p = strstr(out, "passes over the mix: ");
+    last_passes = p ? atoi(p + strlen("passes over the mix: ")) : 0;
     if (rc)
         fprintf(stderr, "%s\n", out);
     free(out);
@@ -276,18 +281,18 @@ static void test_jobs_and_cache_give_the_same_bytes(void)
     // --no-cache writes nothing into the cache.
     CHECK(!file_exists(tmp(1, "cache-none/radioplay/clips")));
     printf("  -j1 cold, -j2 cold, -j2 warm, -j1 warm, --no-cache -j3: identical\n");
-    // The master pass reads back the mix the measuring pass kept in $TMPDIR;
-    // with nowhere to keep it, it mixes again. Same bytes, stems included.
-    static const char *const kept[] = {"/tmp", "/nonexistent/radioplay"};
+    // A render remembers the gain it measured for the chapter; the next one
+    // masters with it while it measures, in one pass when it holds. Either
+    // way the same bytes, stems included (written by whichever pass mixes
+    // first): a fresh cache (two passes) against the warm one (one pass).
+    static const char *const caches[] = {"cache-stems", "cache-j2"};
     for (int k = 0; k < 2; k++) {
-        char cmd[4096], *out = NULL, dir[32];
+        char dir[32], args[1200];
         snprintf(dir, sizeof dir, "stems%d", k);
-        snprintf(cmd, sizeof cmd, "TMPDIR=%s XDG_CACHE_HOME='%s' %s render %s -o '%s' --stems '%s'",
-                 kept[k], tmp(1, "cache-j2"), radioplay_bin(), CHAPTER, tmp(2, "kept.wav"),
-                 tmp(3, dir));
-        CHECK_INT(run(cmd, &out), 0);
-        free(out);
-        CHECK_MSG(same_file(ref_wav, tmp(2, "kept.wav")), "TMPDIR=%s", kept[k]);
+        snprintf(args, sizeof args, "--stems '%s'", tmp(3, dir));
+        CHECK_INT(render_with(tmp(1, caches[k]), args, tmp(2, "stems.wav"), clips, sizeof clips), 0);
+        CHECK_INT(last_passes, 2 - k);
+        CHECK_MSG(same_file(ref_wav, tmp(2, "stems.wav")), "%s", caches[k]);
     }
     static const char *const stems[] = {"dialogue", "narration", "effects", "beds"};
     for (int k = 0; k < 4; k++) {
@@ -298,13 +303,26 @@ static void test_jobs_and_cache_give_the_same_bytes(void)
         wav x, y;
         CHECK_INT(wav_read(a, &x), 0);
         CHECK_INT(wav_read(b, &y), 0);
-        CHECK_MSG(x.x && y.x && x.frames == y.frames &&
+        CHECK_MSG(x.x && y.x && x.frames == y.frames && x.frames > 0 &&
                       memcmp(x.x, y.x, (size_t)x.frames * (size_t)x.channels * sizeof *x.x) == 0,
                   "%s", stems[k]);
         wav_free(&x);
         wav_free(&y);
     }
-    printf("  the kept mix and a second mixing pass: identical, stems too\n");
+    printf("  measured first (2 passes) and with the remembered gain (1 pass): identical, "
+           "stems too\n");
+}
+
+// The render a cold cache gives (--no-cache: no clips, no remembered gain)
+// is the same bytes as the one after a tweak gave. Returns the passes the
+// cold render took.
+static int same_as_cold(const char *args, const char *warm_wav)
+{
+    char clips[256], cold[1600];
+    snprintf(cold, sizeof cold, "--no-cache %s", args);
+    CHECK_INT(render_with(tmp(5, "cache-unused"), cold, tmp(4, "cold.wav"), clips, sizeof clips), 0);
+    CHECK_MSG(same_file(tmp(4, "cold.wav"), warm_wav), "%s", warm_wav);
+    return last_passes;
 }
 
 // A cast sheet tweak: only what it changes is synthesized again.
@@ -335,8 +353,13 @@ static void test_a_tweak_synthesizes_only_what_changed(void)
     CHECK_INT(render_with(cache, args, tmp(2, "t1.wav"), clips, sizeof clips), 0);
     int hits = -1, misses = -1;
     sscanf(clips, "clips: %d from the cache, %d synthesized", &hits, &misses);
-    printf("  narrator's pitch changed: %d of %d clips synthesized again\n", misses, total);
+    int passes = last_passes;
+    printf("  narrator's pitch changed: %d of %d clips synthesized again; %d pass%s\n", misses,
+           total, passes, passes == 1 ? "" : "es");
     CHECK(misses > 0 && misses < total && hits + misses == total);
+    // However many passes the remembered gain saved, the same bytes as a
+    // cold render's two.
+    CHECK_INT(same_as_cold(args, tmp(2, "t1.wav")), 2);
     // An effect's gain: nothing to synthesize.
     FILE *f = fopen(tmp(3, "siege.cast"), "a");
     if (f) {
@@ -345,7 +368,24 @@ static void test_a_tweak_synthesizes_only_what_changed(void)
     }
     CHECK_INT(render_with(cache, args, tmp(2, "t2.wav"), clips, sizeof clips), 0);
     CHECK_MSG(strstr(clips, " 0 synthesized"), "sfx gain: %s", clips);
+    // Its loudness moved by less than a gain step: one pass.
+    CHECK_INT(last_passes, 1);
     CHECK(!same_file(tmp(2, "t1.wav"), tmp(4, "t2.wav")));
+    same_as_cold(args, tmp(2, "t2.wav"));
+    // All speech 9 dB louder moves the loudness by more than a step: the
+    // remembered gain does not hold, and the master pass follows.
+    free(sheet);
+    sheet = read_text(tmp(3, "siege.cast"));
+    char *sg = sheet ? strstr(sheet, "speech_gain = -3\n") : NULL;
+    CHECK(sg != NULL);
+    if (!sg)
+        return;
+    memcpy(sg, "speech_gain = +6", 16);
+    write_text(tmp(3, "siege.cast"), sheet);
+    CHECK_INT(render_with(cache, args, tmp(2, "t3.wav"), clips, sizeof clips), 0);
+    printf("  an effect's gain: 1 pass; all speech 9 dB louder: %d passes\n", last_passes);
+    CHECK_INT(last_passes, 2);
+    same_as_cold(args, tmp(2, "t3.wav"));
     free(sheet);
 }
 
