@@ -45,6 +45,10 @@ rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size
 // once and remembered: a worker given the file skips the search through
 // every voice espeak-ng has. 0, or -1 when there is none.
 int rp_speech_voice_file(const rp_voice *v, char *file, size_t cap);
+// Takes file as a voice file rp_speech_voice_file gave (in another
+// process): saying with it loads it once, untried. Loading a voice is most
+// of a short line's cost.
+void rp_speech_voice_file_known(const char *file);
 
 // espeak-ng's output rate (22050 Hz); clips come at this rate.
 int rp_speech_rate_hz(const rp_speech *s);

@@ -221,6 +221,17 @@ int rp_speech_voice_file(const rp_voice *v, char *file, size_t cap)
     return resolve_voice(v->voice, file, cap) ? 0 : -1;
 }
 
+void rp_speech_voice_file_known(const char *file)
+{
+    for (size_t i = 0; i < n_resolved; i++)
+        if (!strcmp(resolved[i].name, file))
+            return;
+    if (n_resolved < sizeof resolved / sizeof resolved[0] && strlen(file) < sizeof resolved[0].name) {
+        strcpy(resolved[n_resolved].name, file);
+        strcpy(resolved[n_resolved++].file, file);
+    }
+}
+
 rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size_t cap)
 {
     char file[128];

@@ -173,6 +173,7 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
     char *plain = q.simplify ? rp_strdup(text) : NULL;
     if (plain)
         simplify_punctuation(plain);
+    rp_speech_voice_file_known(v.voice);
     rp_speech_set_respellings(zygote_speech, say, q.n_say);
     rp_clip clip;
     st = rp_speech_say(zygote_speech, &v, plain ? plain : text, &clip);
