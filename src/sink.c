@@ -15,6 +15,7 @@
 // closed, and sf_close says nothing of them). Before the rename the
 // temporary file is opened again and must hold the frames, channels, rate
 // and container written, down to a readable last frame.
+#define _GNU_SOURCE  // sync_file_range
 #include "rp_sink.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@ enum {
     BUF_BYTES = 1 << 18,  // samples held before a write
     DITHER_LANES = 8,     // xorshift32 generators, one per sample of a group of eight
     DITHER_N = 4096,      // dither values made at a time
+    BEHIND = 1 << 22,     // write-behind window, bytes
 };
 
 static const struct {
@@ -53,6 +55,7 @@ struct rp_sink {
     SNDFILE *sf;
     int fd;   // the temporary file, ours to fsync and close; -1 when closed
     int err;  // errno of the first write to fd that failed, or 0
+    off_t behind;  // write-back started for the file before this offset
     char *path, *target, *tmp;  // as named; where written (a link's file); temporary
     rp_format fmt;
     int channels, rate_hz;
@@ -133,11 +136,41 @@ static sf_count_t vio_read(void *p, sf_count_t n, void *user)
     return got;
 }
 
+// An output file is written once and read later, by someone else: its pages
+// go back to the kernel as they reach the disk, a window behind the writing
+// (each window's write-back starts once it is full; the one before is
+// waited for and dropped). So the page cache a file grows into is the same
+// few megabytes over and over instead of the whole file's worth of new
+// memory, which was the largest cost of a render's last stage (on a virtual
+// machine, memory the guest has not touched lately costs a fault in the
+// host), a render does not evict the user's page cache, and fsync finds
+// little left to do.
+static void write_behind(rp_sink *s)
+{
+#if defined(__linux__)
+    off_t end = lseek(s->fd, 0, SEEK_CUR);
+    for (; end >= s->behind + BEHIND; s->behind += BEHIND) {
+        sync_file_range(s->fd, s->behind, BEHIND, SYNC_FILE_RANGE_WRITE);
+        if (s->behind >= BEHIND) {
+            off_t last = s->behind - BEHIND;
+            sync_file_range(s->fd, last, BEHIND,
+                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                SYNC_FILE_RANGE_WAIT_AFTER);
+            posix_fadvise(s->fd, last, BEHIND, POSIX_FADV_DONTNEED);
+        }
+    }
+#else
+    (void)s;
+#endif
+}
+
 static sf_count_t vio_write(const void *p, sf_count_t n, void *user)
 {
     rp_sink *s = user;
-    if (rp_write_all(s->fd, p, (size_t)n) == 0)
+    if (rp_write_all(s->fd, p, (size_t)n) == 0) {
+        write_behind(s);
         return n;
+    }
     if (!s->err)
         s->err = errno ? errno : EIO;
     return 0;

@@ -6,9 +6,14 @@
 // byte-identical re-renders, diagnostics with locations and exit codes, and
 // that a failed render leaves no file behind. When ../shared/chapters exists
 // the three sample chapters are rendered and checked too.
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "rp_config.h"
 #include "rp_io.h"
@@ -1098,6 +1103,56 @@ static void test_shared_chapters(void)
     free(list);
 }
 
+// An output file leaves the page cache as it reaches the disk: after
+// 40 MB, at most a few megabytes of it are still held in memory (mincore),
+// and it reads back whole.
+static void test_output_leaves_the_page_cache(void)
+{
+    const char *path = tmp(0, "behind.wav");
+    struct statfs fs;
+    if (statfs(test_tmpdir(), &fs) == 0 && fs.f_type == 0x01021994 /* TMPFS_MAGIC */) {
+        printf("  skipped: %s is a tmpfs, whose files are the page cache\n", test_tmpdir());
+        return;
+    }
+    enum { RATE = 48000, SECONDS = 104, BLOCK = 4800 };
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *s = NULL;
+    CHECK_INT(rp_sink_open(&s, path, RATE, 2, 32, 1, &d), RP_OK);
+    static float x[BLOCK * 2];
+    for (int i = 0; i < BLOCK * 2; i++)
+        x[i] = 0.25f * (float)((i * 7919) % 1000) / 1000.0f;
+    for (int b = 0; s && b < SECONDS * RATE / BLOCK; b++)
+        CHECK_INT(rp_sink_write(s, x, BLOCK, &d), RP_OK);
+    if (s)
+        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    rp_diags_deinit(&d);
+    int fd = open(path, O_RDONLY);
+    struct stat sb;
+    CHECK(fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > 39 * 1000 * 1000);
+    if (fd < 0)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ((size_t)sb.st_size + page - 1) / page;
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    unsigned char *in = calloc(pages, 1);
+    size_t held = 0;
+    CHECK(m != MAP_FAILED && in && mincore(m, (size_t)sb.st_size, in) == 0);
+    for (size_t i = 0; in && i < pages; i++)
+        held += in[i] & 1;
+    printf("  %.1f MB written, %.1f MB of it still in the page cache\n", sb.st_size / 1e6,
+           (double)(held * page) / 1e6);
+    CHECK(held * page <= 12u << 20);
+    free(in);
+    if (m != MAP_FAILED)
+        munmap(m, (size_t)sb.st_size);
+    close(fd);
+    wav w;
+    CHECK_INT(wav_read(path, &w), 0);
+    CHECK(w.frames == (int64_t)SECONDS * RATE && w.x && w.x[2 * 4801] == x[2]);
+    wav_free(&w);
+    unlink(path);
+}
+
 int main(void)
 {
     RUN(test_render_speech_where_cues_say);
@@ -1122,6 +1177,7 @@ int main(void)
     RUN(test_annotate_round_trip);
     RUN(test_speech_stays_clear);
     RUN(test_shared_chapters);
+    RUN(test_output_leaves_the_page_cache);
     char *out = NULL, cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
     run(cmd, &out);
