@@ -105,9 +105,9 @@ rp_status rp_voice_check(rp_speech *sp, const char *cast_path, const rp_voice *v
 // normalization takes two passes over the mix (one to measure, one to write;
 // a third when the limiter left the file more than 0.2 LU off target), so
 // memory stays bounded; one when the gain the last render of the chapter
-// measured holds (see rp_master_gain_round), with the same bytes. dr->loudness gets what was written. *stop, when it
-// becomes non-zero (a signal), abandons the render and leaves no file
-// behind.
+// measured holds (see rp_master_gain_round), with the same bytes.
+// dr->loudness gets what was written. *stop, when it becomes non-zero (a
+// signal), abandons the render and leaves no file behind.
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d);
 void rp_drama_deinit(rp_drama *dr);

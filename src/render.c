@@ -483,49 +483,8 @@ static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
     return st;
 }
 
-// The gain the measuring pass gave the last render of this chapter (the
-// same file, whatever its cast sheet): a render after a tweak guesses it.
-static uint64_t guess_key(const rp_drama *dr)
-{
-    char *where = dr->script.name ? realpath(dr->script.name, NULL) : NULL;
-    if (!where)
-        return 0;
-    rp_master_target t = rp_drama_master_target(dr);
-    char head[96];
-    int n = snprintf(head, sizeof head, "gain guess %d %.3f %d\n", (int)t.norm, t.target_lufs,
-                     RP_MEMO_FORMAT);
-    uint64_t h = rp_hash64(where, strlen(where), rp_hash64(head, (size_t)n, RP_HASH_INIT));
-    free(where);
-    return h;
-}
-
-static int gain_guess(const rp_drama *dr, double *gain_db)
-{
-    uint64_t key = guess_key(dr);
-    rp_cache *c;
-    rp_diags quiet;
-    rp_diags_init(&quiet);
-    int found = -1;
-    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
-        found = rp_cache_get_value(c, key, gain_db) == 0 && fabs(*gain_db) < 100 ? 0 : -1;
-        rp_cache_close(c);
-    }
-    rp_diags_deinit(&quiet);
-    return found;
-}
-
-static void gain_guess_remember(const rp_drama *dr, double gain_db)
-{
-    uint64_t key = guess_key(dr);
-    rp_cache *c;
-    rp_diags quiet;
-    rp_diags_init(&quiet);
-    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
-        rp_cache_put_value(c, key, gain_db);
-        rp_cache_close(c);
-    }
-    rp_diags_deinit(&quiet);
-}
+static int gain_guess(const rp_drama *dr, double *gain_db);
+static void gain_guess_remember(const rp_drama *dr, double gain_db);
 
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d)
@@ -713,27 +672,29 @@ uint64_t rp_drama_mix_key(const rp_drama *dr)
     return h;
 }
 
-void rp_drama_gain_remember(const rp_drama *dr, double gain_db)
+// A value kept in the clip cache under key (nothing with --no-cache, or
+// key 0); memo_get returns 0 when it holds a plausible gain.
+static void memo_put(const rp_drama *dr, uint64_t key, double gain_db)
 {
     rp_cache *c;
     rp_diags quiet;
     rp_diags_init(&quiet);
-    if (!dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
-        rp_cache_put_value(c, rp_drama_mix_key(dr), gain_db);
+    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        rp_cache_put_value(c, key, gain_db);
         rp_cache_close(c);
     }
     rp_diags_deinit(&quiet);
 }
 
-int rp_drama_gain_recall(const rp_drama *dr, double *gain_db)
+static int memo_get(const rp_drama *dr, uint64_t key, double *gain_db)
 {
     rp_cache *c;
     rp_diags quiet;
     rp_diags_init(&quiet);
     int found = -1;
     double g;
-    if (!dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
-        if (rp_cache_get_value(c, rp_drama_mix_key(dr), &g) == 0 && fabs(g) < 100) {
+    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        if (rp_cache_get_value(c, key, &g) == 0 && fabs(g) < 100) {
             *gain_db = g;
             found = 0;
         }
@@ -741,4 +702,41 @@ int rp_drama_gain_recall(const rp_drama *dr, double *gain_db)
     }
     rp_diags_deinit(&quiet);
     return found;
+}
+
+void rp_drama_gain_remember(const rp_drama *dr, double gain_db)
+{
+    memo_put(dr, rp_drama_mix_key(dr), gain_db);
+}
+
+int rp_drama_gain_recall(const rp_drama *dr, double *gain_db)
+{
+    return memo_get(dr, rp_drama_mix_key(dr), gain_db);
+}
+
+// The gain the measuring pass gave the last render of this chapter (the
+// same file, whatever its cast sheet), which a render after a tweak tries
+// first (rp_drama_render); 0 when the chapter has no path.
+static uint64_t guess_key(const rp_drama *dr)
+{
+    char *where = dr->script.name ? realpath(dr->script.name, NULL) : NULL;
+    if (!where)
+        return 0;
+    rp_master_target t = rp_drama_master_target(dr);
+    char head[96];
+    int n = snprintf(head, sizeof head, "gain guess %d %.3f %d\n", (int)t.norm, t.target_lufs,
+                     RP_MEMO_FORMAT);
+    uint64_t h = rp_hash64(where, strlen(where), rp_hash64(head, (size_t)n, RP_HASH_INIT));
+    free(where);
+    return h;
+}
+
+static int gain_guess(const rp_drama *dr, double *gain_db)
+{
+    return memo_get(dr, guess_key(dr), gain_db);
+}
+
+static void gain_guess_remember(const rp_drama *dr, double gain_db)
+{
+    memo_put(dr, guess_key(dr), gain_db);
 }

@@ -226,7 +226,8 @@ void rp_speech_voice_file_known(const char *file)
     for (size_t i = 0; i < n_resolved; i++)
         if (!strcmp(resolved[i].name, file))
             return;
-    if (n_resolved < sizeof resolved / sizeof resolved[0] && strlen(file) < sizeof resolved[0].name) {
+    if (n_resolved < sizeof resolved / sizeof resolved[0] &&
+        strlen(file) < sizeof resolved[0].name) {
         strcpy(resolved[n_resolved].name, file);
         strcpy(resolved[n_resolved++].file, file);
     }
