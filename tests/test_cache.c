@@ -171,6 +171,51 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     rp_diags_deinit(&d);
 }
 
+// The rounding to 16 bits, in the clip writer's four-at-a-time loop and in
+// its tail alike: the nearest step with ties to even, full scale clamped,
+// NaN stored as 0.
+static void test_samples_round_to_the_nearest_step(void)
+{
+    rp_cache *c;
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_cache_open(&c, tmp(0, "cache-r"), &d), RP_OK);
+    if (!c)
+        return;
+    enum { N = 4003 };  // not a multiple of four: the tail too
+    rp_clip in = make_clip(N, 0.0f), out;
+    int16_t want[N];
+    for (int i = 0; i < N; i++) {
+        double step = (double)(i % 2000 - 1000) + (i / 2000 % 2 ? 0.5 : 0.25 * (i % 3));
+        in.pcm[i] = (float)(step / 32768.0);
+        want[i] = (int16_t)nearbyint(step);  // ties to even
+    }
+    const float odd[] = {1.0f, -1.0f, 2.0f, -2.0f, INFINITY, -INFINITY, NAN, 1e30f, -1e30f,
+                         32766.5f / 32768.0f, -32767.5f / 32768.0f, 0.5f / 32768.0f};
+    const int16_t odd_want[] = {32767, -32768, 32767, -32768, 32767, -32768, 0, 32767, -32768,
+                                32766, -32768, 0};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        size_t at[] = {k * 5, N - 1 - k};  // in the vector loop, in the tail
+        for (int j = 0; j < 2; j++) {
+            in.pcm[at[j]] = odd[k];
+            want[at[j]] = odd_want[k];
+        }
+    }
+    rp_cache_key k = rp_cache_key_of("round", 5);
+    CHECK_INT(rp_cache_put_clip(c, k, &in), RP_OK);
+    CHECK_INT(rp_cache_get_clip(c, k, &out), RP_OK);
+    int wrong = 0, first = -1;
+    for (int i = 0; out.pcm && i < N; i++)
+        if (out.pcm[i] != want[i] / 32768.0f && wrong++ == 0)
+            first = i;
+    CHECK_MSG(out.pcm && wrong == 0, "%d samples wrong, the first at %d (%a)", wrong, first,
+              first >= 0 ? (double)in.pcm[first] : 0.0);
+    rp_clip_deinit(&out);
+    rp_clip_deinit(&in);
+    rp_cache_close(c);
+    rp_diags_deinit(&d);
+}
+
 static void set_age(const char *path, time_t age_s)
 {
     struct timeval tv[2];
@@ -605,6 +650,7 @@ int main(void)
 {
     RUN(test_every_job_starts_from_the_zygote);
     RUN(test_clips_round_trip_and_damage_is_caught);
+    RUN(test_samples_round_to_the_nearest_step);
     RUN(test_trim_removes_the_least_recently_used);
     RUN(test_jobs_and_cache_give_the_same_bytes);
     RUN(test_a_tweak_synthesizes_only_what_changed);
