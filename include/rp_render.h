@@ -47,14 +47,18 @@ typedef struct {
     double gain_db;         // the normalization gain it applied
     int passes;             // passes it took over the mix (1 to 3)
     int guessed;            // 1: the first was the master pass, from a guessed gain
+    int voiced;             // 1: every clip is known and the timeline placed
+    double voiced_s;        // rp_now_s() when the last clip came in
+    int64_t mixed_alongside;  // frames the render mixed before that (rp_drama_render)
+    float *peaks;           // the waveform, when the render was asked for it
+    size_t n_peaks;
 } rp_drama;
 
 // What rp_drama_render makes.
 typedef struct {
     const char *audio;      // the file; NULL: measure only (`radioplay loudness CHAPTER`)
     const char *stems_dir;  // NULL, or DIR/dialogue.wav, narration, effects, beds (float WAV)
-    float *peaks;           // NULL, or filled with the waveform for rp_svg_write
-    size_t n_peaks;
+    int peaks;              // 1: the waveform into dr->peaks, for rp_svg_write
 } rp_render_outputs;
 
 // Called with a stage name ("speech", "mix") and progress within it.
@@ -77,6 +81,15 @@ rp_status rp_drama_load_script(rp_drama *dr, const rp_drama_options *o, rp_diags
 // RP_ERR_INTERRUPTED.
 rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
                          void *user, rp_diags *d);
+// The same, for a render that mixes as lines come in (rp_drama_render):
+// rp_drama_voice_start looks every utterance up and hands the misses to
+// the workers, without waiting; rp_drama_voice_more waits until the first
+// utterance not yet voiced is, and sets *ready to how many from the first
+// are voiced now (n_utts: all of them). Place the timeline with an
+// rp_placer.
+rp_status rp_drama_voice_start(rp_drama *dr, rp_diags *d);
+rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t *ready,
+                              rp_diags *d);
 // The same, one utterance at a time, for the player: rp_drama_voice_begin
 // starts the workers and checks the voices, then rp_drama_voice_one(i)
 // gives utterance i its clip (the workers go on a few lines ahead). Place
@@ -107,7 +120,10 @@ rp_status rp_voice_check(rp_speech *sp, const char *cast_path, const rp_voice *v
 // memory stays bounded; one when the gain the last render of the chapter
 // measured holds (see rp_master_gain_round), with the same bytes.
 // dr->loudness gets what was written. *stop, when it becomes non-zero (a
-// signal), abandons the render and leaves no file behind.
+// signal), abandons the render and leaves no file behind. A drama not yet
+// voiced (rp_drama_voice) is voiced here, its measuring pass mixing each
+// block as soon as the lines under it are placed: the same blocks, so the
+// same bytes, as voicing first.
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d);
 void rp_drama_deinit(rp_drama *dr);

@@ -550,10 +550,6 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         st = RP_ERR_INPUT;
     }
     double t1 = rp_now_s();
-    if (!st)
-        st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
-    double t2 = rp_now_s();
-    float *peaks = NULL;
     if (!st && o->stems) {
         // The folder is made if need be; the stems in it are written atomically.
         if (mkdir(o->stems, 0777) != 0 && errno != EEXIST) {
@@ -562,12 +558,7 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
             st = RP_ERR_IO;
         }
     }
-    rp_render_outputs want = {.audio = out, .stems_dir = o->stems};
-    if (!st && o->timeline) {
-        want.n_peaks = rp_svg_columns(dr.timeline.n_frames, dr.cast.render.rate_hz);
-        peaks = want.peaks = calloc(want.n_peaks, sizeof *peaks);
-        st = peaks ? RP_OK : RP_ERR_NOMEM;
-    }
+    rp_render_outputs want = {.audio = out, .stems_dir = o->stems, .peaks = o->timeline != NULL};
     if (!st)
         st = rp_drama_render(&dr, &want, &interrupted, progress, NULL, d);
     // The files beside the audio, once the audio is in place.
@@ -576,15 +567,21 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
     if (!st && o->labels)
         st = rp_labels_write(&dr.timeline, &dr.plan, &dr.script, o->labels, d);
     if (!st && o->timeline)
-        st = rp_svg_write(&dr, peaks, want.n_peaks, o->timeline, d);
-    free(peaks);
+        st = rp_svg_write(&dr, dr.peaks, dr.n_peaks, o->timeline, d);
     double t3 = rp_now_s();
     print_diags(d);
     if (verbosity > 1) {
         size_t hits, misses;
         rp_drama_voicing_counts(&dr, &hits, &misses);
+        // The measuring pass mixes alongside the speech; mix+write is
+        // what came after the last line's clip.
+        double t2 = dr.voiced_s > t1 ? dr.voiced_s : t1;
         fprintf(stderr, "radioplay: times: load %.3f s, speech %.3f s, mix+write %.3f s\n",
                 t1 - t0, t2 - t1, t3 - t2);
+        if (dr.mixed_alongside > 0 && dr.timeline.n_frames > 0)
+            fprintf(stderr, "radioplay: the measuring pass mixed %.0f%% of the chapter alongside "
+                    "the speech\n", 100.0 * (double)dr.mixed_alongside /
+                    (double)dr.timeline.n_frames);
         fprintf(stderr, "radioplay: clips: %zu from the cache, %zu synthesized\n", hits, misses);
         if (!st)
             fprintf(stderr, "radioplay: passes over the mix: %d%s\n", dr.passes,
@@ -1169,8 +1166,6 @@ static int cmd_loudness(options *o, rp_diags *d)
         rp_drama dr;
         progress_on = verbosity > 0 && isatty(2);
         st = rp_drama_load(&dr, &o->drama, d);
-        if (!st)
-            st = rp_drama_voice(&dr, &interrupted, progress, NULL, d);
         if (!st)
             st = rp_drama_render(&dr, &(rp_render_outputs){0}, &interrupted, progress, NULL, d);
         if (!st) {

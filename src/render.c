@@ -248,7 +248,30 @@ typedef struct {
     volatile sig_atomic_t *stop;
     rp_progress_fn progress;
     void *user;
+    rp_placer *placer;  // NULL, or placing the timeline as lines are voiced
 } pass;
+
+// Before the block at the mixer's position, while the timeline is still
+// being placed: voices and places lines until the whole block and the
+// mixer's look-ahead are placed, so that every block is the one a placed
+// timeline gives (and the meter sees the same blocks, to the bit).
+static rp_status place_ahead(const pass *p, rp_mixer *mx, rp_diags *d)
+{
+    rp_drama *dr = p->dr;
+    int64_t need = rp_mixer_position(mx) + RP_BLOCK_FRAMES + rp_mixer_lookahead(mx);
+    rp_status st = RP_OK;
+    while (!st && !rp_placer_done(p->placer) && rp_placer_horizon(p->placer) < need) {
+        size_t ready;
+        st = rp_drama_voice_more(dr, p->stop, &ready, d);
+        if (!st)
+            st = rp_placer_advance(p->placer, ready);
+        if (!st && ready == dr->plan.n_utts)
+            dr->mixed_alongside = rp_mixer_position(mx);
+        if (!st && p->progress)
+            p->progress(p->user, "speech", (int64_t)ready, (int64_t)dr->plan.n_utts);
+    }
+    return st;
+}
 
 static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d)
 {
@@ -269,6 +292,8 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
                 st = RP_ERR_INTERRUPTED;
                 break;
             }
+            if (p->placer && (st = place_ahead(p, mx, d)))
+                break;
             int64_t at = rp_mixer_position(mx);
             st = rp_drama_clips_window(dr, at, at + RP_BLOCK_FRAMES + rp_mixer_lookahead(mx), d);
             if (st)
@@ -279,7 +304,7 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
             for (int k = 0; p->stems && k < RP_STEM_COUNT && !st; k++)
                 st = rp_sink_write(p->stems[k], stem_buf[k], n, d);
             sl->n += n;
-            if (p->progress)
+            if (p->progress && (!p->placer || rp_placer_done(p->placer)))
                 p->progress(p->user, p->stage, rp_mixer_position(mx), dr->timeline.n_frames);
         }
         if (sl->n > 0 && !st && h->shape)
@@ -348,7 +373,8 @@ typedef struct {
     int64_t skip;   // the limiter's latency, still to drop
     int64_t at;     // output frames so far
     int channels;
-    const rp_render_outputs *want;  // the waveform's peaks, when wanted
+    float *peaks;   // NULL, or the waveform's
+    size_t n_peaks;
     int64_t n_frames;
 } output;
 
@@ -384,9 +410,8 @@ static rp_status take_master(void *ctx, float *frames, size_t n, rp_diags *d)
     output *o = ctx;
     if (n == 0)
         return RP_OK;
-    if (o->want->peaks)
-        rp_svg_peaks_add(o->want->peaks, o->want->n_peaks, o->n_frames, o->at, frames, n,
-                         o->channels);
+    if (o->peaks)
+        rp_svg_peaks_add(o->peaks, o->n_peaks, o->n_frames, o->at, frames, n, o->channels);
     o->at += (int64_t)n;
     rp_status st = rp_meter_add(o->meter, frames, n);
     return st || !o->sink ? st : rp_sink_write(o->sink, frames, n, d);
@@ -429,11 +454,21 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     const rp_render_config *r = &dr->cast.render;
     rp_master_target t = rp_drama_master_target(dr);
     const char *out_path = want->audio;
-    output o = {.channels = r->channels, .want = want, .n_frames = dr->timeline.n_frames};
-    if (want->peaks)
-        memset(want->peaks, 0, want->n_peaks * sizeof *want->peaks);
+    output o = {.channels = r->channels, .n_frames = dr->timeline.n_frames};
     rp_status st = RP_OK;
-    o.ms = rp_master_new(r->channels, r->rate_hz, t.ceiling_dbtp);
+    if (want->peaks) {
+        if (!dr->peaks) {
+            dr->n_peaks = rp_svg_columns(dr->timeline.n_frames, r->rate_hz);
+            dr->peaks = malloc(dr->n_peaks * sizeof *dr->peaks);
+        }
+        if (!dr->peaks)
+            st = RP_ERR_NOMEM;
+        else
+            memset(dr->peaks, 0, dr->n_peaks * sizeof *dr->peaks);
+        o.peaks = dr->peaks;
+        o.n_peaks = dr->n_peaks;
+    }
+    o.ms = st ? NULL : rp_master_new(r->channels, r->rate_hz, t.ceiling_dbtp);
     // Measuring only (`radioplay loudness CHAPTER`): the true peak too. A
     // render does without it (it costs more than the rest of the meter):
     // the limiter holds the ceiling.
@@ -513,7 +548,21 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     int mastered = 0;
     dr->passes = 1;
     dr->guessed = 0;
-    if (!st && t.norm != RP_NORM_OFF && gain_guess(dr, &guess) == 0) {
+    int guessing = t.norm != RP_NORM_OFF && gain_guess(dr, &guess) == 0;
+    // Not voiced yet: the measuring pass mixes as the lines come in. A
+    // pass that writes the file waits for them all, as the file's chapter
+    // marks and length come first.
+    rp_placer *placer = NULL;
+    if (!st && !dr->voiced && !guessing && t.norm != RP_NORM_OFF) {
+        st = rp_drama_voice_start(dr, d);
+        placer = st ? NULL : rp_placer_new(&dr->plan, r, &dr->timeline);
+        if (!st && !placer)
+            st = RP_ERR_NOMEM;
+        p.placer = placer;
+    } else if (!st && !dr->voiced) {
+        st = rp_drama_voice(dr, stop, progress, user, d);
+    }
+    if (!st && guessing) {
         st = master_pass(&p, want, guess, &pre, &l, &sink, d);
         gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
         mastered = dr->guessed = !st && gain == guess;
@@ -528,6 +577,9 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         gain = rp_master_gain_round(rp_master_gain_db(&t, &pre));
         p.stage = "master";
         p.stems = NULL;
+        dr->voiced = !st && (!placer || rp_placer_done(placer));
+        p.placer = NULL;
+        rp_placer_free(placer);
     }
     double first = gain;
     if (!st && !mastered) {
@@ -573,6 +625,7 @@ void rp_drama_deinit(rp_drama *dr)
     rp_timeline_deinit(&dr->timeline);
     rp_speech_free(dr->speech);
     rp_drama_voicing_free(dr);
+    free(dr->peaks);
     memset(dr, 0, sizeof *dr);
 }
 

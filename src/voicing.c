@@ -42,6 +42,7 @@ struct rp_voicing {
     unsigned char *state;
     size_t next;            // the first utterance not looked up yet
     size_t n_voiced;        // utterances with their clip's length known
+    size_t ready;           // utterances voiced from the first on
     size_t hits, misses;
     // The clip window: samples held for events that may sound soon.
     size_t win_next;        // the first event not yet looked at
@@ -474,6 +475,15 @@ rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
     return voice_upto(dr, i + 1, ahead, NULL, NULL, NULL, d);
 }
 
+// Every utterance is voiced: new clips may have taken the cache past its
+// bound (nothing new, no need to look: that walks every clip).
+static void voiced_all(rp_drama *dr)
+{
+    dr->voiced_s = rp_now_s();
+    if (dr->voicing->misses && !rp_cache_is_private(dr->voicing->cache))
+        rp_cache_trim(dr->voicing->cache, NULL);
+}
+
 rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,
                          void *user, rp_diags *d)
 {
@@ -485,11 +495,38 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
         return st;
     if (progress)
         progress(user, "speech", (int64_t)n, (int64_t)n);
-    // New clips may have taken the cache past its bound (nothing new, no
-    // need to look: that walks every clip).
-    if (dr->voicing->misses && !rp_cache_is_private(dr->voicing->cache))
-        rp_cache_trim(dr->voicing->cache, NULL);
-    return rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
+    voiced_all(dr);
+    st = rp_layout_place(&dr->plan, &dr->cast.render, &dr->timeline);
+    dr->voiced = !st;
+    return st;
+}
+
+rp_status rp_drama_voice_start(rp_drama *dr, rp_diags *d)
+{
+    rp_status st = rp_drama_voice_begin(dr, d);
+    size_t n = dr->plan.n_utts;
+    if (!st)
+        st = voice_upto(dr, 0, n, NULL, NULL, NULL, d);
+    if (!st && n == 0)
+        voiced_all(dr);
+    return st;
+}
+
+rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t *ready,
+                              rp_diags *d)
+{
+    rp_voicing *V = dr->voicing;
+    size_t n = dr->plan.n_utts;
+    rp_status st = RP_OK;
+    if (V->ready < n && V->state[V->ready] != VOICED)
+        st = voice_upto(dr, V->ready + 1, 0, stop, NULL, NULL, d);
+    size_t was = V->ready;
+    while (!st && V->ready < n && V->state[V->ready] == VOICED)
+        V->ready++;
+    if (!st && V->ready == n && was < n)
+        voiced_all(dr);
+    *ready = V->ready;
+    return st;
 }
 
 void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses)

@@ -1034,6 +1034,46 @@ static void check_clear(const char *chapter, const char *cast)
     rp_diags_deinit(&d);
 }
 
+// A render of a drama not yet voiced mixes its measuring pass as the
+// lines come in from the workers; the file is the same bytes as a render
+// of the same drama voiced first (and measured the same, to the bit).
+static rp_status render_drama(int voice_first, const char *out, rp_drama *dr, rp_diags *d)
+{
+    rp_drama_options o = {.chapter_path = "scripts/siege.txt", .cast_path = "scripts/siege.cast",
+                          .seed = -1, .no_cache = 1};  // no clips, no remembered gain
+    rp_status st = rp_drama_load(dr, &o, d);
+    if (!st && voice_first)
+        st = rp_drama_voice(dr, NULL, NULL, NULL, d);
+    rp_render_outputs want = {.audio = out};
+    return st ? st : rp_drama_render(dr, &want, NULL, NULL, NULL, d);
+}
+
+static void test_a_render_mixes_as_it_voices(void)
+{
+    rp_drama a, b;
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(render_drama(0, tmp(0, "alongside.wav"), &a, &d), RP_OK);
+    CHECK_INT(render_drama(1, tmp(1, "voiced-first.wav"), &b, &d), RP_OK);
+    printf("  mixed alongside the speech: %lld of %lld frames; passes %d and %d\n",
+           (long long)a.mixed_alongside, (long long)a.timeline.n_frames, a.passes, b.passes);
+    // Most of the mix is measured before the last line is spoken (all but
+    // the last lines' look-ahead); a drama voiced first has nothing to overlap.
+    CHECK(a.voiced && a.mixed_alongside > a.timeline.n_frames / 2);
+    CHECK(b.voiced && b.mixed_alongside == 0);
+    CHECK(a.passes == 2 && b.passes == 2);
+    CHECK(a.timeline.n == b.timeline.n && a.timeline.n_frames == b.timeline.n_frames);
+    CHECK(memcmp(&a.loudness, &b.loudness, sizeof a.loudness) == 0 && a.gain_db == b.gain_db);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cmp %s %s", tmp(0, "alongside.wav"), tmp(1, "voiced-first.wav"));
+    char *said = NULL;
+    CHECK_MSG(run(cmd, &said) == 0, "%s: %s", cmd, said);
+    free(said);
+    rp_drama_deinit(&a);
+    rp_drama_deinit(&b);
+    rp_diags_deinit(&d);
+}
+
 static void test_speech_stays_clear(void)
 {
     // While someone speaks, effects and beds stay at least 12 dB under the
@@ -1175,6 +1215,7 @@ int main(void)
     RUN(test_sfx_command);
     RUN(test_example_drama);
     RUN(test_annotate_round_trip);
+    RUN(test_a_render_mixes_as_it_voices);
     RUN(test_speech_stays_clear);
     RUN(test_shared_chapters);
     RUN(test_output_leaves_the_page_cache);
