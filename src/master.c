@@ -307,58 +307,10 @@ static void kweight_design(biquad kw[2], double rate_hz)
 // and its b0 = 1, b1 = -2, b2 = 1 are taken as such, which leaves every sum
 // the same to the bit. Both save instructions, and the count of those bounds
 // these loops more than the a1 y[n-1] chain does.
-typedef struct {
-    double x1, x2;  // x[n-1], x[n-2]
-    double y1, y2;  // the shelf's y[n-1], y[n-2], the high-pass's x[n-1], x[n-2]
-    double h1, h2;  // the high-pass's y[n-1], y[n-2]
-} kstate;
-
-static inline double kweight_step(const biquad kw[2], kstate *s, double v)
-{
-    const biquad *p = &kw[0], *h = &kw[1];
-    double y = ((p->b0 * v + p->b1 * s->x1) + (p->b2 * s->x2 - p->a2 * s->y2)) - p->a1 * s->y1;
-    double g = ((y - 2.0 * s->y1) + (s->y2 - h->a2 * s->h2)) - h->a1 * s->h1;
-    s->x2 = s->x1;
-    s->x1 = v;
-    s->y2 = s->y1;
-    s->y1 = y;
-    s->h2 = s->h1;
-    s->h1 = g;
-    return g;
-}
-
-// K-weights n frames of ch interleaved channels, returning the sum of the
-// squared weighted samples over all of them; adds the sum of the squared
-// samples themselves to *sq and takes their largest magnitude into *peak.
-// The plain version, for any channel count.
-static double kweight_plain(const biquad kw[2], double z[][2][4], const float *x, size_t n,
-                            int ch, double *sq, float *peak)
-{
-    double e = 0;
-    for (int c = 0; c < ch; c++) {
-        kstate st = {z[c][0][0], z[c][0][1], z[c][0][2], z[c][0][3], z[c][1][2], z[c][1][3]};
-        double ec = 0, sc = 0;
-        float pk = *peak;
-        for (size_t i = 0; i < n; i++) {
-            float v = x[i * (size_t)ch + (size_t)c], a = fabsf(v);
-            double y = kweight_step(kw, &st, v);
-            ec += y * y;
-            sc += (double)v * v;
-            pk = a > pk ? a : pk;
-        }
-        double zc[2][4] = {{st.x1, st.x2, st.y1, st.y2}, {st.y1, st.y2, st.h1, st.h2}};
-        memcpy(z[c], zc, sizeof zc);
-        e += ec;
-        *sq += sc;
-        *peak = pk;
-    }
-    return e;
-}
-
-#if defined(__GNUC__)
-// Stereo with both channels in one vector (GCC's vector extension): the
-// same arithmetic as kweight_plain, in half the instructions. Two frames at
-// a time, whose four samples give the peak in one vector too.
+//
+// Both channels of a stereo frame go through in one vector (GCC's vector
+// extension), in half the instructions; other channel counts one at a
+// time, in a vector's first lane, by the same arithmetic to the bit.
 typedef double v2d __attribute__((vector_size(16)));
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
@@ -368,7 +320,9 @@ typedef struct {
 } biquad2;
 
 typedef struct {
-    v2d x1, x2, y1, y2, h1, h2;  // as kstate's
+    v2d x1, x2;  // x[n-1], x[n-2]
+    v2d y1, y2;  // the shelf's y[n-1], y[n-2], the high-pass's x[n-1], x[n-2]
+    v2d h1, h2;  // the high-pass's y[n-1], y[n-2]
 } kstate2;
 
 static inline v2d kweight_step2(const biquad2 *p, const biquad2 *h, kstate2 *s, v2d v)
@@ -390,12 +344,45 @@ static biquad2 widen(const biquad *c)
                      {c->a1, c->a1}, {c->a2, c->a2}};
 }
 
+// K-weights n frames of ch interleaved channels, returning the sum of the
+// squared weighted samples over all of them; adds the sum of the squared
+// samples themselves to *sq and takes their largest magnitude into *peak.
+// One channel at a time, for any channel count.
+static double kweight_plain(const biquad kw[2], double z[][2][4], const float *x, size_t n,
+                            int ch, double *sq, float *peak)
+{
+    biquad2 p = widen(&kw[0]), h = widen(&kw[1]);
+    double e = 0;
+    for (int c = 0; c < ch; c++) {
+        kstate2 st = {{z[c][0][0]}, {z[c][0][1]}, {z[c][0][2]},
+                      {z[c][0][3]}, {z[c][1][2]}, {z[c][1][3]}};
+        double ec = 0, sc = 0;
+        float pk = *peak;
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i * (size_t)ch + (size_t)c], a = fabsf(v);
+            double y = kweight_step2(&p, &h, &st, (v2d){v, 0.0})[0];
+            ec += y * y;
+            sc += (double)v * v;
+            pk = a > pk ? a : pk;
+        }
+        double zc[2][4] = {{st.x1[0], st.x2[0], st.y1[0], st.y2[0]},
+                           {st.y1[0], st.y2[0], st.h1[0], st.h2[0]}};
+        memcpy(z[c], zc, sizeof zc);
+        e += ec;
+        *sq += sc;
+        *peak = pk;
+    }
+    return e;
+}
+
 // z[c][b][j] of both channels in one vector.
 static v2d zpair(double z[][2][4], int b, int j)
 {
     return (v2d){z[0][b][j], z[1][b][j]};
 }
 
+// Stereo: both channels at once, two frames at a time, whose four samples
+// give the peak in one vector too.
 static double kweight_stereo(const biquad kw[2], double z[][2][4], const float *x, size_t n,
                              double *sq, float *peak)
 {
@@ -433,14 +420,11 @@ static double kweight_stereo(const biquad kw[2], double z[][2][4], const float *
             z[c][j / 4][j % 4] = zs[j / 4][j % 4][c];
     return e[0] + e[1];
 }
-#endif
 
 static double kweight(rp_meter *m, const float *x, size_t n, double *sq, float *peak)
 {
-#if defined(__GNUC__)
     if (m->channels == 2)
         return kweight_stereo(m->kw, m->z, x, n, sq, peak);
-#endif
     return kweight_plain(m->kw, m->z, x, n, m->channels, sq, peak);
 }
 

@@ -265,8 +265,8 @@ static rp_status place_ahead(const pass *p, rp_mixer *mx, rp_diags *d)
         st = rp_drama_voice_more(dr, p->stop, &ready, d);
         if (!st)
             st = rp_placer_advance(p->placer, ready);
-        if (!st && ready == dr->plan.n_utts)
-            dr->mixed_alongside = rp_mixer_position(mx);
+        if (!st && ready == dr->plan.n_utts && ready > 0)
+            dr->mixed_alongside = rp_mixer_position(mx);  // the last clip is in
         if (!st && p->progress)
             p->progress(p->user, "speech", (int64_t)ready, (int64_t)dr->plan.n_utts);
     }
@@ -548,20 +548,13 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     int mastered = 0;
     dr->passes = 1;
     dr->guessed = 0;
+    dr->mixed_alongside = 0;
     int guessing = t.norm != RP_NORM_OFF && gain_guess(dr, &guess) == 0;
-    // Not voiced yet: the measuring pass mixes as the lines come in. A
-    // pass that writes the file waits for them all, as the file's chapter
-    // marks and length come first.
-    rp_placer *placer = NULL;
-    if (!st && !dr->voiced && !guessing && t.norm != RP_NORM_OFF) {
-        st = rp_drama_voice_start(dr, d);
-        placer = st ? NULL : rp_placer_new(&dr->plan, r, &dr->timeline);
-        if (!st && !placer)
-            st = RP_ERR_NOMEM;
-        p.placer = placer;
-    } else if (!st && !dr->voiced) {
+    // A drama not yet voiced: a pass that writes the file waits for every
+    // line, as the file's chapter marks and length come first; the
+    // measuring pass mixes as the lines come in (place_ahead).
+    if (!st && !dr->voiced && (guessing || t.norm == RP_NORM_OFF))
         st = rp_drama_voice(dr, stop, progress, user, d);
-    }
     if (!st && guessing) {
         st = master_pass(&p, want, guess, &pre, &l, &sink, d);
         gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
@@ -572,14 +565,22 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         }
         p.stems = NULL;  // written by the first pass
     } else if (!st && t.norm != RP_NORM_OFF) {
+        if (!dr->voiced) {
+            st = rp_drama_voice_start(dr, d);
+            p.placer = st ? NULL : rp_placer_new(&dr->plan, r, &dr->timeline);
+            if (!st && !p.placer)
+                st = RP_ERR_NOMEM;
+        }
         p.stage = "measure";
-        st = measure_pass(&p, &pre, d);
-        gain = rp_master_gain_round(rp_master_gain_db(&t, &pre));
+        st = st ? st : measure_pass(&p, &pre, d);
+        gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
+        if (p.placer) {
+            dr->voiced = !st;  // the mixer reached the end: every line is placed
+            rp_placer_free(p.placer);
+            p.placer = NULL;
+        }
         p.stage = "master";
         p.stems = NULL;
-        dr->voiced = !st && (!placer || rp_placer_done(placer));
-        p.placer = NULL;
-        rp_placer_free(placer);
     }
     double first = gain;
     if (!st && !mastered) {

@@ -505,11 +505,7 @@ rp_status rp_drama_voice_start(rp_drama *dr, rp_diags *d)
 {
     rp_status st = rp_drama_voice_begin(dr, d);
     size_t n = dr->plan.n_utts;
-    if (!st)
-        st = voice_upto(dr, 0, n, NULL, NULL, NULL, d);
-    if (!st && n == 0)
-        voiced_all(dr);
-    return st;
+    return st ? st : voice_upto(dr, 0, n, NULL, NULL, NULL, d);
 }
 
 rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t *ready,
