@@ -23,8 +23,10 @@
 //     int64    n_frames
 //     uint64   n_words
 //     uint64   checksum    of what follows
-//     rp_word_mark words[n_words]
 //     int16    pcm[n_frames]   sample * 32768, rounded (espeak-ng's resolution)
+//     rp_word_mark words[n_words]
+// The marks come last so that a clip can be written as it is resampled,
+// before its length is known (rp_cache_clip_begin).
 #ifndef RP_CACHE_H
 #define RP_CACHE_H
 
@@ -57,6 +59,18 @@ void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t ca
 
 // Writes a clip under its key, atomically (temporary file, then rename).
 rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip);
+
+// The same as its samples come: begin, add them in pieces of any size, then
+// end with the word marks, which puts the file in place when commit is set
+// and drops it otherwise. end frees the writer whatever happened (a failed
+// begin leaves *out NULL, which end takes as an I/O error).
+typedef struct rp_clip_writer rp_clip_writer;
+rp_status rp_cache_clip_begin(const rp_cache *c, rp_cache_key k, int rate_hz,
+                              rp_clip_writer **out);
+void rp_cache_clip_add(rp_clip_writer *w, const float *pcm, size_t n);
+int64_t rp_cache_clip_frames(const rp_clip_writer *w);  // added so far
+rp_status rp_cache_clip_end(rp_clip_writer *w, const rp_word_mark *words, size_t n_words,
+                            int64_t voiced_frames, int commit);
 
 // Reads a clip's length, rate and word marks, without its samples (pcm
 // NULL). Returns RP_OK, or RP_ERR_IO when there is no such clip or it is

@@ -125,7 +125,7 @@
 // (raise it when what a clip holds changes) and how recently used a clip
 // must be for trimming to leave it alone (a render running beside it).
 #define RP_CACHE_DEFAULT_BYTES (2ull * 1024u * 1024u * 1024u)
-#define RP_CACHE_FORMAT 4
+#define RP_CACHE_FORMAT 5
 #define RP_CACHE_KEEP_RECENT_S 60
 
 // Synthesis workers (rp_worker.h): at most so many at once (--jobs), and

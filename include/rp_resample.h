@@ -23,6 +23,12 @@ void rp_resampler_free(rp_resampler *r);
 int rp_resampler_converts(const rp_resampler *r, int in_hz, int out_hz);
 rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float **out,
                            int64_t *n_out);
+// The same run, its output handed to take a piece at a time as it comes
+// (the same frames in the same order), never whole: for a caller that
+// writes it straight out. An error take returns ends the run with it.
+typedef rp_status (*rp_resample_take)(void *ctx, const float *out, size_t n);
+rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_resample_take take,
+                            void *ctx);
 
 // The converter, its version and engine, e.g. "libsoxr-0.1.3 hq cr32s":
 // part of every cached clip's key, so a different converter makes new clips.

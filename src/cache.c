@@ -362,11 +362,6 @@ void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t ca
 // PCM_CHUNK, each hashed in turn, the same on writing and on reading.
 #define PCM_CHUNK 16384
 
-static uint64_t words_checksum(const rp_clip *clip)
-{
-    return hash_words(clip->words, clip->n_words * sizeof *clip->words, 0xc11b);
-}
-
 // Samples as the file holds them: the nearest step, ties to even (as
 // lrintf), full scale clamped, NaN as 0. Four at a time (GCC's vector
 // extension; the scalar loop was most of a cold render's clip writing):
@@ -413,62 +408,121 @@ static void to_s16(const float *in, int16_t *out, size_t n)
     }
 }
 
-rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip)
+struct rp_clip_writer {
+    int fd;
+    char *tmp, *path;
+    clip_header h;  // n_frames and checksum so far
+    int bad;
+    // Samples are hashed and written in whole chunks from the clip's start,
+    // as they are read, whatever pieces they came in.
+    int16_t s16[PCM_CHUNK];
+    size_t fill;
+};
+
+static void clip_flush(rp_clip_writer *w)
 {
+    w->h.checksum = hash_words(w->s16, w->fill * sizeof *w->s16, w->h.checksum);
+    w->bad = w->bad || rp_write_all(w->fd, w->s16, w->fill * sizeof *w->s16);
+    w->fill = 0;
+}
+
+rp_status rp_cache_clip_begin(const rp_cache *c, rp_cache_key k, int rate_hz,
+                              rp_clip_writer **out)
+{
+    *out = NULL;
+    rp_clip_writer *w = calloc(1, sizeof *w);
     char path[4300];
     rp_cache_clip_path(c, k, path, sizeof path);
     char *slash = strrchr(path, '/');
     *slash = '\0';
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        free(w);
         return RP_ERR_IO;
+    }
     *slash = '/';
-    char *tmp = rp_temp_template(path);
-    if (!tmp)
+    if (w) {
+        w->path = rp_strdup(path);
+        w->tmp = rp_temp_template(path);
+    }
+    if (!w || !w->path || !w->tmp) {
+        if (w) {
+            free(w->path);
+            free(w->tmp);
+        }
+        free(w);
         return RP_ERR_NOMEM;
+    }
+    w->fd = mkstemp(w->tmp);
+    // The header goes in last, once the length and checksum are known.
+    w->bad = w->fd < 0 || lseek(w->fd, (off_t)sizeof w->h, SEEK_SET) != (off_t)sizeof w->h;
+    w->h.rate_hz = (uint32_t)rate_hz;
+    memcpy(w->h.magic, CLIP_MAGIC, sizeof w->h.magic);
+    *out = w;
+    return RP_OK;
+}
+
+void rp_cache_clip_add(rp_clip_writer *w, const float *pcm, size_t n)
+{
+    w->h.n_frames += (int64_t)n;
+    while (n > 0 && !w->bad) {
+        size_t m = PCM_CHUNK - w->fill < n ? PCM_CHUNK - w->fill : n;
+        to_s16(pcm, w->s16 + w->fill, m);
+        w->fill += m;
+        pcm += m;
+        n -= m;
+        if (w->fill == PCM_CHUNK)
+            clip_flush(w);
+    }
+}
+
+int64_t rp_cache_clip_frames(const rp_clip_writer *w)
+{
+    return w->h.n_frames;
+}
+
+rp_status rp_cache_clip_end(rp_clip_writer *w, const rp_word_mark *words, size_t n_words,
+                            int64_t voiced_frames, int commit)
+{
+    if (!w)
+        return RP_ERR_IO;
     // The word marks as the file holds them: copied with their padding
     // zeroed, as the caller's copy may hold anything there and the file
     // and its checksum take the marks byte for byte.
-    rp_clip file = *clip;
-    file.words = calloc(clip->n_words ? clip->n_words : 1, sizeof *file.words);
-    if (!file.words) {
-        free(tmp);
-        return RP_ERR_NOMEM;
+    rp_word_mark *marks = calloc(n_words ? n_words : 1, sizeof *marks);
+    if (w->fill > 0)
+        clip_flush(w);
+    int bad = w->bad || !marks;
+    for (size_t i = 0; !bad && i < n_words; i++) {
+        marks[i].char_pos = words[i].char_pos;
+        marks[i].frame = words[i].frame;
     }
-    for (size_t i = 0; i < clip->n_words; i++) {
-        file.words[i].char_pos = clip->words[i].char_pos;
-        file.words[i].frame = clip->words[i].frame;
+    w->h.n_words = n_words;
+    w->h.voiced_frames = (uint32_t)voiced_frames;
+    if (!bad) {
+        w->h.checksum = hash_words(marks, n_words * sizeof *marks, w->h.checksum);
+        bad = rp_write_all(w->fd, marks, n_words * sizeof *marks) ||
+              pwrite(w->fd, &w->h, sizeof w->h, 0) != (ssize_t)sizeof w->h;
     }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(file.words);
-        free(tmp);
-        return RP_ERR_IO;
-    }
-    // The header goes in last, once the samples' checksum is known.
-    clip_header h = {.rate_hz = (uint32_t)clip->rate_hz,
-                     .voiced_frames = (uint32_t)clip->voiced_frames,
-                     .n_frames = clip->n_frames,
-                     .n_words = clip->n_words,
-                     .checksum = words_checksum(&file)};
-    memcpy(h.magic, CLIP_MAGIC, sizeof h.magic);
-    int bad = lseek(fd, (off_t)sizeof h, SEEK_SET) != (off_t)sizeof h ||
-              rp_write_all(fd, file.words, clip->n_words * sizeof *file.words);
-    int16_t s16[PCM_CHUNK];
-    for (size_t at = 0, n = (size_t)clip->n_frames; at < n && !bad; at += PCM_CHUNK) {
-        size_t m = n - at < PCM_CHUNK ? n - at : PCM_CHUNK;
-        to_s16(clip->pcm + at, s16, m);
-        h.checksum = hash_words(s16, m * sizeof *s16, h.checksum);
-        bad = rp_write_all(fd, s16, m * sizeof *s16);
-    }
-    bad = bad || pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h;
-    bad = close(fd) != 0 || bad;
+    bad = (w->fd >= 0 && close(w->fd) != 0) || bad || !commit;
     if (!bad)
-        bad = rename(tmp, path) != 0;
-    if (bad)
-        unlink(tmp);
-    free(file.words);
-    free(tmp);
-    return bad ? RP_ERR_IO : RP_OK;
+        bad = rename(w->tmp, w->path) != 0;
+    if (bad && w->fd >= 0)
+        unlink(w->tmp);
+    free(marks);
+    free(w->tmp);
+    free(w->path);
+    free(w);
+    return bad && commit ? RP_ERR_IO : RP_OK;
+}
+
+rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip)
+{
+    rp_clip_writer *w;
+    rp_status st = rp_cache_clip_begin(c, k, clip->rate_hz, &w);
+    if (st)
+        return st;
+    rp_cache_clip_add(w, clip->pcm, (size_t)clip->n_frames);
+    return rp_cache_clip_end(w, clip->words, clip->n_words, clip->voiced_frames, 1);
 }
 
 // Opens a clip file and reads its header and word marks, and with pcm set
@@ -496,10 +550,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
         if (!out->words || (pcm && !out->pcm))
             st = RP_ERR_NOMEM;
     }
-    if (!st && rp_read_all(fd, out->words, h.n_words * sizeof *out->words))
-        st = RP_ERR_IO;
-    out->n_words = st ? 0 : h.n_words;
-    uint64_t sum = st ? 0 : words_checksum(out);
+    uint64_t sum = 0;
     int16_t s16[PCM_CHUNK];
     for (size_t at = 0; pcm && !st && at < n; at += PCM_CHUNK) {
         size_t k = n - at < PCM_CHUNK ? n - at : PCM_CHUNK;
@@ -511,7 +562,14 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
         for (size_t i = 0; i < k; i++)
             out->pcm[at + i] = s16[i] * (1.0f / 32768.0f);
     }
+    // The word marks follow the samples.
+    size_t words_bytes = st ? 0 : h.n_words * sizeof *out->words;
+    off_t words_at = (off_t)(sizeof h + n * sizeof *s16);
+    if (!st && pread(fd, out->words, words_bytes, words_at) != (ssize_t)words_bytes)
+        st = RP_ERR_IO;
+    out->n_words = st ? 0 : h.n_words;
     if (!st) {
+        sum = hash_words(out->words, words_bytes, sum);
         out->n_frames = h.n_frames;
         out->voiced_frames = h.voiced_frames;
         out->rate_hz = (int)h.rate_hz;

@@ -52,7 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PIECE 8192  // input frames handed to soxr at once
+#define PIECE 8192       // input frames handed to soxr at once
+#define OUT_PIECE 16384  // output frames taken from it at once
 
 struct rp_resampler {
     soxr_t soxr;
@@ -97,32 +98,25 @@ int rp_resampler_converts(const rp_resampler *r, int in_hz, int out_hz)
     return r && r->in_hz == in_hz && r->out_hz == out_hz;
 }
 
-rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float **out,
-                           int64_t *n_out)
+rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_resample_take take,
+                            void *ctx)
 {
-    *out = NULL;
-    *n_out = 0;
     if (n_in < 0)
         return RP_ERR_RESAMPLE;
-    if (!r->soxr) {  // equal rates: a copy
-        float *copy = malloc((n_in ? (size_t)n_in : 1) * sizeof *copy);
-        if (!copy)
-            return RP_ERR_NOMEM;
-        if (n_in)
-            memcpy(copy, in, (size_t)n_in * sizeof *copy);
-        *out = copy;
-        *n_out = n_in;
-        return RP_OK;
+    float piece[OUT_PIECE];
+    rp_status st = RP_OK;
+    if (!r->soxr) {  // equal rates: as it is
+        for (int64_t at = 0; at < n_in && !st; at += OUT_PIECE) {
+            size_t k = n_in - at < OUT_PIECE ? (size_t)(n_in - at) : OUT_PIECE;
+            memcpy(piece, in + at, k * sizeof *piece);
+            st = take(ctx, piece, k);
+        }
+        return st;
     }
-    // soxr makes round(n_in * ratio) frames; the margin is for rounding.
-    double ratio = (double)r->out_hz / r->in_hz;
-    size_t cap = (size_t)((double)n_in * ratio) + 64, done = 0;
-    float *buf = malloc(cap * sizeof *buf);
-    if (!buf)
-        return RP_ERR_NOMEM;
     // In pieces, so soxr's own buffers stay small (given the whole clip it
     // would copy it all through them); ~k marks the last piece, and empty
-    // calls then drain what the filter holds.
+    // calls then drain what the filter holds. The output comes a piece at a
+    // time too, into the same small buffer: the clip is never whole here.
     // Cleared before a run, not after: a job forked from the zygote runs
     // its converter once, fresh, and ends (killed mid-clear, it would leave
     // soxr's memory half freed).
@@ -130,25 +124,56 @@ rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float
         soxr_clear(r->soxr);
     r->used = 1;
     soxr_error_t err = NULL;
-    for (size_t at = 0, n = (size_t)n_in; at < n && !err;) {
+    for (size_t at = 0, n = (size_t)n_in; at < n && !err && !st;) {
         size_t k = n - at < PIECE ? n - at : PIECE, took = 0, made = 0;
-        err = soxr_process(r->soxr, in + at, at + k == n ? ~k : k, &took, buf + done,
-                           cap - done, &made);
-        done += made;
+        err = soxr_process(r->soxr, in + at, at + k == n ? ~k : k, &took, piece, OUT_PIECE,
+                           &made);
         at += took;
         if (!err && !took && !made)
             err = "stalled";
+        if (!err && made)
+            st = take(ctx, piece, made);
     }
-    for (size_t made = 1; n_in && !err && made && done < cap; done += made) {
+    for (size_t made = 1; n_in && !err && !st && made;) {
         made = 0;
-        err = soxr_process(r->soxr, NULL, 0, NULL, buf + done, cap - done, &made);
+        err = soxr_process(r->soxr, NULL, 0, NULL, piece, OUT_PIECE, &made);
+        if (!err && made)
+            st = take(ctx, piece, made);
     }
-    if (err) {
-        free(buf);
-        return RP_ERR_RESAMPLE;
+    return err ? RP_ERR_RESAMPLE : st;
+}
+
+// rp_resampler_run's take: onto the end of a growing buffer.
+typedef struct {
+    float *buf;
+    size_t n, cap;
+} gather;
+
+static rp_status gather_take(void *ctx, const float *out, size_t n)
+{
+    gather *g = ctx;
+    if (rp_grow((void **)&g->buf, &g->cap, g->n + n, sizeof *g->buf))
+        return RP_ERR_NOMEM;
+    memcpy(g->buf + g->n, out, n * sizeof *out);
+    g->n += n;
+    return RP_OK;
+}
+
+rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float **out,
+                           int64_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    // soxr makes round(n_in * ratio) frames; the margin is for rounding.
+    gather g = {.cap = (size_t)((double)(n_in > 0 ? n_in : 0) * r->out_hz / r->in_hz) + 64};
+    g.buf = malloc(g.cap * sizeof *g.buf);
+    rp_status st = g.buf ? rp_resampler_each(r, in, n_in, gather_take, &g) : RP_ERR_NOMEM;
+    if (st) {
+        free(g.buf);
+        return st;
     }
-    *out = buf;
-    *n_out = (int64_t)done;
+    *out = g.buf;
+    *n_out = (int64_t)g.n;
     return RP_OK;
 }
 

@@ -100,20 +100,43 @@ static void simplify_punctuation(char *s)
 }
 
 // Frames in 10 ms windows louder than RP_VOICED_DBFS.
-static int64_t voiced_frames(const rp_clip *c)
+typedef struct {
+    int64_t win, in_win;  // frames in a window, in this one so far
+    double floor_sq, sq;
+    int64_t voiced;
+} voiced_count;
+
+static voiced_count voiced_start(int rate_hz)
 {
-    const int64_t win = c->rate_hz / 100 > 0 ? c->rate_hz / 100 : 1;
-    const double floor_sq = pow(10.0, RP_VOICED_DBFS / 10.0) * (double)win;
-    int64_t voiced = 0;
-    for (int64_t at = 0; at < c->n_frames; at += win) {
-        int64_t n = c->n_frames - at < win ? c->n_frames - at : win;
-        double sq = 0.0;
-        for (int64_t k = 0; k < n; k++)
-            sq += (double)c->pcm[at + k] * c->pcm[at + k];
-        if (sq > floor_sq * (double)n / (double)win)
-            voiced += n;
+    voiced_count v = {.win = rate_hz / 100 > 0 ? rate_hz / 100 : 1};
+    v.floor_sq = pow(10.0, RP_VOICED_DBFS / 10.0) * (double)v.win;
+    return v;
+}
+
+static void voiced_window(voiced_count *v)
+{
+    if (v->sq > v->floor_sq * (double)v->in_win / (double)v->win)
+        v->voiced += v->in_win;
+    v->sq = 0.0;
+    v->in_win = 0;
+}
+
+// Adds n samples to the count of voiced frames: those in 10 ms windows
+// (the last one shorter) whose mean square passes RP_VOICED_DBFS.
+static void voiced_add(voiced_count *v, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        v->sq += (double)x[i] * x[i];
+        if (++v->in_win == v->win)
+            voiced_window(v);
     }
-    return voiced;
+}
+
+static int64_t voiced_end(voiced_count *v)
+{
+    if (v->in_win > 0)
+        voiced_window(v);
+    return v->voiced;
 }
 
 // Converters from espeak-ng's rate to the usual output rates, made once in
@@ -134,13 +157,32 @@ static rp_status zygote_init(void *user)
     return st;
 }
 
-static rp_status resample(const float *in, int64_t n_in, int in_hz, int out_hz, float **out,
-                          int64_t *n_out)
+// A job's output as it is resampled: counted, and written to its clip.
+typedef struct {
+    voiced_count voiced;
+    rp_clip_writer *w;
+} job_out;
+
+static rp_status job_take(void *ctx, const float *out, size_t n)
+{
+    job_out *o = ctx;
+    voiced_add(&o->voiced, out, n);
+    rp_cache_clip_add(o->w, out, n);
+    return RP_OK;
+}
+
+static rp_status resample_into(const float *in, int64_t n_in, int in_hz, int out_hz, job_out *o)
 {
     for (size_t k = 0; k < sizeof prepared_hz / sizeof prepared_hz[0]; k++)
         if (rp_resampler_converts(zygote_resampler[k], in_hz, out_hz))
-            return rp_resampler_run(zygote_resampler[k], in, n_in, out, n_out);
-    return rp_resample_mono(in, n_in, in_hz, out_hz, out, n_out);
+            return rp_resampler_each(zygote_resampler[k], in, n_in, job_take, o);
+    rp_resampler *r;
+    rp_status st = rp_resampler_new(&r, in_hz, out_hz);
+    if (!st) {
+        st = rp_resampler_each(r, in, n_in, job_take, o);
+        rp_resampler_free(r);
+    }
+    return st;
 }
 
 // In a job's process: speak, resample, store. The process ends in _exit,
@@ -181,20 +223,10 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
     rp_speech_set_respellings(zygote_speech, NULL, 0);
     free(plain);
     free(say);
-    int es_hz = clip.rate_hz;
+    // Resampled a piece at a time straight into the clip's file: the clip
+    // at the output rate is never whole in memory (each new page of it was
+    // a page fault, most of a job's).
     if (!st) {
-        float *raw = clip.pcm;
-        clip.pcm = NULL;
-        st = resample(raw, clip.n_frames, es_hz, q.out_hz, &clip.pcm, &clip.n_frames);
-        free(raw);
-    }
-    if (!st) {
-        for (size_t w = 0; w < clip.n_words; w++) {
-            int64_t f = clip.words[w].frame * q.out_hz / es_hz;
-            clip.words[w].frame = f > clip.n_frames ? clip.n_frames : f;
-        }
-        clip.rate_hz = q.out_hz;
-        clip.voiced_frames = voiced_frames(&clip);
         rp_cache *c;
         rp_diags d;
         rp_diags_init(&d);
@@ -202,7 +234,18 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
         rp_diags_deinit(&d);
         if (!st) {
             rp_worker_hold(1);
-            st = rp_cache_put_clip(c, q.key, &clip);
+            job_out o = {.voiced = voiced_start(q.out_hz)};
+            st = rp_cache_clip_begin(c, q.key, q.out_hz, &o.w);
+            if (!st)
+                st = resample_into(clip.pcm, clip.n_frames, clip.rate_hz, q.out_hz, &o);
+            int64_t n = o.w ? rp_cache_clip_frames(o.w) : 0;
+            for (size_t w = 0; w < clip.n_words; w++) {
+                int64_t f = clip.words[w].frame * q.out_hz / clip.rate_hz;
+                clip.words[w].frame = f > n ? n : f;
+            }
+            rp_status es = rp_cache_clip_end(o.w, clip.words, clip.n_words,
+                                             voiced_end(&o.voiced), st == RP_OK);
+            st = st ? st : es;
             rp_worker_hold(0);
             rp_cache_close(c);
         }

@@ -102,6 +102,18 @@ static rp_clip make_clip(int64_t n, float seed)
     return c;
 }
 
+// Flips the bits of mask in the byte at from_end bytes before a file's end.
+static int flip_bits(const char *path, long from_end, int mask)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return 0;
+    int ok = fseek(f, from_end, SEEK_END) == 0;
+    int b = ok ? fgetc(f) : EOF;
+    ok = b != EOF && fseek(f, from_end, SEEK_END) == 0 && fputc(b ^ mask, f) != EOF;
+    return fclose(f) == 0 && ok;
+}
+
 static void test_clips_round_trip_and_damage_is_caught(void)
 {
     rp_cache *c;
@@ -143,15 +155,12 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     // is removed, to be synthesized again.
     char path[4300];
     rp_cache_clip_path(c, k, path, sizeof path);
-    FILE *f = fopen(path, "r+b");
-    CHECK(f != NULL);
-    if (f) {
-        fseek(f, -1000, SEEK_END);
-        int b = fgetc(f);
-        fseek(f, -1000, SEEK_END);
-        fputc(b ^ 4, f);
-        fclose(f);
-    }
+    CHECK(flip_bits(path, -1000, 4));
+    CHECK(rp_cache_get_clip(c, k, &out) == RP_ERR_IO);
+    CHECK(!file_exists(path));
+    // The word marks, after the samples, are checked as well.
+    CHECK_INT(rp_cache_put_clip(c, k, &in), RP_OK);
+    CHECK(flip_bits(path, -5, 1));
     CHECK(rp_cache_get_clip(c, k, &out) == RP_ERR_IO);
     CHECK(!file_exists(path));
     // A torn file (cut short) is a miss even for its length alone.
@@ -166,6 +175,69 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     uint64_t removed = 0;
     CHECK_INT(rp_cache_clear(c, &removed), RP_OK);
     CHECK(rp_cache_get_value(c, 42, &v) != 0);
+    rp_clip_deinit(&in);
+    rp_cache_close(c);
+    rp_diags_deinit(&d);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    char cmd[2200], *out;
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    int rc = run(cmd, &out);
+    free(out);
+    return rc == 0;
+}
+
+// A job writes its clip as it is resampled, in pieces of whatever size
+// soxr hands out: the file is the one the whole clip makes, byte for byte,
+// and a clip given up half written leaves nothing behind.
+static void test_a_clip_written_in_pieces_is_the_same_file(void)
+{
+    rp_cache *c;
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_cache_open(&c, tmp(4, "cache-pieces"), &d), RP_OK);
+    if (!c)
+        return;
+    // Longer than the writer's chunk, so pieces straddle its edges.
+    rp_clip in = make_clip(40000, 0.7f);
+    rp_cache_key whole = rp_cache_key_of("whole", 5), pieces = rp_cache_key_of("pieces", 6);
+    CHECK_INT(rp_cache_put_clip(c, whole, &in), RP_OK);
+    rp_clip_writer *w = NULL;
+    CHECK_INT(rp_cache_clip_begin(c, pieces, 48000, &w), RP_OK);
+    const size_t cuts[] = {1, 7, 16383, 3, 20000};
+    size_t at = 0;
+    for (size_t i = 0; w && i < sizeof cuts / sizeof cuts[0]; i++) {
+        rp_cache_clip_add(w, in.pcm + at, cuts[i]);
+        at += cuts[i];
+    }
+    if (w) {
+        rp_cache_clip_add(w, in.pcm + at, (size_t)in.n_frames - at);
+        CHECK_INT(rp_cache_clip_frames(w), 40000);
+    }
+    CHECK_INT(rp_cache_clip_end(w, in.words, in.n_words, in.voiced_frames, 1), RP_OK);
+    char a[4300], b[4300];
+    rp_cache_clip_path(c, whole, a, sizeof a);
+    rp_cache_clip_path(c, pieces, b, sizeof b);
+    struct stat sa;
+    CHECK(stat(a, &sa) == 0 && sa.st_size == 40 + 40000 * 2 + 2 * (long)sizeof(rp_word_mark));
+    CHECK(same_file(a, b));
+    rp_clip out;
+    CHECK_INT(rp_cache_get_clip(c, pieces, &out), RP_OK);
+    CHECK(out.n_words == 2 && out.words[1].frame == 20000);
+    rp_clip_deinit(&out);
+    // Given up: no clip, and no temporary left.
+    rp_cache_key gone = rp_cache_key_of("gone", 4);
+    CHECK_INT(rp_cache_clip_begin(c, gone, 48000, &w), RP_OK);
+    if (w)
+        rp_cache_clip_add(w, in.pcm, 1000);
+    CHECK_INT(rp_cache_clip_end(w, in.words, in.n_words, 0, 0), RP_OK);
+    CHECK(rp_cache_get_clip_info(c, gone, &out) == RP_ERR_IO);
+    rp_cache_stats stats;
+    CHECK_INT(rp_cache_stat(c, &stats), RP_OK);
+    CHECK_INT(stats.clips, 2);
+    CHECK_INT(stats.temporaries, 0);
     rp_clip_deinit(&in);
     rp_cache_close(c);
     rp_diags_deinit(&d);
@@ -273,15 +345,6 @@ static void test_trim_removes_the_least_recently_used(void)
 
 // The bundled example: 32 lines, 80 s.
 static const char *CHAPTER = "scripts/siege.txt";
-
-static int same_file(const char *a, const char *b)
-{
-    char cmd[2200], *out;
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    int rc = run(cmd, &out);
-    free(out);
-    return rc == 0;
-}
 
 // Passes over the mix the last render_with took (-v), 0 if not said.
 static int last_passes;
@@ -650,6 +713,7 @@ int main(void)
 {
     RUN(test_every_job_starts_from_the_zygote);
     RUN(test_clips_round_trip_and_damage_is_caught);
+    RUN(test_a_clip_written_in_pieces_is_the_same_file);
     RUN(test_samples_round_to_the_nearest_step);
     RUN(test_trim_removes_the_least_recently_used);
     RUN(test_jobs_and_cache_give_the_same_bytes);
