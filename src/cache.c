@@ -430,28 +430,22 @@ rp_status rp_cache_clip_begin(const rp_cache *c, rp_cache_key k, int rate_hz,
                               rp_clip_writer **out)
 {
     *out = NULL;
-    rp_clip_writer *w = calloc(1, sizeof *w);
     char path[4300];
     rp_cache_clip_path(c, k, path, sizeof path);
     char *slash = strrchr(path, '/');
     *slash = '\0';
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        free(w);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
         return RP_ERR_IO;
-    }
     *slash = '/';
-    if (w) {
-        w->path = rp_strdup(path);
-        w->tmp = rp_temp_template(path);
-    }
-    if (!w || !w->path || !w->tmp) {
-        if (w) {
-            free(w->path);
-            free(w->tmp);
-        }
+    rp_clip_writer *w = calloc(1, sizeof *w);
+    char *tmp = w ? rp_temp_template(path) : NULL, *dst = tmp ? rp_strdup(path) : NULL;
+    if (!dst) {
+        free(tmp);
         free(w);
         return RP_ERR_NOMEM;
     }
+    w->tmp = tmp;
+    w->path = dst;
     w->fd = mkstemp(w->tmp);
     // The header goes in last, once the length and checksum are known.
     w->bad = w->fd < 0 || lseek(w->fd, (off_t)sizeof w->h, SEEK_SET) != (off_t)sizeof w->h;

@@ -103,16 +103,13 @@ rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_r
 {
     if (n_in < 0)
         return RP_ERR_RESAMPLE;
-    float piece[OUT_PIECE];
     rp_status st = RP_OK;
-    if (!r->soxr) {  // equal rates: as it is
-        for (int64_t at = 0; at < n_in && !st; at += OUT_PIECE) {
-            size_t k = n_in - at < OUT_PIECE ? (size_t)(n_in - at) : OUT_PIECE;
-            memcpy(piece, in + at, k * sizeof *piece);
-            st = take(ctx, piece, k);
-        }
+    if (!r->soxr) {  // equal rates: the input as it is, in the same pieces
+        for (int64_t at = 0; at < n_in && !st; at += OUT_PIECE)
+            st = take(ctx, in + at, n_in - at < OUT_PIECE ? (size_t)(n_in - at) : OUT_PIECE);
         return st;
     }
+    float piece[OUT_PIECE];
     // In pieces, so soxr's own buffers stay small (given the whole clip it
     // would copy it all through them); ~k marks the last piece, and empty
     // calls then drain what the filter holds. The output comes a piece at a

@@ -99,7 +99,8 @@ static void simplify_punctuation(char *s)
     }
 }
 
-// Frames in 10 ms windows louder than RP_VOICED_DBFS.
+// A count of the frames in 10 ms windows louder than RP_VOICED_DBFS, as
+// the samples come (the last window may be shorter).
 typedef struct {
     int64_t win, in_win;  // frames in a window, in this one so far
     double floor_sq, sq;
@@ -121,8 +122,6 @@ static void voiced_window(voiced_count *v)
     v->in_win = 0;
 }
 
-// Adds n samples to the count of voiced frames: those in 10 ms windows
-// (the last one shorter) whose mean square passes RP_VOICED_DBFS.
 static void voiced_add(voiced_count *v, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

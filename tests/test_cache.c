@@ -90,6 +90,18 @@ static void test_every_job_starts_from_the_zygote(void)
 
 // ---- the cache itself --------------------------------------------------------------
 
+// A cache in a temporary folder of the test's slot; NULL (a failed check)
+// when it cannot be opened.
+static rp_cache *open_cache(int slot, const char *name)
+{
+    rp_cache *c = NULL;
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_cache_open(&c, tmp(slot, name), &d), RP_OK);
+    rp_diags_deinit(&d);
+    return c;
+}
+
 static rp_clip make_clip(int64_t n, float seed)
 {
     rp_clip c = {.n_frames = n, .rate_hz = 48000, .n_words = 2};
@@ -116,10 +128,7 @@ static int flip_bits(const char *path, long from_end, int mask)
 
 static void test_clips_round_trip_and_damage_is_caught(void)
 {
-    rp_cache *c;
-    rp_diags d;
-    rp_diags_init(&d);
-    CHECK_INT(rp_cache_open(&c, tmp(0, "cache-a"), &d), RP_OK);
+    rp_cache *c = open_cache(0, "cache-a");
     if (!c)
         return;
     rp_clip in = make_clip(48000, 1.0f), out, info;
@@ -177,7 +186,6 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     CHECK(rp_cache_get_value(c, 42, &v) != 0);
     rp_clip_deinit(&in);
     rp_cache_close(c);
-    rp_diags_deinit(&d);
 }
 
 static int same_file(const char *a, const char *b)
@@ -194,10 +202,7 @@ static int same_file(const char *a, const char *b)
 // and a clip given up half written leaves nothing behind.
 static void test_a_clip_written_in_pieces_is_the_same_file(void)
 {
-    rp_cache *c;
-    rp_diags d;
-    rp_diags_init(&d);
-    CHECK_INT(rp_cache_open(&c, tmp(4, "cache-pieces"), &d), RP_OK);
+    rp_cache *c = open_cache(4, "cache-pieces");
     if (!c)
         return;
     // Longer than the writer's chunk, so pieces straddle its edges.
@@ -240,7 +245,6 @@ static void test_a_clip_written_in_pieces_is_the_same_file(void)
     CHECK_INT(stats.temporaries, 0);
     rp_clip_deinit(&in);
     rp_cache_close(c);
-    rp_diags_deinit(&d);
 }
 
 // The rounding to 16 bits, in the clip writer's four-at-a-time loop and in
@@ -248,10 +252,7 @@ static void test_a_clip_written_in_pieces_is_the_same_file(void)
 // NaN stored as 0.
 static void test_samples_round_to_the_nearest_step(void)
 {
-    rp_cache *c;
-    rp_diags d;
-    rp_diags_init(&d);
-    CHECK_INT(rp_cache_open(&c, tmp(0, "cache-r"), &d), RP_OK);
+    rp_cache *c = open_cache(0, "cache-r");
     if (!c)
         return;
     enum { N = 4003 };  // not a multiple of four: the tail too
@@ -285,7 +286,6 @@ static void test_samples_round_to_the_nearest_step(void)
     rp_clip_deinit(&out);
     rp_clip_deinit(&in);
     rp_cache_close(c);
-    rp_diags_deinit(&d);
 }
 
 static void set_age(const char *path, time_t age_s)
@@ -300,12 +300,9 @@ static void set_age(const char *path, time_t age_s)
 static void test_trim_removes_the_least_recently_used(void)
 {
     enum { N = 10 };
-    rp_cache *c;
-    rp_diags d;
-    rp_diags_init(&d);
     // Room for about four clips of 400 kB.
     setenv("RADIOPLAY_CACHE_SIZE", "1700K", 1);
-    CHECK_INT(rp_cache_open(&c, tmp(0, "cache-lru"), &d), RP_OK);
+    rp_cache *c = open_cache(0, "cache-lru");
     unsetenv("RADIOPLAY_CACHE_SIZE");
     if (!c)
         return;
@@ -338,7 +335,6 @@ static void test_trim_removes_the_least_recently_used(void)
     CHECK(file_exists(paths[1]) && file_exists(paths[9]) && file_exists(paths[8]));
     CHECK(!file_exists(paths[0]) && !file_exists(paths[2]));
     rp_cache_close(c);
-    rp_diags_deinit(&d);
 }
 
 // ---- whole renders -------------------------------------------------------------------

@@ -136,11 +136,62 @@ static void test_edges(void)
     CHECK_INT(rp_resample_mono(x, 3, IN_HZ, -48000, &y, &n), RP_ERR_RESAMPLE);
 }
 
+// rp_resampler_each's take: checks each piece against the whole run's
+// output, and fails on call fail_at (0: never).
+typedef struct {
+    const float *want;
+    int64_t n_want, at;
+    size_t largest;
+    int calls, fail_at, differs;
+} pieces;
+
+static rp_status take_piece(void *ctx, const float *out, size_t n)
+{
+    pieces *p = ctx;
+    if (++p->calls == p->fail_at)
+        return RP_ERR_IO;
+    p->largest = n > p->largest ? n : p->largest;
+    if (p->at + (int64_t)n > p->n_want || memcmp(out, p->want + p->at, n * sizeof *out) != 0)
+        p->differs = 1;
+    p->at += (int64_t)n;
+    return RP_OK;
+}
+
+// A job writes its clip as the converter hands it out: the same frames as
+// the whole run gives, in bounded pieces, and an error from the taker ends
+// the run with that error.
+static void test_output_comes_in_pieces(void)
+{
+    const int64_t n_in = IN_HZ * 10;  // 10 s, so the output takes many pieces
+    float *x = sine(n_in, IN_HZ), *y = NULL;
+    int64_t n_y = 0;
+    CHECK_INT(rp_resample_mono(x, n_in, IN_HZ, 48000, &y, &n_y), RP_OK);
+    const int rates[][2] = {{IN_HZ, 48000}, {48000, 48000}};
+    for (int k = 0; k < 2; k++) {
+        const float *want = k == 0 ? y : x;
+        int64_t n_want = k == 0 ? n_y : n_in;
+        rp_resampler *r = NULL;
+        CHECK_INT(rp_resampler_new(&r, rates[k][0], rates[k][1]), RP_OK);
+        pieces p = {.want = want, .n_want = n_want};
+        CHECK_INT(rp_resampler_each(r, x, n_in, take_piece, &p), RP_OK);
+        CHECK_MSG(p.at == n_want && !p.differs, "rate %d: %lld of %lld frames, differs %d",
+                  rates[k][1], (long long)p.at, (long long)n_want, p.differs);
+        CHECK(p.calls > 10 && p.largest <= 16384);
+        pieces fail = {.want = want, .n_want = n_want, .fail_at = 2};
+        CHECK_INT(rp_resampler_each(r, x, n_in, take_piece, &fail), RP_ERR_IO);
+        CHECK_INT(fail.calls, 2);
+        rp_resampler_free(r);
+    }
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     RUN(test_sine_to_48000);
     RUN(test_sine_to_other_rates);
     RUN(test_silence_stays_silent);
     RUN(test_edges);
+    RUN(test_output_comes_in_pieces);
     return TEST_SUMMARY("test_resample");
 }
