@@ -13,10 +13,16 @@
 BUILD=${BUILD:-build}
 passed=0
 failed=0
-# Renders remember their loudness gain for play: keep that out of the
-# user's own cache, and start each run without one.
-XDG_CACHE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-cache.XXXXXX")
-export XDG_CACHE_HOME
+# Everything a run writes goes under one folder, removed at the end unless
+# a test failed: each test program's own folder (which it removes itself
+# when it passes), what a killed render leaves, and the clip caches. Each
+# program gets a cache of its own (renders also remember their loudness
+# gain there): none is the user's, and each starts empty. The run must fit
+# on a small disk: see "Disk" in the README.
+root=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-check.XXXXXX") || exit 1
+TMPDIR=$root/tmp
+mkdir "$root/cache" "$TMPDIR" || exit 1
+export XDG_CACHE_HOME TMPDIR
 rp_build=$BUILD
 if [ -n "$VALGRIND" ]; then
     rp_build=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-valgrind.XXXXXX")
@@ -33,7 +39,16 @@ if [ -n "$VALGRIND" ]; then
         chmod +x "$wrapper"
     done
 fi
-trap 'rm -rf "$XDG_CACHE_HOME"; [ "$rp_build" = "$BUILD" ] || rm -rf "$rp_build"' EXIT
+finish() {
+    if [ "$failed" -eq 0 ]; then
+        rm -rf "$root"
+    else
+        rm -rf "$root/cache"
+        echo "the failed tests' files are kept in $TMPDIR"
+    fi
+    [ "$rp_build" = "$BUILD" ] || rm -rf "$rp_build"
+}
+trap finish EXIT
 if [ $# -eq 0 ]; then
     set -- "$BUILD"/tests/test_*
 else
@@ -50,8 +65,12 @@ for t; do
     if [ -n "$RP_SAN_LOGS" ]; then
         rm -rf "$RP_SAN_LOGS" && mkdir -p "$RP_SAN_LOGS" || exit 1
     fi
+    # Each program starts with an empty cache of its own, gone after it.
+    XDG_CACHE_HOME=$root/cache/$name
+    mkdir -p "$XDG_CACHE_HOME" || exit 1
     out=$(RP_BUILD="$rp_build" $VALGRIND "$t" 2>&1)
     rc=$?
+    rm -rf "$XDG_CACHE_HOME"
     printf '%s\n' "$out"
     reports=""
     if [ -n "$RP_SAN_LOGS" ]; then

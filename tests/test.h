@@ -75,8 +75,14 @@ static int test_passed, test_failed;
         fflush(stdout);                                                               \
     } while (0)
 
+// Removes test_tmpdir() and all it holds when no check failed, and
+// otherwise prints where it is kept (in tests/wav.c, as every test program
+// links it).
+void test_tmpdir_done(int failed);
+
 #define TEST_SUMMARY(name)                                                            \
-    (printf("%s: %d passed, %d failed\n", (name), test_passed, test_failed),          \
+    (test_tmpdir_done(test_failed),                                                   \
+     printf("%s: %d passed, %d failed\n", (name), test_passed, test_failed),          \
      test_failed ? 1 : 0)
 
 #endif

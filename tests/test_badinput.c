@@ -805,9 +805,5 @@ int main(void)
     RUN(test_sigint_mid_render);
     RUN(test_sigterm_mid_render);
     RUN(test_sigkill_mid_render);
-    char cmd[PATH_CAP + 16], *out = NULL;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
-    run(cmd, &out);
-    free(out);
     return TEST_SUMMARY("test_badinput");
 }

@@ -641,13 +641,5 @@ int main(void)
     RUN(test_select_several);
     RUN(test_unsupported);
     RUN(test_config_reread);
-    if (test_failed == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir());
-        if (system(cmd) != 0)
-            printf("  note  could not remove %s\n", test_tmpdir());
-    } else {
-        printf("  note  capture files kept in %s\n", test_tmpdir());
-    }
     return TEST_SUMMARY("test_device");
 }

@@ -231,9 +231,5 @@ int main(void)
     char cache[PATH_CAP];
     setenv("XDG_CACHE_HOME", at(cache, "cache"), 1);
     RUN(test_kills_leave_the_old_or_the_new_file);
-    char cmd[PATH_CAP + 16], *out_text = NULL;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
-    run(cmd, &out_text);
-    free(out_text);
     return TEST_SUMMARY("test_kill");
 }

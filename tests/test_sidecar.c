@@ -336,9 +336,5 @@ int main(void)
     RUN(test_marks_in_the_file);
     RUN(test_bad_paths);
     RUN(test_failed_audio_leaves_the_sidecars);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
-    run(cmd, &out);
-    free(out);
     return TEST_SUMMARY("test_sidecar");
 }

@@ -759,9 +759,5 @@ int main(void)
     if (have_drama)
         rp_drama_deinit(&DR);
     free(PEAKS);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", test_tmpdir());
-    run(cmd, &out);
-    free(out);
     return TEST_SUMMARY("test_svg");
 }

@@ -184,15 +184,68 @@ double cues_start_s(const char *chapter, int row, const char *text)
     return at;
 }
 
+static char tmpdir_path[256];
+static pid_t tmpdir_owner;
+
 const char *test_tmpdir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/radioplay-test-XXXXXX");
-        if (!mkdtemp(dir))
-            snprintf(dir, sizeof dir, "/tmp");
+    if (!tmpdir_path[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmpdir_path, sizeof tmpdir_path, "%s/radioplay-test-XXXXXX",
+                 base && base[0] == '/' ? base : "/tmp");
+        if (mkdtemp(tmpdir_path))
+            tmpdir_owner = getpid();
+        else
+            snprintf(tmpdir_path, sizeof tmpdir_path, "/tmp");
     }
-    return dir;
+    return tmpdir_path;
+}
+
+// Removes path and, when it is a folder, all it holds (symbolic links are
+// removed, never followed).
+static void remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            size_t n = strlen(path) + strlen(e->d_name) + 2;
+            char *sub = malloc(n);
+            if (sub) {
+                snprintf(sub, n, "%s/%s", path, e->d_name);
+                remove_tree(sub);
+                free(sub);
+            }
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+void test_tmpdir_done(int failed)
+{
+    if (!tmpdir_owner || tmpdir_owner != getpid())
+        return;  // never made, or a forked child's copy of the name
+    if (failed) {
+        printf("  (this program's files are kept in %s)\n", tmpdir_path);
+        return;
+    }
+    remove_tree(tmpdir_path);
+    tmpdir_path[0] = '\0';
+    tmpdir_owner = 0;
+}
+
+void test_remove(const char *path)
+{
+    remove_tree(path);
 }
 
 int file_exists(const char *path)

@@ -35,8 +35,11 @@ int run(const char *cmd, char **out);
 double cues_start_s(const char *chapter, int row, const char *text);
 // Path of build/radioplay, from RP_BUILD (default "build").
 const char *radioplay_bin(void);
-// A fresh temporary directory for one test program.
+// A fresh temporary directory for one test program, under $TMPDIR (or
+// /tmp); TEST_SUMMARY removes it (see test.h).
 const char *test_tmpdir(void);
+// Removes a file, or a folder and all it holds.
+void test_remove(const char *path);
 int file_exists(const char *path);
 char *read_text(const char *path);
 // test_tmpdir()/name, in one of 8 slots (a slot's string lives until the
