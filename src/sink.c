@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,6 +494,101 @@ static rp_status verify(rp_sink *s, rp_diags *d)
     return RP_OK;
 }
 
+// ---- Ogg: a stream serial number of our own --------------------------------------------
+//
+// libsndfile gives each Ogg stream a random serial number (from the time),
+// which every page carries, under its checksum: so the same render would
+// not give the same bytes. Once the file is written, each page gets a
+// serial made from the pages' contents instead (two renders of different
+// audio are unlikely to share one, which matters to players when Ogg files
+// are chained), and its checksum again (RFC 3533: CRC-32, polynomial
+// 0x04c11db7, unreflected, over the page with the field zeroed). The file
+// is read a page at a time, so a long chapter needs no more memory.
+
+enum { OGG_HEAD = 27, OGG_MAX_PAGE = OGG_HEAD + 255 + 255 * 255 };
+
+static uint32_t ogg_crc_table[256];
+
+static void ogg_crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t r = i << 24;
+        for (int k = 0; k < 8; k++)
+            r = r & 0x80000000u ? (r << 1) ^ 0x04c11db7u : r << 1;
+        ogg_crc_table[i] = r;
+    }
+}
+
+static uint32_t ogg_crc(uint32_t crc, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        crc = (crc << 8) ^ ogg_crc_table[((crc >> 24) ^ p[i]) & 0xff];
+    return crc;
+}
+
+// Reads the page at *at into page (OGG_MAX_PAGE bytes); its length, 0 at
+// the end of the file, -1 when what is there is not a page.
+static ssize_t ogg_page(int fd, off_t at, unsigned char *page)
+{
+    ssize_t got = pread(fd, page, OGG_HEAD, at);
+    if (got == 0)
+        return 0;
+    if (got != OGG_HEAD || memcmp(page, "OggS", 4) != 0 || page[4] != 0)
+        return -1;
+    size_t segs = page[26], body = 0;
+    if (pread(fd, page + OGG_HEAD, segs, at + OGG_HEAD) != (ssize_t)segs)
+        return -1;
+    for (size_t i = 0; i < segs; i++)
+        body += page[OGG_HEAD + i];
+    size_t len = OGG_HEAD + segs + body;
+    if (pread(fd, page + OGG_HEAD + segs, body, at + (off_t)(OGG_HEAD + segs)) != (ssize_t)body)
+        return -1;
+    return (ssize_t)len;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static rp_status ogg_settle_serial(rp_sink *s, rp_diags *d)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ogg_crc_init);
+    unsigned char *page = malloc(OGG_MAX_PAGE);
+    if (!page)
+        return RP_ERR_NOMEM;
+    // The serial: a checksum of every page with its serial and checksum
+    // fields zeroed, and the page sequence numbers kept.
+    uint32_t serial = 0;
+    off_t at = 0;
+    ssize_t len;
+    while ((len = ogg_page(s->fd, at, page)) > 0) {
+        memset(page + 14, 0, 4);
+        memset(page + 22, 0, 4);
+        serial = ogg_crc(serial, page, (size_t)len);
+        at += len;
+    }
+    at = 0;
+    while (len == 0 && (len = ogg_page(s->fd, at, page)) > 0) {
+        put_le32(page + 14, serial);
+        memset(page + 22, 0, 4);
+        put_le32(page + 22, ogg_crc(0, page, (size_t)len));
+        if (pwrite(s->fd, page + 14, 12, at + 14) != 12) {
+            free(page);
+            return fail(s, "cannot write", strerror(errno), d);
+        }
+        at += len;
+        len = 0;
+    }
+    free(page);
+    if (len != 0)
+        return fail(s, "cannot give the Ogg stream its serial number",
+                    "what libsndfile wrote is not a sequence of Ogg pages", d);
+    return RP_OK;
+}
+
 rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
 {
     if (!s)
@@ -505,6 +601,8 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
         s->sf = NULL;
         if ((e != 0 || s->err) && commit && !st)
             st = fail(s, "cannot write", why_sf(s, e), d);
+        if (commit && !st && s->fmt == RP_FMT_OGG)
+            st = ogg_settle_serial(s, d);
     }
     // What libsndfile wrote is in the kernel's hands; on the disk, or an
     // error (a full disk, a quota, a network file system that failed late).
