@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,6 +140,64 @@ char *rp_temp_template(const char *path)
     return rp_strbuf_take(&b);
 }
 
+// Removes the temporaries of path that killed writes left: named as
+// rp_temp_template names them, a minute untouched, and locked by no one
+// (a live writer holds its lock until its rename; the minute keeps one
+// that has just made its file and not yet locked it).
+static void sweep_temporaries(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    char *dir = dirlen ? rp_strdup(path) : rp_strdup(".");
+    char *prefix = rp_temp_template(path + dirlen);
+    if (dir && dirlen)
+        dir[dirlen] = '\0';
+    DIR *dp = dir && prefix ? opendir(dir) : NULL;
+    size_t plen = prefix ? strlen(prefix) - 6 : 0;  // without the XXXXXX
+    time_t now = time(NULL);
+    struct dirent *e;
+    while (dp && (e = readdir(dp))) {
+        if (strlen(e->d_name) != plen + 6 || strncmp(e->d_name, prefix, plen) != 0)
+            continue;
+        int fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat sb;
+        if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && now - sb.st_mtime >= 60 &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(dirfd(dp), e->d_name, 0);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (dp)
+        closedir(dp);
+    free(dir);
+    free(prefix);
+}
+
+int rp_temp_create(const char *path, char **tmp, int *lock_fd)
+{
+    *lock_fd = -1;
+    sweep_temporaries(path);
+    *tmp = rp_temp_template(path);
+    int fd = *tmp ? mkstemp(*tmp) : -1;
+    if (fd < 0) {
+        int err = *tmp ? errno : ENOMEM;
+        free(*tmp);
+        *tmp = NULL;
+        errno = err;
+        return -1;
+    }
+    // A file system without flock (some network ones) still writes.
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        *lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return fd;
+}
+
+void rp_temp_release(int lock_fd)
+{
+    if (lock_fd >= 0)
+        close(lock_fd);
+}
+
 char *rp_output_target(const char *path)
 {
     struct stat sb;
@@ -233,16 +292,15 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
     }
     if (exists && !S_ISREG(sb.st_mode))
         return write_in_place(path, bytes, len, d);
-    char *target = rp_output_target(path);
-    char *tmp = target ? rp_temp_template(target) : NULL;
-    int fd = tmp ? mkstemp(tmp) : -1;
+    char *target = rp_output_target(path), *tmp = NULL;
+    int lock = -1, fd = target ? rp_temp_create(target, &tmp, &lock) : -1;
     if (fd < 0) {
-        if (tmp)
+        int nomem = !target || errno == ENOMEM;
+        if (!nomem)
             rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot create output: %s",
                         strerror(errno));
         free(target);
-        free(tmp);
-        return tmp ? RP_ERR_IO : RP_ERR_NOMEM;
+        return nomem ? RP_ERR_NOMEM : RP_ERR_IO;
     }
     // mkstemp makes the file 0600; a text file gets the usual permissions. A
     // file system without permissions (vfat) refuses, and the file is as good.
@@ -263,6 +321,7 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
                     strerror(err));
         unlink(tmp);
     }
+    rp_temp_release(lock);
     free(target);
     free(tmp);
     return err ? RP_ERR_IO : RP_OK;

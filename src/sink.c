@@ -55,6 +55,7 @@ static const struct {
 struct rp_sink {
     SNDFILE *sf;
     int fd;   // the temporary file, ours to fsync and close; -1 when closed
+    int lock_fd;  // holds the temporary file's lock until the rename; -1: none
     int err;  // errno of the first write to fd that failed, or 0
     off_t behind;  // write-back started for the file before this offset
     char *path, *target, *tmp;  // as named; where written (a link's file); temporary
@@ -273,7 +274,7 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     rp_sink *s = calloc(1, sizeof *s);
     if (!s)
         return RP_ERR_NOMEM;
-    s->fd = -1;
+    s->fd = s->lock_fd = -1;
     s->fmt = (rp_format)fmt;
     s->channels = channels;
     s->rate_hz = rate_hz;
@@ -290,18 +291,17 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     s->buf = malloc(BUF_BYTES);
     s->path = rp_strdup(path);
     s->target = rp_output_target(path);
-    s->tmp = s->target ? rp_temp_template(s->target) : NULL;
-    if (!s->path || !s->tmp || !s->buf) {
+    if (!s->path || !s->target || !s->buf) {
         rp_sink_close(s, 0, NULL);
         return RP_ERR_NOMEM;
     }
-    s->fd = mkstemp(s->tmp);
+    s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
     if (s->fd < 0) {
-        fail(s, "cannot create output", strerror(errno), d);
-        free(s->tmp);
-        s->tmp = NULL;
+        int nomem = errno == ENOMEM;
+        if (!nomem)
+            fail(s, "cannot create output", strerror(errno), d);
         rp_sink_close(s, 0, NULL);
-        return RP_ERR_IO;
+        return nomem ? RP_ERR_NOMEM : RP_ERR_IO;
     }
     // mkstemp makes the file 0600; audio gets the usual permissions. A file
     // system without permissions (vfat) refuses, and the file is as good.
@@ -619,6 +619,7 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
         st = fail(s, "cannot rename into place", strerror(errno), d);
     if ((!commit || st) && s->tmp)
         unlink(s->tmp);
+    rp_temp_release(s->lock_fd);
     free(s->path);
     free(s->target);
     free(s->tmp);

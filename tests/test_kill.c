@@ -226,10 +226,71 @@ static void test_kills_leave_the_old_or_the_new_file(void)
            "files (removed)\n", KILLS, olds, news, left);
 }
 
+// Makes the temporaries in the test folder look two minutes old.
+static void age_temporaries(void)
+{
+    char cmd[2 * PATH_CAP], *said = NULL;
+    snprintf(cmd, sizeof cmd, "touch -d '2 minutes ago' %s/.kill.wav.radioplay-*", test_tmpdir());
+    CHECK_MSG(run(cmd, &said) == 0, "%s", said);
+    free(said);
+}
+
+static int render_again(void)
+{
+    char args[4 * PATH_CAP], *log = NULL;
+    snprintf(args, sizeof args, "render %s -o %s -q --loudness -12", ch, out);
+    int rc = rp(args, &log);
+    if (rc)
+        printf("%s\n", log);
+    free(log);
+    return rc;
+}
+
+static int out_is(const char *path)
+{
+    size_t n;
+    char *bytes = slurp(path, &n);
+    int same = bytes && same_as(bytes, n, out);
+    free(bytes);
+    return same;
+}
+
+// What SIGKILL leaves, the next render to the same file removes, once it
+// is a minute old; the temporary file of a render still going (here
+// stopped, its file made to look old) is left alone, and that render ends
+// well after the other.
+static void test_the_next_render_removes_what_a_kill_left(void)
+{
+    pid_t pid = start(1);
+    CHECK(await_temporary(pid));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);
+    CHECK_INT(render_again(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);  // a minute not yet gone
+    age_temporaries();
+    CHECK_INT(render_again(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    CHECK(out_is(ref));
+    pid = start(1);
+    CHECK(await_temporary(pid));
+    kill(pid, SIGSTOP);
+    age_temporaries();
+    CHECK_INT(render_again(), 0);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);
+    kill(pid, SIGCONT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    CHECK(out_is(ref));
+}
+
 int main(void)
 {
     char cache[PATH_CAP];
     setenv("XDG_CACHE_HOME", at(cache, "cache"), 1);
     RUN(test_kills_leave_the_old_or_the_new_file);
+    RUN(test_the_next_render_removes_what_a_kill_left);
     return TEST_SUMMARY("test_kill");
 }
