@@ -108,6 +108,10 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     int n_run = 0, open_requests = 1;
     if (!run)
         _exit(2);
+    // A job's standard error goes nowhere: espeak-ng aborts on some text,
+    // and the C library's "stack smashing detected" would reach the
+    // terminal; the caller reports the crash at the line instead.
+    int quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
     const char *limit = getenv("RADIOPLAY_JOB_TIMEOUT");
     double timeout_s = limit && atof(limit) > 0.0 ? atof(limit) : RP_WORKER_TIMEOUT_S;
     // At once, while the caller does its own start-up on another core.
@@ -129,6 +133,8 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
                 close(chld_pipe[1]);
                 signal(SIGCHLD, SIG_DFL);
                 signal(SIGTERM, SIG_DFL);
+                if (quiet >= 0)
+                    dup2(quiet, STDERR_FILENO);
                 _exit((int)job(user, q.bytes, q.len));
             }
             free(q.bytes);
