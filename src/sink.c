@@ -559,28 +559,25 @@ static rp_status ogg_settle_serial(rp_sink *s, rp_diags *d)
     unsigned char *page = malloc(OGG_MAX_PAGE);
     if (!page)
         return RP_ERR_NOMEM;
-    // The serial: a checksum of every page with its serial and checksum
-    // fields zeroed, and the page sequence numbers kept.
+    // The first walk makes the serial: a checksum of every page with its
+    // serial and checksum fields zeroed. The second puts it in each page
+    // (bytes 14-17), with the page's checksum (22-25).
     uint32_t serial = 0;
-    off_t at = 0;
-    ssize_t len;
-    while ((len = ogg_page(s->fd, at, page)) > 0) {
-        memset(page + 14, 0, 4);
-        memset(page + 22, 0, 4);
-        serial = ogg_crc(serial, page, (size_t)len);
-        at += len;
-    }
-    at = 0;
-    while (len == 0 && (len = ogg_page(s->fd, at, page)) > 0) {
-        put_le32(page + 14, serial);
-        memset(page + 22, 0, 4);
-        put_le32(page + 22, ogg_crc(0, page, (size_t)len));
-        if (pwrite(s->fd, page + 14, 12, at + 14) != 12) {
-            free(page);
-            return fail(s, "cannot write", strerror(errno), d);
+    ssize_t len = 0;
+    for (int walk = 0; walk < 2 && len == 0; walk++) {
+        for (off_t at = 0; (len = ogg_page(s->fd, at, page)) > 0; at += len) {
+            put_le32(page + 14, walk ? serial : 0);
+            put_le32(page + 22, 0);
+            if (!walk) {
+                serial = ogg_crc(serial, page, (size_t)len);
+                continue;
+            }
+            put_le32(page + 22, ogg_crc(0, page, (size_t)len));
+            if (pwrite(s->fd, page + 14, 12, at + 14) != 12) {
+                free(page);
+                return fail(s, "cannot write", strerror(errno), d);
+            }
         }
-        at += len;
-        len = 0;
     }
     free(page);
     if (len != 0)

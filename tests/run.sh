@@ -21,7 +21,7 @@ failed=0
 # on a small disk: see "Disk" in the README.
 root=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-check.XXXXXX") || exit 1
 TMPDIR=$root/tmp
-mkdir "$root/cache" "$TMPDIR" || exit 1
+mkdir "$TMPDIR" || exit 1
 export XDG_CACHE_HOME TMPDIR
 rp_build=$BUILD
 if [ -n "$VALGRIND" ]; then
@@ -43,7 +43,6 @@ finish() {
     if [ "$failed" -eq 0 ]; then
         rm -rf "$root"
     else
-        rm -rf "$root/cache"
         echo "the failed tests' files are kept in $TMPDIR"
     fi
     [ "$rp_build" = "$BUILD" ] || rm -rf "$rp_build"

@@ -246,15 +246,6 @@ static int render_again(void)
     return rc;
 }
 
-static int out_is(const char *path)
-{
-    size_t n;
-    char *bytes = slurp(path, &n);
-    int same = bytes && same_as(bytes, n, out);
-    free(bytes);
-    return same;
-}
-
 // What SIGKILL leaves, the next render to the same file removes, once it
 // is a minute old; the temporary file of a render still going (here
 // stopped, its file made to look old) is left alone, and that render ends
@@ -271,7 +262,7 @@ static void test_the_next_render_removes_what_a_kill_left(void)
     age_temporaries();
     CHECK_INT(render_again(), 0);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
-    CHECK(out_is(ref));
+    CHECK(same_file(out, ref));
     pid = start(1);
     CHECK(await_temporary(pid));
     kill(pid, SIGSTOP);
@@ -283,7 +274,7 @@ static void test_the_next_render_removes_what_a_kill_left(void)
     waitpid(pid, &status, 0);
     CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
-    CHECK(out_is(ref));
+    CHECK(same_file(out, ref));
 }
 
 int main(void)

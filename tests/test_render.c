@@ -978,10 +978,9 @@ static void test_example_drama(void)
 
 // `annotate` writes the chapter with every decision explicit: rendering it
 // gives the very same file, annotating it again changes nothing, and -o
-// writes a file. With drop, rendered is removed before the annotated render
-// (compared by checksum), so a whole chapter's 100 MB is on disk only once.
-static int annotate_round_trip(const char *chapter, const char *cast_opt, const char *rendered,
-                               int drop)
+// writes a file. rendered is removed before the annotated render (compared
+// by checksum), so a whole chapter's 100 MB is on disk only once.
+static int annotate_round_trip(const char *chapter, const char *cast_opt, const char *rendered)
 {
     const char *once = tmp(3, "annotated.txt"), *twice = tmp(4, "again.txt");
     const char *audio = tmp(5, "annotated.wav");
@@ -989,8 +988,7 @@ static int annotate_round_trip(const char *chapter, const char *cast_opt, const 
     snprintf(a0, sizeof a0, "sha256sum < '%s'", rendered);
     if (run(a0, &want) != 0)
         want[0] = '\0';
-    if (drop)
-        test_remove(rendered);
+    test_remove(rendered);
     snprintf(a0, sizeof a0, "annotate %s %s -o %s", chapter, cast_opt, once);
     snprintf(a1, sizeof a1, "annotate %s %s > %s && cmp %s %s", once, cast_opt, twice, once,
              twice);
@@ -1021,7 +1019,7 @@ static void test_annotate_round_trip(void)
     snprintf(args, sizeof args, "render scripts/siege.txt -o %s -q", tmp(1, "siege.wav"));
     CHECK_INT(rp(args, &log), 0);
     CHECK_INT(annotate_round_trip("scripts/siege.txt", "--cast scripts/siege.cast",
-                                  tmp(1, "siege.wav"), 0), 0);
+                                  tmp(1, "siege.wav")), 0);
     // The example's chosen speakers and its rule cues are in the text.
     snprintf(args, sizeof args, "cat %s", tmp(3, "annotated.txt"));
     CHECK_INT(run(args, &text), 0);
@@ -1196,7 +1194,7 @@ static void test_shared_chapters(void)
         if (strstr(p, "/000_") || strstr(p, "/002_"))
             CHECK_MSG(atoi(castx) >= 3, "%s: %s voices", p, castx);
         free(castx);
-        CHECK_INT(annotate_round_trip(p, "", tmp(1, "chapter.wav"), 1), 0);
+        CHECK_INT(annotate_round_trip(p, "", tmp(1, "chapter.wav")), 0);
         // With no annotation, the sounds the chapters call for: thunder at the
         // opening of 000, pod impacts, marching automata; 002's drone.
         char *tsv = NULL;

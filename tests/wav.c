@@ -201,9 +201,7 @@ const char *test_tmpdir(void)
     return tmpdir_path;
 }
 
-// Removes path and, when it is a folder, all it holds (symbolic links are
-// removed, never followed).
-static void remove_tree(const char *path)
+void test_remove(const char *path)
 {
     struct stat sb;
     if (lstat(path, &sb) != 0)
@@ -218,7 +216,7 @@ static void remove_tree(const char *path)
             char *sub = malloc(n);
             if (sub) {
                 snprintf(sub, n, "%s/%s", path, e->d_name);
-                remove_tree(sub);
+                test_remove(sub);
                 free(sub);
             }
         }
@@ -238,14 +236,18 @@ void test_tmpdir_done(int failed)
         printf("  (this program's files are kept in %s)\n", tmpdir_path);
         return;
     }
-    remove_tree(tmpdir_path);
+    test_remove(tmpdir_path);
     tmpdir_path[0] = '\0';
     tmpdir_owner = 0;
 }
 
-void test_remove(const char *path)
+int same_file(const char *a, const char *b)
 {
-    remove_tree(path);
+    char cmd[8300], *out;
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    int rc = run(cmd, &out);
+    free(out);
+    return rc == 0;
 }
 
 int file_exists(const char *path)

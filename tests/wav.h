@@ -38,9 +38,12 @@ const char *radioplay_bin(void);
 // A fresh temporary directory for one test program, under $TMPDIR (or
 // /tmp); TEST_SUMMARY removes it (see test.h).
 const char *test_tmpdir(void);
-// Removes a file, or a folder and all it holds.
+// Removes a file, or a folder and all it holds (symbolic links are
+// removed, never followed).
 void test_remove(const char *path);
 int file_exists(const char *path);
+// Whether files a and b hold the same bytes (cmp).
+int same_file(const char *a, const char *b);
 char *read_text(const char *path);
 // test_tmpdir()/name, in one of 8 slots (a slot's string lives until the
 // slot is used again).
