@@ -79,6 +79,17 @@ void rp_strbuf_printf(rp_strbuf *b, const char *fmt, ...)
 // Takes the string out of the buffer (caller frees); the buffer is reset.
 char *rp_strbuf_take(rp_strbuf *b);
 
+// Reading back what was appended to an rp_strbuf as bytes (a saved state):
+// rp_unpack copies n bytes out and advances; past the end it sets bad,
+// zeroes dst and keeps failing.
+typedef struct {
+    const unsigned char *p;
+    size_t left;
+    int bad;
+} rp_unpacker;
+
+void rp_unpack(rp_unpacker *u, void *dst, size_t n);
+
 // calloc/realloc with overflow-checked n * size; NULL on failure.
 void *rp_calloc(size_t n, size_t size);
 void *rp_realloc_array(void *p, size_t n, size_t size);

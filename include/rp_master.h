@@ -25,6 +25,10 @@ void rp_master_set_gain(rp_master *m, double gain_db);
 // drop that many at the start. RT-safe.
 void rp_master_process(rp_master *m, float *io, size_t n);
 int64_t rp_master_latency(const rp_master *m);
+// Its state as bytes, and back into a limiter of the same channels, rate
+// and ceiling (as rp_mixer_save and rp_mixer_load).
+void rp_master_save(const rp_master *m, rp_strbuf *out);
+rp_status rp_master_load(rp_master *m, rp_unpacker *in);
 
 // ---- the meter -----------------------------------------------------------------
 
@@ -58,6 +62,21 @@ rp_meter *rp_meter_new(int channels, int rate_hz, int flags);
 void rp_meter_free(rp_meter *m);
 rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n);
 void rp_meter_result(const rp_meter *m, rp_loudness *out);
+
+// Checkpoints (see render.c). A meter keeps what it sums (the gated
+// blocks, the RMS, the peak and the floor) apart from its filters' state.
+// rp_meter_fold adds the sums since the last fold to the rest, appending
+// them to delta (NULL: not kept); rp_meter_unfold adds a delta a fold
+// wrote, for a stretch that is not measured again. A result is the same to
+// the bit whether a stretch was measured or its delta unfolded, as long as
+// the folds fall at the same places. rp_meter_save appends the filters'
+// state and counts without the sums, and rp_meter_load puts them back into
+// a meter of the same channels, rate and flags (not RP_METER_PEAKS or
+// RP_METER_REFERENCE: libebur128's state is not saved).
+void rp_meter_fold(rp_meter *m, rp_strbuf *delta);
+rp_status rp_meter_unfold(rp_meter *m, rp_unpacker *delta);
+void rp_meter_save(const rp_meter *m, rp_strbuf *out);
+rp_status rp_meter_load(rp_meter *m, rp_unpacker *in);
 
 // ---- targets and compliance ----------------------------------------------------
 

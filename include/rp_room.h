@@ -114,6 +114,15 @@ void rp_reverb_free(rp_reverb *r);
 // Clears every delay and filter state: silence, as after rp_reverb_new.
 void rp_reverb_reset(rp_reverb *r);
 
+// Its state as bytes appended to out (a checkpoint of a render, see
+// render.c), and back: rp_reverb_load takes what rp_reverb_save wrote for a
+// reverb made from the same preset and rate into r, fresh or not, so that
+// it goes on as the saved one would have, to the bit. The bytes hold no
+// addresses: two reverbs in the same state save the same bytes. An idle
+// reverb saves no delay lines (they are all zero).
+void rp_reverb_save(const rp_reverb *r, rp_strbuf *out);
+rp_status rp_reverb_load(rp_reverb *r, rp_unpacker *in);
+
 // Reads n_frames of interleaved stereo from in and writes the room's wet
 // sound (early reflections and late reverb, at the preset's levels) as
 // interleaved stereo to out, overwriting it; the caller adds it to the dry

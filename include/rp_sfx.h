@@ -24,6 +24,9 @@ const char *rp_sfx_preset_name(const rp_sfx_preset *p);
 const char *rp_sfx_preset_description(const rp_sfx_preset *p);
 // Beds loop until stopped; one-shots end by themselves.
 int rp_sfx_preset_is_bed(const rp_sfx_preset *p);
+// A hash of everything in the preset that shapes its sound (not where its
+// values were written), for checkpoints (render.c).
+uint64_t rp_sfx_preset_hash(const rp_sfx_preset *p);
 // Length of a one-shot including its tail, in seconds (0 for beds).
 double rp_sfx_preset_duration_s(const rp_sfx_preset *p);
 
@@ -84,6 +87,10 @@ typedef struct rp_sfx_voice rp_sfx_voice;
 // that rendering never allocates. Returns NULL on allocation failure.
 rp_sfx_voice *rp_sfx_voice_new(const rp_sfx_preset *p, int rate_hz, uint64_t seed);
 void rp_sfx_voice_free(rp_sfx_voice *v);
+// Its state as bytes, and back into a voice made from the same preset,
+// rate and seed (as rp_reverb_save and rp_reverb_load).
+void rp_sfx_voice_save(const rp_sfx_voice *v, rp_strbuf *out);
+rp_status rp_sfx_voice_load(rp_sfx_voice *v, rp_unpacker *in);
 // Writes the next n_frames of interleaved stereo float into out (overwrites).
 // After a one-shot's end it writes silence. RT-safe.
 void rp_sfx_voice_render(rp_sfx_voice *v, float *out, size_t n_frames);

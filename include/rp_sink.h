@@ -45,6 +45,21 @@ rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, 
 // checked, and a failure shows at the call that flushes (a later write, or
 // rp_sink_close).
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d);
+// A render that changes only some stretches of a 16-bit WAV file (see
+// render.c): the file at path, which the same settings wrote (the same
+// rate, channels, frames and marks), is copied to the temporary file, and
+// writes replace its samples from the frame rp_sink_seek last set. The
+// dither starts as rp_sink_open's, or goes on from where rp_sink_load puts it. RP_ERR_USAGE when the
+// file is not a plain 16-bit WAV of those frames (the caller then renders
+// it all); RP_ERR_IO with a message when it cannot be copied.
+rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
+                             int64_t frames, uint64_t dither_seed, rp_diags *d);
+// Where the next write lands (a patching sink); writes what is pending first.
+rp_status rp_sink_seek(rp_sink *s, int64_t frame, rp_diags *d);
+// The dither's state as bytes, and back (as rp_mixer_save, rp_mixer_load).
+void rp_sink_save(const rp_sink *s, rp_strbuf *out);
+rp_status rp_sink_load(rp_sink *s, rp_unpacker *in);
+
 // commit: verify and rename into place; otherwise remove the temporary file.
 // Frees the sink either way.
 rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d);

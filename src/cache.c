@@ -633,6 +633,30 @@ void rp_cache_put_value(const rp_cache *c, uint64_t key, double v)
     rp_diags_deinit(&quiet);
 }
 
+void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t n)
+{
+    char path[4300];
+    value_path(c, key, path, sizeof path);
+    strcat(path, ".ckpt");
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    rp_write_file_atomic(path, data, n, &quiet);
+    rp_diags_deinit(&quiet);
+}
+
+int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n)
+{
+    char path[4300];
+    value_path(c, key, path, sizeof path);
+    strcat(path, ".ckpt");
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    *data = NULL;
+    int found = rp_file_exists(path) && rp_read_file(path, max, data, n, &quiet) == RP_OK ? 0 : -1;
+    rp_diags_deinit(&quiet);
+    return found;
+}
+
 int rp_cache_get_value(const rp_cache *c, uint64_t key, double *v)
 {
     char path[4300], *text = NULL;

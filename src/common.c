@@ -136,6 +136,18 @@ void rp_strbuf_append(rp_strbuf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
+void rp_unpack(rp_unpacker *u, void *dst, size_t n)
+{
+    if (u->bad || n > u->left) {
+        u->bad = 1;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, u->p, n);
+    u->p += n;
+    u->left -= n;
+}
+
 void rp_strbuf_puts(rp_strbuf *b, const char *s)
 {
     rp_strbuf_append(b, s, strlen(s));

@@ -16,6 +16,7 @@
 
 #include <ebur128.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,24 @@ int64_t rp_master_latency(const rp_master *m)
 {
     (void)m;
     return 3 * CHUNK;
+}
+
+void rp_master_save(const rp_master *m, rp_strbuf *out)
+{
+    rp_strbuf_append(out, (const char *)m, sizeof *m);
+}
+
+rp_status rp_master_load(rp_master *m, rp_unpacker *in)
+{
+    rp_master *c = malloc(sizeof *c);
+    if (!c)
+        return RP_ERR_NOMEM;
+    rp_unpack(in, c, sizeof *c);
+    rp_status st = in->bad || c->channels != m->channels ? RP_ERR_FORMAT : RP_OK;
+    if (!st)
+        *m = *c;
+    free(c);
+    return st;
 }
 
 // The largest magnitude in x[0..n): in eight lanes, so that it vectorizes.
@@ -260,6 +279,16 @@ typedef struct {
     double b0, b1, b2, a1, a2;
 } biquad;
 
+// The sums a meter gathers, kept apart from its filters' state (see
+// rp_meter_fold).
+typedef struct {
+    uint32_t hist_n[HIST_BINS];  // the gated blocks' loudness
+    double hist_e[HIST_BINS];
+    double sum_sq;               // every sample, for the RMS
+    float sample_peak;
+    double floor_sq;             // smallest window mean so far (< 0: none yet)
+} meter_acc;
+
 struct rp_meter {
     ebur128_state *st;  // RP_METER_PEAKS or RP_METER_REFERENCE only
     int channels, flags;
@@ -271,15 +300,12 @@ struct rp_meter {
     double step_sum, steps[4];    // weighted energy of the step being summed; the last four
     int64_t n_steps;
     double gate_abs;              // the energy of -70 LUFS
-    uint32_t hist_n[HIST_BINS];
-    double hist_e[HIST_BINS];
     // The ACX figures.
-    double sum_sq;                   // every sample, for the RMS
     int64_t block_frames, in_block;  // 100 ms blocks for the floor
     double block_sq, ring[FLOOR_BLOCKS];
-    float sample_peak;
     int64_t blocks;
-    double floor_sq;                 // smallest window mean so far (< 0: none yet)
+    // What it has summed: since the last rp_meter_fold, and before.
+    meter_acc seg, all;
 };
 
 static void kweight_design(biquad kw[2], double rate_hz)
@@ -453,7 +479,7 @@ rp_meter *rp_meter_new(int channels, int rate_hz, int flags)
     m->step_frames = (rate_hz + 5) / 10;
     m->gate_abs = pow(10.0, (HIST_FLOOR_LUFS + 0.691) / 10.0);
     m->block_frames = rate_hz / 10;
-    m->floor_sq = -1.0;
+    m->seg.floor_sq = m->all.floor_sq = -1.0;
     return m;
 }
 
@@ -497,8 +523,8 @@ static void end_step(rp_meter *m)
     if (!(e >= m->gate_abs))
         return;
     size_t b = hist_bin(e);
-    m->hist_n[b]++;
-    m->hist_e[b] += e;
+    m->seg.hist_n[b]++;
+    m->seg.hist_e[b] += e;
 }
 
 static void end_block(rp_meter *m)
@@ -513,8 +539,8 @@ static void end_block(rp_meter *m)
     for (int i = 0; i < FLOOR_BLOCKS; i++)
         sum += m->ring[i];
     double mean = sum / (double)(FLOOR_BLOCKS * m->block_frames * m->channels);
-    if (m->floor_sq < 0 || mean < m->floor_sq)
-        m->floor_sq = mean;
+    if (m->seg.floor_sq < 0 || mean < m->seg.floor_sq)
+        m->seg.floor_sq = mean;
 }
 
 rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
@@ -530,8 +556,8 @@ rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
         if ((size_t)(m->block_frames - m->in_block) < k)
             k = (size_t)(m->block_frames - m->in_block);
         double sq = 0;
-        m->step_sum += kweight(m, frames + i * ch, k, &sq, &m->sample_peak);
-        m->sum_sq += sq;
+        m->step_sum += kweight(m, frames + i * ch, k, &sq, &m->seg.sample_peak);
+        m->seg.sum_sq += sq;
         m->block_sq += sq;
         m->in_step += (int64_t)k;
         m->in_block += (int64_t)k;
@@ -546,13 +572,13 @@ rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
 }
 
 // The gated mean of the histogram's blocks.
-static double integrated_lufs(const rp_meter *m)
+static double integrated_lufs(const rp_meter *m, const meter_acc *a)
 {
     double sum = 0;
     uint64_t count = 0;
     for (size_t b = 0; b < HIST_BINS; b++) {
-        count += m->hist_n[b];
-        sum += m->hist_e[b];
+        count += a->hist_n[b];
+        sum += a->hist_e[b];
     }
     if (!count)
         return -HUGE_VAL;
@@ -563,10 +589,10 @@ static double integrated_lufs(const rp_meter *m)
     sum = 0;
     count = 0;
     for (size_t b = from; b < HIST_BINS; b++) {
-        if (b == from && m->hist_e[b] < gate * (double)m->hist_n[b])
+        if (b == from && a->hist_e[b] < gate * (double)a->hist_n[b])
             continue;
-        count += m->hist_n[b];
-        sum += m->hist_e[b];
+        count += a->hist_n[b];
+        sum += a->hist_e[b];
     }
     return count ? energy_to_lufs(sum / (double)count) : -HUGE_VAL;
 }
@@ -581,11 +607,112 @@ static double amp_db(double a)
     return a > 0 ? 20.0 * log10(a) : -HUGE_VAL;
 }
 
+// into gets from's sums, as a fold does.
+static void acc_fold(meter_acc *into, const meter_acc *from)
+{
+    for (size_t b = 0; b < HIST_BINS; b++) {
+        into->hist_n[b] += from->hist_n[b];
+        into->hist_e[b] += from->hist_e[b];
+    }
+    into->sum_sq += from->sum_sq;
+    into->sample_peak = from->sample_peak > into->sample_peak ? from->sample_peak
+                                                              : into->sample_peak;
+    if (from->floor_sq >= 0 && (into->floor_sq < 0 || from->floor_sq < into->floor_sq))
+        into->floor_sq = from->floor_sq;
+}
+
+static void acc_clear(meter_acc *a)
+{
+    memset(a, 0, sizeof *a);
+    a->floor_sq = -1.0;
+}
+
+void rp_meter_fold(rp_meter *m, rp_strbuf *delta)
+{
+    if (delta) {
+        // Sparse: the bins this stretch filled.
+        uint32_t n = 0;
+        for (size_t b = 0; b < HIST_BINS; b++)
+            n += m->seg.hist_n[b] != 0;
+        rp_strbuf_append(delta, (const char *)&n, sizeof n);
+        for (size_t b = 0; b < HIST_BINS; b++) {
+            if (!m->seg.hist_n[b])
+                continue;
+            uint32_t bn[2] = {(uint32_t)b, m->seg.hist_n[b]};
+            rp_strbuf_append(delta, (const char *)bn, sizeof bn);
+            rp_strbuf_append(delta, (const char *)&m->seg.hist_e[b], sizeof(double));
+        }
+        double sums[3] = {m->seg.sum_sq, m->seg.sample_peak, m->seg.floor_sq};
+        rp_strbuf_append(delta, (const char *)sums, sizeof sums);
+    }
+    acc_fold(&m->all, &m->seg);
+    acc_clear(&m->seg);
+}
+
+rp_status rp_meter_unfold(rp_meter *m, rp_unpacker *delta)
+{
+    meter_acc *a = malloc(sizeof *a);
+    if (!a)
+        return RP_ERR_NOMEM;
+    acc_clear(a);
+    uint32_t n;
+    rp_unpack(delta, &n, sizeof n);
+    for (uint32_t i = 0; i < n && !delta->bad; i++) {
+        uint32_t bn[2];
+        double e;
+        rp_unpack(delta, bn, sizeof bn);
+        rp_unpack(delta, &e, sizeof e);
+        if (bn[0] >= HIST_BINS)
+            delta->bad = 1;
+        else
+            a->hist_n[bn[0]] = bn[1], a->hist_e[bn[0]] = e;
+    }
+    double sums[3];
+    rp_unpack(delta, sums, sizeof sums);
+    a->sum_sq = sums[0];
+    a->sample_peak = (float)sums[1];
+    a->floor_sq = sums[2];
+    if (!delta->bad)
+        acc_fold(&m->all, a);
+    free(a);
+    return delta->bad ? RP_ERR_FORMAT : RP_OK;
+}
+
+// The filters' state and the counts: everything but the sums.
+void rp_meter_save(const rp_meter *m, rp_strbuf *out)
+{
+    rp_strbuf_append(out, (const char *)m, offsetof(rp_meter, seg));
+}
+
+rp_status rp_meter_load(rp_meter *m, rp_unpacker *in)
+{
+    if (m->st)
+        return RP_ERR_USAGE;
+    rp_meter *c = malloc(sizeof *c);
+    if (!c)
+        return RP_ERR_NOMEM;
+    rp_unpack(in, c, offsetof(rp_meter, seg));
+    rp_status st = in->bad || c->channels != m->channels || c->flags != m->flags || c->st
+                       ? RP_ERR_FORMAT
+                       : RP_OK;
+    if (!st)
+        memcpy(m, c, offsetof(rp_meter, seg));
+    free(c);
+    return st;
+}
+
 void rp_meter_result(const rp_meter *m, rp_loudness *out)
 {
     memset(out, 0, sizeof *out);
     out->frames = m->frames;
-    out->integrated_lufs = integrated_lufs(m);
+    meter_acc *a = malloc(sizeof *a);
+    if (!a) {
+        out->integrated_lufs = out->sample_peak_dbfs = out->rms_db = out->floor_db = NAN;
+        return;
+    }
+    *a = m->all;
+    acc_fold(a, &m->seg);
+    out->integrated_lufs = integrated_lufs(m, a);
     if (m->flags & RP_METER_REFERENCE) {
         double x = -HUGE_VAL;
         if (ebur128_loudness_global(m->st, &x) != EBUR128_SUCCESS || !isfinite(x))
@@ -593,7 +720,7 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
         out->integrated_lufs = x;
     }
     out->range_lu = out->true_peak_dbtp = NAN;
-    out->sample_peak_dbfs = amp_db(m->sample_peak);
+    out->sample_peak_dbfs = amp_db(a->sample_peak);
     if (m->flags & RP_METER_PEAKS) {
         double lra = 0, tp = 0, v;
         if (ebur128_loudness_range(m->st, &lra) != EBUR128_SUCCESS)
@@ -606,9 +733,10 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
         out->true_peak_dbtp = amp_db(tp);
     }
     int64_t samples = m->frames * m->channels;
-    out->rms_db = samples ? power_db(m->sum_sq / (double)samples) : -HUGE_VAL;
+    out->rms_db = samples ? power_db(a->sum_sq / (double)samples) : -HUGE_VAL;
     // Shorter than one window: the floor is the whole thing's RMS.
-    out->floor_db = m->floor_sq >= 0 ? power_db(m->floor_sq) : out->rms_db;
+    out->floor_db = a->floor_sq >= 0 ? power_db(a->floor_sq) : out->rms_db;
+    free(a);
 }
 
 // ---- targets and compliance ----------------------------------------------------

@@ -231,6 +231,153 @@ void rp_mixer_free(rp_mixer *m)
     free(m);
 }
 
+// ---- checkpoints ------------------------------------------------------------------
+//
+// The state, field by field (the block buffers are scratch, rewritten by
+// every block, and the addresses differ from one process to the next).
+
+typedef struct {
+    int64_t pos, duck_lead, duck_tail;
+    uint64_t next, n_act, n_speech, speech_from, seen, n_rooms;
+    uint32_t buses, pad;  // no padding: equal states save equal bytes
+    float duck_gain, duck_floor, duck_attack, duck_release;
+    float clear_ratio, clear_gain, clear_env, clear_attack, clear_release, clear_avg;
+} mixer_head;
+
+typedef struct {
+    uint64_t ev;
+    int32_t bus, stem, voiced, pad;
+} active_saved;
+
+typedef struct {
+    int64_t line;  // index into speech
+    float limit;
+    int32_t pad;
+} limit_saved;
+
+rp_status rp_mixer_save(const rp_mixer *m, rp_strbuf *out)
+{
+    if (m->stems)
+        return RP_ERR_USAGE;
+    mixer_head h;
+    h = (mixer_head){m->pos, m->duck_lead, m->duck_tail, m->next, m->n_act, m->n_speech,
+                     m->speech_from, m->seen, m->n_rooms, m->buses, 0, m->duck_gain,
+                     m->duck_floor, m->duck_attack, m->duck_release, m->clear_ratio,
+                     m->clear_gain, m->clear_env, m->clear_attack, m->clear_release,
+                     m->clear_avg};
+    rp_strbuf_append(out, (const char *)&h, sizeof h);
+    for (size_t i = 0; i < m->n_act; i++) {
+        const active *a = &m->act[i];
+        active_saved s = {a->ev, a->bus, a->stem, a->voice != NULL, 0};
+        rp_strbuf_append(out, (const char *)&s, sizeof s);
+        if (a->voice)
+            rp_sfx_voice_save(a->voice, out);
+    }
+    for (size_t r = 0; r < m->n_rooms; r++) {
+        const room_bus *b = &m->rooms[r];
+        int32_t open[2] = {b->rv != NULL, b->users};
+        rp_strbuf_append(out, (const char *)open, sizeof open);
+        if (b->rv)
+            rp_reverb_save(b->rv, out);
+    }
+    // The lines come from the timeline again; what the mixer has learned of
+    // them (the background's level under each line ahead) is state.
+    uint64_t n = 0;
+    for (size_t i = m->speech_from; i < m->n_speech; i++)
+        n += m->speech[i].limit >= 0;
+    rp_strbuf_append(out, (const char *)&n, sizeof n);
+    for (size_t i = m->speech_from; i < m->n_speech; i++) {
+        if (m->speech[i].limit < 0)
+            continue;
+        limit_saved s = {(int64_t)i, m->speech[i].limit, 0};
+        rp_strbuf_append(out, (const char *)&s, sizeof s);
+    }
+    return out->failed ? RP_ERR_NOMEM : RP_OK;
+}
+
+rp_status rp_mixer_load(rp_mixer *m, rp_unpacker *in)
+{
+    const rp_timeline *t = m->t;
+    mixer_head h;
+    rp_unpack(in, &h, sizeof h);
+    for (size_t i = 0; i < m->n_act; i++)
+        rp_sfx_voice_free(m->act[i].voice);
+    m->n_act = 0;
+    if (in->bad || m->stems || h.n_act > MAX_ACTIVE || h.n_rooms != m->n_rooms ||
+        h.next > t->n || h.seen > t->n || h.speech_from > h.n_speech || h.n_speech > t->n)
+        return RP_ERR_FORMAT;
+    m->pos = h.pos;
+    m->duck_lead = h.duck_lead;
+    m->duck_tail = h.duck_tail;
+    m->next = h.next;
+    m->speech_from = h.speech_from;
+    m->seen = h.seen;
+    m->buses = h.buses;
+    m->duck_gain = h.duck_gain;
+    m->duck_floor = h.duck_floor;
+    m->duck_attack = h.duck_attack;
+    m->duck_release = h.duck_release;
+    m->clear_ratio = h.clear_ratio;
+    m->clear_gain = h.clear_gain;
+    m->clear_env = h.clear_env;
+    m->clear_attack = h.clear_attack;
+    m->clear_release = h.clear_release;
+    m->clear_avg = h.clear_avg;
+    rp_status st = RP_OK;
+    for (size_t i = 0; i < h.n_act && !st; i++) {
+        active_saved s;
+        rp_unpack(in, &s, sizeof s);
+        if (in->bad || s.ev >= t->n || s.bus >= (int32_t)m->n_rooms || s.bus < -1 ||
+            s.stem < 0 || s.stem >= RP_STEM_COUNT)
+            return RP_ERR_FORMAT;
+        const rp_event *e = &t->ev[s.ev];
+        active a = {s.ev, NULL, s.bus, s.stem};
+        if (s.voiced && e->kind != RP_EV_SFX && e->kind != RP_EV_BED)
+            return RP_ERR_FORMAT;
+        if (s.voiced) {
+            a.voice = rp_sfx_voice_new(e->preset, t->rate_hz, e->seed);
+            if (!a.voice)
+                return RP_ERR_NOMEM;
+            st = rp_sfx_voice_load(a.voice, in);
+        }
+        m->act[m->n_act++] = a;
+    }
+    for (size_t r = 0; r < m->n_rooms && !st; r++) {
+        room_bus *b = &m->rooms[r];
+        int32_t open[2];
+        rp_unpack(in, open, sizeof open);
+        bus_close(b);
+        if (in->bad)
+            return RP_ERR_FORMAT;
+        b->users = open[1];
+        if (!open[0])
+            continue;
+        b->rv = rp_reverb_new(&m->p->rooms[r], t->rate_hz);
+        b->send = rp_calloc((size_t)RP_STEM_COUNT * RP_BLOCK_FRAMES * 2, sizeof *b->send);
+        if (!b->rv || !b->send)
+            return RP_ERR_NOMEM;
+        st = rp_reverb_load(b->rv, in);
+    }
+    if (st)
+        return st;
+    m->seen = 0;
+    m->n_speech = 0;
+    if (see_speech(m))
+        return RP_ERR_NOMEM;
+    if (m->seen != h.seen || m->n_speech != h.n_speech)
+        return RP_ERR_FORMAT;
+    uint64_t n;
+    rp_unpack(in, &n, sizeof n);
+    for (uint64_t i = 0; i < n && !in->bad; i++) {
+        limit_saved s;
+        rp_unpack(in, &s, sizeof s);
+        if (s.line < (int64_t)m->speech_from || s.line >= (int64_t)m->n_speech)
+            return RP_ERR_FORMAT;
+        m->speech[s.line].limit = s.limit;
+    }
+    return st ? st : in->bad ? RP_ERR_FORMAT : RP_OK;
+}
+
 int64_t rp_mixer_position(const rp_mixer *m)
 {
     return m->pos;

@@ -856,6 +856,50 @@ void rp_reverb_reset(rp_reverb *r)
     r->idle = 1;
 }
 
+// The struct with its addresses (into mem) zeroed.
+static rp_reverb reverb_plain(const rp_reverb *r)
+{
+    rp_reverb c = *r;
+    c.in_l = c.in_r = c.mem = NULL;
+    for (int i = 0; i < 4; i++)
+        c.ap[i].buf = NULL;
+    for (int i = 0; i < LINES; i++)
+        c.line[i] = NULL;
+    return c;
+}
+
+void rp_reverb_save(const rp_reverb *r, rp_strbuf *out)
+{
+    rp_reverb c = reverb_plain(r);
+    rp_strbuf_append(out, (const char *)&c, sizeof c);
+    if (!r->idle && r->mem)
+        rp_strbuf_append(out, (const char *)r->mem, r->mem_floats * sizeof(float));
+}
+
+rp_status rp_reverb_load(rp_reverb *r, rp_unpacker *in)
+{
+    rp_reverb c, keep = *r;
+    rp_unpack(in, &c, sizeof c);
+    rp_reverb plain = reverb_plain(r);
+    // Only the state may differ: the sizes, and so the layout of mem, are the preset's.
+    if (in->bad || c.mem_floats != r->mem_floats || c.in_mask != r->in_mask ||
+        memcmp(c.len, plain.len, sizeof c.len) || c.n_taps != r->n_taps)
+        return RP_ERR_FORMAT;
+    *r = c;
+    r->in_l = keep.in_l;
+    r->in_r = keep.in_r;
+    r->mem = keep.mem;
+    for (int i = 0; i < 4; i++)
+        r->ap[i].buf = keep.ap[i].buf;
+    for (int i = 0; i < LINES; i++)
+        r->line[i] = keep.line[i];
+    if (r->mem && r->idle)
+        memset(r->mem, 0, r->mem_floats * sizeof(float));
+    else if (r->mem)
+        rp_unpack(in, r->mem, r->mem_floats * sizeof(float));
+    return in->bad ? RP_ERR_FORMAT : RP_OK;
+}
+
 int rp_reverb_idle(const rp_reverb *r)
 {
     return r->dry || r->idle;

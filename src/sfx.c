@@ -731,6 +731,27 @@ const char *rp_sfx_preset_description(const rp_sfx_preset *p)
     return p->description ? p->description : "";
 }
 
+static uint64_t pvals_hash(const pval *v, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++) {
+        double ab[2] = {v[i].a, v[i].b};
+        int flags[2] = {v[i].swept, v[i].set};
+        h = rp_hash64(flags, sizeof flags, rp_hash64(ab, sizeof ab, h));
+    }
+    return h;
+}
+
+uint64_t rp_sfx_preset_hash(const rp_sfx_preset *p)
+{
+    uint64_t h = rp_hash64(p->name, strlen(p->name), RP_HASH_INIT);
+    h = pvals_hash(p->v, P_COUNT, h);
+    for (size_t i = 0; i < p->n_layers; i++) {
+        const layer_def *l = &p->layers[i];
+        h = pvals_hash(l->v, L_COUNT, rp_hash64(l->name, strlen(l->name), h));
+    }
+    return h;
+}
+
 int rp_sfx_preset_is_bed(const rp_sfx_preset *p)
 {
     return (int)p->v[P_KIND].a == KIND_BED;
@@ -1777,6 +1798,73 @@ void rp_sfx_voice_free(rp_sfx_voice *v)
     free(v->layers);
     free(v->rev_mem);
     free(v);
+}
+
+// The voice and its layers with their addresses zeroed.
+static rp_sfx_voice voice_plain(const rp_sfx_voice *v)
+{
+    rp_sfx_voice c = *v;
+    c.layers = NULL;
+    c.rev_mem = NULL;
+    for (int ch = 0; ch < 2; ch++) {
+        for (int i = 0; i < FV_COMBS; i++)
+            c.rev.comb[ch][i].buf = NULL;
+        for (int i = 0; i < FV_ALLPASSES; i++)
+            c.rev.ap[ch][i].buf = NULL;
+    }
+    return c;
+}
+
+static size_t voice_rev_floats(const rp_sfx_voice *v)
+{
+    size_t n = 0;
+    for (int ch = 0; v->rev_mem && ch < 2; ch++) {
+        for (int i = 0; i < FV_COMBS; i++)
+            n += (size_t)v->rev.comb[ch][i].len;
+        for (int i = 0; i < FV_ALLPASSES; i++)
+            n += (size_t)v->rev.ap[ch][i].len;
+    }
+    return n;
+}
+
+void rp_sfx_voice_save(const rp_sfx_voice *v, rp_strbuf *out)
+{
+    rp_sfx_voice c = voice_plain(v);
+    rp_strbuf_append(out, (const char *)&c, sizeof c);
+    for (size_t i = 0; i < v->n_layers; i++) {
+        voice_layer l = v->layers[i];
+        memset(l.chain, 0, sizeof l.chain);
+        rp_strbuf_append(out, (const char *)&l, sizeof l);
+    }
+    rp_strbuf_append(out, (const char *)v->rev_mem, voice_rev_floats(v) * sizeof(float));
+}
+
+rp_status rp_sfx_voice_load(rp_sfx_voice *v, rp_unpacker *in)
+{
+    rp_sfx_voice c, keep = *v;
+    rp_unpack(in, &c, sizeof c);
+    if (in->bad || c.n_layers != v->n_layers || c.has_reverb != v->has_reverb ||
+        c.rate_hz != v->rate_hz)
+        return RP_ERR_FORMAT;
+    *v = c;
+    v->layers = keep.layers;
+    v->rev_mem = keep.rev_mem;
+    for (int ch = 0; ch < 2; ch++) {
+        for (int i = 0; i < FV_COMBS; i++)
+            v->rev.comb[ch][i].buf = keep.rev.comb[ch][i].buf;
+        for (int i = 0; i < FV_ALLPASSES; i++)
+            v->rev.ap[ch][i].buf = keep.rev.ap[ch][i].buf;
+    }
+    for (size_t i = 0; i < v->n_layers; i++) {
+        voice_layer *l = &v->layers[i];
+        const biquad *chain[MAX_STAGES + 1];
+        memcpy(chain, l->chain, sizeof chain);
+        rp_unpack(in, l, sizeof *l);
+        memcpy(l->chain, chain, sizeof chain);
+    }
+    if (v->rev_mem)
+        rp_unpack(in, v->rev_mem, voice_rev_floats(v) * sizeof(float));
+    return in->bad ? RP_ERR_FORMAT : RP_OK;
 }
 
 int64_t rp_sfx_voice_length(const rp_sfx_voice *v)

@@ -66,8 +66,11 @@ struct rp_sink {
     size_t fill, cap;   // samples in buf, and room for
     void *buf;          // short (pcm16) or float samples
     uint32_t lanes[DITHER_LANES];
+    uint32_t made_from[DITHER_LANES];  // the lanes that made dither (for rp_sink_load)
     float dither[DITHER_N];  // TPDF values, in LSBs; the next is dither[dither_at]
     size_t dither_at;
+    int patch;      // rp_sink_open_patch: samples go to at, in the copy
+    off_t data, at; // where the samples start in the file, and the next write
 };
 
 static int subformat(int bits)
@@ -238,6 +241,42 @@ static int set_up(rp_sink *s)
     return ok;
 }
 
+static void seed_dither(rp_sink *s, uint64_t dither_seed)
+{
+    rp_rng rng = {dither_seed};
+    for (int j = 0; j < DITHER_LANES; j++) {
+        do
+            s->lanes[j] = (uint32_t)rp_rng_next(&rng);
+        while (s->lanes[j] == 0);  // xorshift's one fixed point
+    }
+    s->dither_at = DITHER_N;
+}
+
+// A sink with its buffer and names, no file yet; NULL when out of memory.
+static rp_sink *sink_new(const char *path, rp_format fmt, int rate_hz, int channels, int pcm16,
+                         uint64_t dither_seed)
+{
+    rp_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = s->lock_fd = -1;
+    s->fmt = fmt;
+    s->channels = channels;
+    s->rate_hz = rate_hz;
+    s->pcm16 = pcm16;
+    seed_dither(s, dither_seed);
+    s->cap = BUF_BYTES / (pcm16 ? sizeof(short) : sizeof(float)) / (size_t)channels *
+             (size_t)channels;
+    s->buf = malloc(BUF_BYTES);
+    s->path = rp_strdup(path);
+    s->target = rp_output_target(path);
+    if (!s->path || !s->target || !s->buf) {
+        rp_sink_close(s, 0, NULL);
+        return NULL;
+    }
+    return s;
+}
+
 rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                        uint64_t dither_seed, rp_diags *d)
 {
@@ -271,30 +310,12 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     rp_status st = check_target(path, d);
     if (st)
         return st;
-    rp_sink *s = calloc(1, sizeof *s);
+    rp_sink *s = sink_new(path, (rp_format)fmt, rate_hz, channels,
+                          formats[fmt].bits_ok &&
+                              (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16,
+                          dither_seed);
     if (!s)
         return RP_ERR_NOMEM;
-    s->fd = s->lock_fd = -1;
-    s->fmt = (rp_format)fmt;
-    s->channels = channels;
-    s->rate_hz = rate_hz;
-    s->pcm16 = formats[fmt].bits_ok && (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
-    rp_rng rng = {dither_seed};
-    for (int j = 0; j < DITHER_LANES; j++) {
-        do
-            s->lanes[j] = (uint32_t)rp_rng_next(&rng);
-        while (s->lanes[j] == 0);  // xorshift's one fixed point
-    }
-    s->dither_at = DITHER_N;
-    s->cap = BUF_BYTES / (s->pcm16 ? sizeof(short) : sizeof(float)) / (size_t)channels *
-             (size_t)channels;
-    s->buf = malloc(BUF_BYTES);
-    s->path = rp_strdup(path);
-    s->target = rp_output_target(path);
-    if (!s->path || !s->target || !s->buf) {
-        rp_sink_close(s, 0, NULL);
-        return RP_ERR_NOMEM;
-    }
     s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
     if (s->fd < 0) {
         int nomem = errno == ENOMEM;
@@ -419,12 +440,20 @@ rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, 
     return RP_OK;
 }
 
-// Hands the buffered samples to libsndfile.
+// Hands the buffered samples to libsndfile (or, patching, to the file).
 static rp_status flush(rp_sink *s, rp_diags *d)
 {
     sf_count_t k = (sf_count_t)(s->fill / (size_t)s->channels);
     if (k == 0)
         return RP_OK;
+    if (s->patch) {
+        size_t bytes = s->fill * sizeof(short);
+        s->fill = 0;
+        if (pwrite(s->fd, s->buf, bytes, s->at) != (ssize_t)bytes)
+            return fail(s, "cannot write", errno ? strerror(errno) : "short write", d);
+        s->at += (off_t)bytes;
+        return RP_OK;
+    }
     sf_count_t wrote = s->pcm16 ? sf_writef_short(s->sf, s->buf, k)
                                 : sf_writef_float(s->sf, s->buf, k);
     s->fill = 0;
@@ -448,6 +477,7 @@ rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d)
             memcpy((float *)s->buf + s->fill, x, k * sizeof *x);
         } else {
             if (s->dither_at == DITHER_N) {
+                memcpy(s->made_from, s->lanes, sizeof s->lanes);
                 make_dither(s->lanes, s->dither, DITHER_N);
                 s->dither_at = 0;
             }
@@ -586,11 +616,161 @@ static rp_status ogg_settle_serial(rp_sink *s, rp_diags *d)
     return RP_OK;
 }
 
+// ---- patching a render already written ---------------------------------------------
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+// Where a RIFF WAV's samples start, if it is 16-bit PCM of the given shape
+// with a data chunk of exactly bytes; -1 if not.
+static off_t wav16_data(int fd, int rate_hz, int channels, uint64_t bytes)
+{
+    unsigned char h[12], c[8], fmt[16];
+    if (pread(fd, h, 12, 0) != 12 || memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
+        return -1;
+    int fmt_ok = 0;
+    for (off_t at = 12; pread(fd, c, 8, at) == 8;) {
+        uint32_t len = get_le32(c + 4);
+        if (!memcmp(c, "fmt ", 4)) {
+            if (len < 16 || pread(fd, fmt, 16, at + 8) != 16)
+                return -1;
+            fmt_ok = (fmt[0] | fmt[1] << 8) == 1 && (fmt[2] | fmt[3] << 8) == channels &&
+                     get_le32(fmt + 4) == (uint32_t)rate_hz && (fmt[14] | fmt[15] << 8) == 16;
+        } else if (!memcmp(c, "data", 4)) {
+            return fmt_ok && len == bytes ? at + 8 : -1;
+        }
+        at += 8 + (off_t)len + (len & 1);
+    }
+    return -1;
+}
+
+// Copies every byte of from into the sink's file (both at their start),
+// its pages written back and dropped as it goes, as a render's are.
+static int copy_all(int from, rp_sink *s)
+{
+    struct stat sb;
+    if (fstat(from, &sb) != 0)
+        return -1;
+    int to = s->fd;
+    off_t left = sb.st_size;
+#if defined(__linux__)
+    posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
+    while (left > 0) {
+        ssize_t n = copy_file_range(from, NULL, to, NULL, left < BEHIND ? (size_t)left : BEHIND, 0);
+        if (n <= 0)
+            break;
+        left -= n;
+        write_behind(s);
+    }
+    if (left == 0)
+        return 0;
+    // Not between these file systems: by hand, from where it got to.
+#endif
+    char *buf = malloc(BUF_BYTES);
+    off_t at = sb.st_size - left;
+    ssize_t n = 0;
+    while (buf && left > 0 && (n = pread(from, buf, BUF_BYTES, at)) > 0) {
+        if (pwrite(to, buf, (size_t)n, at) != n)
+            break;
+        at += n;
+        left -= n;
+    }
+    free(buf);
+    return left == 0 ? 0 : -1;
+}
+
+rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
+                             int64_t frames, uint64_t dither_seed, rp_diags *d)
+{
+    *out = NULL;
+    if (rp_format_from_path(path) != RP_FMT_WAV || frames < 0)
+        return RP_ERR_USAGE;
+    rp_sink *s = sink_new(path, RP_FMT_WAV, rate_hz, channels, 1, dither_seed);
+    if (!s)
+        return RP_ERR_NOMEM;
+    s->patch = 1;
+    s->frames = frames;
+    int old = open(s->target, O_RDONLY | O_CLOEXEC);
+    s->data = old < 0 ? -1 : wav16_data(old, rate_hz, channels,
+                                        (uint64_t)frames * (uint64_t)channels * 2);
+    if (s->data < 0) {
+        if (old >= 0)
+            close(old);
+        rp_sink_close(s, 0, NULL);
+        return RP_ERR_USAGE;
+    }
+    s->at = s->data;
+    s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
+    rp_status st = RP_OK;
+    if (s->fd < 0)
+        st = errno == ENOMEM ? RP_ERR_NOMEM : fail(s, "cannot create output", strerror(errno), d);
+    else if (copy_all(old, s) != 0)
+        st = fail(s, "cannot write", strerror(errno ? errno : EIO), d);
+    close(old);
+    if (!st) {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(s->fd, 0666 & ~mask);
+    }
+    if (st) {
+        rp_sink_close(s, 0, NULL);
+        return st;
+    }
+    *out = s;
+    return RP_OK;
+}
+
+rp_status rp_sink_seek(rp_sink *s, int64_t frame, rp_diags *d)
+{
+    if (!s->patch || frame < 0 || frame > s->frames)
+        return RP_ERR_USAGE;
+    rp_status st = flush(s, d);
+    s->at = s->data + (off_t)frame * s->channels * (off_t)sizeof(short);
+    return st;
+}
+
+typedef struct {
+    uint32_t lanes[DITHER_LANES], made_from[DITHER_LANES];
+    uint64_t dither_at;
+} dither_saved;
+
+void rp_sink_save(const rp_sink *s, rp_strbuf *out)
+{
+    dither_saved v;
+    memcpy(v.lanes, s->lanes, sizeof v.lanes);
+    memcpy(v.made_from, s->made_from, sizeof v.made_from);
+    v.dither_at = s->dither_at;
+    rp_strbuf_append(out, (const char *)&v, sizeof v);
+}
+
+rp_status rp_sink_load(rp_sink *s, rp_unpacker *in)
+{
+    dither_saved v;
+    rp_unpack(in, &v, sizeof v);
+    if (in->bad || v.dither_at > DITHER_N)
+        return RP_ERR_FORMAT;
+    // The values still to use are made again from the lanes that made them.
+    if (v.dither_at < DITHER_N) {
+        memcpy(s->lanes, v.made_from, sizeof s->lanes);
+        make_dither(s->lanes, s->dither, DITHER_N);
+        if (memcmp(s->lanes, v.lanes, sizeof s->lanes))
+            return RP_ERR_FORMAT;
+    }
+    memcpy(s->lanes, v.lanes, sizeof s->lanes);
+    memcpy(s->made_from, v.made_from, sizeof s->made_from);
+    s->dither_at = (size_t)v.dither_at;
+    return RP_OK;
+}
+
 rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
 {
     if (!s)
         return RP_OK;
     rp_status st = RP_OK;
+    if (s->patch && commit)
+        st = flush(s, d);
     if (s->sf) {
         if (commit)
             st = flush(s, d);
