@@ -50,6 +50,7 @@ typedef struct {
     int voiced;             // 1: every clip is known and the timeline placed
     double voiced_s;        // rp_now_s() when the last clip came in
     int64_t mixed_alongside;  // frames the render mixed before that (rp_drama_render)
+    int64_t mixed_again;    // frames the pass that wrote the file mixed (-1: no checkpoints)
     float *peaks;           // the waveform, when the render was asked for it
     size_t n_peaks;
 } rp_drama;
@@ -103,6 +104,8 @@ rp_status rp_drama_clips_window(rp_drama *dr, int64_t from, int64_t to, rp_diags
 // Loads every clip's samples (for whoever mixes a whole voiced chapter
 // with rp_mixer directly).
 rp_status rp_drama_clips_load_all(rp_drama *dr, rp_diags *d);
+// The cache key of utterance i's clip (known once voicing has started).
+void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2]);
 // Clips the cache had, and clips the workers made, for this drama.
 void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses);
 void rp_drama_voicing_free(rp_drama *dr);

@@ -586,6 +586,10 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         if (!st)
             fprintf(stderr, "radioplay: passes over the mix: %d%s\n", dr.passes,
                     dr.guessed ? " (the gain the last render measured held)" : "");
+        if (!st && dr.mixed_again >= 0 && dr.timeline.n_frames > 0)
+            fprintf(stderr, "radioplay: the pass that wrote the file mixed %.1f%% of the chapter "
+                    "(the rest was the last render's, from its checkpoints)\n",
+                    100.0 * (double)dr.mixed_again / (double)dr.timeline.n_frames);
     }
     if (st == RP_ERR_INTERRUPTED)
         fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);

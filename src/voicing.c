@@ -567,6 +567,13 @@ rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t 
     return st;
 }
 
+void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2])
+{
+    const struct rp_voicing *V = dr->voicing;
+    out[0] = V && V->keys ? V->keys[i].hi : 0;
+    out[1] = V && V->keys ? V->keys[i].lo : 0;
+}
+
 void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses)
 {
     *hits = dr->voicing ? dr->voicing->hits : 0;

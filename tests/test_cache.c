@@ -522,6 +522,92 @@ static void test_a_tweak_synthesizes_only_what_changed(void)
     free(sheet);
 }
 
+// The share of the chapter the pass that wrote the file mixed (-v), or -1.
+static double mixed_share(const char *cache, const char *args, const char *out_wav)
+{
+    char cmd[4096], *out;
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -v %s 2>&1", cache,
+             radioplay_bin(), CHAPTER, out_wav, args);
+    int rc = run(cmd, &out);
+    const char *p = strstr(out, "the pass that wrote the file mixed ");
+    double share = p && rc == 0 ? atof(p + strlen("the pass that wrote the file mixed ")) : -1;
+    if (rc)
+        fprintf(stderr, "%s\n", out);
+    free(out);
+    return share;
+}
+
+// Checkpoints: a render to the file the last render of the chapter wrote
+// mixes only the stretches a tweak changed, and is the same bytes as a
+// render from scratch; whatever does not fit (the file changed since, the
+// checkpoints damaged) is mixed in full, to the same bytes.
+static void test_a_tweak_mixes_only_what_changed(void)
+{
+    const char *cache = tmp(1, "cache-ckpt"), *file = tmp(2, "ckpt.wav");
+    char cmd[2048], *out, args[1400];
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s cast %s > '%s'", cache, radioplay_bin(),
+             CHAPTER, tmp(3, "ckpt.cast"));
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "--cast '%s'", tmp(3, "ckpt.cast"));
+    double first = mixed_share(cache, args, file);
+    CHECK_MSG(first == 100.0, "the first render mixed %.1f%%", first);
+    // Nothing changed: nothing mixed, the same file.
+    double again = mixed_share(cache, args, file);
+    CHECK_MSG(again == 0.0, "an unchanged render mixed %.1f%%", again);
+    same_as_cold(args, file);
+    // The last voice's pitch.
+    char *sheet = read_text(tmp(3, "ckpt.cast"));
+    char *pitch = NULL;
+    for (char *at = sheet; at && (at = strstr(at, "pitch = ")); at++)
+        pitch = at;
+    CHECK(pitch != NULL);
+    if (!pitch) {
+        free(sheet);
+        return;
+    }
+    pitch[8] = pitch[8] == '9' ? '1' : '9';
+    write_text(tmp(3, "ckpt.cast"), sheet);
+    // (In this short chapter that voice moves the loudness a gain step, so
+    // every sample changes and all of it is mixed again.)
+    double voice = mixed_share(cache, args, file);
+    CHECK_MSG(voice > 0, "one voice's pitch: mixed %.1f%%", voice);
+    same_as_cold(args, file);
+    // An effect's gain.
+    FILE *f = fopen(tmp(3, "ckpt.cast"), "a");
+    if (f) {
+        fputs("\n[sfx thunder]\ngain = -3\n", f);
+        fclose(f);
+    }
+    double effect = mixed_share(cache, args, file);
+    CHECK_MSG(effect > 0 && effect < 100, "an effect's gain: mixed %.1f%%", effect);
+    same_as_cold(args, file);
+    printf("  mixed again: unchanged %.1f%%, one voice's pitch %.1f%%, thunder's gain %.1f%%\n",
+           again, voice, effect);
+    // The file touched since: it is not the one the checkpoints describe.
+    snprintf(cmd, sizeof cmd, "touch -d '2001-01-01' '%s'", file);
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    CHECK_MSG(mixed_share(cache, args, file) == 100.0, "a touched file is mixed again");
+    same_as_cold(args, file);
+    // The checkpoints damaged: mixed in full.
+    snprintf(cmd, sizeof cmd,
+             "for f in '%s'/radioplay/values/*.ckpt; do printf 'XXXXXXXX' | "
+             "dd of=\"$f\" bs=1 seek=300 conv=notrunc 2>/dev/null; done",
+             cache);
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    CHECK_MSG(mixed_share(cache, args, file) == 100.0, "damaged checkpoints are not used");
+    same_as_cold(args, file);
+    // Another file name: its own checkpoints.
+    CHECK_MSG(mixed_share(cache, args, tmp(2, "other.wav")) == 100.0, "a new file is mixed");
+    CHECK(same_file(file, tmp(2, "other.wav")));
+    test_remove(tmp(2, "other.wav"));
+    test_remove(file);
+    test_remove(cache);
+    free(sheet);
+}
+
 static int count_clips(const char *cache)
 {
     char cmd[1200], *out;
@@ -747,6 +833,7 @@ int main(void)
     RUN(test_trim_removes_the_least_recently_used);
     RUN(test_jobs_and_cache_give_the_same_bytes);
     RUN(test_a_tweak_synthesizes_only_what_changed);
+    RUN(test_a_tweak_mixes_only_what_changed);
     RUN(test_a_killed_render_leaves_no_broken_clip);
     RUN(test_two_renders_at_once_share_the_cache);
     RUN(test_watch_renders_again);
