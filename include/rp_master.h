@@ -63,7 +63,7 @@ void rp_meter_free(rp_meter *m);
 rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n);
 void rp_meter_result(const rp_meter *m, rp_loudness *out);
 
-// Checkpoints (see render.c). A meter keeps what it sums (the gated
+// Checkpoints (see rp_checkpoint.h). A meter keeps what it sums (the gated
 // blocks, the RMS, the peak and the floor) apart from its filters' state.
 // rp_meter_fold adds the sums since the last fold to the rest, appending
 // them to delta (NULL: not kept); rp_meter_unfold adds a delta a fold

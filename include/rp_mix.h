@@ -74,7 +74,7 @@ void rp_mixer_set_buses(rp_mixer *m, unsigned buses);
 // that far beyond what is mixed.
 int64_t rp_mixer_lookahead(const rp_mixer *m);
 
-// The mixer's state as bytes (a render's checkpoint, see render.c), and
+// The mixer's state as bytes (a render's checkpoint, see rp_checkpoint.h), and
 // back into a mixer made by rp_mixer_new over the same timeline, plan and
 // settings, which then goes on as the saved one would have, to the bit.
 // Two mixers in the same state save the same bytes. Not with stems

@@ -115,7 +115,7 @@ void rp_reverb_free(rp_reverb *r);
 void rp_reverb_reset(rp_reverb *r);
 
 // Its state as bytes appended to out (a checkpoint of a render, see
-// render.c), and back: rp_reverb_load takes what rp_reverb_save wrote for a
+// rp_checkpoint.h), and back: rp_reverb_load takes what rp_reverb_save wrote for a
 // reverb made from the same preset and rate into r, fresh or not, so that
 // it goes on as the saved one would have, to the bit. The bytes hold no
 // addresses: two reverbs in the same state save the same bytes. An idle

@@ -25,7 +25,7 @@ const char *rp_sfx_preset_description(const rp_sfx_preset *p);
 // Beds loop until stopped; one-shots end by themselves.
 int rp_sfx_preset_is_bed(const rp_sfx_preset *p);
 // A hash of everything in the preset that shapes its sound (not where its
-// values were written), for checkpoints (render.c).
+// values were written), for checkpoints (rp_checkpoint.h).
 uint64_t rp_sfx_preset_hash(const rp_sfx_preset *p);
 // Length of a one-shot including its tail, in seconds (0 for beds).
 double rp_sfx_preset_duration_s(const rp_sfx_preset *p);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "rp_cache.h"
+#include "rp_checkpoint.h"
 #include "rp_config.h"
 #include "rp_cue.h"
 #include "rp_io.h"
@@ -175,9 +175,9 @@ typedef rp_status (*shape_fn)(void *ctx, float *frames, size_t *n);
 // it would on one thread, so the output is the same bytes.
 #define HANDOFF_SLOTS 4
 #define HANDOFF_BLOCKS 32  // mixer blocks in one slot
-// Mixer frames between two checkpoints (see "checkpoints" below): 16 slots,
-// about 11 s at 48 kHz.
-#define CKPT_SEG ((int64_t)RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 16)
+// A checkpoint (rp_checkpoint.h) falls between two slots.
+_Static_assert(RP_CKPT_FRAMES % (RP_BLOCK_FRAMES * HANDOFF_BLOCKS) == 0,
+               "checkpoints fall between slots");
 
 typedef struct {
     float buf[RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2];
@@ -185,8 +185,6 @@ typedef struct {
     long ckpt;  // >= 1: the slot ends at checkpoint ckpt (see below); else -1
 } slot;
 
-typedef struct ckpt ckpt;
-static void ckpt_taken(ckpt *ck, long k);
 
 typedef struct {
     slot slots[HANDOFF_SLOTS];
@@ -198,7 +196,7 @@ typedef struct {
     shape_fn shape;     // NULL, or run on each slot by the mixer's thread
     take_fn take;
     void *ctx;
-    ckpt *ck;  // NULL, or recording checkpoints
+    rp_ckpt *ck;  // NULL, or recording checkpoints
     rp_diags d;  // take's messages, merged once the thread has ended
 } handoff;
 
@@ -215,7 +213,7 @@ static void *taker(void *arg)
         pthread_mutex_unlock(&h->lock);
         rp_status st = h->take(h->ctx, sl->buf, sl->n, &h->d);
         if (!st && h->ck && sl->ckpt > 0)
-            ckpt_taken(h->ck, sl->ckpt);
+            rp_ckpt_taken(h->ck, sl->ckpt);
         pthread_mutex_lock(&h->lock);
         h->tail++;
         pthread_cond_signal(&h->freed);
@@ -269,13 +267,19 @@ typedef struct {
     rp_progress_fn progress;
     void *user;
     rp_placer *placer;  // NULL, or placing the timeline as lines are voiced
-    ckpt *ck;           // NULL, or recording (and maybe using) checkpoints
+    rp_ckpt *ck;        // NULL, or recording (and maybe using) checkpoints
 } pass;
 
-static rp_status ckpt_mixed(ckpt *ck, rp_mixer *mx, long k);
-static void ckpt_count(ckpt *ck, size_t n);
-static rp_status ckpt_decide(ckpt *ck, handoff *h, rp_mixer *mx, long k, int *finished,
-                             rp_diags *d);
+// At checkpoint k, when the pass may use the last render's: everything
+// mixed so far taken, then rp_ckpt_skip.
+static rp_status ckpt_skip(const pass *p, handoff *h, rp_mixer *mx, long k, int *finished,
+                           rp_diags *d)
+{
+    if (!p->ck->old)
+        return RP_OK;
+    handoff_drain(h);
+    return h->taken ? RP_OK : rp_ckpt_skip(p->ck, mx, k, finished, d);
+}
 
 // Before the block at the mixer's position, while the timeline is still
 // being placed: voices and places lines until the whole block and the
@@ -307,10 +311,10 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
     float *stem_ptr[RP_STEM_COUNT];
     for (int k = 0; k < RP_STEM_COUNT; k++)
         stem_ptr[k] = stem_buf[k];
-    rp_status st = p->ck ? ckpt_mixed(p->ck, mx, 0) : RP_OK;
+    rp_status st = p->ck ? rp_ckpt_mixed(p->ck, mx, 0) : RP_OK;
     int finished = 0;
     if (!st && p->ck)
-        st = ckpt_decide(p->ck, h, mx, 0, &finished, d);
+        st = ckpt_skip(p, h, mx, 0, &finished, d);
     for (size_t n = 1; n > 0 && !st && !finished;) {
         slot *sl = handoff_claim(h);
         if (!sl)
@@ -335,28 +339,28 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
                 st = rp_sink_write(p->stems[k], stem_buf[k], n, d);
             sl->n += n;
             if (p->ck)
-                ckpt_count(p->ck, n);
+                p->ck->mixed += (int64_t)n;
             if (p->progress && (!p->placer || rp_placer_done(p->placer)))
                 p->progress(p->user, p->stage, rp_mixer_position(mx), dr->timeline.n_frames);
         }
         if (sl->n > 0 && !st && h->shape)
             st = h->shape(h->ctx, sl->buf, &sl->n);
         int64_t at = rp_mixer_position(mx);
-        long k = p->ck && at < dr->timeline.n_frames && at % CKPT_SEG == 0
-                     ? (long)(at / CKPT_SEG)
+        long k = p->ck && at < dr->timeline.n_frames && at % RP_CKPT_FRAMES == 0
+                     ? (long)(at / RP_CKPT_FRAMES)
                      : -1;
         if (k > 0 && !st) {
             sl->ckpt = k;
-            st = ckpt_mixed(p->ck, mx, k);
+            st = rp_ckpt_mixed(p->ck, mx, k);
         }
         if (sl->n > 0 && !st)
             handoff_fill(h);
         else if (k > 0 && !st) {
             handoff_drain(h);
-            ckpt_taken(p->ck, k);  // nothing in it to take (the limiter's latency)
+            rp_ckpt_taken(p->ck, k);  // nothing in it to take (the limiter's latency)
         }
         if (k > 0 && !st)
-            st = ckpt_decide(p->ck, h, mx, k, &finished, d);
+            st = ckpt_skip(p, h, mx, k, &finished, d);
     }
     return st;
 }
@@ -401,469 +405,6 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
     free(h);
     rp_mixer_free(mx);
     return st;
-}
-
-// ---- checkpoints: a re-render mixes only what changed --------------------------
-//
-// A render that writes a 16-bit WAV keeps, in the clip cache, a checkpoint
-// every CKPT_SEG frames of the mix: the state of everything that carries
-// sound from one block to the next (the mixer with its effects and rooms,
-// the limiter, both meters' filters, the dither), a hash of the timeline's
-// events that reach the stretch up to the next checkpoint (their times,
-// levels, presets, and the clips' cache keys), and what the meters summed
-// over that stretch. The next render of the chapter to the same file (one
-// pass, as after a tweak, with the same gain) starts from a copy of that
-// file and, at each checkpoint, compares: where its own state is the last
-// render's to the byte and the stretch's events are the same, the stretch
-// would come out the same, so it takes the last render's sums for it and
-// goes on from the last render's state at the next stretch that differs.
-// Everything else is mixed as a full render mixes it, in the same blocks,
-// so the file is the same bytes as a render from scratch. A state that
-// differs (a tweaked line's echo still ringing) is simply mixed on until
-// it is the same again.
-
-typedef struct {
-    uint64_t input;   // the events reaching the stretch from here to the next point
-    int64_t at;       // output frames written here
-    rp_strbuf mix;    // mixer and limiter, here
-    rp_strbuf pre;    // the mix's meter
-    rp_strbuf out;    // the output's meter, the dither, the frames still to drop and written
-    rp_strbuf pre_d, out_d;  // what each meter summed from here to the next point
-} ckpt_point;
-
-typedef struct ckpt {
-    size_t n;         // stretches; points 0..n, n being the end
-    ckpt_point *pt;   // this render's
-    ckpt_point *old;  // the last render's (NULL: none, or not used by this pass)
-    // What the pass works on (NULL: not in it).
-    rp_master *ms;
-    rp_meter *pre, *out;
-    rp_sink *sink;
-    int64_t *skip, *at;
-    int pre_on_taker;  // the measuring pass meters on the taker's thread
-    size_t cap;        // points allocated (the measuring pass learns n as it goes)
-    int finished;      // the pass ended at a checkpoint: the rest is the last render's
-    int64_t mixed;     // frames this pass mixed
-    uint64_t meta;     // the file's title and marks (the header)
-} ckpt;
-
-static void ckpt_count(ckpt *ck, size_t n)
-{
-    ck->mixed += (int64_t)n;
-}
-
-// Point k, made if need be (by the one thread touching the points then).
-static ckpt_point *point(ckpt *ck, size_t k)
-{
-    if (k >= ck->cap) {
-        size_t cap = ck->cap;
-        if (rp_grow((void **)&ck->pt, &cap, k + 1, sizeof *ck->pt))
-            return NULL;
-        memset(ck->pt + ck->cap, 0, (cap - ck->cap) * sizeof *ck->pt);
-        ck->cap = cap;
-    }
-    return &ck->pt[k];
-}
-
-static void sb_reset(rp_strbuf *b)
-{
-    b->len = 0;
-    b->failed = 0;
-}
-
-static void sb_copy(rp_strbuf *to, const rp_strbuf *from)
-{
-    sb_reset(to);
-    rp_strbuf_append(to, from->s ? from->s : "", from->len);
-}
-
-static int sb_same(const rp_strbuf *a, const rp_strbuf *b)
-{
-    return a->len == b->len && !a->failed && !b->failed &&
-           (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
-}
-
-static rp_unpacker sb_unpacker(const rp_strbuf *b)
-{
-    return (rp_unpacker){(const unsigned char *)b->s, b->len, 0};
-}
-
-static void points_free(ckpt_point *pt, size_t n)
-{
-    for (size_t k = 0; pt && k < n + 1; k++) {
-        rp_strbuf *b[5] = {&pt[k].mix, &pt[k].pre, &pt[k].out, &pt[k].pre_d, &pt[k].out_d};
-        for (int i = 0; i < 5; i++)
-            rp_strbuf_deinit(b[i]);
-    }
-    free(pt);
-}
-
-static ckpt_point *points_new(size_t n)
-{
-    ckpt_point *pt = calloc(n + 1, sizeof *pt);
-    for (size_t k = 0; pt && k <= n; k++) {
-        rp_strbuf *b[5] = {&pt[k].mix, &pt[k].pre, &pt[k].out, &pt[k].pre_d, &pt[k].out_d};
-        for (int i = 0; i < 5; i++)
-            rp_strbuf_init(b[i]);
-    }
-    return pt;
-}
-
-// The output side at point k (the taker's thread, or either once the
-// other waits): the output meter's sums up to k, then the states.
-static void ckpt_taken(ckpt *ck, long k)
-{
-    ckpt_point *p = point(ck, (size_t)k);
-    if (!p)
-        return;
-    if (ck->out) {
-        if (k > 0) {
-            sb_reset(&ck->pt[k - 1].out_d);
-            rp_meter_fold(ck->out, &ck->pt[k - 1].out_d);
-        }
-        sb_reset(&p->out);
-        rp_meter_save(ck->out, &p->out);
-        if (ck->sink)
-            rp_sink_save(ck->sink, &p->out);
-        int64_t where[2] = {*ck->skip, *ck->at};
-        rp_strbuf_append(&p->out, (const char *)where, sizeof where);
-        p->at = *ck->at;
-    }
-    if (ck->pre && ck->pre_on_taker) {
-        if (k > 0) {
-            sb_reset(&ck->pt[k - 1].pre_d);
-            rp_meter_fold(ck->pre, &ck->pt[k - 1].pre_d);
-        }
-        sb_reset(&p->pre);
-        rp_meter_save(ck->pre, &p->pre);
-    }
-}
-
-// The mixer's side at point k (its thread): the mixer and limiter, the
-// mix's meter when it runs there; at 0 the output side too (nothing is
-// being taken yet).
-static rp_status ckpt_mixed(ckpt *ck, rp_mixer *mx, long k)
-{
-    ckpt_point *p = point(ck, (size_t)k);
-    if (!p)
-        return RP_ERR_NOMEM;
-    rp_status st = RP_OK;
-    if (ck->ms) {
-        sb_reset(&p->mix);
-        st = rp_mixer_save(mx, &p->mix);
-        rp_master_save(ck->ms, &p->mix);
-    }
-    if (ck->pre && !ck->pre_on_taker) {
-        if (k > 0) {
-            sb_reset(&ck->pt[k - 1].pre_d);
-            rp_meter_fold(ck->pre, &ck->pt[k - 1].pre_d);
-        }
-        sb_reset(&p->pre);
-        rp_meter_save(ck->pre, &p->pre);
-    }
-    if (k == 0)
-        ckpt_taken(ck, 0);
-    return st;
-}
-
-// The end (once the pass's threads are done): the last sums, the meters' counts.
-static void ckpt_end(ckpt *ck)
-{
-    int on_taker = ck->pre_on_taker;
-    ck->pre_on_taker = 1;
-    ckpt_taken(ck, (long)ck->n);
-    ck->pre_on_taker = on_taker;
-}
-
-// Puts the output side's state of point p back.
-static rp_status load_out(ckpt *ck, const ckpt_point *p, rp_diags *d)
-{
-    rp_unpacker u = sb_unpacker(&p->out);
-    rp_status st = rp_meter_load(ck->out, &u);
-    if (!st && ck->sink)
-        st = rp_sink_load(ck->sink, &u);
-    int64_t where[2];
-    rp_unpack(&u, where, sizeof where);
-    if (!st && (u.bad || u.left))
-        st = RP_ERR_FORMAT;
-    if (!st) {
-        *ck->skip = where[0];
-        *ck->at = where[1];
-    }
-    if (!st && ck->sink)
-        st = rp_sink_seek(ck->sink, where[1], d);
-    return st;
-}
-
-// At point k (the mixer's thread, all taken): when the state is the last
-// render's and so is the stretch, the last render's sums stand for every
-// stretch up to the next that differs, and the mixing goes on from its
-// state there (*finished: there is none; the file is complete).
-static rp_status ckpt_decide(ckpt *ck, handoff *h, rp_mixer *mx, long k, int *finished,
-                             rp_diags *d)
-{
-    if (!ck->old)
-        return RP_OK;
-    handoff_drain(h);
-    if (h->taken)
-        return RP_OK;
-    const ckpt_point *o = ck->old;
-    ckpt_point *p = ck->pt;
-    size_t to = (size_t)k;
-    while (to < ck->n && p[to].input == o[to].input)
-        to++;
-    if (to == (size_t)k || !sb_same(&p[k].mix, &o[k].mix) || !sb_same(&p[k].pre, &o[k].pre) ||
-        !sb_same(&p[k].out, &o[k].out))
-        return RP_OK;
-    rp_status st = RP_OK;
-    for (size_t j = (size_t)k; j < to && !st; j++) {
-        rp_unpacker a = sb_unpacker(&o[j].pre_d), b = sb_unpacker(&o[j].out_d);
-        st = ck->pre ? rp_meter_unfold(ck->pre, &a) : RP_OK;
-        st = st ? st : rp_meter_unfold(ck->out, &b);
-        sb_copy(&p[j].pre_d, &o[j].pre_d);
-        sb_copy(&p[j].out_d, &o[j].out_d);
-        sb_copy(&p[j + 1].mix, &o[j + 1].mix);
-        sb_copy(&p[j + 1].pre, &o[j + 1].pre);
-        sb_copy(&p[j + 1].out, &o[j + 1].out);
-        p[j + 1].at = o[j + 1].at;
-    }
-    rp_unpacker u = sb_unpacker(&o[to].pre);
-    st = st || !ck->pre ? st : rp_meter_load(ck->pre, &u);
-    st = st ? st : load_out(ck, &o[to], d);
-    if (!st && to == ck->n) {
-        *finished = ck->finished = 1;
-        return RP_OK;
-    }
-    u = sb_unpacker(&o[to].mix);
-    st = st ? st : rp_mixer_load(mx, &u);
-    st = st ? st : rp_master_load(ck->ms, &u);
-    return st ? st : u.bad || u.left ? RP_ERR_FORMAT : RP_OK;
-}
-
-// The events reaching each stretch: whatever the mixer reads from the
-// timeline while it mixes there (events starting or sounding, the lines
-// whose ducking and clearance lead in or tail out there).
-static void ckpt_inputs(const rp_drama *dr, ckpt_point *pt, size_t n)
-{
-    const rp_timeline *t = &dr->timeline;
-    int64_t before = 4 * (int64_t)t->rate_hz, after = 10 * (int64_t)t->rate_hz;
-    for (size_t k = 0; k < n; k++)
-        pt[k].input = RP_HASH_INIT;
-    for (size_t i = 0; i < t->n; i++) {
-        const rp_event *e = &t->ev[i];
-        struct {
-            int64_t kind, start, end, fade_in, fade_out, room, narration;
-            uint64_t seed, clip[2], preset, room_preset;
-            float gain, pan, send, pad;
-        } f;
-        memset(&f, 0, sizeof f);
-        f.kind = e->kind;
-        f.start = e->start;
-        f.end = e->end;
-        f.fade_in = e->fade_in;
-        f.fade_out = e->fade_out;
-        f.room = e->room;
-        f.seed = e->seed;
-        f.gain = e->gain;
-        f.pan = e->pan;
-        f.send = e->send;
-        if (e->kind == RP_EV_SPEECH) {
-            rp_drama_clip_key(dr, e->utt, f.clip);
-            f.narration = dr->plan.utts[e->utt].narration;
-        }
-        if (e->preset)
-            f.preset = rp_sfx_preset_hash(e->preset);
-        if (e->room > 0 && (size_t)e->room <= dr->plan.n_rooms) {
-            const rp_room_preset *r = &dr->plan.rooms[e->room - 1];
-            f.room_preset = rp_hash64(&r->rt60_s, sizeof *r - offsetof(rp_room_preset, rt60_s),
-                                      RP_HASH_INIT);
-        }
-        uint64_t h = rp_hash64(&f, sizeof f, RP_HASH_INIT);
-        int64_t from = e->start - before, to = e->end + after;
-        for (int64_t k = from < 0 ? 0 : from / CKPT_SEG; k < (int64_t)n && k * CKPT_SEG < to; k++)
-            pt[k].input = rp_hash64(&h, sizeof h, pt[k].input);
-    }
-}
-
-// This program's own bytes: checkpoints are states of its structures, so
-// another build's are not used.
-static uint64_t exe_id(void)
-{
-    static uint64_t id;
-    if (!id) {
-        char *bytes = NULL;
-        size_t len = 0;
-        rp_diags quiet;
-        rp_diags_init(&quiet);
-        if (rp_read_file("/proc/self/exe", (size_t)1 << 30, &bytes, &len, &quiet) == RP_OK)
-            id = rp_hash64(bytes, len, RP_HASH_INIT) | 1;
-        rp_diags_deinit(&quiet);
-        free(bytes);
-    }
-    return id;
-}
-
-// Where the checkpoints of rendering this chapter to out_path are kept (0: nowhere).
-static uint64_t ckpt_key(const rp_drama *dr, const char *out_path)
-{
-    char *where = dr->script.name ? realpath(dr->script.name, NULL) : NULL;
-    char *target = rp_output_target(out_path), dir[4096];
-    uint64_t h = 0;
-    if (where && target && exe_id()) {
-        h = rp_hash64("checkpoints\n", 12, RP_HASH_INIT);
-        h = rp_hash64(where, strlen(where) + 1, h);
-        if (target[0] != '/' && getcwd(dir, sizeof dir))
-            h = rp_hash64(dir, strlen(dir) + 1, h);
-        h = rp_hash64(target, strlen(target) + 1, h);
-    }
-    free(where);
-    free(target);
-    return h;
-}
-
-typedef struct {
-    char magic[8];
-    uint64_t exe, meta, n, dev, ino, size;
-    int64_t n_frames, mtime_s, mtime_ns, ctime_s, ctime_ns;
-    int32_t rate, channels;
-} memo_head;
-
-typedef struct {
-    uint64_t input;
-    int64_t at;
-    uint64_t len[5];
-} memo_point;
-
-static void memo_file(memo_head *h, const char *out_path)
-{
-    char *target = rp_output_target(out_path);
-    struct stat sb;
-    if (target && stat(target, &sb) == 0) {
-        h->dev = sb.st_dev;
-        h->ino = sb.st_ino;
-        h->size = (uint64_t)sb.st_size;
-        h->mtime_s = sb.st_mtim.tv_sec;
-        h->mtime_ns = sb.st_mtim.tv_nsec;
-        h->ctime_s = sb.st_ctim.tv_sec;
-        h->ctime_ns = sb.st_ctim.tv_nsec;
-    }
-    free(target);
-}
-
-static void memo_head_of(const rp_drama *dr, const char *out_path, size_t n, uint64_t meta,
-                         memo_head *h)
-{
-    memset(h, 0, sizeof *h);
-    memcpy(h->magic, "rpckpt1", 8);
-    h->exe = exe_id();
-    h->meta = meta;
-    h->n = n;
-    h->n_frames = dr->timeline.n_frames;
-    h->rate = dr->cast.render.rate_hz;
-    h->channels = dr->cast.render.channels;
-    memo_file(h, out_path);
-}
-
-// After the file is in place: the checkpoints, for the next render.
-static void ckpt_save(const rp_drama *dr, const char *out_path, const ckpt *ck, uint64_t meta)
-{
-    uint64_t key = ckpt_key(dr, out_path);
-    rp_cache *c;
-    rp_diags quiet;
-    rp_diags_init(&quiet);
-    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
-        rp_strbuf b;
-        rp_strbuf_init(&b);
-        memo_head h;
-        memo_head_of(dr, out_path, ck->n, meta, &h);
-        rp_strbuf_append(&b, (const char *)&h, sizeof h);
-        for (size_t k = 0; k <= ck->n; k++) {
-            const ckpt_point *p = &ck->pt[k];
-            memo_point m = {p->input, p->at,
-                            {p->mix.len, p->pre.len, p->out.len, p->pre_d.len, p->out_d.len}};
-            rp_strbuf_append(&b, (const char *)&m, sizeof m);
-        }
-        for (size_t k = 0; k <= ck->n; k++) {
-            const rp_strbuf *s[5] = {&ck->pt[k].mix, &ck->pt[k].pre, &ck->pt[k].out,
-                                     &ck->pt[k].pre_d, &ck->pt[k].out_d};
-            for (int i = 0; i < 5; i++)
-                rp_strbuf_append(&b, s[i]->s ? s[i]->s : "", s[i]->len);
-        }
-        uint64_t sum = rp_hash64(b.s, b.len, RP_HASH_INIT);
-        rp_strbuf_append(&b, (const char *)&sum, sizeof sum);
-        if (!b.failed)
-            rp_cache_put_blob(c, key, b.s, b.len);
-        rp_strbuf_deinit(&b);
-        rp_cache_close(c);
-    }
-    rp_diags_deinit(&quiet);
-}
-
-// The last render's checkpoints for this chapter and file, if they fit it:
-// the same program, timeline length, rate, channels and marks, and the
-// file as that render left it.
-static ckpt_point *ckpt_recall(const rp_drama *dr, const char *out_path, size_t n, uint64_t meta)
-{
-    uint64_t key = ckpt_key(dr, out_path);
-    rp_cache *c;
-    rp_diags quiet;
-    rp_diags_init(&quiet);
-    char *bytes = NULL;
-    size_t len = 0;
-    ckpt_point *pt = NULL;
-    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
-        if (rp_cache_get_blob(c, key, (size_t)1 << 28, &bytes, &len) != 0)
-            bytes = NULL;
-        rp_cache_close(c);
-    }
-    rp_diags_deinit(&quiet);
-    memo_head want, h;
-    memo_head_of(dr, out_path, n, meta, &want);
-    uint64_t sum;
-    size_t points = (n + 1) * sizeof(memo_point);
-    if (!bytes || len < sizeof h + points + sizeof sum || !want.ino) {
-        free(bytes);
-        return NULL;
-    }
-    memcpy(&h, bytes, sizeof h);
-    memcpy(&sum, bytes + len - sizeof sum, sizeof sum);
-    if (memcmp(&h, &want, sizeof h) == 0 && sum == rp_hash64(bytes, len - sizeof sum, RP_HASH_INIT))
-        pt = points_new(n);
-    rp_unpacker u = {(const unsigned char *)bytes + sizeof h + points,
-                     len - sizeof h - points - sizeof sum, 0};
-    for (size_t k = 0; pt && k <= n && !u.bad; k++) {
-        memo_point m;
-        memcpy(&m, bytes + sizeof h + k * sizeof m, sizeof m);
-        pt[k].input = m.input;
-        pt[k].at = m.at;
-        rp_strbuf *s[5] = {&pt[k].mix, &pt[k].pre, &pt[k].out, &pt[k].pre_d, &pt[k].out_d};
-        for (int i = 0; i < 5 && !u.bad; i++) {
-            if (m.len[i] > u.left) {
-                u.bad = 1;
-                break;
-            }
-            rp_strbuf_append(s[i], (const char *)u.p, m.len[i]);
-            u.p += m.len[i];
-            u.left -= m.len[i];
-        }
-    }
-    free(bytes);
-    if (pt && (u.bad || u.left)) {
-        points_free(pt, n);
-        pt = NULL;
-    }
-    return pt;
-}
-
-// The file's title and marks, which its header holds.
-static uint64_t marks_hash(const char *title, const rp_mark *marks, size_t n)
-{
-    uint64_t h = rp_hash64(title ? title : "", title ? strlen(title) + 1 : 1, RP_HASH_INIT);
-    for (size_t i = 0; i < n; i++) {
-        h = rp_hash64(&marks[i].frame, sizeof marks[i].frame, h);
-        h = rp_hash64(marks[i].title ? marks[i].title : "", marks[i].title ? strlen(marks[i].title) + 1 : 1, h);
-    }
-    return h;
 }
 
 // The measuring pass's take: the meter alone.
@@ -990,9 +531,9 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         rp_master_set_gain(o.ms, gain_db);
         o.skip = rp_master_latency(o.ms);
     }
-    ckpt *ck = p->ck;
+    rp_ckpt *ck = p->ck;
     if (ck) {
-        ck->n = (size_t)((dr->timeline.n_frames + CKPT_SEG - 1) / CKPT_SEG);
+        ck->n = (size_t)((dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
         ck->ms = o.ms;
         ck->out = o.meter;
         ck->pre = o.pre;  // with pre, else the measuring pass's are kept
@@ -1001,10 +542,10 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         ck->at = &o.at;
         ck->mixed = 0;
         ck->finished = 0;
-        if (!point(ck, ck->n))
+        if (!rp_ckpt_point_at(ck, ck->n))  // every point now: two threads write them
             st = RP_ERR_NOMEM;
         else
-            ckpt_inputs(dr, ck->pt, ck->n);
+            rp_ckpt_inputs(ck, dr);
     }
     if (!st && out_path) {
         rp_mark marks[RP_MAX_MARKS];
@@ -1012,8 +553,8 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         n = n < RP_MAX_MARKS ? n : RP_MAX_MARKS;
         const char *title = n ? marks[0].title : NULL;
         if (ck) {
-            ck->meta = marks_hash(title, marks, n);
-            ck->old = ckpt_recall(dr, out_path, ck->n, ck->meta);
+            ck->meta = rp_ckpt_meta(title, marks, n);
+            rp_ckpt_recall(ck, dr, out_path);
         }
         // With the last render's checkpoints, from a copy of its file.
         uint64_t dither = rp_seed_mix(r->seed, 0xd17e);
@@ -1021,10 +562,8 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
                                                             r->channels, dr->timeline.n_frames,
                                                             dither, d)
                                      : RP_ERR_USAGE;
-        if (ps == RP_ERR_USAGE && ck && ck->old) {
-            points_free(ck->old, ck->n);
-            ck->old = NULL;
-        }
+        if (ps == RP_ERR_USAGE && ck)
+            rp_ckpt_forget(ck);
         if (ps != RP_ERR_USAGE) {
             st = ps;
         } else {
@@ -1040,10 +579,9 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     if (!st && !(ck && ck->finished))
         st = flush_master(&o, d);
     if (!st && ck && !ck->finished)
-        ckpt_end(ck);
+        rp_ckpt_end(ck);
     if (ck) {
-        points_free(ck->old, ck->n);
-        ck->old = NULL;
+        rp_ckpt_forget(ck);
         ck->ms = NULL;
         ck->out = ck->pre = NULL;
         ck->sink = NULL;
@@ -1071,8 +609,8 @@ static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
     }
     rp_status st = m ? mix_pass(p, NULL, take_measure, m, d) : RP_ERR_NOMEM;
     if (!st && p->ck) {
-        p->ck->n = (size_t)((p->dr->timeline.n_frames + CKPT_SEG - 1) / CKPT_SEG);
-        ckpt_end(p->ck);
+        p->ck->n = (size_t)((p->dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
+        rp_ckpt_end(p->ck);
         p->ck->pre = NULL;
     }
     if (!st)
@@ -1097,11 +635,10 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         snprintf(path, sizeof path, "%s/%s.wav", want->stems_dir, rp_stem_names[k]);
         st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
     }
-    // Checkpoints: for a 16-bit WAV alone, with the cache.
-    ckpt ck = {0};
-    int bits = r->bits ? r->bits : 16;
+    // Checkpoints: for a file the sink can patch, alone, with the cache.
+    rp_ckpt ck = {0};
     int checkpoints = want->audio && !want->stems_dir && !want->peaks && !dr->no_cache &&
-                      bits == 16 && rp_format_from_path(want->audio) == RP_FMT_WAV;
+                      rp_sink_can_patch(want->audio, r->bits);
     pass p = {.dr = dr, .stage = "master", .stems = stems[0] ? stems : NULL, .stop = stop,
               .progress = progress, .user = user, .ck = checkpoints ? &ck : NULL};
     // The gain is the measuring pass's, in whole steps of RP_GAIN_STEP_DB.
@@ -1178,12 +715,12 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         dr->gain_db = gain;
         dr->mixed_again = checkpoints ? ck.mixed : -1;
         if (checkpoints)
-            ckpt_save(dr, want->audio, &ck, ck.meta);
+            rp_ckpt_save(&ck, dr, want->audio);
         rp_drama_gain_remember(dr, gain);
         if (t.norm != RP_NORM_OFF)
             gain_guess_remember(dr, first);
     }
-    points_free(ck.pt, ck.cap ? ck.cap - 1 : 0);
+    rp_ckpt_deinit(&ck);
     return st;
 }
 

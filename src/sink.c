@@ -681,11 +681,16 @@ static int copy_all(int from, rp_sink *s)
     return left == 0 ? 0 : -1;
 }
 
+int rp_sink_can_patch(const char *path, int bits)
+{
+    return rp_format_from_path(path) == RP_FMT_WAV && (bits == 0 || bits == 16);
+}
+
 rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
                              int64_t frames, uint64_t dither_seed, rp_diags *d)
 {
     *out = NULL;
-    if (rp_format_from_path(path) != RP_FMT_WAV || frames < 0)
+    if (!rp_sink_can_patch(path, 16) || frames < 0)
         return RP_ERR_USAGE;
     rp_sink *s = sink_new(path, RP_FMT_WAV, rate_hz, channels, 1, dither_seed);
     if (!s)

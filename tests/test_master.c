@@ -615,6 +615,74 @@ static void test_meter_matches_libebur128(void)
 
 // A 1 kHz tone with pauses holding noise at floor_db RMS, scaled so that
 // the whole measures rms_db, with one crest at peak_db.
+// Checkpoints: a meter that takes the sums of some stretches from an
+// earlier run (rp_meter_unfold) and that run's filters at the next point
+// (rp_meter_load) gives the very figures measuring it all gives, as long
+// as both fold at the same points; and folding moves no figure by more
+// than rounding.
+static void test_meter_sums_from_a_checkpoint(void)
+{
+    enum { N = 20 * RATE, P = 3 * RATE + 77, POINTS = N / P + 1 };
+    const double levels[] = {-20, -35, -12, -50, -23, -18, -80, -25};
+    float *x = stereo_tone(N, 997.0, levels, sizeof levels / sizeof levels[0]);
+    rp_meter *a = rp_meter_new(2, RATE, 0), *b = rp_meter_new(2, RATE, 0);
+    rp_meter *plain = rp_meter_new(2, RATE, 0);
+    CHECK(x && a && b && plain);
+    if (!x || !a || !b || !plain)
+        return;
+    rp_strbuf delta[POINTS], state[POINTS];
+    for (int k = 0; k < POINTS; k++) {
+        rp_strbuf_init(&delta[k]);
+        rp_strbuf_init(&state[k]);
+    }
+    // a: measured stretch by stretch, folding at each point.
+    for (int k = 0; k * P < N; k++) {
+        size_t from = (size_t)k * P, n = from + P <= N ? P : N - from;
+        CHECK_INT(rp_meter_add(a, x + 2 * from, n), RP_OK);
+        rp_meter_fold(a, &delta[k]);
+        rp_meter_save(a, &state[k + 1]);
+    }
+    CHECK_INT(rp_meter_add(plain, x, N), RP_OK);
+    // b: the first stretch, then stretches 1 and 2 from a, then the rest.
+    CHECK_INT(rp_meter_add(b, x, P), RP_OK);
+    rp_meter_fold(b, NULL);
+    for (int k = 1; k <= 2; k++) {
+        rp_unpacker u = {(const unsigned char *)delta[k].s, delta[k].len, 0};
+        CHECK_INT(rp_meter_unfold(b, &u), RP_OK);
+    }
+    rp_unpacker u = {(const unsigned char *)state[3].s, state[3].len, 0};
+    CHECK_INT(rp_meter_load(b, &u), RP_OK);
+    for (int k = 3; k * P < N; k++) {
+        size_t from = (size_t)k * P, n = from + P <= N ? P : N - from;
+        CHECK_INT(rp_meter_add(b, x + 2 * from, n), RP_OK);
+        rp_meter_fold(b, NULL);
+    }
+    rp_loudness la, lb, lp;
+    rp_meter_result(a, &la);
+    rp_meter_result(b, &lb);
+    rp_meter_result(plain, &lp);
+    CHECK_INT(lb.frames, N);
+    CHECK(la.integrated_lufs == lb.integrated_lufs && la.rms_db == lb.rms_db &&
+          la.sample_peak_dbfs == lb.sample_peak_dbfs && la.floor_db == lb.floor_db);
+    CHECK_MSG(fabs(la.integrated_lufs - lp.integrated_lufs) < 1e-9 &&
+                  fabs(la.rms_db - lp.rms_db) < 1e-9 && la.floor_db == lp.floor_db &&
+                  la.sample_peak_dbfs == lp.sample_peak_dbfs,
+              "folded %.12f LUFS, plain %.12f", la.integrated_lufs, lp.integrated_lufs);
+    printf("  %.3f LUFS, the same to the bit with stretches 1-2 taken from the checkpoints\n",
+           lb.integrated_lufs);
+    // A damaged delta is refused.
+    rp_unpacker bad = {(const unsigned char *)delta[1].s, delta[1].len / 2, 0};
+    CHECK(rp_meter_unfold(b, &bad) != RP_OK);
+    for (int k = 0; k < POINTS; k++) {
+        rp_strbuf_deinit(&delta[k]);
+        rp_strbuf_deinit(&state[k]);
+    }
+    rp_meter_free(a);
+    rp_meter_free(b);
+    rp_meter_free(plain);
+    free(x);
+}
+
 static float *acx_signal(size_t n, double rms_db, double peak_db, double floor_db)
 {
     float *x = malloc(n * sizeof *x);
@@ -731,6 +799,7 @@ int main(void)
     RUN(test_gain_before_limiting);
     RUN(test_meter_ebu_cases);
     RUN(test_meter_matches_libebur128);
+    RUN(test_meter_sums_from_a_checkpoint);
     RUN(test_acx_report);
     return TEST_SUMMARY("test_master");
 }

@@ -590,24 +590,31 @@ static int add_room(fixture *f, const char *name)
 // a player mixes as far as its timeline is placed, a render in blocks. With
 // rooms too: lines in a hall, the bed in a basement, a dry line after them
 // while they ring.
-static void same_frames_whatever_the_split(int rooms)
+static int ringing_fixture(fixture *f, int rooms)
 {
     const rp_sfx_preset *p = a_bed();
     if (!p)
-        return;
-    fixture f;
-    fixture_init(&f, 4 * RATE);
-    add_bed(&f, p, 0, 4 * RATE, 5, 4.0f, 0, 0);
-    int hall = rooms ? add_room(&f, "hall") : 0, basement = rooms ? add_room(&f, "basement") : 0;
-    f.ev[0].room = basement;
-    f.ev[0].send = 0.5f;
+        return -1;
+    fixture_init(f, 4 * RATE);
+    add_bed(f, p, 0, 4 * RATE, 5, 4.0f, 0, 0);
+    int hall = rooms ? add_room(f, "hall") : 0, basement = rooms ? add_room(f, "basement") : 0;
+    f->ev[0].room = basement;
+    f->ev[0].send = 0.5f;
     // Short lines that end and begin inside the same block.
     for (int k = 0; k < 6; k++) {
-        size_t u = add_clip(&f, RATE / 7 + 13 * k, 200.0 + 50 * k, 0.03 + 0.01 * k);
-        add_speech(&f, u, RATE / 2 + k * (RATE / 5) + 17 * k, 1.0f, 0.2f * (float)(k - 3));
-        f.ev[f.tl.n - 1].room = k < 5 ? hall : 0;
-        f.ev[f.tl.n - 1].send = 1.0f;
+        size_t u = add_clip(f, RATE / 7 + 13 * k, 200.0 + 50 * k, 0.03 + 0.01 * k);
+        add_speech(f, u, RATE / 2 + k * (RATE / 5) + 17 * k, 1.0f, 0.2f * (float)(k - 3));
+        f->ev[f->tl.n - 1].room = k < 5 ? hall : 0;
+        f->ev[f->tl.n - 1].send = 1.0f;
     }
+    return 0;
+}
+
+static void same_frames_whatever_the_split(int rooms)
+{
+    fixture f;
+    if (ringing_fixture(&f, rooms))
+        return;
     int64_t n1, n2, n3;
     float *a = mix_all(&f, 2, 1024, &n1), *b = mix_all(&f, 2, 64, &n2), *c = mix_all(&f, 2, 320, &n3);
     CHECK(a && b && c && n1 == n2 && n2 == n3);
@@ -629,6 +636,59 @@ static void test_same_frames_whatever_the_split(void)
 static void test_rooms_same_frames_whatever_the_split(void)
 {
     same_frames_whatever_the_split(1);
+}
+
+// Checkpoints: a mixer saved mid-way, with the bed sounding, lines in the
+// hall and the hall ringing, and loaded into a new one, goes on to the same
+// frames to the bit; a mixer loaded saves the very bytes it was loaded from
+// (so two in the same state compare equal); bytes cut short are refused.
+static void test_a_saved_mixer_goes_on_to_the_bit(void)
+{
+    fixture f;
+    if (ringing_fixture(&f, 1))
+        return;
+    int64_t n;
+    float *whole = mix_all(&f, 2, RP_BLOCK_FRAMES, &n);
+    rp_status st;
+    rp_mixer *a = rp_mixer_new(&f.tl, &f.plan, &f.r, 2, &st), *b = NULL;
+    float buf[RP_BLOCK_FRAMES * 2];
+    const int64_t cut = 60 * RP_BLOCK_FRAMES;  // 1.28 s: the third line sounding in the hall
+    while (a && rp_mixer_position(a) < cut)
+        rp_mixer_process(a, buf, RP_BLOCK_FRAMES);
+    rp_strbuf saved, again;
+    rp_strbuf_init(&saved);
+    rp_strbuf_init(&again);
+    CHECK_INT(a ? rp_mixer_save(a, &saved) : RP_ERR_NOMEM, RP_OK);
+    printf("  a mixer's state mid-way: %zu bytes\n", saved.len);
+    b = rp_mixer_new(&f.tl, &f.plan, &f.r, 2, &st);
+    rp_unpacker u = {(const unsigned char *)saved.s, saved.len, 0};
+    CHECK_INT(b ? rp_mixer_load(b, &u) : RP_ERR_NOMEM, RP_OK);
+    CHECK_INT((long long)u.left, 0);
+    CHECK_INT(b ? rp_mixer_position(b) : -1, cut);
+    CHECK_INT(b ? rp_mixer_save(b, &again) : RP_ERR_NOMEM, RP_OK);
+    CHECK(again.len == saved.len && !memcmp(again.s, saved.s, saved.len));
+    // Both go on: the one loaded and the one saved give the whole mix's frames.
+    double worst = 0;
+    for (int64_t at = cut; b && whole && at < n;) {
+        float other[RP_BLOCK_FRAMES * 2];
+        size_t got = rp_mixer_process(b, buf, RP_BLOCK_FRAMES);
+        CHECK_INT(rp_mixer_process(a, other, RP_BLOCK_FRAMES), got);
+        for (size_t i = 0; i < 2 * got; i++)
+            worst = fmax(worst, fmax(fabs(buf[i] - whole[2 * at + (int64_t)i]),
+                                     fabs(other[i] - whole[2 * at + (int64_t)i])));
+        at += (int64_t)got;
+        if (!got)
+            break;
+    }
+    CHECK_MSG(worst == 0.0, "the loaded mixer moved a sample by %.3g", worst);
+    u = (rp_unpacker){(const unsigned char *)saved.s, saved.len / 2, 0};
+    CHECK(rp_mixer_load(b, &u) != RP_OK);
+    rp_strbuf_deinit(&saved);
+    rp_strbuf_deinit(&again);
+    rp_mixer_free(a);
+    rp_mixer_free(b);
+    free(whole);
+    fixture_deinit(&f);
 }
 
 // ---- rooms ------------------------------------------------------------------------------------
@@ -1013,6 +1073,7 @@ int main(void)
     RUN(test_background_cleared_under_voice);
     RUN(test_same_frames_whatever_the_split);
     RUN(test_rooms_same_frames_whatever_the_split);
+    RUN(test_a_saved_mixer_goes_on_to_the_bit);
     RUN(test_room_adds_a_tail);
     RUN(test_tail_rings_after_room_change);
     RUN(test_stems_add_up);
