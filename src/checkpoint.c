@@ -23,7 +23,7 @@ static void sb_reset(rp_strbuf *b)
 static void sb_copy(rp_strbuf *to, const rp_strbuf *from)
 {
     sb_reset(to);
-    rp_strbuf_append(to, from->s ? from->s : "", from->len);
+    rp_strbuf_append(to, from->s, from->len);
 }
 
 static int sb_same(const rp_strbuf *a, const rp_strbuf *b)
@@ -347,7 +347,7 @@ void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path)
         for (size_t k = 0; k <= ck->n; k++) {
             point_bufs(&ck->pt[k], s);
             for (int i = 0; i < BUFS; i++)
-                rp_strbuf_append(&b, s[i]->s ? s[i]->s : "", s[i]->len);
+                rp_strbuf_append(&b, s[i]->s, s[i]->len);
         }
         uint64_t sum = rp_hash64(b.s, b.len, RP_HASH_INIT);
         rp_strbuf_append(&b, (const char *)&sum, sizeof sum);

@@ -131,7 +131,8 @@ void rp_strbuf_append(rp_strbuf *b, const char *s, size_t n)
         b->failed = 1;
         return;
     }
-    memcpy(b->s + b->len, s, n);
+    if (n)  // s may be NULL when there is nothing (an empty buffer's is)
+        memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
 }

@@ -180,6 +180,10 @@ static void test_strbuf_growth(void)
     CHECK_INT(b.len, 4);
     CHECK(memcmp(b.s, "xy\0z", 5) == 0);
     rp_strbuf_deinit(&b);
+    // Nothing from nowhere (an empty buffer's bytes, copied): an empty string.
+    rp_strbuf_append(&b, NULL, 0);
+    CHECK(!b.failed && b.len == 0 && b.s && b.s[0] == '\0');
+    rp_strbuf_deinit(&b);
 }
 
 static void test_strbuf_printf_long(void)

@@ -622,7 +622,7 @@ static void test_meter_matches_libebur128(void)
 // than rounding.
 static void test_meter_sums_from_a_checkpoint(void)
 {
-    enum { N = 20 * RATE, P = 3 * RATE + 77, POINTS = N / P + 1 };
+    enum { N = 20 * RATE, P = 3 * RATE + 77, POINTS = N / P + 2 };  // points 0..n
     const double levels[] = {-20, -35, -12, -50, -23, -18, -80, -25};
     float *x = stereo_tone(N, 997.0, levels, sizeof levels / sizeof levels[0]);
     rp_meter *a = rp_meter_new(2, RATE, 0), *b = rp_meter_new(2, RATE, 0);
