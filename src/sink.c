@@ -71,6 +71,18 @@ struct rp_sink {
     size_t dither_at;
     int patch;      // rp_sink_open_patch: samples go to at, in the copy
     off_t data, at; // where the samples start in the file, and the next write
+    // Patching: the last render's file is copied into ours on a thread of
+    // its own while the render mixes; a write waits until the copy has
+    // passed the bytes it replaces.
+    int copier;     // the copying thread was started (and not yet joined)
+    int copy_from;  // the last render's file; -1: closed
+    pthread_mutex_t copy_lock;
+    pthread_cond_t copy_moved;
+    off_t copied;   // bytes of it in ours, from the start
+    int copy_end;   // 1: the copy is over (copy_err says how it ended)
+    int copy_err;   // errno of a failed copy, or 0
+    int copy_stop;  // 1: the render was given up, stop copying
+    pthread_t copy_thread;
 };
 
 static int subformat(int bits)
@@ -259,7 +271,9 @@ static rp_sink *sink_new(const char *path, rp_format fmt, int rate_hz, int chann
     rp_sink *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->fd = s->lock_fd = -1;
+    s->fd = s->lock_fd = s->copy_from = -1;
+    pthread_mutex_init(&s->copy_lock, NULL);
+    pthread_cond_init(&s->copy_moved, NULL);
     s->fmt = fmt;
     s->channels = channels;
     s->rate_hz = rate_hz;
@@ -440,6 +454,95 @@ rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, 
     return RP_OK;
 }
 
+// ---- copying the last render's file, to patch it (rp_sink_open_patch) ----------
+
+// Moves the copy on by n bytes; 1 when it is to stop.
+static int copy_moved(rp_sink *s, off_t n)
+{
+    pthread_mutex_lock(&s->copy_lock);
+    s->copied += n;
+    pthread_cond_broadcast(&s->copy_moved);
+    int stop = s->copy_stop;
+    pthread_mutex_unlock(&s->copy_lock);
+    return stop;
+}
+
+// The copying thread: every byte of the last render's file into the sink's
+// (both from their start), its pages written back and dropped as it goes,
+// as a render's are.
+static void *copy_all(void *arg)
+{
+    rp_sink *s = arg;
+    int from = s->copy_from, to = s->fd, err = 0, stop = 0;
+    struct stat sb;
+    off_t left = fstat(from, &sb) == 0 ? sb.st_size : -1;
+    if (left < 0)
+        err = errno;
+#if defined(__linux__)
+    posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
+    while (left > 0 && !stop) {
+        ssize_t n = copy_file_range(from, NULL, to, NULL, left < BEHIND ? (size_t)left : BEHIND, 0);
+        if (n <= 0)
+            break;
+        left -= n;
+        write_behind(s);
+        stop = copy_moved(s, n);
+    }
+    // Not between these file systems: by hand, from where it got to.
+#endif
+    char *buf = left > 0 && !stop ? malloc(BUF_BYTES) : NULL;
+    off_t at = left > 0 ? sb.st_size - left : 0;
+    ssize_t n = 0;
+    while (buf && left > 0 && !stop && (n = pread(from, buf, BUF_BYTES, at)) > 0) {
+        if (pwrite(to, buf, (size_t)n, at) != n)
+            break;
+        at += n;
+        left -= n;
+        stop = copy_moved(s, n);
+    }
+    if (left != 0 && !stop && !err)
+        err = errno ? errno : EIO;
+    free(buf);
+    pthread_mutex_lock(&s->copy_lock);
+    s->copy_end = 1;
+    s->copy_err = err;
+    pthread_cond_broadcast(&s->copy_moved);
+    pthread_mutex_unlock(&s->copy_lock);
+    return NULL;
+}
+
+// Waits until the copy has passed byte upto (or ended); the copy's error.
+static int copy_wait(rp_sink *s, off_t upto)
+{
+    if (!s->copier)
+        return 0;
+    pthread_mutex_lock(&s->copy_lock);
+    while (s->copied < upto && !s->copy_end)
+        pthread_cond_wait(&s->copy_moved, &s->copy_lock);
+    int err = s->copied >= upto ? 0 : s->copy_err ? s->copy_err : EIO;
+    pthread_mutex_unlock(&s->copy_lock);
+    return err;
+}
+
+// Ends the copy (stopping it first when stop) and closes the last render's
+// file; the copy's error.
+static int copy_finish(rp_sink *s, int stop)
+{
+    int err = 0;
+    if (s->copier) {
+        pthread_mutex_lock(&s->copy_lock);
+        s->copy_stop = stop;
+        pthread_mutex_unlock(&s->copy_lock);
+        pthread_join(s->copy_thread, NULL);
+        err = s->copy_err;
+        s->copier = 0;
+    }
+    if (s->copy_from >= 0)
+        close(s->copy_from);
+    s->copy_from = -1;
+    return err;
+}
+
 // Hands the buffered samples to libsndfile (or, patching, to the file).
 static rp_status flush(rp_sink *s, rp_diags *d)
 {
@@ -449,6 +552,9 @@ static rp_status flush(rp_sink *s, rp_diags *d)
     if (s->patch) {
         size_t bytes = s->fill * sizeof(short);
         s->fill = 0;
+        int err = copy_wait(s, s->at + (off_t)bytes);
+        if (err)
+            return fail(s, "cannot write", strerror(err), d);
         if (pwrite(s->fd, s->buf, bytes, s->at) != (ssize_t)bytes)
             return fail(s, "cannot write", errno ? strerror(errno) : "short write", d);
         s->at += (off_t)bytes;
@@ -646,41 +752,6 @@ static off_t wav16_data(int fd, int rate_hz, int channels, uint64_t bytes)
     return -1;
 }
 
-// Copies every byte of from into the sink's file (both at their start),
-// its pages written back and dropped as it goes, as a render's are.
-static int copy_all(int from, rp_sink *s)
-{
-    struct stat sb;
-    if (fstat(from, &sb) != 0)
-        return -1;
-    int to = s->fd;
-    off_t left = sb.st_size;
-#if defined(__linux__)
-    posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
-    while (left > 0) {
-        ssize_t n = copy_file_range(from, NULL, to, NULL, left < BEHIND ? (size_t)left : BEHIND, 0);
-        if (n <= 0)
-            break;
-        left -= n;
-        write_behind(s);
-    }
-    if (left == 0)
-        return 0;
-    // Not between these file systems: by hand, from where it got to.
-#endif
-    char *buf = malloc(BUF_BYTES);
-    off_t at = sb.st_size - left;
-    ssize_t n = 0;
-    while (buf && left > 0 && (n = pread(from, buf, BUF_BYTES, at)) > 0) {
-        if (pwrite(to, buf, (size_t)n, at) != n)
-            break;
-        at += n;
-        left -= n;
-    }
-    free(buf);
-    return left == 0 ? 0 : -1;
-}
-
 int rp_sink_can_patch(const char *path, int bits)
 {
     return rp_format_from_path(path) == RP_FMT_WAV && (bits == 0 || bits == 16);
@@ -707,17 +778,18 @@ rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int c
         return RP_ERR_USAGE;
     }
     s->at = s->data;
+    s->copy_from = old;
     s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
     rp_status st = RP_OK;
-    if (s->fd < 0)
+    if (s->fd < 0) {
         st = errno == ENOMEM ? RP_ERR_NOMEM : fail(s, "cannot create output", strerror(errno), d);
-    else if (copy_all(old, s) != 0)
-        st = fail(s, "cannot write", strerror(errno ? errno : EIO), d);
-    close(old);
-    if (!st) {
+    } else {
         mode_t mask = umask(0);
         umask(mask);
         fchmod(s->fd, 0666 & ~mask);
+        s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
+        if (!s->copier)
+            st = RP_ERR_NOMEM;
     }
     if (st) {
         rp_sink_close(s, 0, NULL);
@@ -776,6 +848,9 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     rp_status st = RP_OK;
     if (s->patch && commit)
         st = flush(s, d);
+    int copied = s->patch ? copy_finish(s, !commit || st) : 0;
+    if (copied && commit && !st)
+        st = fail(s, "cannot write", strerror(copied), d);
     if (s->sf) {
         if (commit)
             st = flush(s, d);
@@ -802,6 +877,8 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     if ((!commit || st) && s->tmp)
         unlink(s->tmp);
     rp_temp_release(s->lock_fd);
+    pthread_cond_destroy(&s->copy_moved);
+    pthread_mutex_destroy(&s->copy_lock);
     free(s->path);
     free(s->target);
     free(s->tmp);
