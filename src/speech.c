@@ -35,6 +35,9 @@ struct rp_speech {
 };
 
 static int espeak_ready;           // espeak-ng initialised in this process
+// espeak-ng's list of voices, made once: each call of espeak_ListVoices reads
+// every voice file again (about 3 ms), and frees the list it gave before.
+static const espeak_VOICE **voice_list;
 static int espeak_rate_hz;
 static struct rp_speech *current;  // the instance the callback fills
 static char loaded_voice[200];     // the voice+variant espeak-ng has loaded
@@ -121,7 +124,7 @@ rp_status rp_speech_new(rp_speech **out, rp_diags *d)
         // by every synthesis job forked from this process, instead of each
         // job reading the voice files again (a tenth of a cold render's
         // time). The list holds no synthesis state.
-        espeak_ListVoices(NULL);
+        voice_list = espeak_ListVoices(NULL);
         espeak_ready = 1;
     }
     rp_speech *s = calloc(1, sizeof *s);
@@ -195,8 +198,8 @@ static int resolve_voice(const char *name, char *file, size_t cap)
         snprintf(file, cap, "%s", name);
         found = 1;
     }
-    // Listing reads every voice file espeak-ng has: only when the name fails.
-    const espeak_VOICE **list = found ? NULL : espeak_ListVoices(NULL);
+    // By the list of voices, when the name fails.
+    const espeak_VOICE **list = found ? NULL : voice_list;
     for (size_t i = 0; !found && list && list[i]; i++) {
         const espeak_VOICE *v = list[i];
         int match = v->name && !rp_strcasecmp(v->name, name);
@@ -554,7 +557,7 @@ static int cmp_str(const void *a, const void *b)
 
 rp_status rp_speech_list_voices(rp_speech *s, rp_strbuf *out)
 {
-    const espeak_VOICE **list = espeak_ListVoices(NULL);
+    const espeak_VOICE **list = voice_list;
     rp_strbuf_puts(out, "# voices: language\tgender\tname\n");
     for (size_t i = 0; list && list[i]; i++) {
         const espeak_VOICE *v = list[i];
