@@ -150,6 +150,16 @@ static float peak_of(const float *x, size_t n)
 }
 
 // The gain the middle chunk needs: ceiling over its true peak, or 1.
+//
+// An interpolated value is at most bound times the largest sample the
+// interpolator reaches (with room here for rounding), so a group of GROUP
+// values is worked out only when the samples near it could pass both the
+// ceiling and the peak found so far: the largest of the values computed is
+// the largest of them all whenever it matters, to the bit.
+enum { GROUP = 8, QUAD = 4, QUADS = (CHUNK + 2 * HALF) / QUAD };
+_Static_assert(CHUNK % GROUP == 0 && GROUP % QUAD == 0 && 2 * HALF % QUAD == 0,
+               "a group's reach is whole quads");
+
 static float middle_need(const rp_master *m)
 {
     int ch = m->channels;
@@ -158,24 +168,33 @@ static float middle_need(const rp_master *m)
     // Nothing the interpolator can make of these samples reaches the ceiling.
     if (sample_peak * m->bound <= m->ceiling)
         return 1.0f;
-    float peak = sample_peak;
+    float peak = sample_peak, reach = m->bound * 1.0001f;
     for (int c = 0; c < ch; c++) {
         // One channel around the middle chunk, contiguous, so that the
         // loops below run over t and vectorize.
-        float x[CHUNK + 2 * HALF + 1], y[CHUNK];
-        for (int t = 0; t < CHUNK + 2 * HALF + 1; t++)
+        float x[CHUNK + 2 * HALF], near[QUADS];
+        for (int t = 0; t < CHUNK + 2 * HALF; t++)
             x[t] = w[(size_t)(CHUNK - HALF + t) * ch + c];
-        for (int p = 1; p < OVER; p++) {
-            for (int t = 0; t < CHUNK; t++)
-                y[t] = 0.0f;
-            for (int i = 0; i <= 2 * HALF; i++) {
-                float k = m->phase[p][i];
-                for (int t = 0; t < CHUNK; t++)
-                    y[t] += k * x[t + i];
-            }
-            for (int t = 0; t < CHUNK; t++) {
-                float a = fabsf(y[t]);
-                peak = a > peak ? a : peak;
+        for (int q = 0; q < QUADS; q++)
+            near[q] = peak_of(x + q * QUAD, QUAD);
+        for (int g = 0; g < CHUNK; g += GROUP) {
+            // Values g..g+GROUP-1 reach x[g .. g + GROUP - 1 + 2 HALF].
+            float most = 0.0f;
+            for (int q = g / QUAD; q < (g + GROUP + 2 * HALF) / QUAD; q++)
+                most = near[q] > most ? near[q] : most;
+            if (most * reach <= (peak > m->ceiling ? peak : m->ceiling))
+                continue;
+            for (int p = 1; p < OVER; p++) {
+                float y[GROUP] = {0};
+                for (int i = 0; i <= 2 * HALF; i++) {
+                    float k = m->phase[p][i];
+                    for (int t = 0; t < GROUP; t++)
+                        y[t] += k * x[g + t + i];
+                }
+                for (int t = 0; t < GROUP; t++) {
+                    float a = fabsf(y[t]);
+                    peak = a > peak ? a : peak;
+                }
             }
         }
     }
