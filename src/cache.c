@@ -186,13 +186,54 @@ typedef struct {
     char *path;
     time_t mtime;
     uint64_t bytes;
+    int record;  // a checkpoint record, not a clip
 } entry;
 
 typedef struct {
     entry *e;
     size_t n, cap;
-    uint64_t bytes, temporaries;
+    uint64_t bytes, temporaries, records;
 } walk;
+
+static rp_status walk_add(walk *w, const char *path, const struct stat *sb, int record)
+{
+    if (rp_grow((void **)&w->e, &w->cap, w->n + 1, sizeof *w->e) ||
+        !(w->e[w->n].path = rp_strdup(path)))
+        return RP_ERR_NOMEM;
+    w->e[w->n].mtime = sb->st_mtime;
+    w->e[w->n].bytes = (uint64_t)sb->st_blocks * 512u;
+    w->e[w->n].record = record;
+    w->bytes += w->e[w->n].bytes;
+    w->records += record != 0;
+    w->n++;
+    return RP_OK;
+}
+
+// The checkpoint records under values/ (VALUE.ckpt): a few hundred kB for
+// each chapter and output file rendered, so they count against the bound.
+static rp_status walk_records(const rp_cache *c, walk *w)
+{
+    char top[4200];
+    snprintf(top, sizeof top, "%s/values", c->dir);
+    DIR *dv = opendir(top);
+    if (!dv)
+        return RP_OK;
+    rp_status st = RP_OK;
+    struct dirent *de;
+    while (!st && (de = readdir(dv))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 5, ".ckpt"))
+            continue;
+        char path[4600];
+        snprintf(path, sizeof path, "%s/%s", top, de->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        st = walk_add(w, path, &sb, 1);
+    }
+    closedir(dv);
+    return st;
+}
 
 // Every clip file under clips/ (and, with temps set, the temporaries that
 // are older than an hour, which a killed render left).
@@ -230,20 +271,12 @@ static rp_status walk_clips(const rp_cache *c, walk *w, int remove_temps)
                     unlink(path);
                 continue;
             }
-            if (rp_grow((void **)&w->e, &w->cap, w->n + 1, sizeof *w->e) ||
-                !(w->e[w->n].path = rp_strdup(path))) {
-                st = RP_ERR_NOMEM;
-                break;
-            }
-            w->e[w->n].mtime = sb.st_mtime;
-            w->e[w->n].bytes = (uint64_t)sb.st_blocks * 512u;
-            w->bytes += w->e[w->n].bytes;
-            w->n++;
+            st = walk_add(w, path, &sb, 0);
         }
         closedir(ds);
     }
     closedir(dt);
-    return st;
+    return st ? st : walk_records(c, w);
 }
 
 static void walk_free(walk *w)
@@ -305,7 +338,7 @@ rp_status rp_cache_stat(const rp_cache *c, rp_cache_stats *out)
 {
     walk w;
     rp_status st = walk_clips(c, &w, 0);
-    *out = (rp_cache_stats){w.n, w.bytes, c->max_bytes, w.temporaries};
+    *out = (rp_cache_stats){w.n - w.records, w.bytes, w.records, c->max_bytes, w.temporaries};
     walk_free(&w);
     return st;
 }
@@ -338,7 +371,7 @@ rp_status rp_cache_clear(const rp_cache *c, uint64_t *removed)
     walk w;
     rp_status st = walk_clips(c, &w, 1);
     for (size_t i = 0; i < w.n; i++)
-        if (unlink(w.e[i].path) == 0 && removed)
+        if (unlink(w.e[i].path) == 0 && removed && !w.e[i].record)
             (*removed)++;
     walk_free(&w);
     char values[4200];
@@ -600,6 +633,8 @@ rp_status rp_cache_verify(const rp_cache *c, uint64_t *checked, uint64_t *damage
     walk w;
     rp_status st = walk_clips(c, &w, 0);
     for (size_t i = 0; i < w.n && st != RP_ERR_NOMEM; i++) {
+        if (w.e[i].record)
+            continue;  // checked against its own sum when a render reads it
         rp_clip clip;
         rp_status cs = read_clip(w.e[i].path, &clip, 1, 0);
         (*checked)++;
@@ -638,10 +673,14 @@ void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t
     char path[4300];
     value_path(c, key, path, sizeof path);
     strcat(path, ".ckpt");
+    int is_new = !rp_file_exists(path);
     rp_diags quiet;
     rp_diags_init(&quiet);
-    rp_write_file_atomic(path, data, n, &quiet);
+    rp_status st = rp_write_file_atomic(path, data, n, &quiet);
     rp_diags_deinit(&quiet);
+    // A new record may take the cache past its bound, as a new clip may.
+    if (!st && is_new)
+        rp_cache_trim(c, NULL);
 }
 
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n)

@@ -1241,6 +1241,9 @@ static int cmd_cache(options *o, rp_diags *d)
     if (!st) {
         printf("%-12s %s\n", "folder", rp_cache_dir(c));
         printf("%-12s %llu\n", "clips", (unsigned long long)s.clips);
+        if (s.records)
+            printf("%-12s %llu (checkpoints of renders, for re-renders after a tweak)\n",
+                   "checkpoints", (unsigned long long)s.records);
         print_size("size", s.bytes);
         if (s.max_bytes == UINT64_MAX)
             printf("%-12s none\n", "limit");

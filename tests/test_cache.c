@@ -328,6 +328,64 @@ static void test_trim_removes_the_least_recently_used(void)
     rp_cache_close(c);
 }
 
+// A render's checkpoint record counts against the bound like a clip, and
+// goes least recently used first: a new record past the bound trims.
+static void test_checkpoint_records_are_within_the_bound(void)
+{
+    setenv("RADIOPLAY_CACHE_SIZE", "1700K", 1);
+    rp_cache *c = open_cache(0, "cache-records");
+    unsetenv("RADIOPLAY_CACHE_SIZE");
+    if (!c)
+        return;
+    enum { RECORD = 800 * 1024 };
+    char *blob = calloc(1, RECORD);
+    CHECK(blob != NULL);
+    if (!blob) {
+        rp_cache_close(c);
+        return;
+    }
+    char old[4300], clip_path[4300];
+    snprintf(old, sizeof old, "%s/values/%016llx.ckpt", rp_cache_dir(c), 1ull);
+    rp_cache_put_blob(c, 1, blob, RECORD);
+    set_age(old, 10000);  // rendered long ago
+    rp_clip clip = make_clip(100000, 1.0f);  // about 200 kB
+    rp_cache_key k = rp_cache_key_of("clip", 4);
+    CHECK_INT(rp_cache_put_clip(c, k, &clip), RP_OK);
+    rp_cache_clip_path(c, k, clip_path, sizeof clip_path);
+    set_age(clip_path, 5000);
+    rp_clip_deinit(&clip);
+    rp_cache_stats s;
+    CHECK_INT(rp_cache_stat(c, &s), RP_OK);
+    CHECK_INT(s.records, 1);
+    CHECK_INT(s.clips, 1);
+    CHECK(s.bytes >= RECORD + 150000);
+    // A second record (another output file) passes the bound: the oldest
+    // thing in the cache, the first record, goes.
+    rp_cache_put_blob(c, 2, blob, RECORD);
+    CHECK_INT(rp_cache_stat(c, &s), RP_OK);
+    printf("  after a second record: %llu clips, %llu records, %.0f kB of %.0f kB allowed\n",
+           (unsigned long long)s.clips, (unsigned long long)s.records, s.bytes / 1024.0,
+           s.max_bytes / 1024.0);
+    CHECK(!file_exists(old));
+    CHECK(file_exists(clip_path));
+    CHECK_INT(s.records, 1);
+    CHECK(s.bytes <= s.max_bytes);
+    char *got = NULL;
+    size_t len = 0;
+    CHECK_INT(rp_cache_get_blob(c, 2, RECORD, &got, &len), 0);
+    CHECK(len == RECORD);
+    free(got);
+    CHECK(rp_cache_get_blob(c, 1, RECORD, &got, &len) != 0);
+    // Clearing the cache removes records too, and counts only clips.
+    uint64_t removed = 0;
+    CHECK_INT(rp_cache_clear(c, &removed), RP_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(rp_cache_stat(c, &s), RP_OK);
+    CHECK_INT(s.records, 0);
+    free(blob);
+    rp_cache_close(c);
+}
+
 // ---- whole renders -------------------------------------------------------------------
 
 // The bundled example: 32 lines, 80 s.
@@ -831,6 +889,7 @@ int main(void)
     RUN(test_a_clip_written_in_pieces_is_the_same_file);
     RUN(test_samples_round_to_the_nearest_step);
     RUN(test_trim_removes_the_least_recently_used);
+    RUN(test_checkpoint_records_are_within_the_bound);
     RUN(test_jobs_and_cache_give_the_same_bytes);
     RUN(test_a_tweak_synthesizes_only_what_changed);
     RUN(test_a_tweak_mixes_only_what_changed);
