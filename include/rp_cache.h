@@ -83,11 +83,10 @@ rp_status rp_cache_get_clip(const rp_cache *c, rp_cache_key k, rp_clip *out);
 // Small figures remembered under a key (play's loudness gain).
 void rp_cache_put_value(const rp_cache *c, uint64_t key, double v);
 int rp_cache_get_value(const rp_cache *c, uint64_t key, double *v);  // 0: found
-// Larger records under a key (a render's checkpoints), beside the values,
-// counted in the cache's size and trimmed with the clips, least recently
-// used first;
-// rp_cache_get_blob returns 0 and the bytes (caller frees) when found, no
-// longer than max.
+// Larger records under a key (a render's checkpoints), beside the values.
+// They count against the cache's bound and are trimmed with the clips,
+// least recently used first. rp_cache_get_blob returns 0 and the bytes
+// (caller frees) when found, no longer than max.
 void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t n);
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n);
 

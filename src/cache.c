@@ -209,74 +209,66 @@ static rp_status walk_add(walk *w, const char *path, const struct stat *sb, int 
     return RP_OK;
 }
 
-// The checkpoint records under values/ (VALUE.ckpt): a few hundred kB for
-// each chapter and output file rendered, so they count against the bound.
-static rp_status walk_records(const rp_cache *c, walk *w)
+// The files of one folder whose names end in suffix, as clips or (record)
+// checkpoint records; a name starting with a dot is a temporary, which a
+// killed render left when it is over an hour old (removed with remove_temps).
+static rp_status walk_folder(walk *w, const char *dir, const char *suffix, int record,
+                             int remove_temps, time_t now)
 {
-    char top[4200];
-    snprintf(top, sizeof top, "%s/values", c->dir);
-    DIR *dv = opendir(top);
-    if (!dv)
+    DIR *dd = opendir(dir);
+    if (!dd)
         return RP_OK;
+    size_t n_suffix = strlen(suffix);
     rp_status st = RP_OK;
-    struct dirent *de;
-    while (!st && (de = readdir(dv))) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 5, ".ckpt"))
+    struct dirent *fe;
+    while (!st && (fe = readdir(dd))) {
+        size_t len = strlen(fe->d_name);
+        int temporary = fe->d_name[0] == '.';
+        if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, "..") ||
+            (!temporary && (len < n_suffix || strcmp(fe->d_name + len - n_suffix, suffix))))
             continue;
         char path[4600];
-        snprintf(path, sizeof path, "%s/%s", top, de->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, fe->d_name);
         struct stat sb;
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
             continue;
-        st = walk_add(w, path, &sb, 1);
+        if (temporary) {
+            w->temporaries++;
+            if (remove_temps && now - sb.st_mtime > 3600)
+                unlink(path);
+            continue;
+        }
+        st = walk_add(w, path, &sb, record);
     }
-    closedir(dv);
+    closedir(dd);
     return st;
 }
 
-// Every clip file under clips/ (and, with temps set, the temporaries that
-// are older than an hour, which a killed render left).
+// Every clip file under clips/ and every checkpoint record under values/
+// (a few hundred kB for each chapter and output file rendered, so they
+// count against the bound too), and the temporaries beside them.
 static rp_status walk_clips(const rp_cache *c, walk *w, int remove_temps)
 {
     memset(w, 0, sizeof *w);
     char top[4200];
     snprintf(top, sizeof top, "%s/clips", c->dir);
     DIR *dt = opendir(top);
-    if (!dt)
-        return errno == ENOENT ? RP_OK : RP_ERR_IO;
+    if (!dt && errno != ENOENT)
+        return RP_ERR_IO;
     time_t now = time(NULL);
     rp_status st = RP_OK;
     struct dirent *de;
-    while (!st && (de = readdir(dt))) {
+    while (dt && !st && (de = readdir(dt))) {
         if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
             continue;
         char sub[4300];
         snprintf(sub, sizeof sub, "%s/%.2s", top, de->d_name);
-        DIR *ds = opendir(sub);
-        if (!ds)
-            continue;
-        struct dirent *fe;
-        while (!st && (fe = readdir(ds))) {
-            if (!strcmp(fe->d_name, ".") || !strcmp(fe->d_name, ".."))
-                continue;
-            char path[4600];
-            snprintf(path, sizeof path, "%s/%s", sub, fe->d_name);
-            struct stat sb;
-            if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-                continue;
-            if (fe->d_name[0] == '.') {
-                w->temporaries++;
-                if (remove_temps && now - sb.st_mtime > 3600)
-                    unlink(path);
-                continue;
-            }
-            st = walk_add(w, path, &sb, 0);
-        }
-        closedir(ds);
+        st = walk_folder(w, sub, ".clip", 0, remove_temps, now);
     }
-    closedir(dt);
-    return st ? st : walk_records(c, w);
+    if (dt)
+        closedir(dt);
+    snprintf(top, sizeof top, "%s/values", c->dir);
+    return st ? st : walk_folder(w, top, ".ckpt", 1, remove_temps, now);
 }
 
 static void walk_free(walk *w)

@@ -13,9 +13,12 @@
 // The loudness target is high (-12 LUFS), so that the limiter costs
 // loudness and a further pass corrects the gain: the render with the most
 // writes, all of which must show as one change from the old file to the new.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,11 +118,37 @@ static pid_t start(int no_cache)
     return pid;
 }
 
-// Waits until the temporary output appears or the render ends; 1 if it
-// appeared.
+// Whether a temporary output is there and its render holds its lock (a
+// render creates the file, then locks it: in between, a render stopped and
+// its file aged by hand, as below, would look killed). Read from
+// /proc/locks, as taking the lock to try it could take it from the render.
+static int temporary_locked(void)
+{
+    DIR *d = opendir(test_tmpdir());
+    int locked = 0;
+    for (struct dirent *e; d && !locked && (e = readdir(d));) {
+        struct stat sb;
+        if (!strstr(e->d_name, ".radioplay-") || fstatat(dirfd(d), e->d_name, &sb, 0) != 0)
+            continue;
+        // "1: FLOCK  ADVISORY  WRITE PID MAJOR:MINOR:INODE 0 EOF"
+        char inode[32], line[256];
+        snprintf(inode, sizeof inode, ":%llu ", (unsigned long long)sb.st_ino);
+        FILE *f = fopen("/proc/locks", "r");
+        while (f && !locked && fgets(line, sizeof line, f))
+            locked = strstr(line, " FLOCK ") && strstr(line, inode);
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return locked;
+}
+
+// Waits until the temporary output appears, locked, or the render ends; 1
+// if it appeared.
 static int await_temporary(pid_t pid)
 {
-    while (!count_files(test_tmpdir(), ".radioplay-")) {
+    while (!temporary_locked()) {
         siginfo_t info = {0};
         if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid)
             return 0;

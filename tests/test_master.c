@@ -3,7 +3,10 @@
 // sines, impulses, squares and noise; quiet material passes bit-exact after
 // the reported latency; silence stays silence; gain recovers after a burst;
 // the result does not depend on how the stream is cut into blocks.
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "rp_common.h"
 #include "rp_config.h"
@@ -620,6 +623,56 @@ static void test_meter_matches_libebur128(void)
 // (rp_meter_load) gives the very figures measuring it all gives, as long
 // as both fold at the same points; and folding moves no figure by more
 // than rounding.
+// The limiter's state saved in the middle of loud noise (its look-ahead
+// full, its gain pulled down) and loaded into a new limiter: it goes on to
+// the same samples, to the bit, and refuses bytes cut short or made for
+// another channel count.
+static void test_a_saved_limiter_goes_on_to_the_bit(void)
+{
+    enum { N = RATE, HALF_N = RATE / 2 + 123 };
+    float *x = malloc(N * 2 * sizeof *x), *y = malloc(N * 2 * sizeof *y);
+    CHECK(x && y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return;
+    }
+    rp_rng r = {11};
+    for (size_t i = 0; i < 2 * (size_t)N; i++)
+        x[i] = rp_rng_bipolar(&r) * (float)(2.0 * rp_rng_unit(&r));
+    memcpy(y, x, N * 2 * sizeof *x);
+    rp_master *a = rp_master_new(2, RATE, RP_LIMITER_CEILING_DB);
+    rp_master *b = rp_master_new(2, RATE, RP_LIMITER_CEILING_DB);
+    rp_master *mono = rp_master_new(1, RATE, RP_LIMITER_CEILING_DB);
+    CHECK(a && b && mono);
+    if (a && b && mono) {
+        rp_master_set_gain(a, 3.0);
+        rp_master_process(a, x, HALF_N);
+        rp_strbuf saved;
+        rp_strbuf_init(&saved);
+        rp_master_save(a, &saved);
+        rp_master_process(a, x + 2 * HALF_N, N - HALF_N);
+        rp_unpacker u = {(const unsigned char *)saved.s, saved.len, 0};
+        CHECK_INT(rp_master_load(b, &u), RP_OK);
+        rp_master_process(b, y + 2 * HALF_N, N - HALF_N);
+        CHECK(memcmp(x + 2 * HALF_N, y + 2 * HALF_N, (N - HALF_N) * 2 * sizeof *x) == 0);
+        float pk = peak(x + 2 * HALF_N, 2 * (size_t)(N - HALF_N));
+        printf("  %zu bytes of state; the second half, limited to %.3f, the same to the bit\n",
+               saved.len, pk);
+        CHECK(pk <= ceiling_gain());
+        u = (rp_unpacker){(const unsigned char *)saved.s, saved.len - 1, 0};
+        CHECK(rp_master_load(b, &u) != RP_OK);
+        u = (rp_unpacker){(const unsigned char *)saved.s, saved.len, 0};
+        CHECK(rp_master_load(mono, &u) != RP_OK);
+        rp_strbuf_deinit(&saved);
+    }
+    rp_master_free(a);
+    rp_master_free(b);
+    rp_master_free(mono);
+    free(x);
+    free(y);
+}
+
 static void test_meter_sums_from_a_checkpoint(void)
 {
     enum { N = 20 * RATE, P = 3 * RATE + 77, POINTS = N / P + 2 };  // points 0..n
@@ -800,6 +853,7 @@ int main(void)
     RUN(test_meter_ebu_cases);
     RUN(test_meter_matches_libebur128);
     RUN(test_meter_sums_from_a_checkpoint);
+    RUN(test_a_saved_limiter_goes_on_to_the_bit);
     RUN(test_acx_report);
     return TEST_SUMMARY("test_master");
 }

@@ -7,6 +7,7 @@
 // that a failed render leaves no file behind. When ../shared/chapters exists
 // the three sample chapters are rendered and checked too.
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1275,6 +1276,126 @@ static void test_output_leaves_the_page_cache(void)
     unlink(path);
 }
 
+// A patching sink (rp_sink_open_patch, as a re-render from checkpoints
+// uses it): the last file is copied on a thread of its own while samples
+// are written, so a write far into the file waits for the copy. Only the
+// frames written change; a patch given up leaves the old file as it was.
+static void test_a_patched_file_changes_only_what_was_written(void)
+{
+    enum { RATE = 48000, FRAMES = 60 * RATE, BLOCK = 4800, AT = 50 * RATE, N = 3 * RATE };
+    const char *path = tmp(0, "patch.wav"), *keep = tmp(1, "patch-old.wav");
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *s = NULL;
+    static float x[BLOCK * 2];
+    CHECK_INT(rp_sink_open(&s, path, RATE, 2, 16, 7, &d), RP_OK);
+    for (int b = 0; s && b < FRAMES / BLOCK; b++) {
+        for (int i = 0; i < BLOCK * 2; i++)
+            x[i] = 0.3f * sinf((float)(b * BLOCK * 2 + i) * 0.001f);
+        CHECK_INT(rp_sink_write(s, x, BLOCK, &d), RP_OK);
+    }
+    if (s)
+        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    char cmd[9000], *out = NULL;
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, keep);
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    // Given up: the old file stays, and no temporary is left.
+    s = NULL;
+    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, 7, &d), RP_OK);
+    if (s)
+        CHECK_INT(rp_sink_close(s, 0, &d), RP_OK);
+    CHECK(same_file(path, keep));
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    // Another length is not this render's file: the caller renders it all.
+    s = NULL;
+    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES + 1, 7, &d), RP_ERR_USAGE);
+    CHECK(s == NULL);
+    // Three seconds of silence from 50 s on.
+    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, 7, &d), RP_OK);
+    if (s) {
+        memset(x, 0, sizeof x);
+        CHECK_INT(rp_sink_seek(s, AT, &d), RP_OK);
+        for (int k = 0; k < N / BLOCK; k++)
+            CHECK_INT(rp_sink_write(s, x, BLOCK, &d), RP_OK);
+        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    }
+    rp_diags_deinit(&d);
+    wav a, b;
+    CHECK_INT(wav_read(keep, &a), 0);
+    CHECK_INT(wav_read(path, &b), 0);
+    CHECK(a.frames == FRAMES && b.frames == FRAMES);
+    int64_t other = 0;
+    double most = 0.0;
+    for (int64_t i = 0; a.x && b.x && i < (int64_t)FRAMES * 2; i++) {
+        int64_t f = i / 2;
+        if (f >= AT && f < AT + N)
+            most = fabs(b.x[i]) > most ? fabs(b.x[i]) : most;
+        else
+            other += a.x[i] != b.x[i];
+    }
+    printf("  patched 3 s at 50 s of 60 s: %lld other samples changed, the patch peaks at "
+           "%.1f LSB (dither)\n", (long long)other, most * 32768.0);
+    CHECK(other == 0);
+    CHECK(most <= 2.0 / 32768.0);
+    CHECK(wav_rms(&a, -1, 50.0, 53.0) > 0.1);
+    wav_free(&a);
+    wav_free(&b);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    test_remove(path);
+    test_remove(keep);
+}
+
+// The dither's state (rp_sink_save) taken part-way into a 16-bit file and
+// loaded into a sink seeded otherwise: what that sink writes next is the
+// first one's next samples, to the bit. Bytes cut short are refused.
+static void test_a_saved_dither_goes_on_to_the_bit(void)
+{
+    enum { RATE = 48000, FIRST = 12345, NEXT = 20000 };
+    const char *one = tmp(0, "dither-one.wav"), *two = tmp(1, "dither-two.wav");
+    static float x[(FIRST + NEXT) * 2];
+    for (int i = 0; i < (FIRST + NEXT) * 2; i++)
+        x[i] = 0.01f * sinf((float)i * 0.01f);  // quiet: the dither shows
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *a = NULL, *b = NULL;
+    rp_strbuf saved;
+    rp_strbuf_init(&saved);
+    CHECK_INT(rp_sink_open(&a, one, RATE, 2, 16, 3, &d), RP_OK);
+    CHECK_INT(rp_sink_open(&b, two, RATE, 2, 16, 4, &d), RP_OK);
+    if (a && b) {
+        CHECK_INT(rp_sink_write(a, x, FIRST, &d), RP_OK);
+        rp_sink_save(a, &saved);
+        CHECK_INT(rp_sink_write(a, x + 2 * FIRST, NEXT, &d), RP_OK);
+        rp_unpacker u = {(const unsigned char *)saved.s, saved.len - 1, 0};
+        CHECK(rp_sink_load(b, &u) != RP_OK);
+        u = (rp_unpacker){(const unsigned char *)saved.s, saved.len, 0};
+        CHECK_INT(rp_sink_load(b, &u), RP_OK);
+        CHECK_INT(rp_sink_write(b, x + 2 * FIRST, NEXT, &d), RP_OK);
+    }
+    CHECK_INT(rp_sink_close(a, 1, &d), RP_OK);
+    CHECK_INT(rp_sink_close(b, 1, &d), RP_OK);
+    rp_strbuf_deinit(&saved);
+    rp_diags_deinit(&d);
+    wav wa, wb;
+    CHECK_INT(wav_read(one, &wa), 0);
+    CHECK_INT(wav_read(two, &wb), 0);
+    CHECK(wa.frames == FIRST + NEXT && wb.frames == NEXT);
+    int64_t differ = 0, dithered = 0;
+    for (int64_t i = 0; wa.x && wb.x && i < 2 * (int64_t)NEXT; i++) {
+        differ += wa.x[2 * FIRST + i] != wb.x[i];
+        dithered += fabsf(wa.x[2 * FIRST + i] - x[2 * FIRST + i]) > 0.2f / 32768.0f;
+    }
+    printf("  %d frames after the save: %lld samples differ (%lld carry dither)\n", NEXT,
+           (long long)differ, (long long)dithered);
+    CHECK(differ == 0);
+    CHECK(dithered > NEXT);
+    wav_free(&wa);
+    wav_free(&wb);
+    test_remove(one);
+    test_remove(two);
+}
+
 int main(void)
 {
     RUN(test_render_speech_where_cues_say);
@@ -1301,5 +1422,7 @@ int main(void)
     RUN(test_speech_stays_clear);
     RUN(test_shared_chapters);
     RUN(test_output_leaves_the_page_cache);
+    RUN(test_a_patched_file_changes_only_what_was_written);
+    RUN(test_a_saved_dither_goes_on_to_the_bit);
     return TEST_SUMMARY("test_render");
 }
