@@ -40,6 +40,11 @@ char *rp_temp_template(const char *path);
 int rp_temp_create(const char *path, char **tmp, int *lock_fd);
 void rp_temp_release(int lock_fd);
 
+// An unnamed temporary file for scratch data, gone once closed (whatever
+// ends the process): in the folder of near (NULL: none) when its file
+// system allows, else in $TMPDIR or /tmp. Its descriptor, or -1.
+int rp_temp_scratch(const char *near);
+
 // Where an output named path is written: the file a symbolic link points
 // to (renaming onto the link would replace it with a file), else path.
 // Caller frees.

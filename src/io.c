@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // File helpers, so that parsing modules work on memory only: reading input
 // whole, and writing text output atomically.
+#define _GNU_SOURCE  // O_TMPFILE
 #include "rp_io.h"
 
 #include <dirent.h>
@@ -196,6 +197,38 @@ void rp_temp_release(int lock_fd)
 {
     if (lock_fd >= 0)
         close(lock_fd);
+}
+
+// O_TMPFILE where the file system has it; else a name removed at once.
+static int scratch_in(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || errno == ENOENT || errno == EACCES)
+        return fd;
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/.radioplay.scratch.XXXXXX", dir) >= (int)sizeof path)
+        return -1;
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+int rp_temp_scratch(const char *near)
+{
+    int fd = -1;
+    char *dir = near ? rp_strdup(near) : NULL;
+    if (dir) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            strcpy(dir, ".");
+        else
+            slash[slash == dir] = '\0';
+        fd = scratch_in(dir);
+        free(dir);
+    }
+    const char *tmp = getenv("TMPDIR");
+    return fd >= 0 ? fd : scratch_in(tmp && *tmp ? tmp : "/tmp");
 }
 
 char *rp_output_target(const char *path)
