@@ -57,7 +57,11 @@ typedef struct {
     int64_t *skip, *at;   // the limiter's latency still to drop; output frames written
     int pre_on_taker;     // the measuring pass meters on the taker's thread
     int finished;         // the pass ended at a point: the rest is the last render's
-    int64_t mixed;        // frames this pass mixed
+    int64_t mixed;        // frames this pass mixed (or replayed)
+    // The mixer's state at each point as the measuring pass mixed it, for
+    // the passes that replay its mix instead of mixing (render.c's spool).
+    rp_strbuf *mixes;
+    size_t n_mixes;
     uint64_t meta;        // the file's title and marks (rp_ckpt_meta)
 } rp_ckpt;
 
@@ -67,8 +71,11 @@ rp_ckpt_point *rp_ckpt_point_at(rp_ckpt *ck, size_t k);
 // (and limited) up to it, rp_ckpt_taken on the taker's once that has
 // taken up to it (rp_ckpt_mixed does both at 0); rp_ckpt_end the end,
 // once the pass is over. Each meter's sums since the last point are folded
-// into the point before.
+// into the point before. A pass that replays the measuring pass's mix
+// passes mx NULL: the mixer's state is the one the measuring pass kept.
 rp_status rp_ckpt_mixed(rp_ckpt *ck, rp_mixer *mx, long k);
+// Whether the measuring pass kept the mixer's state at every point.
+int rp_ckpt_replayable(const rp_ckpt *ck);
 void rp_ckpt_taken(rp_ckpt *ck, long k);
 void rp_ckpt_end(rp_ckpt *ck);
 // At point k, everything before it taken: when the state is the last

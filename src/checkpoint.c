@@ -106,21 +106,52 @@ void rp_ckpt_taken(rp_ckpt *ck, long k)
     taken(ck, k, ck->pre_on_taker);
 }
 
+// The measuring pass keeps the mixer's state in mixes (its points grow on
+// the taker's thread).
+static rp_status keep_mixer(rp_ckpt *ck, rp_mixer *mx, long k)
+{
+    size_t n = ck->n_mixes;
+    if ((size_t)k >= n) {
+        if (rp_grow((void **)&ck->mixes, &n, (size_t)k + 1, sizeof *ck->mixes))
+            return RP_ERR_NOMEM;
+        memset(ck->mixes + ck->n_mixes, 0, (n - ck->n_mixes) * sizeof *ck->mixes);
+        ck->n_mixes = n;
+    }
+    sb_reset(&ck->mixes[k]);
+    return rp_mixer_save(mx, &ck->mixes[k]);
+}
+
+int rp_ckpt_replayable(const rp_ckpt *ck)
+{
+    if (ck->n_mixes < ck->n)
+        return 0;
+    for (size_t k = 0; k < ck->n; k++)
+        if (ck->mixes[k].len == 0 || ck->mixes[k].failed)
+            return 0;
+    return 1;
+}
+
 rp_status rp_ckpt_mixed(rp_ckpt *ck, rp_mixer *mx, long k)
 {
     if (k == 0)
         rp_ckpt_taken(ck, 0);
-    // The measuring pass records nothing on the mixer's thread, and its
-    // points grow on the taker's.
-    if (!ck->ms && (!ck->pre || ck->pre_on_taker))
+    if (!ck->ms && ck->pre_on_taker)
+        return mx ? keep_mixer(ck, mx, k) : RP_OK;
+    if (!ck->ms && !ck->pre)
         return RP_OK;
     rp_ckpt_point *p = rp_ckpt_point_at(ck, (size_t)k);
     if (!p)
         return RP_ERR_NOMEM;
     rp_status st = RP_OK;
     if (ck->ms) {
-        sb_reset(&p->mix);
-        st = rp_mixer_save(mx, &p->mix);
+        if (mx) {
+            sb_reset(&p->mix);
+            st = rp_mixer_save(mx, &p->mix);
+        } else if ((size_t)k < ck->n_mixes) {
+            sb_copy(&p->mix, &ck->mixes[k]);
+        } else {
+            st = RP_ERR_FORMAT;  // not kept: render.c replays only when every point was
+        }
         rp_master_save(ck->ms, &p->mix);
     }
     if (ck->pre && !ck->pre_on_taker) {
@@ -440,6 +471,9 @@ void rp_ckpt_forget(rp_ckpt *ck)
 void rp_ckpt_deinit(rp_ckpt *ck)
 {
     rp_ckpt_forget(ck);
+    for (size_t k = 0; k < ck->n_mixes; k++)
+        rp_strbuf_deinit(&ck->mixes[k]);
+    free(ck->mixes);
     points_free(ck->pt, ck->cap ? ck->cap - 1 : 0);
     memset(ck, 0, sizeof *ck);
 }

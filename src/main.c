@@ -584,8 +584,9 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
                     (double)dr.timeline.n_frames);
         fprintf(stderr, "radioplay: clips: %zu from the cache, %zu synthesized\n", hits, misses);
         if (!st)
-            fprintf(stderr, "radioplay: passes over the mix: %d%s\n", dr.passes,
-                    dr.guessed ? " (the gain the last render measured held)" : "");
+            fprintf(stderr, "radioplay: passes over the mix: %d%s%s\n", dr.passes,
+                    dr.guessed ? " (the gain the last render measured held)" : "",
+                    dr.replayed ? " (the measured mix read back, not mixed again)" : "");
         if (!st && dr.mixed_again >= 0 && dr.timeline.n_frames > 0)
             fprintf(stderr, "radioplay: the pass that wrote the file mixed %.1f%% of the chapter "
                     "(the rest was the last render's, from its checkpoints)\n",

@@ -254,11 +254,46 @@ static void handoff_fill(handoff *h)
     pthread_mutex_unlock(&h->lock);
 }
 
+// The mix as the measuring pass made it, kept for the passes after it in
+// an unnamed temporary file (rp_temp_scratch): they read it back instead
+// of mixing it again, which costs a quarter of the time. It is written on
+// the taker's thread, beside the meter, and stays in the page cache (it is
+// gone before the kernel would write it out). A file that cannot be
+// written (no room) is dropped, and the next pass mixes.
+typedef struct {
+    int fd;          // -1: none
+    int channels;
+    int64_t frames;  // written
+    int failed;
+} spool;
+
+static void spool_open(spool *sp, const char *near, int channels)
+{
+    *sp = (spool){.fd = rp_temp_scratch(near), .channels = channels};
+    sp->failed = sp->fd < 0;
+}
+
+static void spool_write(spool *sp, const float *frames, size_t n)
+{
+    if (sp->failed)
+        return;
+    if (rp_write_all(sp->fd, frames, n * (size_t)sp->channels * sizeof *frames))
+        sp->failed = 1;
+    else
+        sp->frames += (int64_t)n;
+}
+
+static void spool_close(spool *sp)
+{
+    if (sp->fd >= 0)
+        close(sp->fd);
+    sp->fd = -1;
+    sp->failed = 1;
+}
+
 // One pass over the mix. stems (NULL: none): one sink per bus, written with
 // the mix as it is, before the master's gain and limiter, by the first pass.
-// Each pass mixes again: keeping the measured mix for the next pass (in a
-// temporary file) cost more than mixing it, as every byte of it is new
-// memory to the kernel (see README, "Speed").
+// replay (NULL: none): the measuring pass's mix, read back for this pass.
 typedef struct {
     rp_drama *dr;
     const char *stage;
@@ -268,6 +303,8 @@ typedef struct {
     void *user;
     rp_placer *placer;  // NULL, or placing the timeline as lines are voiced
     rp_ckpt *ck;        // NULL, or recording (and maybe using) checkpoints
+    spool *keep;        // NULL, or the measuring pass keeps its mix in it
+    spool *replay;      // NULL, or the pass reads its mix from it
 } pass;
 
 // At checkpoint k, when the pass may use the last render's: everything
@@ -299,6 +336,27 @@ static rp_status place_ahead(const pass *p, rp_mixer *mx, rp_diags *d)
             dr->mixed_alongside = rp_mixer_position(mx);  // the last clip is in
         if (!st && p->progress)
             p->progress(p->user, "speech", (int64_t)ready, (int64_t)dr->plan.n_utts);
+    }
+    return st;
+}
+
+// A slot mixed (mx NULL: read back) up to frame at: shaped, recorded at the
+// checkpoint it ends at, if any (*k, else -1), and handed to the taker.
+static rp_status slot_hand(const pass *p, handoff *h, rp_mixer *mx, slot *sl, int64_t at, long *k)
+{
+    rp_status st = sl->n > 0 && h->shape ? h->shape(h->ctx, sl->buf, &sl->n) : RP_OK;
+    *k = p->ck && at < p->dr->timeline.n_frames && at % RP_CKPT_FRAMES == 0
+             ? (long)(at / RP_CKPT_FRAMES)
+             : -1;
+    if (*k > 0 && !st) {
+        sl->ckpt = *k;
+        st = rp_ckpt_mixed(p->ck, mx, *k);
+    }
+    if (sl->n > 0 && !st)
+        handoff_fill(h);
+    else if (*k > 0 && !st) {
+        handoff_drain(h);
+        rp_ckpt_taken(p->ck, *k);  // nothing in it to take (the limiter's latency)
     }
     return st;
 }
@@ -343,25 +401,51 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
             if (p->progress && (!p->placer || rp_placer_done(p->placer)))
                 p->progress(p->user, p->stage, rp_mixer_position(mx), dr->timeline.n_frames);
         }
-        if (sl->n > 0 && !st && h->shape)
-            st = h->shape(h->ctx, sl->buf, &sl->n);
-        int64_t at = rp_mixer_position(mx);
-        long k = p->ck && at < dr->timeline.n_frames && at % RP_CKPT_FRAMES == 0
-                     ? (long)(at / RP_CKPT_FRAMES)
-                     : -1;
-        if (k > 0 && !st) {
-            sl->ckpt = k;
-            st = rp_ckpt_mixed(p->ck, mx, k);
-        }
-        if (sl->n > 0 && !st)
-            handoff_fill(h);
-        else if (k > 0 && !st) {
-            handoff_drain(h);
-            rp_ckpt_taken(p->ck, k);  // nothing in it to take (the limiter's latency)
-        }
+        long k = -1;
+        if (!st)
+            st = slot_hand(p, h, mx, sl, rp_mixer_position(mx), &k);
         if (k > 0 && !st)
             st = ckpt_skip(p, h, mx, k, &finished, d);
     }
+    return st;
+}
+
+// The same slots from the measuring pass's mix: the same frames, so shape
+// and take make the same bytes of them.
+static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
+{
+    rp_drama *dr = p->dr;
+    const spool *sp = p->replay;
+    const size_t whole = RP_BLOCK_FRAMES * HANDOFF_BLOCKS;
+    rp_status st = p->ck ? rp_ckpt_mixed(p->ck, NULL, 0) : RP_OK;
+    if (!st && lseek(sp->fd, 0, SEEK_SET) != 0)
+        st = RP_ERR_IO;
+    for (int64_t at = 0; at < sp->frames && !st;) {
+        slot *sl = handoff_claim(h);
+        if (!sl)
+            break;
+        if (p->stop && *p->stop) {
+            st = RP_ERR_INTERRUPTED;
+            break;
+        }
+        size_t n = sp->frames - at < (int64_t)whole ? (size_t)(sp->frames - at) : whole;
+        if (rp_read_all(sp->fd, sl->buf, n * (size_t)sp->channels * sizeof *sl->buf)) {
+            st = RP_ERR_IO;
+            break;
+        }
+        at += (int64_t)n;
+        sl->n = n;
+        sl->ckpt = -1;
+        if (p->ck)
+            p->ck->mixed += (int64_t)n;
+        if (p->progress)
+            p->progress(p->user, p->stage, at, dr->timeline.n_frames);
+        long k;
+        st = slot_hand(p, h, NULL, sl, at, &k);
+    }
+    if (st == RP_ERR_IO)
+        rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, p->stage, NULL,
+                    "cannot read back the mix's temporary file: %s", strerror(errno));
     return st;
 }
 
@@ -369,7 +453,8 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
 {
     const rp_render_config *r = &p->dr->cast.render;
     rp_status st = RP_OK;
-    rp_mixer *mx = rp_mixer_new(&p->dr->timeline, &p->dr->plan, r, r->channels, &st);
+    rp_mixer *mx =
+        p->replay ? NULL : rp_mixer_new(&p->dr->timeline, &p->dr->plan, r, r->channels, &st);
     handoff *h = st ? NULL : calloc(1, sizeof *h);
     if (!st && !h)
         st = RP_ERR_NOMEM;
@@ -386,7 +471,7 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
     if (pthread_create(&thread, NULL, taker, h) != 0) {
         st = RP_ERR_NOMEM;
     } else {
-        st = mix_blocks(p, mx, h, d);
+        st = p->replay ? replay_blocks(p, h, d) : mix_blocks(p, mx, h, d);
         pthread_mutex_lock(&h->lock);
         h->done = 1;
         pthread_cond_signal(&h->filled);
@@ -407,11 +492,19 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
     return st;
 }
 
-// The measuring pass's take: the meter alone.
+// The measuring pass's take: the meter, and the spool when it keeps one.
+typedef struct {
+    rp_meter *meter;
+    spool *keep;
+} measure;
+
 static rp_status take_measure(void *ctx, float *frames, size_t n, rp_diags *d)
 {
     (void)d;
-    return rp_meter_add(ctx, frames, n);
+    measure *m = ctx;
+    if (m->keep)
+        spool_write(m->keep, frames, n);
+    return rp_meter_add(m->meter, frames, n);
 }
 
 // The master pass: gain and limiter, then the meter and the file.
@@ -554,7 +647,8 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         const char *title = n ? marks[0].title : NULL;
         if (ck) {
             ck->meta = rp_ckpt_meta(title, marks, n);
-            rp_ckpt_recall(ck, dr, out_path);
+            if (!p->replay)  // (a replay writes the whole file: it costs no more)
+                rp_ckpt_recall(ck, dr, out_path);
         }
         // With the last render's checkpoints, from a copy of its file.
         uint64_t dither = rp_seed_mix(r->seed, 0xd17e);
@@ -576,6 +670,7 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     }
     if (!st)
         st = mix_pass(p, pre ? shape_master_measured : shape_master, take_master, &o, d);
+    dr->replayed += !st && p->replay;
     if (!st && !(ck && ck->finished))
         st = flush_master(&o, d);
     if (!st && ck && !ck->finished)
@@ -607,7 +702,8 @@ static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
         p->ck->pre = m;
         p->ck->pre_on_taker = 1;
     }
-    rp_status st = m ? mix_pass(p, NULL, take_measure, m, d) : RP_ERR_NOMEM;
+    measure ctx = {m, p->keep};
+    rp_status st = m ? mix_pass(p, NULL, take_measure, &ctx, d) : RP_ERR_NOMEM;
     if (!st && p->ck) {
         p->ck->n = (size_t)((p->dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
         rp_ckpt_end(p->ck);
@@ -650,9 +746,11 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     double gain = 0.0, guess = 0.0;
     rp_loudness pre, l;
     rp_sink *sink = NULL;
+    spool keep = {.fd = -1, .failed = 1};
     int mastered = 0;
     dr->passes = 1;
     dr->guessed = 0;
+    dr->replayed = 0;
     dr->mixed_alongside = 0;
     int guessing = t.norm != RP_NORM_OFF && gain_guess(dr, &guess) == 0;
     // A drama not yet voiced: a pass that writes the file waits for every
@@ -677,7 +775,12 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
                 st = RP_ERR_NOMEM;
         }
         p.stage = "measure";
+        spool_open(&keep, want->audio, r->channels);
+        p.keep = &keep;
         st = st ? st : measure_pass(&p, &pre, d);
+        p.keep = NULL;
+        if (!keep.failed && (!p.ck || rp_ckpt_replayable(p.ck)))
+            p.replay = &keep;
         gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
         if (p.placer) {
             dr->voiced = !st;  // the mixer reached the end: every line is placed
@@ -702,6 +805,7 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         dr->passes++;
         st = master_pass(&p, want, gain, NULL, &l, &sink, d);
     }
+    spool_close(&keep);
     rp_status cs = RP_OK;
     for (int k = 0; k < RP_STEM_COUNT; k++) {
         rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;

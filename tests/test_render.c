@@ -179,6 +179,36 @@ static void test_render_is_deterministic(void)
     wav_free(&o);
 }
 
+// The measuring pass keeps its mix in a temporary file, and the master
+// pass reads it back instead of mixing again (-v says so). A render that
+// cannot keep it mixes again, to the same bytes: here a file size limit
+// that the 16-bit output fits under and the kept mix (float, twice its
+// bytes) does not, as a full disk would stop it.
+static void test_a_mix_not_kept_is_mixed_again_to_the_same_bytes(void)
+{
+    const char *ch = tmp(0, "voices.txt");
+    write_text(ch, dialogue);
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s -v --no-cache", ch, tmp(1, "kept.wav"));
+    CHECK_INT(rp(args, &log), 0);
+    CHECK_MSG(log && strstr(log, "passes over the mix: 2") && strstr(log, "read back"), "%s",
+              log ? log : "");
+    free(log);
+    struct stat sb;
+    CHECK_INT(stat(tmp(1, "kept.wav"), &sb), 0);
+    CHECK(sb.st_size > 1000 * 1000);
+    file_limit_begin((long long)sb.st_size * 3 / 2);
+    snprintf(args, sizeof args, "render %s -o %s -v --no-cache", ch, tmp(3, "mixed.wav"));
+    int rc = rp(args, &log);
+    file_limit_end();
+    CHECK_INT(rc, 0);
+    CHECK_MSG(log && strstr(log, "passes over the mix: 2") && !strstr(log, "read back"), "%s",
+              log ? log : "");
+    free(log);
+    CHECK(same_file(tmp(1, "kept.wav"), tmp(3, "mixed.wav")));
+}
+
 // Renders text with and without one cue; returns the difference signal.
 // Loudness normalization is off: each render would get a gain of its own.
 static int effect_alone(const char *with, const char *without, wav *diff, double *cue_start,
@@ -1400,6 +1430,7 @@ int main(void)
 {
     RUN(test_render_speech_where_cues_say);
     RUN(test_render_is_deterministic);
+    RUN(test_a_mix_not_kept_is_mixed_again_to_the_same_bytes);
     RUN(test_effects_fire_on_their_word);
     RUN(test_sound_words_cue_effects);
     RUN(test_formats_and_rates);
