@@ -14,10 +14,13 @@
 // loudness and a further pass corrects the gain: the render with the most
 // writes, all of which must show as one change from the old file to the new.
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,17 +147,68 @@ static int temporary_locked(void)
     return locked;
 }
 
-// Waits until the temporary output appears, locked, or the render ends; 1
-// if it appeared.
+static int ended(pid_t pid)
+{
+    siginfo_t info = {0};
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid;
+}
+
+// Whether the process has stopped, read from /proc/PID/stat ("PID (comm) T").
+static int stopped(pid_t pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    int got = f && fgets(line, sizeof line, f) != NULL;
+    if (f)
+        fclose(f);
+    const char *paren = got ? strrchr(line, ')') : NULL;
+    return paren && paren[1] == ' ' && paren[2] == 'T';
+}
+
+// Stops the render (SIGSTOP) and waits until it is stopped; 0 if it ended.
+static int stop_render(pid_t pid)
+{
+    kill(pid, SIGSTOP);
+    while (!stopped(pid))
+        if (ended(pid))
+            return 0;
+    return 1;
+}
+
+// Waits until the temporary output appears, locked, and leaves the render
+// stopped there (SIGSTOP: the caller sends SIGCONT, or kills it); 1, or 0
+// if the render ended first. A render without the cache writes its file
+// in a few milliseconds (it reads its measured mix back), too short a
+// window to poll for: inotify wakes the test as the file is created, and
+// the render is stopped at once, then let go a little at a time until its
+// lock is taken.
 static int await_temporary(pid_t pid)
 {
-    while (!temporary_locked()) {
-        siginfo_t info = {0};
-        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid)
-            return 0;
-        sleep_s(0.0002);
+    int in = inotify_init1(IN_CLOEXEC);
+    int watch = in >= 0 ? inotify_add_watch(in, test_tmpdir(), IN_CREATE) : -1;
+    CHECK_MSG(watch >= 0, "inotify: %s", strerror(errno));
+    int seen = 0;
+    while (watch >= 0 && !seen && !ended(pid)) {
+        struct pollfd pf = {in, POLLIN, 0};
+        if (poll(&pf, 1, 1) <= 0)
+            continue;
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t len = read(in, buf, sizeof buf);
+        for (ssize_t at = 0; at < len && !seen;) {
+            const struct inotify_event *e = (const struct inotify_event *)(buf + at);
+            seen = e->len && strstr(e->name, ".radioplay-") && stop_render(pid);
+            at += (ssize_t)(sizeof *e + e->len);
+        }
     }
-    return 1;
+    while (seen && !temporary_locked()) {
+        kill(pid, SIGCONT);
+        sleep_s(0.00005);
+        seen = stop_render(pid);
+    }
+    if (in >= 0)
+        close(in);
+    return seen;
 }
 
 // How long a render takes, and how long from its temporary output to its
@@ -168,6 +222,7 @@ static timing measure(int no_cache)
     double t0 = now_s();
     pid_t pid = start(no_cache);
     int seen = await_temporary(pid);
+    kill(pid, SIGCONT);
     double t1 = now_s();
     int status;
     waitpid(pid, &status, 0);
@@ -215,8 +270,8 @@ static void test_kills_leave_the_old_or_the_new_file(void)
         const timing *tm = &t[no_cache];
         double delay = uniform(&seed) * 1.1 * (from_temp ? tm->write_s : tm->total_s);
         pid_t pid = start(no_cache);
-        if (from_temp)
-            await_temporary(pid);
+        if (from_temp && await_temporary(pid))
+            kill(pid, SIGCONT);
         sleep_s(delay);
         kill(pid, sig);
         int status;
@@ -293,8 +348,7 @@ static void test_the_next_render_removes_what_a_kill_left(void)
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     CHECK(same_file(out, ref));
     pid = start(1);
-    CHECK(await_temporary(pid));
-    kill(pid, SIGSTOP);
+    CHECK(await_temporary(pid));  // and stopped there
     age_temporaries();
     CHECK_INT(render_again(), 0);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);
