@@ -238,7 +238,10 @@ void rp_mixer_free(rp_mixer *m)
 
 typedef struct {
     int64_t pos, duck_lead, duck_tail;
-    uint64_t next, n_act, n_speech, speech_from, seen, n_rooms;
+    // Not how far the mixer has looked through the timeline for lines: a
+    // timeline still being placed (the measuring pass) has fewer events
+    // than the whole one, in the same order, and the state is the same.
+    uint64_t next, n_act, speech_from, n_rooms;
     uint32_t buses, pad;  // no padding: equal states save equal bytes
     float duck_gain, duck_floor, duck_attack, duck_release;
     float clear_ratio, clear_gain, clear_env, clear_attack, clear_release, clear_avg;
@@ -260,8 +263,8 @@ rp_status rp_mixer_save(const rp_mixer *m, rp_strbuf *out)
     if (m->stems)
         return RP_ERR_USAGE;
     mixer_head h;
-    h = (mixer_head){m->pos, m->duck_lead, m->duck_tail, m->next, m->n_act, m->n_speech,
-                     m->speech_from, m->seen, m->n_rooms, m->buses, 0, m->duck_gain,
+    h = (mixer_head){m->pos, m->duck_lead, m->duck_tail, m->next, m->n_act,
+                     m->speech_from, m->n_rooms, m->buses, 0, m->duck_gain,
                      m->duck_floor, m->duck_attack, m->duck_release, m->clear_ratio,
                      m->clear_gain, m->clear_env, m->clear_attack, m->clear_release,
                      m->clear_avg};
@@ -304,14 +307,13 @@ rp_status rp_mixer_load(rp_mixer *m, rp_unpacker *in)
         rp_sfx_voice_free(m->act[i].voice);
     m->n_act = 0;
     if (in->bad || m->stems || h.n_act > MAX_ACTIVE || h.n_rooms != m->n_rooms ||
-        h.next > t->n || h.seen > t->n || h.speech_from > h.n_speech || h.n_speech > t->n)
+        h.next > t->n || h.speech_from > t->n)
         return RP_ERR_FORMAT;
     m->pos = h.pos;
     m->duck_lead = h.duck_lead;
     m->duck_tail = h.duck_tail;
     m->next = h.next;
     m->speech_from = h.speech_from;
-    m->seen = h.seen;
     m->buses = h.buses;
     m->duck_gain = h.duck_gain;
     m->duck_floor = h.duck_floor;
@@ -364,7 +366,7 @@ rp_status rp_mixer_load(rp_mixer *m, rp_unpacker *in)
     m->n_speech = 0;
     if (see_speech(m))
         return RP_ERR_NOMEM;
-    if (m->seen != h.seen || m->n_speech != h.n_speech)
+    if (m->speech_from > m->n_speech)
         return RP_ERR_FORMAT;
     uint64_t n;
     rp_unpack(in, &n, sizeof n);
