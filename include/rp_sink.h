@@ -39,6 +39,11 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
 // the first write (Vorbis and FLAC put tags in their headers).
 rp_status rp_sink_set_meta(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
                            int rate_hz, rp_diags *d);
+// The file will be read again soon (the next render after a tweak copies
+// it): its pages stay in the page cache as they reach the disk, where by
+// default they are dropped. Call before the first write; a patching sink
+// (below) always keeps them.
+void rp_sink_keep_cached(rp_sink *s);
 // Writes n interleaved float frames (full scale ±1). 16-bit formats get TPDF
 // dither; the rest take the floats as they are (clipped at full scale).
 // The sink gathers samples and writes them in large pieces: every write is
