@@ -12,7 +12,9 @@
 //
 // The zygote is forked when the pool starts, before the caller does
 // anything else with espeak-ng, and initializes at once, in parallel with
-// whatever the caller does next. Requests are bytes the caller defines;
+// whatever the caller does next. It keeps one child forked ahead (the
+// spare), waiting for its job on a pipe: a job starts as soon as one ends,
+// not a fork later. Requests are bytes the caller defines;
 // the zygote starts jobs in
 // the order they were submitted, so the first clips of a chapter come
 // first. A job that crashes, is killed or runs longer than

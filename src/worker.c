@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The zygote and its jobs (see rp_worker.h). The zygote is single-threaded:
 // it polls its request pipe and a self-pipe its SIGCHLD handler writes to,
-// forks a child per request while fewer than jobs run, and writes one reply
-// per job. Everything it and its children do ends in _exit, never exit: the
+// starts a child per request while fewer than jobs run (the spare, forked
+// ahead and waiting, when there is one), and writes one reply per job. Everything it and its children do ends in _exit, never exit: the
 // caller's stdio buffers and atexit handlers are the caller's alone.
 #include "rp_worker.h"
 
@@ -85,6 +85,74 @@ static int read_request(int fd, queued *q)
     return !q->bytes || rp_read_all(fd, q->bytes, h.len) ? -1 : 0;
 }
 
+// In a child of the zygote: what a job's process does before its job.
+static void child_setup(int req_fd, int quiet)
+{
+    close(req_fd);
+    close(chld_pipe[0]);
+    close(chld_pipe[1]);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (quiet >= 0)
+        dup2(quiet, STDERR_FILENO);
+}
+
+// The spare: a child forked ahead of its job, waiting for it on a pipe of
+// its own, so that a job starts as soon as one ends instead of after a
+// fork. It is forked from the same zygote as any job, and nothing it does
+// before the job touches espeak-ng: its job runs from the very same state.
+typedef struct {
+    pid_t pid;  // -1: none
+    int fd;     // the write end of its pipe
+} spare;
+
+static void spare_fork(spare *sp, int req_fd, int quiet, rp_worker_job_fn job, void *user)
+{
+    int p[2];
+    sp->pid = -1;
+    if (pipe(p) != 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        child_setup(req_fd, quiet);
+        queued q;
+        if (read_request(p[0], &q))
+            _exit(0);  // no job came: the zygote is done
+        close(p[0]);
+        _exit((int)job(user, q.bytes, q.len));
+    }
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        return;
+    }
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+    sp->pid = pid;
+    sp->fd = p[1];
+}
+
+// Hands q to the spare; 0, or -1 when it cannot (it is gone).
+static int spare_take(spare *sp, const queued *q)
+{
+    req_header h;
+    memset(&h, 0, sizeof h);
+    h.id = q->id;
+    h.len = q->len;
+    // A spare that died (the OOM killer) must be an error here, not SIGPIPE.
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGPIPE, &ign, &old);
+    int bad = sp->pid < 0 || rp_write_all(sp->fd, &h, sizeof h) ||
+              rp_write_all(sp->fd, q->bytes, q->len);
+    sigaction(SIGPIPE, &old, NULL);
+    if (sp->pid >= 0)
+        close(sp->fd);
+    if (bad && sp->pid >= 0)
+        kill(sp->pid, SIGKILL);  // reaped as any child is, and not a job's
+    sp->pid = -1;
+    return bad ? -1 : 0;
+}
+
 static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_init_fn init,
                                   rp_worker_job_fn job, void *user)
 {
@@ -116,8 +184,9 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     double timeout_s = limit && atof(limit) > 0.0 ? atof(limit) : RP_WORKER_TIMEOUT_S;
     // At once, while the caller does its own start-up on another core.
     rp_status init_st = init ? init(user) : RP_OK;
+    spare sp = {-1, -1};
     while (open_requests || n_run || head < n_queue) {
-        // Start what may start.
+        // Start what may start: on the spare, else in a child forked now.
         while (n_run < jobs && head < n_queue) {
             queued q = queue[head++];
             if (init_st) {
@@ -126,16 +195,13 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
                 free(q.bytes);
                 continue;
             }
-            pid_t pid = fork();
-            if (pid == 0) {
-                close(req_fd);
-                close(chld_pipe[0]);
-                close(chld_pipe[1]);
-                signal(SIGCHLD, SIG_DFL);
-                signal(SIGTERM, SIG_DFL);
-                if (quiet >= 0)
-                    dup2(quiet, STDERR_FILENO);
-                _exit((int)job(user, q.bytes, q.len));
+            pid_t pid = sp.pid;
+            if (spare_take(&sp, &q) != 0) {
+                pid = fork();
+                if (pid == 0) {
+                    child_setup(req_fd, quiet);
+                    _exit((int)job(user, q.bytes, q.len));
+                }
             }
             free(q.bytes);
             if (pid < 0) {
@@ -147,6 +213,9 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
         }
         if (head == n_queue)
             head = n_queue = 0;
+        // The next job's process, forked while the running ones work.
+        if (sp.pid < 0 && !init_st && open_requests)
+            spare_fork(&sp, req_fd, quiet, job, user);
         struct pollfd pf[2] = {{chld_pipe[0], POLLIN, 0}, {req_fd, POLLIN, 0}};
         int npf = open_requests ? 2 : 1;
         if (poll(pf, (nfds_t)npf, n_run ? 1000 : -1) < 0 && errno != EINTR)
@@ -186,6 +255,9 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
                 // The caller has stopped, or is gone: what has not started
                 // never will; what runs finishes (its clip is whole).
                 open_requests = 0;
+                if (sp.pid >= 0)
+                    close(sp.fd);  // the spare reads the end, and exits
+                sp.pid = -1;
                 while (head < n_queue)
                     free(queue[head++].bytes);
             } else if (rp_grow((void **)&queue, &cap_queue, n_queue + 1, sizeof *queue)) {
