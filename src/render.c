@@ -256,7 +256,8 @@ static void handoff_fill(handoff *h)
 
 // The mix as the measuring pass made it, kept for the passes after it in
 // an unnamed temporary file (rp_temp_scratch): they read it back instead
-// of mixing it again, which costs a quarter of the time. It is written on
+// of mixing it again (about 20 ms for chapter 000's 194 MB, where mixing
+// took the mixer's thread 0.28 s). It is written on
 // the taker's thread, beside the meter, and stays in the page cache (it is
 // gone before the kernel would write it out). A file that cannot be
 // written (no room) is dropped, and the next pass mixes.
