@@ -663,11 +663,11 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
             st = ps;
         } else {
             st = rp_sink_open(&o.sink, out_path, r->rate_hz, r->channels, r->bits, dither, d);
+            if (!st && ck)
+                rp_sink_keep_cached(o.sink);  // the next render after a tweak copies it
             if (!st)
                 st = rp_sink_set_meta(o.sink, title, marks, n, r->rate_hz, d);
         }
-        if (ck && o.sink)
-            rp_sink_keep_cached(o.sink);  // the next render after a tweak copies it
         if (ck)
             ck->sink = o.sink;
     }
