@@ -778,7 +778,8 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
                 st = RP_ERR_NOMEM;
         }
         p.stage = "measure";
-        spool_open(&keep, want->audio, r->channels);
+        if (!st)
+            spool_open(&keep, want->audio, r->channels);
         p.keep = &keep;
         st = st ? st : measure_pass(&p, &pre, d);
         p.keep = NULL;

@@ -2,7 +2,8 @@
 // The zygote and its jobs (see rp_worker.h). The zygote is single-threaded:
 // it polls its request pipe and a self-pipe its SIGCHLD handler writes to,
 // starts a child per request while fewer than jobs run (the spare, forked
-// ahead and waiting, when there is one), and writes one reply per job. Everything it and its children do ends in _exit, never exit: the
+// ahead and waiting, when there is one), and writes one reply per job.
+// Everything it and its children do ends in _exit, never exit: the
 // caller's stdio buffers and atexit handlers are the caller's alone.
 #include "rp_worker.h"
 
@@ -72,8 +73,22 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-// The request pipe carries a header and the bytes of each request.
-// Requests are read whole (the caller writes each one whole).
+// The request pipe carries a header and the bytes of each request, and so
+// does a spare's pipe. Requests are written and read whole. 0, or -1 when
+// the reader is gone (an error, not SIGPIPE).
+static int write_request(int fd, uint64_t id, const void *bytes, uint32_t len)
+{
+    req_header h;
+    memset(&h, 0, sizeof h);  // its padding goes down the pipe too
+    h.id = id;
+    h.len = len;
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGPIPE, &ign, &old);
+    int bad = rp_write_all(fd, &h, sizeof h) || rp_write_all(fd, bytes, len);
+    sigaction(SIGPIPE, &old, NULL);
+    return bad ? -1 : 0;
+}
+
 static int read_request(int fd, queued *q)
 {
     req_header h;
@@ -132,25 +147,21 @@ static void spare_fork(spare *sp, int req_fd, int quiet, rp_worker_job_fn job, v
     sp->fd = p[1];
 }
 
-// Hands q to the spare; 0, or -1 when it cannot (it is gone).
+// Hands q to the spare; 0, or -1 when there is none or it is gone (the
+// OOM killer): then it is ended and reaped here, as no job's.
 static int spare_take(spare *sp, const queued *q)
 {
-    req_header h;
-    memset(&h, 0, sizeof h);
-    h.id = q->id;
-    h.len = q->len;
-    // A spare that died (the OOM killer) must be an error here, not SIGPIPE.
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-    sigaction(SIGPIPE, &ign, &old);
-    int bad = sp->pid < 0 || rp_write_all(sp->fd, &h, sizeof h) ||
-              rp_write_all(sp->fd, q->bytes, q->len);
-    sigaction(SIGPIPE, &old, NULL);
-    if (sp->pid >= 0)
-        close(sp->fd);
-    if (bad && sp->pid >= 0)
-        kill(sp->pid, SIGKILL);  // reaped as any child is, and not a job's
+    if (sp->pid < 0)
+        return -1;
+    int bad = write_request(sp->fd, q->id, q->bytes, q->len);
+    close(sp->fd);
+    if (bad) {
+        kill(sp->pid, SIGKILL);
+        while (waitpid(sp->pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
     sp->pid = -1;
-    return bad ? -1 : 0;
+    return bad;
 }
 
 static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_init_fn init,
@@ -256,7 +267,7 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
                 // never will; what runs finishes (its clip is whole).
                 open_requests = 0;
                 if (sp.pid >= 0)
-                    close(sp.fd);  // the spare reads the end, and exits
+                    close(sp.fd);  // the spare reads the end and exits
                 sp.pid = -1;
                 while (head < n_queue)
                     free(queue[head++].bytes);
@@ -322,17 +333,8 @@ rp_status rp_workers_submit(rp_workers *w, uint64_t id, const void *req, size_t 
 {
     if (len > UINT32_MAX)
         return RP_ERR_LIMIT;
-    req_header h;
-    memset(&h, 0, sizeof h);  // its padding goes down the pipe too
-    h.id = id;
-    h.len = (uint32_t)len;
-    // A write to a zygote that died must be an error here, not SIGPIPE.
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-    sigaction(SIGPIPE, &ign, &old);
-    int bad = rp_write_all(w->req_fd, &h, sizeof h) || rp_write_all(w->req_fd, req, len);
-    sigaction(SIGPIPE, &old, NULL);
-    if (bad)
-        return RP_ERR_SPEECH;
+    if (write_request(w->req_fd, id, req, (uint32_t)len))
+        return RP_ERR_SPEECH;  // the zygote died
     w->pending++;
     return RP_OK;
 }

@@ -88,6 +88,59 @@ static void test_every_job_starts_from_the_zygote(void)
     unsetenv("RADIOPLAY_JOB_TIMEOUT");
 }
 
+// How long this process has run (/proc/self/stat's start time against
+// /proc/uptime, in clock ticks); -1 when unknown.
+static double process_age_s(void)
+{
+    char line[1024];
+    double up = -1, start = -1;
+    FILE *f = fopen("/proc/uptime", "r");
+    if (f && fscanf(f, "%lf", &up) != 1)
+        up = -1;
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/stat", "r");
+    const char *p = f && fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    if (f)
+        fclose(f);
+    // After "PID (comm)": the state is field 3 and the start time field 22.
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (p)
+        start = strtod(p + 1, NULL) / (double)sysconf(_SC_CLK_TCK);
+    return up < 0 || start < 0 ? -1 : up - start;
+}
+
+static rp_status aged_job(void *user, const void *req, size_t len)
+{
+    (void)user;
+    (void)req;
+    (void)len;
+    double age = process_age_s();
+    return age >= 0.15 ? RP_OK : age >= 0 ? RP_ERR_INPUT : RP_ERR_IO;
+}
+
+// A job starts in a process forked ahead of it (the spare), not in one
+// forked when it comes: submitted 0.3 s after the pool started, it runs in
+// a process that old.
+static void test_a_job_runs_in_a_process_forked_ahead(void)
+{
+    rp_workers *w;
+    CHECK_INT(rp_workers_start(&w, 1, NULL, aged_job, NULL), RP_OK);
+    if (!w)
+        return;
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    CHECK_INT(rp_workers_submit(w, 1, "x", 1), RP_OK);
+    uint64_t id;
+    rp_status result;
+    int sig;
+    CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+    CHECK_MSG(result == RP_OK && sig == 0, "the job's process was new (status %d: %s)", result,
+              result == RP_ERR_INPUT ? "younger than 0.15 s" : "its age unknown");
+    rp_workers_stop(w);
+}
+
 // ---- the cache itself --------------------------------------------------------------
 
 // A cache in a temporary folder of the test's slot; NULL (a failed check)
@@ -889,6 +942,7 @@ static void test_cache_command(void)
 int main(void)
 {
     RUN(test_every_job_starts_from_the_zygote);
+    RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
     RUN(test_a_clip_written_in_pieces_is_the_same_file);
     RUN(test_samples_round_to_the_nearest_step);
