@@ -41,7 +41,8 @@ typedef struct {
     int64_t at;       // output frames written here
     rp_strbuf mix;    // mixer and limiter, here
     rp_strbuf pre;    // the mix's meter
-    rp_strbuf out;    // the output's meter, the dither, the frames still to drop and written
+    rp_strbuf out;    // the output's meter
+    rp_strbuf file;   // the dither, the frames still to drop and written
     rp_strbuf pre_d, out_d;  // what each meter summed from here to the next point
 } rp_ckpt_point;
 
@@ -56,6 +57,7 @@ typedef struct {
     rp_sink *sink;
     int64_t *skip, *at;   // the limiter's latency still to drop; output frames written
     int pre_on_taker;     // the measuring pass meters on the taker's thread
+    int out_on_mixer;     // the output's meter is on the mixer's thread (a replay)
     int finished;         // the pass ended at a point: the rest is the last render's
     int64_t mixed;        // frames this pass mixed (or replayed)
     // The mixer's state at each point as the measuring pass mixed it, for

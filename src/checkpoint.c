@@ -37,15 +37,16 @@ static rp_unpacker sb_unpacker(const rp_strbuf *b)
     return (rp_unpacker){(const unsigned char *)b->s, b->len, 0};
 }
 
-// A point's five buffers, in the order the record keeps them.
-enum { BUFS = 5 };
+// A point's six buffers, in the order the record keeps them.
+enum { BUFS = 6 };
 static void point_bufs(rp_ckpt_point *p, rp_strbuf *b[BUFS])
 {
     b[0] = &p->mix;
     b[1] = &p->pre;
     b[2] = &p->out;
-    b[3] = &p->pre_d;
-    b[4] = &p->out_d;
+    b[3] = &p->file;
+    b[4] = &p->pre_d;
+    b[5] = &p->out_d;
 }
 
 static void points_free(rp_ckpt_point *pt, size_t n)
@@ -71,39 +72,43 @@ rp_ckpt_point *rp_ckpt_point_at(rp_ckpt *ck, size_t k)
     return &ck->pt[k];
 }
 
-// The output side at point k: the output meter's sums up to k, then the
-// states; and the mix's meter's when pre.
-static void taken(rp_ckpt *ck, long k, int pre)
+// A meter at point k: its sums since point k - 1 into *sums (that point's),
+// its state into *state.
+static void meter_at(rp_meter *m, long k, rp_strbuf *sums, rp_strbuf *state)
+{
+    if (k > 0) {
+        sb_reset(sums);
+        rp_meter_fold(m, sums);
+    }
+    sb_reset(state);
+    rp_meter_save(m, state);
+}
+
+// The output side at point k: the output's meter unless it is on the
+// mixer's thread (and out), the file's state; and the mix's meter when pre.
+static void taken(rp_ckpt *ck, long k, int pre, int out)
 {
     rp_ckpt_point *p = rp_ckpt_point_at(ck, (size_t)k);
     if (!p)
         return;
+    rp_ckpt_point *before = k > 0 ? &ck->pt[k - 1] : NULL;
     if (ck->out) {
-        if (k > 0) {
-            sb_reset(&ck->pt[k - 1].out_d);
-            rp_meter_fold(ck->out, &ck->pt[k - 1].out_d);
-        }
-        sb_reset(&p->out);
-        rp_meter_save(ck->out, &p->out);
+        if (out)
+            meter_at(ck->out, k, before ? &before->out_d : NULL, &p->out);
+        sb_reset(&p->file);
         if (ck->sink)
-            rp_sink_save(ck->sink, &p->out);
+            rp_sink_save(ck->sink, &p->file);
         int64_t where[2] = {*ck->skip, *ck->at};
-        rp_strbuf_append(&p->out, (const char *)where, sizeof where);
+        rp_strbuf_append(&p->file, (const char *)where, sizeof where);
         p->at = *ck->at;
     }
-    if (ck->pre && pre) {
-        if (k > 0) {
-            sb_reset(&ck->pt[k - 1].pre_d);
-            rp_meter_fold(ck->pre, &ck->pt[k - 1].pre_d);
-        }
-        sb_reset(&p->pre);
-        rp_meter_save(ck->pre, &p->pre);
-    }
+    if (ck->pre && pre)
+        meter_at(ck->pre, k, before ? &before->pre_d : NULL, &p->pre);
 }
 
 void rp_ckpt_taken(rp_ckpt *ck, long k)
 {
-    taken(ck, k, ck->pre_on_taker);
+    taken(ck, k, ck->pre_on_taker, !ck->out_on_mixer);
 }
 
 // The measuring pass keeps the mixer's state in mixes (its points grow on
@@ -154,27 +159,26 @@ rp_status rp_ckpt_mixed(rp_ckpt *ck, rp_mixer *mx, long k)
         }
         rp_master_save(ck->ms, &p->mix);
     }
-    if (ck->pre && !ck->pre_on_taker) {
-        if (k > 0) {
-            sb_reset(&ck->pt[k - 1].pre_d);
-            rp_meter_fold(ck->pre, &ck->pt[k - 1].pre_d);
-        }
-        sb_reset(&p->pre);
-        rp_meter_save(ck->pre, &p->pre);
-    }
+    rp_ckpt_point *before = k > 0 ? &ck->pt[k - 1] : NULL;
+    if (ck->pre && !ck->pre_on_taker)
+        meter_at(ck->pre, k, before ? &before->pre_d : NULL, &p->pre);
+    if (ck->out && ck->out_on_mixer)
+        meter_at(ck->out, k, before ? &before->out_d : NULL, &p->out);
     return st;
 }
 
 void rp_ckpt_end(rp_ckpt *ck)
 {
-    taken(ck, (long)ck->n, 1);
+    taken(ck, (long)ck->n, 1, 1);
 }
 
 // Puts the output side's state of point p back.
 static rp_status load_out(rp_ckpt *ck, const rp_ckpt_point *p, rp_diags *d)
 {
-    rp_unpacker u = sb_unpacker(&p->out);
-    rp_status st = rp_meter_load(ck->out, &u);
+    rp_unpacker m = sb_unpacker(&p->out), u = sb_unpacker(&p->file);
+    rp_status st = rp_meter_load(ck->out, &m);
+    if (!st && (m.bad || m.left))
+        st = RP_ERR_FORMAT;
     if (!st && ck->sink)
         st = rp_sink_load(ck->sink, &u);
     int64_t where[2];
@@ -200,7 +204,7 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
     while (to < ck->n && p[to].input == o[to].input)
         to++;
     if (to == (size_t)k || !sb_same(&p[k].mix, &o[k].mix) || !sb_same(&p[k].pre, &o[k].pre) ||
-        !sb_same(&p[k].out, &o[k].out))
+        !sb_same(&p[k].out, &o[k].out) || !sb_same(&p[k].file, &o[k].file))
         return RP_OK;
     rp_status st = RP_OK;
     for (size_t j = (size_t)k; j < to && !st; j++) {
@@ -212,6 +216,7 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
         sb_copy(&p[j + 1].mix, &o[j + 1].mix);
         sb_copy(&p[j + 1].pre, &o[j + 1].pre);
         sb_copy(&p[j + 1].out, &o[j + 1].out);
+        sb_copy(&p[j + 1].file, &o[j + 1].file);
         p[j + 1].at = o[j + 1].at;
     }
     rp_unpacker u = sb_unpacker(&o[to].pre);
