@@ -44,6 +44,10 @@ void rp_temp_release(int lock_fd);
 // ends the process): in the folder of near (NULL: none) when its file
 // system allows, else in $TMPDIR or /tmp. Its descriptor, or -1.
 int rp_temp_scratch(const char *near);
+// Gives the pages of bytes [from, from + len) of a scratch file back to the
+// system, their contents gone (they read as zeros). 0, or -1 where the
+// file system cannot.
+int rp_scratch_drop(int fd, int64_t from, int64_t len);
 
 // Where an output named path is written: the file a symbolic link points
 // to (renaming onto the link would replace it with a file), else path.

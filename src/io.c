@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // File helpers, so that parsing modules work on memory only: reading input
 // whole, and writing text output atomically.
-#define _GNU_SOURCE  // O_TMPFILE
+#define _GNU_SOURCE  // O_TMPFILE, fallocate
 #include "rp_io.h"
 
 #include <dirent.h>
@@ -229,6 +229,16 @@ int rp_temp_scratch(const char *near)
     }
     const char *tmp = getenv("TMPDIR");
     return fd >= 0 ? fd : scratch_in(tmp && *tmp ? tmp : "/tmp");
+}
+
+int rp_scratch_drop(int fd, int64_t from, int64_t len)
+{
+#if defined(__linux__)
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)len);
+#else
+    (void)fd, (void)from, (void)len;
+    return -1;
+#endif
 }
 
 char *rp_output_target(const char *path)

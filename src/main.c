@@ -586,7 +586,10 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         if (!st)
             fprintf(stderr, "radioplay: passes over the mix: %d%s%s\n", dr.passes,
                     dr.guessed ? " (the gain the last render measured held)" : "",
-                    dr.replayed ? " (the measured mix read back, not mixed again)" : "");
+                    !dr.replayed                   ? ""
+                    : dr.replayed == dr.passes - 1 ? " (the measured mix read back, not mixed again)"
+                                                   : " (the measured mix read back once, then "
+                                                     "mixed again to correct the gain)");
         if (!st && dr.mixed_again >= 0 && dr.timeline.n_frames > 0)
             fprintf(stderr, "radioplay: the pass that wrote the file mixed %.1f%% of the chapter "
                     "(the rest was the last render's, from its checkpoints)\n",

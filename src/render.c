@@ -268,6 +268,23 @@ typedef struct {
     int failed;
 } spool;
 
+// The spool's pages up to byte `to` of it, read for the last time, go
+// back to the system as they are read, in steps of SPOOL_DROP bytes: the
+// file the pass writes takes them over instead of pages new to the
+// process (on a virtual machine that hands freed memory back to its host,
+// a new page costs more than copying into it), and there is nothing left
+// to free when the render ends. Only the next pass can need them: it
+// mixes instead (spool.failed), as when the spool could not be written.
+enum { SPOOL_DROP = 8 << 20 };
+
+static void spool_drop(spool *sp, int64_t *dropped, int64_t to)
+{
+    to -= to % SPOOL_DROP;
+    if (to > *dropped && rp_scratch_drop(sp->fd, *dropped, to - *dropped) == 0)
+        *dropped = to;
+    sp->failed = 1;
+}
+
 static void spool_open(spool *sp, const char *near, int channels)
 {
     *sp = (spool){.fd = rp_temp_scratch(near), .channels = channels};
@@ -416,8 +433,9 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
 static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
 {
     rp_drama *dr = p->dr;
-    const spool *sp = p->replay;
+    spool *sp = p->replay;
     const size_t whole = RP_BLOCK_FRAMES * HANDOFF_BLOCKS;
+    int64_t dropped = 0;
     rp_status st = p->ck ? rp_ckpt_mixed(p->ck, NULL, 0) : RP_OK;
     if (!st && lseek(sp->fd, 0, SEEK_SET) != 0)
         st = RP_ERR_IO;
@@ -435,6 +453,7 @@ static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
             break;
         }
         at += (int64_t)n;
+        spool_drop(sp, &dropped, at * sp->channels * (int64_t)sizeof *sl->buf);
         sl->n = n;
         sl->ckpt = -1;
         if (p->ck)
@@ -811,6 +830,8 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
         if (sink)
             rp_sink_close(sink, 0, d);
+        if (keep.failed)  // given back as it was read (spool_drop)
+            p.replay = NULL;
         gain = rp_master_gain_round(gain + miss);
         dr->passes++;
         st = master_pass(&p, want, gain, NULL, &l, &sink, d);

@@ -219,6 +219,80 @@ static void test_a_mix_not_kept_is_mixed_again_to_the_same_bytes(void)
               kept_figures, mixed_figures);
 }
 
+// A pass that reads the mix back gives its pages back as it goes (the
+// file it writes takes them over), so the pass that corrects the gain
+// after it mixes again: the same bytes as where the mix was never kept.
+static void test_a_correcting_pass_after_a_read_back_mixes_to_the_same_bytes(void)
+{
+    const char *ch = tmp(0, "voices.txt");
+    write_text(ch, dialogue);
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s -v --no-cache --loudness -12", ch,
+             tmp(1, "kept.wav"));
+    CHECK_INT(rp(args, &log), 0);
+    CHECK_MSG(log && strstr(log, "passes over the mix: 3") && strstr(log, "read back once"), "%s",
+              log ? log : "");
+    free(log);
+    struct stat sb;
+    CHECK_INT(stat(tmp(1, "kept.wav"), &sb), 0);
+    file_limit_begin((long long)sb.st_size * 3 / 2);
+    snprintf(args, sizeof args, "render %s -o %s -v --no-cache --loudness -12", ch,
+             tmp(3, "mixed.wav"));
+    int rc = rp(args, &log);
+    file_limit_end();
+    CHECK_INT(rc, 0);
+    CHECK_MSG(log && strstr(log, "passes over the mix: 3") && !strstr(log, "read back"), "%s",
+              log ? log : "");
+    free(log);
+    CHECK(same_file(tmp(1, "kept.wav"), tmp(3, "mixed.wav")));
+}
+
+// Bytes of fd's first len held in memory (mincore).
+static size_t resident(int fd, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (len + page - 1) / page, held = 0;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    unsigned char *in = calloc(pages, 1);
+    CHECK(m != MAP_FAILED && in && mincore(m, len, in) == 0);
+    for (size_t i = 0; in && i < pages; i++)
+        held += in[i] & 1;
+    free(in);
+    if (m != MAP_FAILED)
+        munmap(m, len);
+    return held * page;
+}
+
+// The spool's pages go back as they are read (rp_scratch_drop): what is
+// dropped leaves memory and reads as zeros; the rest is untouched.
+static void test_a_scratch_file_gives_its_pages_back(void)
+{
+    enum { MB = 1 << 20, SIZE = 24 * MB, DROP = 16 * MB };
+    int fd = rp_temp_scratch(tmp(0, "near.wav"));
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    static unsigned char x[SIZE];
+    for (size_t i = 0; i < SIZE; i++)
+        x[i] = (unsigned char)(i * 2654435761u >> 24);
+    CHECK_INT(rp_write_all(fd, x, SIZE), 0);
+    size_t before = resident(fd, SIZE);
+    CHECK_INT(rp_scratch_drop(fd, 0, DROP), 0);
+    size_t after = resident(fd, SIZE);
+    printf("  %.1f MB held before, %.1f MB after giving back the first %d MB\n", before / 1e6,
+           after / 1e6, DROP / MB);
+    CHECK(before >= SIZE - MB);
+    CHECK(after <= SIZE - DROP + MB && after >= SIZE - DROP - MB);
+    static unsigned char y[SIZE];
+    CHECK(lseek(fd, 0, SEEK_SET) == 0 && rp_read_all(fd, y, SIZE) == 0);
+    size_t zeros = 0;
+    while (zeros < DROP && y[zeros] == 0)
+        zeros++;
+    CHECK_INT((long long)zeros, DROP);
+    CHECK(memcmp(x + DROP, y + DROP, SIZE - DROP) == 0);
+    close(fd);
+}
+
 // Renders text with and without one cue; returns the difference signal.
 // Loudness normalization is off: each render would get a gain of its own.
 static int effect_alone(const char *with, const char *without, wav *diff, double *cue_start,
@@ -1453,6 +1527,8 @@ int main(void)
     RUN(test_render_speech_where_cues_say);
     RUN(test_render_is_deterministic);
     RUN(test_a_mix_not_kept_is_mixed_again_to_the_same_bytes);
+    RUN(test_a_correcting_pass_after_a_read_back_mixes_to_the_same_bytes);
+    RUN(test_a_scratch_file_gives_its_pages_back);
     RUN(test_effects_fire_on_their_word);
     RUN(test_sound_words_cue_effects);
     RUN(test_formats_and_rates);
