@@ -5,7 +5,7 @@
 // after a tweak synthesizes only the lines the tweak changed. It lives in
 // $XDG_CACHE_HOME/radioplay (~/.cache/radioplay):
 //
-//     clips/ab/ab12...ef.clip    one clip (format below)
+//     clips/ab12...ef.clip       one clip (format below)
 //     values/KEY                 small remembered figures (play's loudness gain)
 //
 // Every file is written to a temporary name beside it and renamed into

@@ -244,9 +244,12 @@ static rp_status walk_folder(walk *w, const char *dir, const char *suffix, int r
     return st;
 }
 
-// Every clip file under clips/ and every checkpoint record under values/
+// Every clip file in clips/ and every checkpoint record under values/
 // (a few hundred kB for each chapter and output file rendered, so they
-// count against the bound too), and the temporaries beside them.
+// count against the bound too), and the temporaries beside them. Clips an
+// older radioplay wrote sit in folders clips/XX/ (one mkdir per clip, and
+// a directory to create for most clips of a new cache): walked too, so
+// that they are trimmed and cleared.
 static rp_status walk_clips(const rp_cache *c, walk *w, int remove_temps)
 {
     memset(w, 0, sizeof *w);
@@ -256,7 +259,7 @@ static rp_status walk_clips(const rp_cache *c, walk *w, int remove_temps)
     if (!dt && errno != ENOENT)
         return RP_ERR_IO;
     time_t now = time(NULL);
-    rp_status st = RP_OK;
+    rp_status st = dt ? walk_folder(w, top, ".clip", 0, remove_temps, now) : RP_OK;
     struct dirent *de;
     while (dt && !st && (de = readdir(dt))) {
         if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
@@ -378,7 +381,7 @@ void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t ca
 {
     char hex[33];
     rp_cache_key_hex(k, hex);
-    snprintf(path, cap, "%s/clips/%.2s/%s.clip", c->dir, hex, hex);
+    snprintf(path, cap, "%s/clips/%s.clip", c->dir, hex);
 }
 
 // Samples are stored as 16-bit integers, espeak-ng's own resolution (its
@@ -457,11 +460,6 @@ rp_status rp_cache_clip_begin(const rp_cache *c, rp_cache_key k, int rate_hz,
     *out = NULL;
     char path[4300];
     rp_cache_clip_path(c, k, path, sizeof path);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return RP_ERR_IO;
-    *slash = '/';
     rp_clip_writer *w = calloc(1, sizeof *w);
     char *tmp = w ? rp_temp_template(path) : NULL, *dst = tmp ? rp_strdup(path) : NULL;
     if (!dst) {

@@ -689,27 +689,20 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-// Whether the clip cache (clips/XX/NAME.clip) holds a clip yet: synthesis
+// Whether the clip cache (clips/NAME.clip) holds a clip yet: synthesis
 // is under way.
 static int has_clip(const char *cache)
 {
     char dir[2 * PATH_CAP];
     snprintf(dir, sizeof dir, "%s/radioplay/clips", cache);
-    DIR *top = opendir(dir);
+    DIR *d = opendir(dir);
     int yes = 0;
-    for (struct dirent *e; top && !yes && (e = readdir(top));) {
-        char sub[3 * PATH_CAP];
-        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-        DIR *d = e->d_name[0] == '.' ? NULL : opendir(sub);
-        for (struct dirent *c; d && !yes && (c = readdir(d));) {
-            size_t n = strlen(c->d_name);
-            yes = n > 5 && !strcmp(c->d_name + n - 5, ".clip");
-        }
-        if (d)
-            closedir(d);
+    for (struct dirent *c; d && !yes && (c = readdir(d));) {
+        size_t n = strlen(c->d_name);
+        yes = c->d_name[0] != '.' && n > 5 && !strcmp(c->d_name + n - 5, ".clip");
     }
-    if (top)
-        closedir(top);
+    if (d)
+        closedir(d);
     return yes;
 }
 

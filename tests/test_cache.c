@@ -922,6 +922,17 @@ static void test_silent_speech_is_reported(void)
     free(out);
 }
 
+// The number on the line of `cache --stats` that starts with what.
+static long stats_figure(const char *cache, const char *what)
+{
+    char *out;
+    cache_cmd(cache, "--stats", &out);
+    const char *at = strstr(out, what);
+    long v = at ? strtol(at + strlen(what), NULL, 10) : -1;
+    free(out);
+    return v;
+}
+
 static void test_cache_command(void)
 {
     const char *cache = tmp(1, "cache-j2");
@@ -930,6 +941,22 @@ static void test_cache_command(void)
     CHECK_MSG(strstr(out, "clips ") && strstr(out, "limit") && strstr(out, "MiB"), "%s", out);
     free(out);
     CHECK(count_clips(cache) > 10);
+    // One file per clip in one folder: no folder made for a clip.
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "find '%s/radioplay/clips' -mindepth 1 -type d | wc -l", cache);
+    run(cmd, &out);
+    CHECK_INT(atoi(out), 0);
+    free(out);
+    // A clip an older radioplay left in a folder clips/XX/ counts, and goes.
+    long clips = stats_figure(cache, "clips ");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/radioplay/clips' && f=$(ls | grep '[.]clip$' | head -n 1) && "
+             "d=$(echo $f | cut -c1-2) && mkdir $d && mv $f $d/",
+             cache);
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    CHECK(clips > 10);
+    CHECK_INT(stats_figure(cache, "clips "), clips);
     cache_cmd(cache, "--clear", &out);
     CHECK_MSG(strstr(out, "removed "), "%s", out);
     free(out);

@@ -726,7 +726,7 @@ static void test_interrupt_leaves_no_file(void)
     char *log = NULL, args[8192];
     snprintf(args, sizeof args,
              "{ XDG_CACHE_HOME=%s %s render %s -o %s & pid=$!; while kill -0 $pid 2>/dev/null "
-             "&& ! ls %s/radioplay/clips/*/*.clip >/dev/null 2>&1; do sleep 0.05; done; "
+             "&& ! ls %s/radioplay/clips/*.clip >/dev/null 2>&1; do sleep 0.05; done; "
              "kill -INT $pid; wait $pid; echo rc=$?; }",
              cache, radioplay_bin(), ch, out, cache);
     run(args, &log);
