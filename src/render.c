@@ -265,7 +265,7 @@ typedef struct {
     int fd;          // -1: none
     int channels;
     int64_t frames;  // written
-    int failed;
+    int failed;      // not whole: not written in full, or read for the last time
 } spool;
 
 // The spool's pages up to byte `to` of it, read for the last time, go
@@ -274,7 +274,7 @@ typedef struct {
 // process (on a virtual machine that hands freed memory back to its host,
 // a new page costs more than copying into it), and there is nothing left
 // to free when the render ends. Only the next pass can need them: it
-// mixes instead (spool.failed), as when the spool could not be written.
+// mixes instead (replayable), as when the spool could not be written.
 enum { SPOOL_DROP = 8 << 20 };
 
 static void spool_drop(spool *sp, int64_t *dropped, int64_t to)
@@ -282,7 +282,6 @@ static void spool_drop(spool *sp, int64_t *dropped, int64_t to)
     to -= to % SPOOL_DROP;
     if (to > *dropped && rp_scratch_drop(sp->fd, *dropped, to - *dropped) == 0)
         *dropped = to;
-    sp->failed = 1;
 }
 
 static void spool_open(spool *sp, const char *near, int channels)
@@ -324,6 +323,13 @@ typedef struct {
     spool *keep;        // NULL, or the measuring pass keeps its mix in it
     spool *replay;      // NULL, or the pass reads its mix from it
 } pass;
+
+// The spool, when the next pass can read it instead of mixing: whole, and
+// with the mixer's state kept at every checkpoint the pass records.
+static spool *replayable(const pass *p, spool *sp)
+{
+    return !sp->failed && (!p->ck || rp_ckpt_replayable(p->ck)) ? sp : NULL;
+}
 
 // At checkpoint k, when the pass may use the last render's: everything
 // mixed so far taken, then rp_ckpt_skip.
@@ -436,6 +442,7 @@ static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
     spool *sp = p->replay;
     const size_t whole = RP_BLOCK_FRAMES * HANDOFF_BLOCKS;
     int64_t dropped = 0;
+    sp->failed = 1;  // read for the last time (spool_drop)
     rp_status st = p->ck ? rp_ckpt_mixed(p->ck, NULL, 0) : RP_OK;
     if (!st && lseek(sp->fd, 0, SEEK_SET) != 0)
         st = RP_ERR_IO;
@@ -808,8 +815,7 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         p.keep = &keep;
         st = st ? st : measure_pass(&p, &pre, d);
         p.keep = NULL;
-        if (!keep.failed && (!p.ck || rp_ckpt_replayable(p.ck)))
-            p.replay = &keep;
+        p.replay = replayable(&p, &keep);
         gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
         if (p.placer) {
             dr->voiced = !st;  // the mixer reached the end: every line is placed
@@ -830,8 +836,7 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     if (!st && fabs(miss) > RP_LOUDNESS_CORRECT_LU) {
         if (sink)
             rp_sink_close(sink, 0, d);
-        if (keep.failed)  // given back as it was read (spool_drop)
-            p.replay = NULL;
+        p.replay = replayable(&p, &keep);
         gain = rp_master_gain_round(gain + miss);
         dr->passes++;
         st = master_pass(&p, want, gain, NULL, &l, &sink, d);
