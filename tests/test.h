@@ -61,8 +61,12 @@ static int test_passed, test_failed;
         }                                                                             \
     } while (0)
 
+// TEST_ONLY=word runs only the tests whose names hold word.
 #define RUN(fn)                                                                       \
     do {                                                                              \
+        const char *only_ = getenv("TEST_ONLY");                                      \
+        if (only_ && *only_ && !strstr(#fn, only_))                                   \
+            break;                                                                    \
         int before_ = test_failed_checks;                                             \
         fn();                                                                         \
         if (test_failed_checks == before_) {                                          \
