@@ -33,6 +33,22 @@ typedef struct {
 // the format's own (Vorbis and MP3 are compressed: 0 only).
 rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                        uint64_t dither_seed, rp_diags *d);
+// A WAV file written over a temporary file the caller made for path
+// (rp_temp_create) and reads from as the sink writes: from byte `from` on,
+// it holds per_frame bytes of each frame the caller has still to hand the
+// sink. Each write of the sink ends before the frames not yet handed
+// (a header that would reach them fails the write), and the file is cut
+// to the sink's length when it is put in place. On success the sink takes
+// the name's lock (lock_fd) and the file; the caller keeps its descriptor
+// to read on, and frees its copy of the name. A render that reads back a
+// mix it kept writes its file into the same pages: no new memory.
+typedef struct {
+    const char *tmp;
+    int lock_fd;
+    int64_t from, per_frame;
+} rp_sink_over;
+rp_status rp_sink_open_over(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
+                            uint64_t dither_seed, const rp_sink_over *over, rp_diags *d);
 // Titles the file and embeds chapter marks where the format allows: a WAV
 // cue chunk (positions; at most RP_MAX_MARKS), and for every format the
 // title and a comment listing the marks ("0:00.500 Title; ..."). Call before

@@ -255,38 +255,74 @@ static void handoff_fill(handoff *h)
 }
 
 // The mix as the measuring pass made it, kept for the passes after it in
-// an unnamed temporary file (rp_temp_scratch): they read it back instead
-// of mixing it again (about 20 ms for chapter 000's 194 MB, where mixing
-// took the mixer's thread 0.28 s). It is written on
-// the taker's thread, beside the meter, and stays in the page cache (it is
-// gone before the kernel would write it out). A file that cannot be
-// written (no room) is dropped, and the next pass mixes.
+// a temporary file: they read it back instead of mixing it again (about
+// 20 ms for chapter 000's 194 MB, where mixing took the mixer's thread
+// 0.28 s). It is written on the taker's thread, beside the meter, and
+// stays in the page cache (it is gone before the kernel would write it
+// out). A file that cannot be written (no room) is dropped, and the next
+// pass mixes. For a WAV file the mix is kept in the file's own temporary
+// file, SPOOL_FROM bytes in: the master pass writes the file over the mix
+// as it reads it (rp_sink_open_over), into the same pages. Otherwise it is
+// an unnamed temporary file (rp_temp_scratch).
 typedef struct {
     int fd;          // -1: none
+    char *tmp;       // NULL, or the output's temporary file it is in...
+    int lock_fd;     // ...and its lock (-1: none)
+    int64_t from;    // where the mix starts in the file
+    int64_t kept;    // bytes of it never dropped: where the file written over it goes
     int channels;
     int64_t frames;  // written
     int failed;      // not whole: not written in full, or read for the last time
 } spool;
 
+// Room for the WAV file's header before the mix (100 marks' cue chunk and
+// labels take under 30 kB).
+enum { SPOOL_FROM = 1 << 20 };
+
 // The spool's pages up to byte `to` of it, read for the last time, go
-// back to the system as they are read, in steps of SPOOL_DROP bytes: the
-// file the pass writes takes them over instead of pages new to the
-// process (on a virtual machine that hands freed memory back to its host,
-// a new page costs more than copying into it), and there is nothing left
-// to free when the render ends. Only the next pass can need them: it
+// back to the system as they are read, in steps of SPOOL_DROP bytes (past
+// `kept`: below it, the file written over the spool takes them over).
+// Another file the pass writes takes them over instead of pages new to
+// the process (on a virtual machine that hands freed memory back to its
+// host, a new page costs more than copying into it), and there is nothing
+// left to free when the render ends. Only the next pass can need them: it
 // mixes instead (replayable), as when the spool could not be written.
 enum { SPOOL_DROP = 8 << 20 };
 
 static void spool_drop(spool *sp, int64_t *dropped, int64_t to)
 {
     to -= to % SPOOL_DROP;
-    if (to > *dropped && rp_scratch_drop(sp->fd, *dropped, to - *dropped) == 0)
+    if (to > *dropped && rp_scratch_drop(sp->fd, sp->from + *dropped, to - *dropped) == 0)
         *dropped = to;
 }
 
-static void spool_open(spool *sp, const char *near, int channels)
+static void spool_close(spool *sp)
 {
-    *sp = (spool){.fd = rp_temp_scratch(near), .channels = channels};
+    if (sp->fd >= 0)
+        close(sp->fd);
+    if (sp->tmp)
+        unlink(sp->tmp);
+    free(sp->tmp);
+    rp_temp_release(sp->lock_fd);
+    sp->fd = sp->lock_fd = -1;
+    sp->tmp = NULL;
+    sp->failed = 1;
+}
+
+static void spool_open(spool *sp, const char *audio, int channels)
+{
+    *sp = (spool){.fd = -1, .lock_fd = -1, .channels = channels};
+    char *target = audio && rp_format_from_path(audio) == RP_FMT_WAV ? rp_output_target(audio)
+                                                                     : NULL;
+    if (target) {
+        sp->fd = rp_temp_create(target, &sp->tmp, &sp->lock_fd);
+        sp->from = SPOOL_FROM;
+        if (sp->fd >= 0 && lseek(sp->fd, SPOOL_FROM, SEEK_SET) != SPOOL_FROM)
+            spool_close(sp);
+        free(target);
+    }
+    if (sp->fd < 0)
+        *sp = (spool){.fd = rp_temp_scratch(audio), .lock_fd = -1, .channels = channels};
     sp->failed = sp->fd < 0;
 }
 
@@ -300,12 +336,24 @@ static void spool_write(spool *sp, const float *frames, size_t n)
         sp->frames += (int64_t)n;
 }
 
-static void spool_close(spool *sp)
+// The master pass's file, written over the mix it reads back: the sink
+// takes the temporary file, and the pages up to the file's end are no
+// longer the spool's to drop.
+static rp_status spool_sink(spool *sp, rp_sink **sink, const char *path, const rp_drama *dr,
+                            uint64_t dither, rp_diags *d)
 {
-    if (sp->fd >= 0)
-        close(sp->fd);
-    sp->fd = -1;
-    sp->failed = 1;
+    const rp_render_config *r = &dr->cast.render;
+    rp_sink_over over = {.tmp = sp->tmp, .lock_fd = sp->lock_fd, .from = sp->from,
+                         .per_frame = sp->channels * (int64_t)sizeof(float)};
+    rp_status st = rp_sink_open_over(sink, path, r->rate_hz, r->channels, r->bits, dither, &over, d);
+    if (!st) {
+        free(sp->tmp);
+        sp->tmp = NULL;
+        sp->lock_fd = -1;
+        int64_t sample = r->bits == 24 ? 3 : r->bits == 32 ? 4 : 2;
+        sp->kept = dr->timeline.n_frames * r->channels * sample + SPOOL_FROM;
+    }
+    return st;
 }
 
 // One pass over the mix. stems (NULL: none): one sink per bus, written with
@@ -441,10 +489,10 @@ static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
     rp_drama *dr = p->dr;
     spool *sp = p->replay;
     const size_t whole = RP_BLOCK_FRAMES * HANDOFF_BLOCKS;
-    int64_t dropped = 0;
+    int64_t dropped = sp->kept + (SPOOL_DROP - sp->kept % SPOOL_DROP) % SPOOL_DROP;
     sp->failed = 1;  // read for the last time (spool_drop)
     rp_status st = p->ck ? rp_ckpt_mixed(p->ck, NULL, 0) : RP_OK;
-    if (!st && lseek(sp->fd, 0, SEEK_SET) != 0)
+    if (!st && lseek(sp->fd, sp->from, SEEK_SET) != sp->from)
         st = RP_ERR_IO;
     for (int64_t at = 0; at < sp->frames && !st;) {
         slot *sl = handoff_claim(h);
@@ -694,7 +742,10 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         if (ps != RP_ERR_USAGE) {
             st = ps;
         } else {
-            st = rp_sink_open(&o.sink, out_path, r->rate_hz, r->channels, r->bits, dither, d);
+            st = p->replay && p->replay->tmp
+                     ? spool_sink(p->replay, &o.sink, out_path, dr, dither, d)
+                     : rp_sink_open(&o.sink, out_path, r->rate_hz, r->channels, r->bits, dither,
+                                    d);
             if (!st && ck)
                 rp_sink_keep_cached(o.sink);  // the next render after a tweak copies it
             if (!st)
@@ -781,7 +832,7 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     double gain = 0.0, guess = 0.0;
     rp_loudness pre, l;
     rp_sink *sink = NULL;
-    spool keep = {.fd = -1, .failed = 1};
+    spool keep = {.fd = -1, .lock_fd = -1, .failed = 1};
     int mastered = 0;
     dr->passes = 1;
     dr->guessed = 0;

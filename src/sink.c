@@ -71,6 +71,13 @@ struct rp_sink {
     float dither[DITHER_N];  // TPDF values, in LSBs; the next is dither[dither_at]
     size_t dither_at;
     int patch;      // rp_sink_open_patch: samples go to at, in the copy
+    // rp_sink_open_over: the file holds the caller's frames from over_from
+    // on (over_unit bytes each), which a write may replace once they have
+    // been handed to the sink; end is how far the sink has written.
+    int over;
+    off_t over_from, over_unit, end;
+    int64_t handed;  // frames given to rp_sink_write
+    int clobber;     // a write would have replaced frames not yet handed
     off_t data, at; // where the samples start in the file, and the next write
     // Patching: the last render's file is copied into ours on a thread of
     // its own while the render mixes; a write waits until the copy has
@@ -130,8 +137,11 @@ int rp_format_can_write(rp_format f, int rate_hz, int channels)
 
 static sf_count_t vio_length(void *user)
 {
+    rp_sink *s = user;
     struct stat sb;
-    return fstat(((rp_sink *)user)->fd, &sb) == 0 ? (sf_count_t)sb.st_size : -1;
+    if (s->over)
+        return (sf_count_t)s->end;
+    return fstat(s->fd, &sb) == 0 ? (sf_count_t)sb.st_size : -1;
 }
 
 static sf_count_t vio_seek(sf_count_t offset, int whence, void *user)
@@ -182,10 +192,25 @@ static void write_behind(rp_sink *s)
 #endif
 }
 
+// Over the caller's frames (rp_sink_open_over), a write ends where the
+// frames handed so far did: the ones after are still to be read.
+static int over_room(rp_sink *s, sf_count_t n)
+{
+    off_t at = lseek(s->fd, 0, SEEK_CUR);
+    if (at < 0 || at + n > s->over_from + s->over_unit * s->handed) {
+        s->clobber = 1;
+        errno = EFBIG;
+        return 0;
+    }
+    if (at + n > s->end)
+        s->end = at + n;
+    return 1;
+}
+
 static sf_count_t vio_write(const void *p, sf_count_t n, void *user)
 {
     rp_sink *s = user;
-    if (rp_write_all(s->fd, p, (size_t)n) == 0) {
+    if ((!s->over || over_room(s, n)) && rp_write_all(s->fd, p, (size_t)n) == 0) {
         write_behind(s);
         return n;
     }
@@ -212,6 +237,8 @@ static rp_status fail(const rp_sink *s, const char *what, const char *why, rp_di
 // would print to stdout as not a valid error number.
 static const char *why_sf(const rp_sink *s, int code)
 {
+    if (s->clobber)
+        return "its header outgrew the room before the mix it replaces (a radioplay bug)";
     return s->err ? strerror(s->err) : code > 0 ? sf_error_number(code) : "the encoder failed";
 }
 
@@ -292,8 +319,9 @@ static rp_sink *sink_new(const char *path, rp_format fmt, int rate_hz, int chann
     return s;
 }
 
-rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
-                       uint64_t dither_seed, rp_diags *d)
+// rp_sink_open, on a new temporary file (over NULL) or over the caller's.
+static rp_status open_sink(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
+                           uint64_t dither_seed, const rp_sink_over *over, rp_diags *d)
 {
     *out = NULL;
     int fmt = rp_format_from_path(path);
@@ -331,7 +359,15 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
                           dither_seed);
     if (!s)
         return RP_ERR_NOMEM;
-    s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
+    if (over) {
+        s->tmp = rp_strdup(over->tmp);
+        s->fd = s->tmp ? open(s->tmp, O_RDWR | O_CLOEXEC) : -1;
+        s->over = 1;
+        s->over_from = (off_t)over->from;
+        s->over_unit = (off_t)over->per_frame;
+    } else {
+        s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
+    }
     if (s->fd < 0) {
         int nomem = errno == ENOMEM;
         if (!nomem)
@@ -360,6 +396,27 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
     }
     *out = s;
     return RP_OK;
+}
+
+rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
+                       uint64_t dither_seed, rp_diags *d)
+{
+    return open_sink(out, path, rate_hz, channels, bits, dither_seed, NULL, d);
+}
+
+rp_status rp_sink_open_over(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
+                            uint64_t dither_seed, const rp_sink_over *over, rp_diags *d)
+{
+    *out = NULL;
+    if (rp_format_from_path(path) != RP_FMT_WAV) {
+        rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL,
+                    "only a WAV file is written over the frames it is made from");
+        return RP_ERR_USAGE;
+    }
+    rp_status st = open_sink(out, path, rate_hz, channels, bits, dither_seed, over, d);
+    if (!st)
+        (*out)->lock_fd = over->lock_fd;
+    return st;
 }
 
 // TPDF dither: the difference of two uniform variables of one LSB each,
@@ -573,6 +630,7 @@ static rp_status flush(rp_sink *s, rp_diags *d)
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d)
 {
     const float *x = frames;
+    s->handed += (int64_t)n;
     for (size_t left = n * (size_t)s->channels; left > 0;) {
         if (s->fill == s->cap) {
             rp_status st = flush(s, d);
@@ -871,6 +929,9 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     // What libsndfile wrote is in the kernel's hands; on the disk, or an
     // error (a full disk, a quota, a network file system that failed late).
     if (s->fd >= 0) {
+        // Over the caller's frames, the file ends where the sink's writing did.
+        if (s->over && commit && !st && ftruncate(s->fd, s->end) != 0)
+            st = fail(s, "cannot write", strerror(errno), d);
         if (commit && !st && fsync(s->fd) != 0)
             st = fail(s, "cannot write", strerror(errno), d);
         if (close(s->fd) != 0 && commit && !st)

@@ -1499,6 +1499,91 @@ static void test_a_saved_dither_goes_on_to_the_bit(void)
     test_remove(two);
 }
 
+// A file written over the frames it is made from (rp_sink_open_over, as a
+// render writes its file over the mix it kept): the frames sit in the
+// temporary file from `from` on, and each block is read back, then handed
+// to the sink, which writes behind the reading into the same file.
+enum { OVER_RATE = 48000, OVER_BLOCK = 4800, OVER_FRAMES = 10 * OVER_RATE };
+
+static rp_status write_over(const char *path, int bits, int64_t from, const float *x,
+                            rp_diags *d)
+{
+    const rp_mark marks[2] = {{0, "One"}, {OVER_RATE, "Two"}};
+    const size_t bytes = (size_t)OVER_FRAMES * 2 * sizeof *x, blk = OVER_BLOCK * 2 * sizeof *x;
+    char *target = rp_output_target(path), *name = NULL;
+    int lock = -1, fd = target ? rp_temp_create(target, &name, &lock) : -1;
+    free(target);
+    CHECK(fd >= 0 && pwrite(fd, x, bytes, from) == (ssize_t)bytes);
+    if (fd < 0)
+        return RP_ERR_IO;
+    rp_sink_over over = {name, lock, from, 2 * sizeof *x};
+    rp_sink *s = NULL;
+    rp_status st = rp_sink_open_over(&s, path, OVER_RATE, 2, bits, 5, &over, d);
+    if (!st) {
+        free(name);
+        name = NULL;
+        lock = -1;
+        st = rp_sink_set_meta(s, "Over", marks, 2, OVER_RATE, d);
+    }
+    static float b[OVER_BLOCK * 2];
+    for (int k = 0; !st && k < OVER_FRAMES / OVER_BLOCK; k++) {
+        CHECK(pread(fd, b, blk, from + (off_t)(k * blk)) == (ssize_t)blk);
+        st = rp_sink_write(s, b, OVER_BLOCK, d);
+    }
+    rp_status cs = s ? rp_sink_close(s, st == RP_OK, d) : RP_OK;
+    if (name) {  // refused: the frames are as they were
+        CHECK(pread(fd, b, blk, from) == (ssize_t)blk && !memcmp(b, x, blk));
+        unlink(name);
+        free(name);
+        rp_temp_release(lock);
+    }
+    close(fd);
+    return st ? st : cs;
+}
+
+// The same bytes as a file written anew, 16-bit and float (a float frame
+// takes as many bytes as the frame it replaces: the tightest). A header
+// that would reach frames not yet read is refused with a message, and
+// leaves no file.
+static void test_a_file_written_over_its_frames_is_the_same_file(void)
+{
+    const rp_mark marks[2] = {{0, "One"}, {OVER_RATE, "Two"}};
+    static float x[OVER_FRAMES * 2];
+    for (int i = 0; i < OVER_FRAMES * 2; i++)
+        x[i] = 0.4f * sinf((float)i * 0.0123f) + 0.1f * sinf((float)i * 0.31f);
+    const char *fresh = tmp(0, "fresh.wav"), *over = tmp(1, "over.wav");
+    const int bits[2] = {16, 32};
+    for (int k = 0; k < 2; k++) {
+        rp_diags d;
+        rp_diags_init(&d);
+        rp_sink *s = NULL;
+        CHECK_INT(rp_sink_open(&s, fresh, OVER_RATE, 2, bits[k], 5, &d), RP_OK);
+        if (s)
+            CHECK_INT(rp_sink_set_meta(s, "Over", marks, 2, OVER_RATE, &d), RP_OK);
+        for (int b = 0; s && b < OVER_FRAMES / OVER_BLOCK; b++)
+            CHECK_INT(rp_sink_write(s, x + 2 * b * OVER_BLOCK, OVER_BLOCK, &d), RP_OK);
+        if (s)
+            CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+        CHECK_INT(write_over(over, bits[k], 1 << 20, x, &d), RP_OK);
+        CHECK_MSG(same_file(fresh, over), "%d bits", bits[k]);
+        struct stat sb;
+        CHECK(stat(over, &sb) == 0 && sb.st_size < (off_t)OVER_FRAMES * 2 * bits[k] / 8 + 4096);
+        printf("  %d-bit: %lld bytes, the same as written anew\n", bits[k],
+               (long long)sb.st_size);
+        rp_diags_deinit(&d);
+        test_remove(fresh);
+        test_remove(over);
+    }
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(write_over(over, 32, 16, x, &d), RP_ERR_IO);
+    CHECK_MSG(d.n > 0 && strstr(d.items[d.n - 1].msg, "outgrew"), "%s",
+              d.n ? d.items[d.n - 1].msg : "no message");
+    CHECK(!rp_file_exists(over));
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    rp_diags_deinit(&d);
+}
+
 int main(void)
 {
     RUN(test_render_speech_where_cues_say);
@@ -1530,5 +1615,6 @@ int main(void)
     RUN(test_output_leaves_the_page_cache_unless_kept);
     RUN(test_a_patched_file_changes_only_what_was_written);
     RUN(test_a_saved_dither_goes_on_to_the_bit);
+    RUN(test_a_file_written_over_its_frames_is_the_same_file);
     return TEST_SUMMARY("test_render");
 }
