@@ -76,6 +76,9 @@ rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d);
 // the file there is not a plain 16-bit WAV of those frames (the caller then
 // renders it all), RP_ERR_IO with a message when it cannot be copied.
 int rp_sink_can_patch(const char *path, int bits);
+// Whether a file of that name and bits holds nothing finer than 16-bit
+// samples: 16-bit WAV and FLAC, Vorbis and MP3.
+int rp_sink_at_most_16bit(const char *path, int bits);
 rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
                              int64_t frames, uint64_t dither_seed, rp_diags *d);
 // Where the next write lands (a patching sink); writes what is pending first.

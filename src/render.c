@@ -164,7 +164,9 @@ static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
 }
 
 // Mixes the whole timeline from the start, handing each block to take.
-typedef rp_status (*take_fn)(void *ctx, float *frames, size_t n, rp_diags *d);
+// shifts: NULL, or each block's when the mixer rounded them (round16).
+typedef rp_status (*take_fn)(void *ctx, float *frames, const int8_t *shifts, size_t n,
+                             rp_diags *d);
 // A step before take, on the same context, that may drop frames from the
 // start of a block: *n is how many are left, moved to the front.
 typedef rp_status (*shape_fn)(void *ctx, float *frames, size_t *n);
@@ -181,6 +183,7 @@ _Static_assert(RP_CKPT_FRAMES % (RP_BLOCK_FRAMES * HANDOFF_BLOCKS) == 0,
 
 typedef struct {
     float buf[RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2];
+    int8_t shifts[HANDOFF_BLOCKS];  // each block's (round16)
     size_t n;
     long ckpt;  // >= 1: the slot ends at checkpoint ckpt (see below); else -1
 } slot;
@@ -195,6 +198,7 @@ typedef struct {
     pthread_cond_t filled, freed;
     shape_fn shape;     // NULL, or run on each slot by the mixer's thread
     take_fn take;
+    int rounded;        // the slots' shifts are set
     void *ctx;
     rp_ckpt *ck;  // NULL, or recording checkpoints
     rp_diags d;  // take's messages, merged once the thread has ended
@@ -211,7 +215,7 @@ static void *taker(void *arg)
             break;
         slot *sl = &h->slots[h->tail % HANDOFF_SLOTS];
         pthread_mutex_unlock(&h->lock);
-        rp_status st = h->take(h->ctx, sl->buf, sl->n, &h->d);
+        rp_status st = h->take(h->ctx, sl->buf, h->rounded ? sl->shifts : NULL, sl->n, &h->d);
         if (!st && h->ck && sl->ckpt > 0)
             rp_ckpt_taken(h->ck, sl->ckpt);
         pthread_mutex_lock(&h->lock);
@@ -254,6 +258,106 @@ static void handoff_fill(handoff *h)
     pthread_mutex_unlock(&h->lock);
 }
 
+// ---- a 16-bit file's mix ------------------------------------------------------------
+//
+// A render to a file of 16-bit samples (rp_sink_at_most_16bit) rounds its
+// mix as the mixer makes it: each block, a channel at a time, to a 16-bit
+// grid scaled by a power of two to the block's peak (block floating point,
+// as NICAM does). The rounding lies 96 dB under the block's peak, below the
+// file's own dither after the master's gain. Every pass rounds the mix it
+// makes, so a kept mix (the spool, below) holds it in half the bytes and
+// reads back the same floats: half the memory, the file's own size.
+
+// Each loop below runs first over the samples in whole eights, which the
+// compiler vectorizes at -O2 (no remainder to handle), then over the rest.
+
+// The magnitude of x's largest sample, as bits: the order of finite
+// floats' magnitudes is their bits' order. Four lanes side by side (the
+// compiler makes no vector maximum of its own without SSE4.1).
+typedef int32_t v4si __attribute__((vector_size(16)));
+
+static int32_t top_bits(const float *x, size_t n)
+{
+    const v4si mask = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    v4si top4 = {0, 0, 0, 0};
+    size_t n4 = n & ~(size_t)3, i = 0;
+    for (; i < n4; i += 4) {
+        v4si b;
+        memcpy(&b, x + i, sizeof b);
+        b &= mask;
+        v4si more = b > top4;
+        top4 = (b & more) | (top4 & ~more);
+    }
+    int32_t top = 0;
+    for (int k = 0; k < 4; k++)
+        top = top4[k] > top ? top4[k] : top;
+    for (; i < n; i++) {
+        int32_t b;
+        memcpy(&b, &x[i], sizeof b);
+        b &= 0x7fffffff;
+        top = b > top ? b : top;
+    }
+    return top;
+}
+
+// The largest shift e that puts every one of x's n samples on the grid
+// of 2^-e with a 16-bit number.
+static int round_shift(const float *x, size_t n)
+{
+    int32_t top = top_bits(x, n);
+    if (top >= 0x7f800000)  // not finite: nothing to keep
+        return -100;
+    float peak;
+    memcpy(&peak, &top, sizeof peak);
+    int k;
+    frexpf(peak, &k);  // peak < 2^k
+    int e = 15 - k;
+    e = e > 100 ? 100 : e < -100 ? -100 : e;
+    if (peak * ldexpf(1.0f, e) >= 32767.5f)
+        e--;
+    return e;
+}
+
+// x on the grid of 1/scale: adding and taking away 1.5 * 2^23 rounds a
+// float under 2^22 to the nearest whole number, ties to even, as rintf.
+static void round_grid(float *restrict x, size_t n, float scale, float back)
+{
+    const float magic = 12582912.0f;
+    size_t n8 = n & ~(size_t)7, i = 0;
+    for (; i < n8; i++)
+        x[i] = (x[i] * scale + magic - magic) * back;
+    for (; i < n; i++)
+        x[i] = (x[i] * scale + magic - magic) * back;
+}
+
+// Rounds n frames of ch channels in place, their shift in *shift.
+static void round16(float *x, size_t n, int ch, int8_t *shift)
+{
+    n *= (size_t)ch;
+    int e = round_shift(x, n);
+    *shift = (int8_t)e;
+    round_grid(x, n, ldexpf(1.0f, e), ldexpf(1.0f, -e));
+}
+
+// Samples on the grid of 1/scale to their 16-bit numbers, and back.
+static void grid_to_q(const float *restrict x, int16_t *restrict q, size_t n, float scale)
+{
+    size_t n8 = n & ~(size_t)7, i = 0;
+    for (; i < n8; i++)
+        q[i] = (int16_t)(x[i] * scale);
+    for (; i < n; i++)
+        q[i] = (int16_t)(x[i] * scale);
+}
+
+static void q_to_grid(const int16_t *restrict q, float *restrict x, size_t n, float back)
+{
+    size_t n8 = n & ~(size_t)7, i = 0;
+    for (; i < n8; i++)
+        x[i] = (float)q[i] * back;
+    for (; i < n; i++)
+        x[i] = (float)q[i] * back;
+}
+
 // The mix as the measuring pass made it, kept for the passes after it in
 // a temporary file: they read it back instead of mixing it again (about
 // 20 ms for chapter 000's 194 MB, where mixing took the mixer's thread
@@ -266,6 +370,9 @@ static void handoff_fill(handoff *h)
 // an unnamed temporary file (rp_temp_scratch).
 typedef struct {
     int fd;          // -1: none
+    int compact;     // 16-bit samples, a shift per block and channel (round16)
+    int8_t *shifts;  // compact: each block's
+    int16_t *q;      // compact: a slot's samples as they are read or written
     char *tmp;       // NULL, or the output's temporary file it is in...
     int lock_fd;     // ...and its lock (-1: none)
     int64_t from;    // where the mix starts in the file
@@ -300,6 +407,10 @@ static void spool_close(spool *sp)
 {
     if (sp->fd >= 0)
         close(sp->fd);
+    free(sp->shifts);
+    free(sp->q);
+    sp->shifts = NULL;
+    sp->q = NULL;
     if (sp->tmp)
         unlink(sp->tmp);
     free(sp->tmp);
@@ -309,7 +420,7 @@ static void spool_close(spool *sp)
     sp->failed = 1;
 }
 
-static void spool_open(spool *sp, const char *audio, int channels)
+static void spool_open(spool *sp, const char *audio, int channels, int compact)
 {
     *sp = (spool){.fd = -1, .lock_fd = -1, .channels = channels};
     char *target = audio && rp_format_from_path(audio) == RP_FMT_WAV ? rp_output_target(audio)
@@ -323,17 +434,58 @@ static void spool_open(spool *sp, const char *audio, int channels)
     }
     if (sp->fd < 0)
         *sp = (spool){.fd = rp_temp_scratch(audio), .lock_fd = -1, .channels = channels};
-    sp->failed = sp->fd < 0;
+    sp->compact = compact;
+    sp->q = compact ? malloc(sizeof *sp->q * RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2) : NULL;
+    sp->failed = sp->fd < 0 || (compact && !sp->q);
 }
 
-static void spool_write(spool *sp, const float *frames, size_t n)
+// Bytes of the spool for each frame.
+static int64_t spool_unit(const spool *sp)
+{
+    return sp->channels * (int64_t)(sp->compact ? sizeof *sp->q : sizeof(float));
+}
+
+static void spool_write(spool *sp, const float *frames, const int8_t *shifts, size_t n)
 {
     if (sp->failed)
         return;
-    if (rp_write_all(sp->fd, frames, n * (size_t)sp->channels * sizeof *frames))
+    const void *bytes = frames;
+    if (sp->compact) {
+        // Blocks the mixer rounded: each is whole numbers of 2^-shift.
+        int64_t b0 = sp->frames / RP_BLOCK_FRAMES;
+        size_t nb = (n + RP_BLOCK_FRAMES - 1) / RP_BLOCK_FRAMES;
+        int8_t *s = shifts ? realloc(sp->shifts, (size_t)b0 + nb) : NULL;
+        if (!s) {
+            sp->failed = 1;
+            return;
+        }
+        sp->shifts = s;
+        memcpy(s + b0, shifts, nb);
+        for (size_t b = 0; b < nb; b++) {
+            size_t from = b * RP_BLOCK_FRAMES * (size_t)sp->channels,
+                   to = (b + 1 < nb ? (b + 1) * RP_BLOCK_FRAMES : n) * (size_t)sp->channels;
+            grid_to_q(frames + from, sp->q + from, to - from, ldexpf(1.0f, shifts[b]));
+        }
+        bytes = sp->q;
+    }
+    if (rp_write_all(sp->fd, bytes, n * (size_t)spool_unit(sp)))
         sp->failed = 1;
     else
         sp->frames += (int64_t)n;
+}
+
+// Reads the next n frames, from frame at, into buf.
+static int spool_read(spool *sp, float *buf, int64_t at, size_t n)
+{
+    if (rp_read_all(sp->fd, sp->compact ? (void *)sp->q : (void *)buf, n * (size_t)spool_unit(sp)))
+        return -1;
+    for (size_t b = 0; sp->compact && b < n; b += RP_BLOCK_FRAMES) {
+        size_t from = b * (size_t)sp->channels,
+               to = (n - b < RP_BLOCK_FRAMES ? n : b + RP_BLOCK_FRAMES) * (size_t)sp->channels;
+        int e = sp->shifts[(at + (int64_t)b) / RP_BLOCK_FRAMES];
+        q_to_grid(sp->q + from, buf + from, to - from, ldexpf(1.0f, -e));
+    }
+    return 0;
 }
 
 // The master pass's file, written over the mix it reads back: the sink
@@ -344,7 +496,7 @@ static rp_status spool_sink(spool *sp, rp_sink **sink, const char *path, const r
 {
     const rp_render_config *r = &dr->cast.render;
     rp_sink_over over = {.tmp = sp->tmp, .lock_fd = sp->lock_fd, .from = sp->from,
-                         .per_frame = sp->channels * (int64_t)sizeof(float)};
+                         .per_frame = spool_unit(sp)};
     rp_status st = rp_sink_open_over(sink, path, r->rate_hz, r->channels, r->bits, dither, &over, d);
     if (!st) {
         free(sp->tmp);
@@ -370,6 +522,7 @@ typedef struct {
     rp_ckpt *ck;        // NULL, or recording (and maybe using) checkpoints
     spool *keep;        // NULL, or the measuring pass keeps its mix in it
     spool *replay;      // NULL, or the pass reads its mix from it
+    int round16;        // the mix is rounded for a 16-bit file (round16)
 } pass;
 
 // The spool, when the next pass can read it instead of mixing: whole, and
@@ -465,6 +618,8 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
             float *out = sl->buf + sl->n * (size_t)ch;
             n = p->stems ? rp_mixer_process_stems(mx, out, stem_ptr, RP_BLOCK_FRAMES)
                          : rp_mixer_process(mx, out, RP_BLOCK_FRAMES);
+            if (p->round16)
+                round16(out, n, ch, &sl->shifts[b]);
             for (int k = 0; p->stems && k < RP_STEM_COUNT && !st; k++)
                 st = rp_sink_write(p->stems[k], stem_buf[k], n, d);
             sl->n += n;
@@ -503,12 +658,12 @@ static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
             break;
         }
         size_t n = sp->frames - at < (int64_t)whole ? (size_t)(sp->frames - at) : whole;
-        if (rp_read_all(sp->fd, sl->buf, n * (size_t)sp->channels * sizeof *sl->buf)) {
+        if (spool_read(sp, sl->buf, at, n)) {
             st = RP_ERR_IO;
             break;
         }
         at += (int64_t)n;
-        spool_drop(sp, &dropped, at * sp->channels * (int64_t)sizeof *sl->buf);
+        spool_drop(sp, &dropped, at * spool_unit(sp));
         sl->n = n;
         sl->ckpt = -1;
         if (p->ck)
@@ -537,7 +692,8 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
         rp_mixer_free(mx);
         return st;
     }
-    *h = (handoff){.shape = shape, .take = take, .ctx = ctx, .ck = p->ck};
+    *h = (handoff){.shape = shape, .take = take, .ctx = ctx, .ck = p->ck,
+                   .rounded = p->round16 && !p->replay};
     rp_diags_init(&h->d);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->filled, NULL);
@@ -573,12 +729,13 @@ typedef struct {
     spool *keep;
 } measure;
 
-static rp_status take_measure(void *ctx, float *frames, size_t n, rp_diags *d)
+static rp_status take_measure(void *ctx, float *frames, const int8_t *shifts, size_t n,
+                             rp_diags *d)
 {
     (void)d;
     measure *m = ctx;
     if (m->keep)
-        spool_write(m->keep, frames, n);
+        spool_write(m->keep, frames, shifts, n);
     return rp_meter_add(m->meter, frames, n);
 }
 
@@ -624,8 +781,10 @@ static rp_status shape_master_measured(void *ctx, float *frames, size_t *n)
 }
 
 // The rest: the waveform's peaks, the meter and the file.
-static rp_status take_master(void *ctx, float *frames, size_t n, rp_diags *d)
+static rp_status take_master(void *ctx, float *frames, const int8_t *shifts, size_t n,
+                            rp_diags *d)
 {
+    (void)shifts;
     output *o = ctx;
     if (n == 0)
         return RP_OK;
@@ -646,7 +805,7 @@ static rp_status flush_master(output *o, rp_diags *d)
         memset(buf, 0, sizeof(float) * n * (size_t)o->channels);
         left -= (int64_t)n;
         st = shape_master(o, buf, &n);
-        st = st ? st : take_master(o, buf, n, d);
+        st = st ? st : take_master(o, buf, NULL, n, d);
     }
     return st;
 }
@@ -822,7 +981,8 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
     int checkpoints = want->audio && !want->stems_dir && !want->peaks && !dr->no_cache &&
                       rp_sink_can_patch(want->audio, r->bits);
     pass p = {.dr = dr, .stage = "master", .stems = stems[0] ? stems : NULL, .stop = stop,
-              .progress = progress, .user = user, .ck = checkpoints ? &ck : NULL};
+              .progress = progress, .user = user, .ck = checkpoints ? &ck : NULL,
+              .round16 = want->audio && rp_sink_at_most_16bit(want->audio, r->bits)};
     // The gain is the measuring pass's, in whole steps of RP_GAIN_STEP_DB.
     // A re-render after a small tweak usually measures the same step as the
     // last render of the chapter did: it masters with that step while it
@@ -862,7 +1022,7 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         }
         p.stage = "measure";
         if (!st)
-            spool_open(&keep, want->audio, r->channels);
+            spool_open(&keep, want->audio, r->channels, p.round16);
         p.keep = &keep;
         st = st ? st : measure_pass(&p, &pre, d);
         p.keep = NULL;

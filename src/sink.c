@@ -811,6 +811,14 @@ static off_t wav16_data(int fd, int rate_hz, int channels, uint64_t bytes)
     return -1;
 }
 
+int rp_sink_at_most_16bit(const char *path, int bits)
+{
+    int fmt = rp_format_from_path(path);
+    if (fmt == RP_FMT_OGG || fmt == RP_FMT_MP3)
+        return 1;
+    return (fmt == RP_FMT_WAV || fmt == RP_FMT_FLAC) && (bits == 0 || bits == 16);
+}
+
 int rp_sink_can_patch(const char *path, int bits)
 {
     return rp_format_from_path(path) == RP_FMT_WAV && (bits == 0 || bits == 16);

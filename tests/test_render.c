@@ -196,7 +196,7 @@ static void kept_against_mixed(const char *extra, int passes, const char *kept)
         if (k == 1) {
             CHECK_INT(stat(out[0], &sb), 0);
             CHECK(sb.st_size > 1000 * 1000);
-            file_limit_begin((long long)sb.st_size * 3 / 2);
+            file_limit_begin((long long)sb.st_size + (512 << 10));
         }
         snprintf(args, sizeof args, "render %s -o %s -v --no-cache %s", ch, out[k], extra);
         int rc = rp(args, &log);
@@ -219,19 +219,67 @@ static void kept_against_mixed(const char *extra, int passes, const char *kept)
 // The measuring pass keeps its mix in a temporary file, and the master
 // pass reads it back instead of mixing again (-v says so). A render that
 // cannot keep it mixes again, to the same bytes: here a file size limit
-// that the 16-bit output fits under and the kept mix (float, twice its
-// bytes) does not, as a full disk would stop it.
+// that the 16-bit output fits under and the kept mix (1 MiB of room for
+// the file's header, then the mix at 16 bits) does not, as a full disk
+// would stop it.
 static void test_a_mix_not_kept_is_mixed_again_to_the_same_bytes(void)
 {
     kept_against_mixed("", 2, "read back, not mixed again");
+    // Kept at 16 bits, the mix takes the file's bytes and the header's
+    // room: it fits where a float mix (twice the file) would not.
+    struct stat sb;
+    CHECK_INT(stat(tmp(1, "kept.wav"), &sb), 0);
+    file_limit_begin((long long)sb.st_size * 6 / 5 + (2 << 20));
+    char *log = NULL, args[4096];
+    snprintf(args, sizeof args, "render %s -o %s -v --no-cache", tmp(0, "voices.txt"),
+             tmp(1, "kept.wav"));
+    int rc = rp(args, &log);
+    file_limit_end();
+    CHECK_INT(rc, 0);
+    CHECK_MSG(log && strstr(log, "read back, not mixed again"), "%s", log ? log : "");
+    free(log);
 }
 
-// A pass that reads the mix back gives its pages back as it goes (the
-// file it writes takes them over), so the pass that corrects the gain
-// after it mixes again.
+// A pass that reads the mix back writes the file over it as it goes, so
+// the pass that corrects the gain after it mixes again.
 static void test_a_correcting_pass_after_a_read_back_mixes_to_the_same_bytes(void)
 {
     kept_against_mixed("--loudness -12", 3, "read back once");
+}
+
+// A 16-bit file's mix is rounded to 16 bits a block at a time (round16,
+// so that it is kept in half the memory): the file stays within its own
+// dither of the same render at 24 bits, whose mix is not rounded. The
+// difference is the 16-bit file's dither and rounding (about half an LSB
+// RMS) and the mix's rounding under it.
+static void test_a_16_bit_file_is_within_its_dither_of_24_bits(void)
+{
+    const char *ch = tmp(0, "voices.txt"), *a = tmp(1, "at16.wav"), *b = tmp(3, "at24.wav");
+    write_text(ch, dialogue);
+    write_text(tmp(2, "voices.cast"), dialogue_cast);
+    char args[4096], *log = NULL;
+    snprintf(args, sizeof args, "render %s -o %s -q --no-cache && %s render %s -o %s -q "
+             "--no-cache --bits 24", ch, a, radioplay_bin(), ch, b);
+    CHECK_INT(rp(args, &log), 0);
+    free(log);
+    wav x, y, diff;
+    CHECK_INT(wav_read(a, &x), 0);
+    CHECK_INT(wav_read(b, &y), 0);
+    CHECK_INT(wav_diff(&x, &y, &diff), 0);
+    double lsb = 1.0 / 32768.0, peak = 0.0, sum = 0.0;
+    for (int64_t i = 0; diff.x && i < diff.frames * diff.channels; i++) {
+        peak = fabs(diff.x[i]) > peak ? fabs(diff.x[i]) : peak;
+        sum += diff.x[i] * diff.x[i];
+    }
+    double rms = diff.frames > 0 ? sqrt(sum / (double)(diff.frames * diff.channels)) : 1.0;
+    printf("  16-bit against 24-bit: %.2f LSB RMS, %.2f LSB at most, speech at %.1f dBFS RMS\n",
+           rms / lsb, peak / lsb, 20 * log10(wav_rms(&y, -1, 0.0, 1e9) + 1e-30));
+    CHECK(rms < 0.7 * lsb);
+    CHECK(peak < 4.0 * lsb);
+    CHECK(wav_rms(&y, -1, 0.0, 1e9) > 0.01);  // not silence
+    wav_free(&x);
+    wav_free(&y);
+    wav_free(&diff);
 }
 
 // Bytes of fd's first len held in memory (mincore).
@@ -1590,6 +1638,7 @@ int main(void)
     RUN(test_render_is_deterministic);
     RUN(test_a_mix_not_kept_is_mixed_again_to_the_same_bytes);
     RUN(test_a_correcting_pass_after_a_read_back_mixes_to_the_same_bytes);
+    RUN(test_a_16_bit_file_is_within_its_dither_of_24_bits);
     RUN(test_a_scratch_file_gives_its_pages_back);
     RUN(test_effects_fire_on_their_word);
     RUN(test_sound_words_cue_effects);
