@@ -105,7 +105,9 @@ rp_status rp_drama_clips_window(rp_drama *dr, int64_t from, int64_t to, rp_diags
 // Loads every clip's samples (for whoever mixes a whole voiced chapter
 // with rp_mixer directly).
 rp_status rp_drama_clips_load_all(rp_drama *dr, rp_diags *d);
-// The cache key of utterance i's clip (known once voicing has started).
+// The key of utterance i's samples as the mixer reads them: its clip's
+// cache key (known once voicing has started), its voice effect and the
+// effect's seed (applied after the cache).
 void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2]);
 // Clips the cache had, and clips the workers made, for this drama.
 void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses);

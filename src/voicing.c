@@ -567,11 +567,22 @@ rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t 
     return st;
 }
 
+// The seed of utterance i's voice effect.
+static uint64_t fx_seed(const rp_drama *dr, size_t i)
+{
+    return rp_seed_mix(dr->cast.render.seed, i);
+}
+
 void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2])
 {
     const struct rp_voicing *V = dr->voicing;
+    const rp_utterance *u = &dr->plan.utts[i];
+    struct {
+        uint64_t lo, seed;
+        int64_t fx;
+    } after = {V && V->keys ? V->keys[i].lo : 0, fx_seed(dr, i), u->fx};
     out[0] = V && V->keys ? V->keys[i].hi : 0;
-    out[1] = V && V->keys ? V->keys[i].lo : 0;
+    out[1] = rp_hash64(&after, sizeof after, RP_HASH_INIT);
 }
 
 void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses)
@@ -611,8 +622,7 @@ static rp_status load_samples(rp_drama *dr, size_t i, rp_diags *d)
         st = RP_ERR_IO;
     }
     if (!st) {
-        rp_voicefx_apply(u->fx, c.pcm, c.n_frames, out_hz,
-                         rp_seed_mix(dr->cast.render.seed, i));
+        rp_voicefx_apply(u->fx, c.pcm, c.n_frames, out_hz, fx_seed(dr, i));
         u->clip.pcm = c.pcm;
         c.pcm = NULL;
     }

@@ -697,8 +697,26 @@ static void test_a_tweak_mixes_only_what_changed(void)
     double voice = mixed_share(cache, args, file);
     CHECK_MSG(voice > 0, "one voice's pitch: mixed %.1f%%", voice);
     same_as_cold(args, file);
-    printf("  mixed again: unchanged %.1f%%, one voice's pitch %.1f%%, thunder's gain %.1f%%\n",
-           again, voice, effect);
+    // One voice's effect (applied after the cache, so the clips stay; a
+    // whisper pads nothing, so no event moves): mixed again where it speaks.
+    free(sheet);
+    sheet = read_text(tmp(3, "ckpt.cast"));
+    char *fx = sheet ? strstr(sheet, "effect = none") : NULL;
+    CHECK(fx != NULL);
+    if (fx) {
+        rp_strbuf b;
+        rp_strbuf_init(&b);
+        rp_strbuf_append(&b, sheet, (size_t)(fx - sheet));
+        rp_strbuf_puts(&b, "effect = whisper");
+        rp_strbuf_puts(&b, fx + strlen("effect = none"));
+        write_text(tmp(3, "ckpt.cast"), b.s ? b.s : "");
+        rp_strbuf_deinit(&b);
+    }
+    double whisper = mixed_share(cache, args, file);
+    CHECK_MSG(whisper > 0, "one voice's effect: mixed %.1f%%", whisper);
+    same_as_cold(args, file);
+    printf("  mixed again: unchanged %.1f%%, one voice's pitch %.1f%%, thunder's gain %.1f%%, "
+           "one voice's effect %.1f%%\n", again, voice, effect, whisper);
     // The file touched since: it is not the one the checkpoints describe.
     snprintf(cmd, sizeof cmd, "touch -d '2001-01-01' '%s'", file);
     CHECK_INT(run(cmd, &out), 0);
