@@ -390,52 +390,6 @@ void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t ca
 // PCM_CHUNK, each hashed in turn, the same on writing and on reading.
 #define PCM_CHUNK 16384
 
-// Samples as the file holds them: the nearest step, ties to even (as
-// lrintf), full scale clamped, NaN as 0. Four at a time (GCC's vector
-// extension; the scalar loop was most of a cold render's clip writing):
-// clamped first with masks, then rounded by adding and taking away
-// 1.5 * 2^23, which leaves the nearest integer, ties to even, in a float's
-// mantissa (exact, as |v| <= 2^15). The last few go through the same code
-// in a vector padded with zeros.
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef int16_t v4s __attribute__((vector_size(8)));
-
-static v4f pick(v4i mask, v4f a, v4f b)
-{
-    return (v4f)(((v4i)a & mask) | ((v4i)b & ~mask));
-}
-
-static v4s s16_of(v4f v)
-{
-    const v4f hi = {32767.0f, 32767.0f, 32767.0f, 32767.0f};
-    const v4f lo = -hi - 1.0f, zero = {0}, round = zero + 12582912.0f;
-    v *= 32768.0f;
-    v = pick(v == v, v, zero);
-    v = pick(v < hi, v, hi);
-    v = pick(v > lo, v, lo);
-    return __builtin_convertvector(__builtin_convertvector((v + round) - round, v4i), v4s);
-}
-
-static void to_s16(const float *in, int16_t *out, size_t n)
-{
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4f v;
-        memcpy(&v, in + i, sizeof v);
-        v4s s = s16_of(v);
-        memcpy(out + i, &s, sizeof s);
-    }
-    // The tail apart: a copy of varying size into the vector stalls the
-    // load that follows it, which in the main loop cost more than the rest.
-    if (i < n) {
-        v4f v = {0};
-        memcpy(&v, in + i, (n - i) * sizeof *in);
-        v4s s = s16_of(v);
-        memcpy(out + i, &s, (n - i) * sizeof *out);
-    }
-}
-
 struct rp_clip_writer {
     int fd;
     char *tmp, *path;
@@ -483,7 +437,7 @@ void rp_cache_clip_add(rp_clip_writer *w, const float *pcm, size_t n)
     w->h.n_frames += (int64_t)n;
     while (n > 0 && !w->bad) {
         size_t m = PCM_CHUNK - w->fill < n ? PCM_CHUNK - w->fill : n;
-        to_s16(pcm, w->s16 + w->fill, m);
+        rp_s16_from_float(pcm, w->s16 + w->fill, m, 32768.0f);
         w->fill += m;
         pcm += m;
         n -= m;
@@ -576,8 +530,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
             break;
         }
         sum = hash_words(s16, k * sizeof *s16, sum);
-        for (size_t i = 0; i < k; i++)
-            out->pcm[at + i] = s16[i] * (1.0f / 32768.0f);
+        rp_s16_to_float(s16, out->pcm + at, k, 1.0f / 32768.0f);
     }
     // The word marks follow the samples.
     size_t words_bytes = st ? 0 : h.n_words * sizeof *out->words;

@@ -578,3 +578,82 @@ double rp_now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+// ---- samples ----------------------------------------------------------------------
+//
+// Four at a time, in GCC's vector extension (the scalar loops were most of
+// a cold render's clip writing; the compiler makes no vector maximum or
+// clamp of its own without SSE4.1). Masks pick lanes; rounding adds and
+// takes away 1.5 * 2^23, which leaves the nearest integer, ties to even,
+// in a float's mantissa (exact, as |v| <= 2^15). The last few samples go
+// through the same code in a vector padded with zeros, copied apart: a
+// copy of varying size into the vector stalls the load that follows it,
+// which in the main loop cost more than the rest.
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef int16_t v4s __attribute__((vector_size(8)));
+
+static v4f pick(v4i mask, v4f a, v4f b)
+{
+    return (v4f)(((v4i)a & mask) | ((v4i)b & ~mask));
+}
+
+static v4s s16_of(v4f v, float scale)
+{
+    const v4f hi = {32767.0f, 32767.0f, 32767.0f, 32767.0f};
+    const v4f lo = -hi - 1.0f, zero = {0}, round = zero + 12582912.0f;
+    v *= scale;
+    v = pick(v == v, v, zero);
+    v = pick(v < hi, v, hi);
+    v = pick(v > lo, v, lo);
+    return __builtin_convertvector(__builtin_convertvector((v + round) - round, v4i), v4s);
+}
+
+void rp_s16_from_float(const float *in, int16_t *out, size_t n, float scale)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f v;
+        memcpy(&v, in + i, sizeof v);
+        v4s s = s16_of(v, scale);
+        memcpy(out + i, &s, sizeof s);
+    }
+    if (i < n) {
+        v4f v = {0};
+        memcpy(&v, in + i, (n - i) * sizeof *in);
+        v4s s = s16_of(v, scale);
+        memcpy(out + i, &s, (n - i) * sizeof *out);
+    }
+}
+
+void rp_s16_to_float(const int16_t *in, float *out, size_t n, float scale)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4s s;
+        memcpy(&s, in + i, sizeof s);
+        v4f v = __builtin_convertvector(s, v4f) * scale;
+        memcpy(out + i, &v, sizeof v);
+    }
+    for (; i < n; i++)
+        out[i] = (float)in[i] * scale;
+}
+
+float rp_peak(const float *x, size_t n)
+{
+    const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    v4f top = {0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f v;
+        memcpy(&v, x + i, sizeof v);
+        v = (v4f)((v4i)v & magnitude);
+        top = pick(v > top, v, top);
+    }
+    float p = 0.0f;
+    for (int k = 0; k < 4; k++)
+        p = top[k] > p ? top[k] : p;
+    for (; i < n; i++)
+        p = fabsf(x[i]) > p ? fabsf(x[i]) : p;
+    return p;
+}

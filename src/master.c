@@ -130,25 +130,6 @@ rp_status rp_master_load(rp_master *m, rp_unpacker *in)
     return st;
 }
 
-// The largest magnitude in x[0..n): in eight lanes, so that it vectorizes.
-static float peak_of(const float *x, size_t n)
-{
-    float pk[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int j = 0; j < 8; j++) {
-            float a = fabsf(x[i + (size_t)j]);
-            pk[j] = a > pk[j] ? a : pk[j];
-        }
-    }
-    float p = 0.0f;
-    for (; i < n; i++)
-        p = fabsf(x[i]) > p ? fabsf(x[i]) : p;
-    for (int j = 0; j < 8; j++)
-        p = pk[j] > p ? pk[j] : p;
-    return p;
-}
-
 // The gain the middle chunk needs: ceiling over its true peak, or 1.
 //
 // An interpolated value is at most bound times the largest sample the
@@ -164,7 +145,7 @@ static float middle_need(const rp_master *m)
 {
     int ch = m->channels;
     const float *w = m->win;
-    float sample_peak = peak_of(w + (size_t)(CHUNK - HALF) * ch, (size_t)(CHUNK + 2 * HALF) * ch);
+    float sample_peak = rp_peak(w + (size_t)(CHUNK - HALF) * ch, (size_t)(CHUNK + 2 * HALF) * ch);
     // Nothing the interpolator can make of these samples reaches the ceiling.
     if (sample_peak * m->bound <= m->ceiling)
         return 1.0f;
@@ -176,7 +157,7 @@ static float middle_need(const rp_master *m)
         for (int t = 0; t < CHUNK + 2 * HALF; t++)
             x[t] = w[(size_t)(CHUNK - HALF + t) * ch + c];
         for (int q = 0; q < QUADS; q++)
-            near[q] = peak_of(x + q * QUAD, QUAD);
+            near[q] = rp_peak(x + q * QUAD, QUAD);
         for (int g = 0; g < CHUNK; g += GROUP) {
             // Values g..g+GROUP-1 reach x[g .. g + GROUP - 1 + 2 HALF].
             float most = 0.0f;

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -261,54 +262,21 @@ static void handoff_fill(handoff *h)
 // ---- a 16-bit file's mix ------------------------------------------------------------
 //
 // A render to a file of 16-bit samples (rp_sink_at_most_16bit) rounds its
-// mix as the mixer makes it: each block, a channel at a time, to a 16-bit
-// grid scaled by a power of two to the block's peak (block floating point,
-// as NICAM does). The rounding lies 96 dB under the block's peak, below the
-// file's own dither after the master's gain. Every pass rounds the mix it
-// makes, so a kept mix (the spool, below) holds it in half the bytes and
-// reads back the same floats: half the memory, the file's own size.
+// mix as the mixer makes it: each block, its channels together, to a
+// 16-bit grid scaled by a power of two to the block's peak (block floating
+// point, as NICAM does). The rounding lies 96 dB under the block's peak,
+// below the file's own dither after the master's gain. Every pass rounds
+// the mix it makes, so a kept mix (the spool, below) holds it in half the
+// bytes and reads back the same floats: half the memory, the file's own
+// size.
 
-// Each loop below runs first over the samples in whole eights, which the
-// compiler vectorizes at -O2 (no remainder to handle), then over the rest.
-
-// The magnitude of x's largest sample, as bits: the order of finite
-// floats' magnitudes is their bits' order. Four lanes side by side (the
-// compiler makes no vector maximum of its own without SSE4.1).
-typedef int32_t v4si __attribute__((vector_size(16)));
-
-static int32_t top_bits(const float *x, size_t n)
-{
-    const v4si mask = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
-    v4si top4 = {0, 0, 0, 0};
-    size_t n4 = n & ~(size_t)3, i = 0;
-    for (; i < n4; i += 4) {
-        v4si b;
-        memcpy(&b, x + i, sizeof b);
-        b &= mask;
-        v4si more = b > top4;
-        top4 = (b & more) | (top4 & ~more);
-    }
-    int32_t top = 0;
-    for (int k = 0; k < 4; k++)
-        top = top4[k] > top ? top4[k] : top;
-    for (; i < n; i++) {
-        int32_t b;
-        memcpy(&b, &x[i], sizeof b);
-        b &= 0x7fffffff;
-        top = b > top ? b : top;
-    }
-    return top;
-}
-
-// The largest shift e that puts every one of x's n samples on the grid
-// of 2^-e with a 16-bit number.
+// The largest shift e that puts every one of x's n samples on the grid of
+// 2^-e with a 16-bit number (rp_s16_from_float rounds them to it).
 static int round_shift(const float *x, size_t n)
 {
-    int32_t top = top_bits(x, n);
-    if (top >= 0x7f800000)  // not finite: nothing to keep
+    float peak = rp_peak(x, n);
+    if (!(peak <= FLT_MAX))  // infinite: nothing to keep
         return -100;
-    float peak;
-    memcpy(&peak, &top, sizeof peak);
     int k;
     frexpf(peak, &k);  // peak < 2^k
     int e = 15 - k;
@@ -318,44 +286,16 @@ static int round_shift(const float *x, size_t n)
     return e;
 }
 
-// x on the grid of 1/scale: adding and taking away 1.5 * 2^23 rounds a
-// float under 2^22 to the nearest whole number, ties to even, as rintf.
-static void round_grid(float *restrict x, size_t n, float scale, float back)
-{
-    const float magic = 12582912.0f;
-    size_t n8 = n & ~(size_t)7, i = 0;
-    for (; i < n8; i++)
-        x[i] = (x[i] * scale + magic - magic) * back;
-    for (; i < n; i++)
-        x[i] = (x[i] * scale + magic - magic) * back;
-}
-
-// Rounds n frames of ch channels in place, their shift in *shift.
+// Rounds a block (n frames of ch channels, at most RP_BLOCK_FRAMES) in
+// place, its shift in *shift.
 static void round16(float *x, size_t n, int ch, int8_t *shift)
 {
+    int16_t q[RP_BLOCK_FRAMES * 2];
     n *= (size_t)ch;
     int e = round_shift(x, n);
     *shift = (int8_t)e;
-    round_grid(x, n, ldexpf(1.0f, e), ldexpf(1.0f, -e));
-}
-
-// Samples on the grid of 1/scale to their 16-bit numbers, and back.
-static void grid_to_q(const float *restrict x, int16_t *restrict q, size_t n, float scale)
-{
-    size_t n8 = n & ~(size_t)7, i = 0;
-    for (; i < n8; i++)
-        q[i] = (int16_t)(x[i] * scale);
-    for (; i < n; i++)
-        q[i] = (int16_t)(x[i] * scale);
-}
-
-static void q_to_grid(const int16_t *restrict q, float *restrict x, size_t n, float back)
-{
-    size_t n8 = n & ~(size_t)7, i = 0;
-    for (; i < n8; i++)
-        x[i] = (float)q[i] * back;
-    for (; i < n; i++)
-        x[i] = (float)q[i] * back;
+    rp_s16_from_float(x, q, n, ldexpf(1.0f, e));
+    rp_s16_to_float(q, x, n, ldexpf(1.0f, -e));
 }
 
 // The mix as the measuring pass made it, kept for the passes after it in
@@ -370,7 +310,7 @@ static void q_to_grid(const int16_t *restrict q, float *restrict x, size_t n, fl
 // an unnamed temporary file (rp_temp_scratch).
 typedef struct {
     int fd;          // -1: none
-    int compact;     // 16-bit samples, a shift per block and channel (round16)
+    int compact;     // 16-bit samples and a shift per block (round16)
     int8_t *shifts;  // compact: each block's
     int16_t *q;      // compact: a slot's samples as they are read or written
     char *tmp;       // NULL, or the output's temporary file it is in...
@@ -464,7 +404,7 @@ static void spool_write(spool *sp, const float *frames, const int8_t *shifts, si
         for (size_t b = 0; b < nb; b++) {
             size_t from = b * RP_BLOCK_FRAMES * (size_t)sp->channels,
                    to = (b + 1 < nb ? (b + 1) * RP_BLOCK_FRAMES : n) * (size_t)sp->channels;
-            grid_to_q(frames + from, sp->q + from, to - from, ldexpf(1.0f, shifts[b]));
+            rp_s16_from_float(frames + from, sp->q + from, to - from, ldexpf(1.0f, shifts[b]));
         }
         bytes = sp->q;
     }
@@ -483,7 +423,7 @@ static int spool_read(spool *sp, float *buf, int64_t at, size_t n)
         size_t from = b * (size_t)sp->channels,
                to = (n - b < RP_BLOCK_FRAMES ? n : b + RP_BLOCK_FRAMES) * (size_t)sp->channels;
         int e = sp->shifts[(at + (int64_t)b) / RP_BLOCK_FRAMES];
-        q_to_grid(sp->q + from, buf + from, to - from, ldexpf(1.0f, -e));
+        rp_s16_to_float(sp->q + from, buf + from, to - from, ldexpf(1.0f, -e));
     }
     return 0;
 }

@@ -494,8 +494,7 @@ static rp_status make_clip(const rp_speech *s, const rp_respelled *r, rp_clip *o
         rp_clip_deinit(out);
         return RP_ERR_NOMEM;
     }
-    for (size_t i = 0; i < n; i++)
-        out->pcm[i] = s->wav[first + i] * (1.0f / 32768.0f);
+    rp_s16_to_float(s->wav + first, out->pcm, n, 1.0f / 32768.0f);
     out->n_frames = (int64_t)n;
     out->rate_hz = s->es_rate_hz;
     for (size_t i = 0; i < s->n_words; i++) {
