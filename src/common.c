@@ -581,24 +581,26 @@ double rp_now_s(void)
 
 // ---- samples ----------------------------------------------------------------------
 //
-// Four at a time, in GCC's vector extension (the scalar loops were most of
+// Eight at a time, in GCC's vector extension (the scalar loops were most of
 // a cold render's clip writing; the compiler makes no vector maximum or
-// clamp of its own without SSE4.1). Masks pick lanes; rounding adds and
-// takes away 1.5 * 2^23, which leaves the nearest integer, ties to even,
-// in a float's mantissa (exact, as |v| <= 2^15). The last few samples go
-// through the same code in a vector padded with zeros, copied apart: a
-// copy of varying size into the vector stalls the load that follows it,
-// which in the main loop cost more than the rest.
+// clamp of its own without SSE4.1, and widened 16-bit numbers to floats
+// one at a time). Masks pick lanes; rounding adds and takes away
+// 1.5 * 2^23, which leaves the nearest integer, ties to even, in a float's
+// mantissa (exact, as |v| <= 2^15). The last few samples go through the
+// same code in vectors padded with zeros, copied apart: a copy of varying
+// size into the vector stalls the load that follows it, which in the main
+// loop cost more than the rest.
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
-typedef int16_t v4s __attribute__((vector_size(8)));
+typedef int16_t v8s __attribute__((vector_size(16)));
 
 static v4f pick(v4i mask, v4f a, v4f b)
 {
     return (v4f)(((v4i)a & mask) | ((v4i)b & ~mask));
 }
 
-static v4s s16_of(v4f v, float scale)
+// Four samples, scaled, rounded and clamped to 16 bits (NaN to 0).
+static v4i s16_of(v4f v, v4f scale)
 {
     const v4f hi = {32767.0f, 32767.0f, 32767.0f, 32767.0f};
     const v4f lo = -hi - 1.0f, zero = {0}, round = zero + 12582912.0f;
@@ -606,53 +608,84 @@ static v4s s16_of(v4f v, float scale)
     v = pick(v == v, v, zero);
     v = pick(v < hi, v, hi);
     v = pick(v > lo, v, lo);
-    return __builtin_convertvector(__builtin_convertvector((v + round) - round, v4i), v4s);
+    return __builtin_convertvector((v + round) - round, v4i);
+}
+
+// The low halves of a's and b's lanes (each within 16 bits), in order.
+static v8s s16_pack(v4i a, v4i b)
+{
+    return __builtin_shufflevector((v8s)a, (v8s)b, 0, 2, 4, 6, 8, 10, 12, 14);
 }
 
 void rp_s16_from_float(const float *in, int16_t *out, size_t n, float scale)
 {
+    const v4f sc = {scale, scale, scale, scale};
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4f v;
-        memcpy(&v, in + i, sizeof v);
-        v4s s = s16_of(v, scale);
+    for (; i + 8 <= n; i += 8) {
+        v4f a, b;
+        memcpy(&a, in + i, sizeof a);
+        memcpy(&b, in + i + 4, sizeof b);
+        v8s s = s16_pack(s16_of(a, sc), s16_of(b, sc));
         memcpy(out + i, &s, sizeof s);
     }
     if (i < n) {
-        v4f v = {0};
-        memcpy(&v, in + i, (n - i) * sizeof *in);
-        v4s s = s16_of(v, scale);
+        v4f v[2] = {{0}};
+        memcpy(v, in + i, (n - i) * sizeof *in);
+        v8s s = s16_pack(s16_of(v[0], sc), s16_of(v[1], sc));
         memcpy(out + i, &s, (n - i) * sizeof *out);
     }
 }
 
+// Each 16-bit number is put in both halves of a 32-bit lane (one unpack)
+// and shifted down by 16, which widens it with its sign.
 void rp_s16_to_float(const int16_t *in, float *out, size_t n, float scale)
 {
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4s s;
+    for (; i + 8 <= n; i += 8) {
+        v8s s;
         memcpy(&s, in + i, sizeof s);
-        v4f v = __builtin_convertvector(s, v4f) * scale;
-        memcpy(out + i, &v, sizeof v);
+        v4i a = (v4i)__builtin_shufflevector(s, s, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
+        v4i b = (v4i)__builtin_shufflevector(s, s, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
+        v4f fa = __builtin_convertvector(a, v4f) * scale, fb = __builtin_convertvector(b, v4f) * scale;
+        memcpy(out + i, &fa, sizeof fa);
+        memcpy(out + i + 4, &fb, sizeof fb);
     }
     for (; i < n; i++)
         out[i] = (float)in[i] * scale;
 }
 
+// Four running maxima, so that each compare waits on the one four vectors
+// back, not the last.
+static v4f larger(v4f top, v4f v)
+{
+    return pick(v > top, v, top);
+}
+
 float rp_peak(const float *x, size_t n)
 {
     const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
-    v4f top = {0};
+    v4f t0 = {0}, t1 = {0}, t2 = {0}, t3 = {0};
     size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v4f a, b, c, e;
+        memcpy(&a, x + i, sizeof a);
+        memcpy(&b, x + i + 4, sizeof b);
+        memcpy(&c, x + i + 8, sizeof c);
+        memcpy(&e, x + i + 12, sizeof e);
+        t0 = larger(t0, (v4f)((v4i)a & magnitude));
+        t1 = larger(t1, (v4f)((v4i)b & magnitude));
+        t2 = larger(t2, (v4f)((v4i)c & magnitude));
+        t3 = larger(t3, (v4f)((v4i)e & magnitude));
+    }
+    t0 = larger(larger(t0, t1), larger(t2, t3));
     for (; i + 4 <= n; i += 4) {
         v4f v;
         memcpy(&v, x + i, sizeof v);
-        v = (v4f)((v4i)v & magnitude);
-        top = pick(v > top, v, top);
+        t0 = larger(t0, (v4f)((v4i)v & magnitude));
     }
     float p = 0.0f;
     for (int k = 0; k < 4; k++)
-        p = top[k] > p ? top[k] : p;
+        p = t0[k] > p ? t0[k] : p;
     for (; i < n; i++)
         p = fabsf(x[i]) > p ? fabsf(x[i]) : p;
     return p;

@@ -414,6 +414,66 @@ static void test_db_to_gain(void)
     CHECK_NEAR(rp_db_to_gain(-1.0), 0.891251, 1e-6);
 }
 
+// ---- 16-bit samples and peaks ---------------------------------------------------
+
+// What the vector code must give, one sample at a time: scaled, rounded to
+// the nearest (ties to even), clamped to 16 bits, NaN to 0.
+static int16_t s16_reference(float v, float scale)
+{
+    v *= scale;
+    if (v != v)
+        return 0;
+    if (v >= 32767.0f)
+        return 32767;
+    if (v <= -32768.0f)
+        return -32768;
+    return (int16_t)nearbyintf(v);
+}
+
+static float peak_reference(const float *x, size_t n)
+{
+    float p = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        p = fabsf(x[i]) > p ? fabsf(x[i]) : p;  // NaN is passed over
+    return p;
+}
+
+// Lengths around the vectors' sizes (the tails), scales of a power of two
+// and not, halves (ties), out-of-range values, infinities, NaN and -0.
+static void test_s16_and_peak_match_one_at_a_time(void)
+{
+    enum { N = 300 };
+    float in[N], back[N];
+    int16_t q[N + 1];
+    rp_rng r = {7};
+    int bad_from = 0, bad_to = 0, bad_peak = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t n = trial < 64 ? (size_t)trial : (size_t)(rp_rng_next(&r) % N);
+        float scale = trial % 3 ? ldexpf(1.0f, (int)(rp_rng_next(&r) % 24)) : 32767.0f;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = rp_rng_next(&r) % 40;
+            float v = rp_rng_bipolar(&r) * (k < 30 ? 1.0f : 4.0f);
+            if (k == 35)  // exactly halfway between two steps
+                v = ((float)(int)(rp_rng_next(&r) % 65536 - 32768) + 0.5f) / scale;
+            v = k == 36 ? NAN : k == 37 ? INFINITY : k == 38 ? -INFINITY : k == 39 ? -0.0f : v;
+            in[i] = v;
+        }
+        q[n] = 0x5a5a;
+        rp_s16_from_float(in, q, n, scale);
+        for (size_t i = 0; i < n; i++)
+            bad_from += q[i] != s16_reference(in[i], scale);
+        bad_from += q[n] != 0x5a5a;  // nothing written past the end
+        rp_s16_to_float(q, back, n, 1.0f / scale);
+        for (size_t i = 0; i < n; i++)
+            bad_to += back[i] != (float)q[i] * (1.0f / scale);
+        float p = rp_peak(in, n), want = peak_reference(in, n);
+        bad_peak += memcmp(&p, &want, sizeof p) != 0;
+    }
+    CHECK_MSG(bad_from == 0, "%d samples differ from one-at-a-time rounding", bad_from);
+    CHECK_MSG(bad_to == 0, "%d samples differ from one-at-a-time widening", bad_to);
+    CHECK_MSG(bad_peak == 0, "%d peaks differ from one-at-a-time", bad_peak);
+}
+
 int main(void)
 {
     RUN(test_strerror_every_status);
@@ -432,5 +492,6 @@ int main(void)
     RUN(test_rng_uniform);
     RUN(test_hash_and_seed_mix);
     RUN(test_db_to_gain);
+    RUN(test_s16_and_peak_match_one_at_a_time);
     return TEST_SUMMARY("test_common");
 }
