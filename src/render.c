@@ -164,9 +164,20 @@ static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
     return st;
 }
 
+#define HANDOFF_SLOTS 4
+#define HANDOFF_BLOCKS 32  // mixer blocks in one slot
+
+// A slot's blocks as the mixer rounded them for a 16-bit file (round16):
+// each block's shift, and its samples as the 16-bit numbers they are on
+// that grid (which the spool keeps).
+typedef struct {
+    int16_t q[RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2];
+    int8_t shifts[HANDOFF_BLOCKS];
+} rounded;
+
 // Mixes the whole timeline from the start, handing each block to take.
-// shifts: NULL, or each block's when the mixer rounded them (round16).
-typedef rp_status (*take_fn)(void *ctx, float *frames, const int8_t *shifts, size_t n,
+// r: NULL, or the blocks as the mixer rounded them.
+typedef rp_status (*take_fn)(void *ctx, float *frames, const rounded *r, size_t n,
                              rp_diags *d);
 // A step before take, on the same context, that may drop frames from the
 // start of a block: *n is how many are left, moved to the front.
@@ -176,15 +187,13 @@ typedef rp_status (*shape_fn)(void *ctx, float *frames, size_t *n);
 // the meter and encoder) each run on a thread of their own, handing slots of
 // blocks over a small ring. take sees the same blocks in the same order as
 // it would on one thread, so the output is the same bytes.
-#define HANDOFF_SLOTS 4
-#define HANDOFF_BLOCKS 32  // mixer blocks in one slot
 // A checkpoint (rp_checkpoint.h) falls between two slots.
 _Static_assert(RP_CKPT_FRAMES % (RP_BLOCK_FRAMES * HANDOFF_BLOCKS) == 0,
                "checkpoints fall between slots");
 
 typedef struct {
     float buf[RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2];
-    int8_t shifts[HANDOFF_BLOCKS];  // each block's (round16)
+    rounded r;
     size_t n;
     long ckpt;  // >= 1: the slot ends at checkpoint ckpt (see below); else -1
 } slot;
@@ -199,7 +208,7 @@ typedef struct {
     pthread_cond_t filled, freed;
     shape_fn shape;     // NULL, or run on each slot by the mixer's thread
     take_fn take;
-    int rounded;        // the slots' shifts are set
+    int rounded;        // the slots' r is set
     void *ctx;
     rp_ckpt *ck;  // NULL, or recording checkpoints
     rp_diags d;  // take's messages, merged once the thread has ended
@@ -216,7 +225,7 @@ static void *taker(void *arg)
             break;
         slot *sl = &h->slots[h->tail % HANDOFF_SLOTS];
         pthread_mutex_unlock(&h->lock);
-        rp_status st = h->take(h->ctx, sl->buf, h->rounded ? sl->shifts : NULL, sl->n, &h->d);
+        rp_status st = h->take(h->ctx, sl->buf, h->rounded ? &sl->r : NULL, sl->n, &h->d);
         if (!st && h->ck && sl->ckpt > 0)
             rp_ckpt_taken(h->ck, sl->ckpt);
         pthread_mutex_lock(&h->lock);
@@ -287,10 +296,9 @@ static int round_shift(const float *x, size_t n)
 }
 
 // Rounds a block (n frames of ch channels, at most RP_BLOCK_FRAMES) in
-// place, its shift in *shift.
-static void round16(float *x, size_t n, int ch, int8_t *shift)
+// place, its shift in *shift and its 16-bit numbers in q.
+static void round16(float *x, size_t n, int ch, int8_t *shift, int16_t *q)
 {
-    int16_t q[RP_BLOCK_FRAMES * 2];
     n *= (size_t)ch;
     int e = round_shift(x, n);
     *shift = (int8_t)e;
@@ -312,7 +320,6 @@ typedef struct {
     int fd;          // -1: none
     int compact;     // 16-bit samples and a shift per block (round16)
     int8_t *shifts;  // compact: each block's
-    int16_t *q;      // compact: a slot's samples as they are read or written
     char *tmp;       // NULL, or the output's temporary file it is in...
     int lock_fd;     // ...and its lock (-1: none)
     int64_t from;    // where the mix starts in the file
@@ -348,9 +355,7 @@ static void spool_close(spool *sp)
     if (sp->fd >= 0)
         close(sp->fd);
     free(sp->shifts);
-    free(sp->q);
     sp->shifts = NULL;
-    sp->q = NULL;
     if (sp->tmp)
         unlink(sp->tmp);
     free(sp->tmp);
@@ -375,38 +380,32 @@ static void spool_open(spool *sp, const char *audio, int channels, int compact)
     if (sp->fd < 0)
         *sp = (spool){.fd = rp_temp_scratch(audio), .lock_fd = -1, .channels = channels};
     sp->compact = compact;
-    sp->q = compact ? malloc(sizeof *sp->q * RP_BLOCK_FRAMES * HANDOFF_BLOCKS * 2) : NULL;
-    sp->failed = sp->fd < 0 || (compact && !sp->q);
+    sp->failed = sp->fd < 0;
 }
 
 // Bytes of the spool for each frame.
 static int64_t spool_unit(const spool *sp)
 {
-    return sp->channels * (int64_t)(sp->compact ? sizeof *sp->q : sizeof(float));
+    return sp->channels * (int64_t)(sp->compact ? sizeof(int16_t) : sizeof(float));
 }
 
-static void spool_write(spool *sp, const float *frames, const int8_t *shifts, size_t n)
+static void spool_write(spool *sp, const float *frames, const rounded *r, size_t n)
 {
     if (sp->failed)
         return;
     const void *bytes = frames;
     if (sp->compact) {
-        // Blocks the mixer rounded: each is whole numbers of 2^-shift.
+        // Blocks the mixer rounded: their 16-bit numbers and shifts.
         int64_t b0 = sp->frames / RP_BLOCK_FRAMES;
         size_t nb = (n + RP_BLOCK_FRAMES - 1) / RP_BLOCK_FRAMES;
-        int8_t *s = shifts ? realloc(sp->shifts, (size_t)b0 + nb) : NULL;
+        int8_t *s = r ? realloc(sp->shifts, (size_t)b0 + nb) : NULL;
         if (!s) {
             sp->failed = 1;
             return;
         }
         sp->shifts = s;
-        memcpy(s + b0, shifts, nb);
-        for (size_t b = 0; b < nb; b++) {
-            size_t from = b * RP_BLOCK_FRAMES * (size_t)sp->channels,
-                   to = (b + 1 < nb ? (b + 1) * RP_BLOCK_FRAMES : n) * (size_t)sp->channels;
-            rp_s16_from_float(frames + from, sp->q + from, to - from, ldexpf(1.0f, shifts[b]));
-        }
-        bytes = sp->q;
+        memcpy(s + b0, r->shifts, nb);
+        bytes = r->q;
     }
     if (rp_write_all(sp->fd, bytes, n * (size_t)spool_unit(sp)))
         sp->failed = 1;
@@ -414,16 +413,17 @@ static void spool_write(spool *sp, const float *frames, const int8_t *shifts, si
         sp->frames += (int64_t)n;
 }
 
-// Reads the next n frames, from frame at, into buf.
-static int spool_read(spool *sp, float *buf, int64_t at, size_t n)
+// Reads the next n frames, from frame at, into buf (a compact spool's
+// 16-bit numbers by way of q).
+static int spool_read(spool *sp, float *buf, int16_t *q, int64_t at, size_t n)
 {
-    if (rp_read_all(sp->fd, sp->compact ? (void *)sp->q : (void *)buf, n * (size_t)spool_unit(sp)))
+    if (rp_read_all(sp->fd, sp->compact ? (void *)q : (void *)buf, n * (size_t)spool_unit(sp)))
         return -1;
     for (size_t b = 0; sp->compact && b < n; b += RP_BLOCK_FRAMES) {
         size_t from = b * (size_t)sp->channels,
                to = (n - b < RP_BLOCK_FRAMES ? n : b + RP_BLOCK_FRAMES) * (size_t)sp->channels;
         int e = sp->shifts[(at + (int64_t)b) / RP_BLOCK_FRAMES];
-        rp_s16_to_float(sp->q + from, buf + from, to - from, ldexpf(1.0f, -e));
+        rp_s16_to_float(q + from, buf + from, to - from, ldexpf(1.0f, -e));
     }
     return 0;
 }
@@ -559,7 +559,7 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
             n = p->stems ? rp_mixer_process_stems(mx, out, stem_ptr, RP_BLOCK_FRAMES)
                          : rp_mixer_process(mx, out, RP_BLOCK_FRAMES);
             if (p->round16)
-                round16(out, n, ch, &sl->shifts[b]);
+                round16(out, n, ch, &sl->r.shifts[b], sl->r.q + (out - sl->buf));
             for (int k = 0; p->stems && k < RP_STEM_COUNT && !st; k++)
                 st = rp_sink_write(p->stems[k], stem_buf[k], n, d);
             sl->n += n;
@@ -598,7 +598,7 @@ static rp_status replay_blocks(const pass *p, handoff *h, rp_diags *d)
             break;
         }
         size_t n = sp->frames - at < (int64_t)whole ? (size_t)(sp->frames - at) : whole;
-        if (spool_read(sp, sl->buf, at, n)) {
+        if (spool_read(sp, sl->buf, sl->r.q, at, n)) {
             st = RP_ERR_IO;
             break;
         }
@@ -669,13 +669,13 @@ typedef struct {
     spool *keep;
 } measure;
 
-static rp_status take_measure(void *ctx, float *frames, const int8_t *shifts, size_t n,
+static rp_status take_measure(void *ctx, float *frames, const rounded *r, size_t n,
                              rp_diags *d)
 {
     (void)d;
     measure *m = ctx;
     if (m->keep)
-        spool_write(m->keep, frames, shifts, n);
+        spool_write(m->keep, frames, r, n);
     return rp_meter_add(m->meter, frames, n);
 }
 
@@ -721,10 +721,10 @@ static rp_status shape_master_measured(void *ctx, float *frames, size_t *n)
 }
 
 // The rest: the waveform's peaks, the meter and the file.
-static rp_status take_master(void *ctx, float *frames, const int8_t *shifts, size_t n,
+static rp_status take_master(void *ctx, float *frames, const rounded *r, size_t n,
                             rp_diags *d)
 {
-    (void)shifts;
+    (void)r;
     output *o = ctx;
     if (n == 0)
         return RP_OK;
