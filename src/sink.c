@@ -421,20 +421,37 @@ rp_status rp_sink_open_over(rp_sink **out, const char *path, int rate_hz, int ch
 
 // TPDF dither: the difference of two uniform variables of one LSB each,
 // here the two 16-bit halves of an xorshift32 draw (Marsaglia 2003). Eight
-// generators side by side, so that the loop vectorizes; d[i] comes from
-// lane i % 8, and n is a multiple of eight.
+// generators side by side, in two vectors of four kept in registers across
+// the loop (written back and read again each time, they made a chain of
+// stores and loads); d[i] comes from lane i % 8, and n is a multiple of
+// eight.
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
+
+static v4f tpdf(v4u *lanes)
+{
+    v4u r = *lanes;
+    r ^= r << 13;
+    r ^= r >> 17;
+    r ^= r << 5;
+    *lanes = r;
+    return __builtin_convertvector((v4i)(r & 0xffff) - (v4i)(r >> 16), v4f) * 0x1p-16f;
+}
+
 static void make_dither(uint32_t *restrict lanes, float *restrict d, size_t n)
 {
+    _Static_assert(DITHER_LANES == 8, "two vectors of four generators");
+    v4u a, b;
+    memcpy(&a, lanes, sizeof a);
+    memcpy(&b, lanes + 4, sizeof b);
     for (size_t i = 0; i < n; i += DITHER_LANES) {
-        for (int j = 0; j < DITHER_LANES; j++) {
-            uint32_t r = lanes[j];
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            lanes[j] = r;
-            d[i + (size_t)j] = (float)((int32_t)(r & 0xffff) - (int32_t)(r >> 16)) * 0x1p-16f;
-        }
+        v4f x = tpdf(&a), y = tpdf(&b);
+        memcpy(d + i, &x, sizeof x);
+        memcpy(d + i + 4, &y, sizeof y);
     }
+    memcpy(lanes, &a, sizeof a);
+    memcpy(lanes + 4, &b, sizeof b);
 }
 
 // Float samples to 16 bits with the dither d (in LSBs): rounded to nearest
