@@ -29,6 +29,12 @@ rp_status rp_resampler_run(rp_resampler *r, const float *in, int64_t n_in, float
 typedef rp_status (*rp_resample_take)(void *ctx, const float *out, size_t n);
 rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_resample_take take,
                             void *ctx);
+// The same run from 16-bit samples, each taken as the float in[i] * scale
+// (rp_s16_to_float's): widened a piece at a time as the run reaches it,
+// so the clip is never whole as floats either. The same floats give the
+// same output to the bit.
+rp_status rp_resampler_each_s16(rp_resampler *r, const int16_t *in, int64_t n_in, float scale,
+                                rp_resample_take take, void *ctx);
 
 // The converter, its version and engine, e.g. "libsoxr-0.1.3 hq cr32s":
 // part of every cached clip's key, so a different converter makes new clips.

@@ -57,6 +57,12 @@ int rp_speech_rate_hz(const rp_speech *s);
 // with rp_clip_deinit). The respellings set with rp_speech_set_respellings
 // are applied first; word marks still point into text as given.
 rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out);
+// The same, the samples left as espeak-ng made them: out->pcm is NULL, and
+// *pcm16 holds out->n_frames 16-bit samples, s's own until its next call
+// (each is the float rp_speech_say gives times 1 / RP_SPEECH_S16_SCALE).
+#define RP_SPEECH_S16_SCALE (1.0f / 32768.0f)
+rp_status rp_speech_say_s16(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out,
+                            const int16_t **pcm16);
 
 // The cast sheet's [say] entries, applied by every later rp_speech_say.
 // Borrowed: list must outlive their use (n = 0 turns respelling off).

@@ -98,18 +98,33 @@ int rp_resampler_converts(const rp_resampler *r, int in_hz, int out_hz)
     return r && r->in_hz == in_hz && r->out_hz == out_hz;
 }
 
-rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_resample_take take,
-                            void *ctx)
+// The input from frame at, k frames of it, as floats: in's own, or in16's
+// widened into buf.
+static const float *input_at(const float *in, const int16_t *in16, float scale, size_t at,
+                             size_t k, float *buf)
+{
+    if (in)
+        return in + at;
+    rp_s16_to_float(in16 + at, buf, k, scale);
+    return buf;
+}
+
+// rp_resampler_each, from floats (in) or 16-bit samples (in16).
+static rp_status each(rp_resampler *r, const float *in, const int16_t *in16, float scale,
+                      int64_t n_in, rp_resample_take take, void *ctx)
 {
     if (n_in < 0)
         return RP_ERR_RESAMPLE;
     rp_status st = RP_OK;
+    float piece[OUT_PIECE];
     if (!r->soxr) {  // equal rates: the input as it is, in the same pieces
-        for (int64_t at = 0; at < n_in && !st; at += OUT_PIECE)
-            st = take(ctx, in + at, n_in - at < OUT_PIECE ? (size_t)(n_in - at) : OUT_PIECE);
+        for (size_t at = 0, n = (size_t)n_in; at < n && !st; at += OUT_PIECE) {
+            size_t k = n - at < OUT_PIECE ? n - at : OUT_PIECE;
+            st = take(ctx, input_at(in, in16, scale, at, k, piece), k);
+        }
         return st;
     }
-    float piece[OUT_PIECE];
+    float wide[PIECE];
     // In pieces, so soxr's own buffers stay small (given the whole clip it
     // would copy it all through them); ~k marks the last piece, and empty
     // calls then drain what the filter holds. The output comes a piece at a
@@ -123,8 +138,8 @@ rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_r
     soxr_error_t err = NULL;
     for (size_t at = 0, n = (size_t)n_in; at < n && !err && !st;) {
         size_t k = n - at < PIECE ? n - at : PIECE, took = 0, made = 0;
-        err = soxr_process(r->soxr, in + at, at + k == n ? ~k : k, &took, piece, OUT_PIECE,
-                           &made);
+        err = soxr_process(r->soxr, input_at(in, in16, scale, at, k, wide), at + k == n ? ~k : k,
+                           &took, piece, OUT_PIECE, &made);
         at += took;
         if (!err && !took && !made)
             err = "stalled";
@@ -138,6 +153,18 @@ rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_r
             st = take(ctx, piece, made);
     }
     return err ? RP_ERR_RESAMPLE : st;
+}
+
+rp_status rp_resampler_each(rp_resampler *r, const float *in, int64_t n_in, rp_resample_take take,
+                            void *ctx)
+{
+    return each(r, in, NULL, 0.0f, n_in, take, ctx);
+}
+
+rp_status rp_resampler_each_s16(rp_resampler *r, const int16_t *in, int64_t n_in, float scale,
+                                rp_resample_take take, void *ctx)
+{
+    return each(r, NULL, in, scale, n_in, take, ctx);
 }
 
 // rp_resampler_run's take: onto the end of a growing buffer.

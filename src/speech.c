@@ -482,19 +482,24 @@ static int32_t original_pos(const rp_respelled *r, int32_t k)
     return (size_t)k < r->n ? r->orig[k] : r->n_orig;
 }
 
-// Trims the synthesized audio into out, word marks mapped back through r.
-static rp_status make_clip(const rp_speech *s, const rp_respelled *r, rp_clip *out)
+// Trims the synthesized audio into out, word marks mapped back through r:
+// as floats, or with pcm16 set, as espeak-ng's own samples in *pcm16.
+static rp_status make_clip(const rp_speech *s, const rp_respelled *r, rp_clip *out,
+                           const int16_t **pcm16)
 {
     size_t first, end;
     trim_range(s->wav, s->n_wav, s->es_rate_hz, &first, &end);
     size_t n = end - first;
-    out->pcm = malloc((n ? n : 1) * sizeof *out->pcm);
+    out->pcm = pcm16 ? NULL : malloc((n ? n : 1) * sizeof *out->pcm);
     out->words = malloc((s->n_words ? s->n_words : 1) * sizeof *out->words);
-    if (!out->pcm || !out->words) {
+    if ((!pcm16 && !out->pcm) || !out->words) {
         rp_clip_deinit(out);
         return RP_ERR_NOMEM;
     }
-    rp_s16_to_float(s->wav + first, out->pcm, n, 1.0f / 32768.0f);
+    if (pcm16)
+        *pcm16 = s->wav + first;
+    else
+        rp_s16_to_float(s->wav + first, out->pcm, n, RP_SPEECH_S16_SCALE);
     out->n_frames = (int64_t)n;
     out->rate_hz = s->es_rate_hz;
     for (size_t i = 0; i < s->n_words; i++) {
@@ -506,7 +511,8 @@ static rp_status make_clip(const rp_speech *s, const rp_respelled *r, rp_clip *o
     return RP_OK;
 }
 
-rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out)
+static rp_status say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out,
+                     const int16_t **pcm16)
 {
     memset(out, 0, sizeof *out);
     rp_status st = set_voice(v);
@@ -517,9 +523,21 @@ rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_cl
         return st;
     st = synthesize(s, r.text, r.has_phonemes);
     if (!st)
-        st = make_clip(s, &r, out);
+        st = make_clip(s, &r, out, pcm16);
     rp_respelled_deinit(&r);
     return st;
+}
+
+rp_status rp_speech_say(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out)
+{
+    return say(s, v, text, out, NULL);
+}
+
+rp_status rp_speech_say_s16(rp_speech *s, const rp_voice *v, const char *text, rp_clip *out,
+                            const int16_t **pcm16)
+{
+    *pcm16 = NULL;
+    return say(s, v, text, out, pcm16);
 }
 
 rp_status rp_speech_phonemes(rp_speech *s, const rp_voice *v, const char *text, int ipa,
