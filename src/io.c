@@ -220,11 +220,9 @@ int rp_temp_scratch(const char *near)
     char *dir = near ? rp_strdup(near) : NULL;
     if (dir) {
         char *slash = strrchr(dir, '/');
-        if (!slash)
-            strcpy(dir, ".");
-        else
+        if (slash)
             slash[slash == dir] = '\0';
-        fd = scratch_in(dir);
+        fd = scratch_in(slash ? dir : ".");  // (no room to copy "." into "")
         free(dir);
     }
     const char *tmp = getenv("TMPDIR");

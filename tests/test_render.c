@@ -303,6 +303,22 @@ static size_t resident(int fd, size_t len)
     return held * page;
 }
 
+// A scratch file near a path with no folder in it is made in the current
+// one, even for an empty path (it once copied "." into a copy of "": make
+// asan caught the overflow).
+static void test_a_scratch_file_near_a_bare_name(void)
+{
+    const char *near[] = {"", "bare.wav", "/"};
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        int fd = rp_temp_scratch(near[i]);
+        CHECK_MSG(fd >= 0, "no scratch file near '%s'", near[i]);
+        if (fd >= 0) {
+            CHECK_INT(rp_write_all(fd, "x", 1), 0);
+            close(fd);
+        }
+    }
+}
+
 // The spool's pages go back as they are read (rp_scratch_drop): what is
 // dropped leaves memory and reads as zeros; the rest is untouched.
 static void test_a_scratch_file_gives_its_pages_back(void)
@@ -1645,6 +1661,7 @@ int main(void)
     RUN(test_a_mix_not_kept_is_mixed_again_to_the_same_bytes);
     RUN(test_a_correcting_pass_after_a_read_back_mixes_to_the_same_bytes);
     RUN(test_a_16_bit_file_is_within_its_dither_of_24_bits);
+    RUN(test_a_scratch_file_near_a_bare_name);
     RUN(test_a_scratch_file_gives_its_pages_back);
     RUN(test_effects_fire_on_their_word);
     RUN(test_sound_words_cue_effects);
