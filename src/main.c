@@ -591,9 +591,11 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
                                                    : " (the measured mix read back once, then "
                                                      "mixed again to correct the gain)");
         if (!st && dr.mixed_again >= 0 && dr.timeline.n_frames > 0)
-            fprintf(stderr, "radioplay: the pass that wrote the file mixed %.1f%% of the chapter "
-                    "(the rest was the last render's, from its checkpoints)\n",
-                    100.0 * (double)dr.mixed_again / (double)dr.timeline.n_frames);
+            fprintf(stderr, "radioplay: the pass that wrote the file mixed %.1f%% of the chapter%s\n",
+                    100.0 * (double)dr.mixed_again / (double)dr.timeline.n_frames,
+                    dr.mixed_again < dr.timeline.n_frames
+                        ? " (the rest was the last render's, from its checkpoints)"
+                        : "");
     }
     if (st == RP_ERR_INTERRUPTED)
         fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);

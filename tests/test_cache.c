@@ -633,8 +633,10 @@ static void test_a_tweak_synthesizes_only_what_changed(void)
     free(sheet);
 }
 
-// The share of the chapter the pass that wrote the file mixed (-v), or -1.
-static double mixed_share(const char *cache, const char *args, const char *out_wav)
+// The share of the chapter the pass that wrote the file mixed (-v), or -1;
+// *rest (may be NULL): whether -v says the rest was the last render's.
+static double mixed_share_rest(const char *cache, const char *args, const char *out_wav,
+                               int *rest)
 {
     char cmd[4096], *out;
     snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -v %s 2>&1", cache,
@@ -642,10 +644,17 @@ static double mixed_share(const char *cache, const char *args, const char *out_w
     int rc = run(cmd, &out);
     const char *p = strstr(out, "the pass that wrote the file mixed ");
     double share = p && rc == 0 ? atof(p + strlen("the pass that wrote the file mixed ")) : -1;
+    if (rest)
+        *rest = strstr(out, "(the rest was the last render's") != NULL;
     if (rc)
         fprintf(stderr, "%s\n", out);
     free(out);
     return share;
+}
+
+static double mixed_share(const char *cache, const char *args, const char *out_wav)
+{
+    return mixed_share_rest(cache, args, out_wav, NULL);
 }
 
 // Checkpoints: a render to the file the last render of the chapter wrote
@@ -661,8 +670,10 @@ static void test_a_tweak_mixes_only_what_changed(void)
     CHECK_INT(run(cmd, &out), 0);
     free(out);
     snprintf(args, sizeof args, "--cast '%s'", tmp(3, "ckpt.cast"));
-    double first = mixed_share(cache, args, file);
+    int rest = -1;
+    double first = mixed_share_rest(cache, args, file, &rest);
     CHECK_MSG(first == 100.0, "the first render mixed %.1f%%", first);
+    CHECK_MSG(rest == 0, "the first render says the rest was the last render's");
     // Nothing changed: nothing mixed, the same file.
     double again = mixed_share(cache, args, file);
     CHECK_MSG(again == 0.0, "an unchanged render mixed %.1f%%", again);
@@ -675,7 +686,8 @@ static void test_a_tweak_mixes_only_what_changed(void)
         fputs("\n[sfx thunder]\ngain = -3\n", f);
         fclose(f);
     }
-    double effect = mixed_share(cache, args, file);
+    double effect = mixed_share_rest(cache, args, file, &rest);
+    CHECK_MSG(rest == 1, "a tweaked render does not say where the rest came from");
     // (The thunder and the stretches its echo reaches: 41% of this chapter.
     // States that never compare equal would mix on to the end.)
     CHECK_MSG(effect > 0 && effect < 60, "an effect's gain: mixed %.1f%%", effect);
