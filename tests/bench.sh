@@ -33,7 +33,7 @@ es=$(best $es)
 # first render does not pay.
 rp=""
 for i in $(seq "$RUNS"); do
-    t0=$(now); XDG_CACHE_HOME="$out/cold$i" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
+    t0=$(now); XDG_CACHE_HOME="$out/cold-run$i" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
     rp="$rp $(echo "$t1 - $t0" | bc -l)"
 done
 rp=$(best $rp)
