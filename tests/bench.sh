@@ -25,15 +25,11 @@ for i in $(seq "$RUNS"); do
 done
 es=$(best $es)
 
-# Cold: every line synthesized (a fresh clip cache each run). Each run's
-# cache is a new folder, all removed when the bench ends: on ext4 without a
-# journal, the files of a cache deleted just before would make every file
-# the next run creates skip their freed inodes for half a minute (ext4's
-# recently_deleted, up to 0.15 s of the workers' time), which a user's
-# first render does not pay.
+# Cold: every line synthesized (a fresh clip cache each run).
 rp=""
 for i in $(seq "$RUNS"); do
-    t0=$(now); XDG_CACHE_HOME="$out/cold-run$i" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
+    rm -rf "$out/cold"
+    t0=$(now); XDG_CACHE_HOME="$out/cold" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
     rp="$rp $(echo "$t1 - $t0" | bc -l)"
 done
 rp=$(best $rp)
