@@ -91,19 +91,22 @@ void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n);
 
 typedef struct {
-    uint64_t clips, bytes;   // clips and checkpoint records, and their size on disk
-    uint64_t records;        // of them, checkpoint records (rp_cache_put_blob)
+    uint64_t clips;          // clips
+    uint64_t records;        // checkpoint records (rp_cache_put_blob)
+    uint64_t bytes;          // the clips' and records' size on disk
     uint64_t max_bytes;      // the bound
     uint64_t temporaries;    // files left by killed renders
 } rp_cache_stats;
 
 rp_status rp_cache_stat(const rp_cache *c, rp_cache_stats *out);
-// Removes the least recently used clips (and stale temporaries) until the
-// cache holds at most its bound; *removed (may be NULL) gets how many.
+// Removes the least recently used clips and checkpoint records (and stale
+// temporaries) until the cache holds at most its bound; *removed (may be
+// NULL) gets how many clips.
 rp_status rp_cache_trim(const rp_cache *c, uint64_t *removed);
 // Reads every clip back and checks it; damaged ones are removed.
 rp_status rp_cache_verify(const rp_cache *c, uint64_t *checked, uint64_t *damaged);
-// Removes every clip and value.
+// Removes every clip and value, and the folders an older radioplay kept
+// clips in; *removed (may be NULL) gets how many clips.
 rp_status rp_cache_clear(const rp_cache *c, uint64_t *removed);
 
 // The bound: $RADIOPLAY_CACHE_SIZE ("2G", "500M", "0" for no bound) or the

@@ -333,7 +333,8 @@ rp_status rp_cache_stat(const rp_cache *c, rp_cache_stats *out)
 {
     walk w;
     rp_status st = walk_clips(c, &w, 0);
-    *out = (rp_cache_stats){w.n - w.records, w.bytes, w.records, c->max_bytes, w.temporaries};
+    *out = (rp_cache_stats){.clips = w.n - w.records, .records = w.records, .bytes = w.bytes,
+                            .max_bytes = c->max_bytes, .temporaries = w.temporaries};
     walk_free(&w);
     return st;
 }
@@ -352,8 +353,8 @@ rp_status rp_cache_trim(const rp_cache *c, uint64_t *removed)
                 break;  // in use by a render running now, perhaps
             if (unlink(w.e[i].path) == 0) {
                 w.bytes -= w.e[i].bytes;
-                if (removed)
-                    (*removed)++;
+                if (removed && !w.e[i].record)
+                    (*removed)++;  // clips: as rp_cache_clear counts them
             }
         }
     }
@@ -366,12 +367,24 @@ rp_status rp_cache_clear(const rp_cache *c, uint64_t *removed)
     walk w;
     rp_status st = walk_clips(c, &w, 1);
     for (size_t i = 0; i < w.n; i++)
-        if (unlink(w.e[i].path) == 0 && removed && !w.e[i].record)
+        if (!w.e[i].record && unlink(w.e[i].path) == 0 && removed)
             (*removed)++;
     walk_free(&w);
-    char values[4200];
-    snprintf(values, sizeof values, "%s/values", c->dir);
-    remove_tree(values, 1);
+    // The folders clips/XX/ an older radioplay made, once empty (a render
+    // running meanwhile may still be writing in one: then it stays).
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/clips", c->dir);
+    DIR *dd = opendir(dir);
+    struct dirent *de;
+    while (dd && (de = readdir(dd)))
+        if (de->d_name[0] != '.' && strlen(de->d_name) == 2) {
+            snprintf(dir, sizeof dir, "%s/clips/%s", c->dir, de->d_name);
+            rmdir(dir);
+        }
+    if (dd)
+        closedir(dd);
+    snprintf(dir, sizeof dir, "%s/values", c->dir);
+    remove_tree(dir, 1);  // the values and checkpoint records
     return st;
 }
 
@@ -556,17 +569,35 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
     return st;
 }
 
+// Where clip k is, into path. A clip an older radioplay left in a folder
+// per key prefix (clips/XX/) is moved to its place the first time it is
+// asked for, so an upgrade does not synthesize the cache again. (Two
+// renders may race to move it: one does, and both find it there.)
+static void find_clip(const rp_cache *c, rp_cache_key k, char *path, size_t cap)
+{
+    rp_cache_clip_path(c, k, path, cap);
+    if (access(path, F_OK) == 0 || errno != ENOENT)
+        return;
+    char hex[33], old[4300];
+    rp_cache_key_hex(k, hex);
+    snprintf(old, sizeof old, "%s/clips/%.2s/%s.clip", c->dir, hex, hex);
+    if (rename(old, path) == 0) {
+        old[strlen(old) - strlen(hex) - strlen(".clip") - 1] = '\0';
+        rmdir(old);  // its folder, once empty
+    }
+}
+
 rp_status rp_cache_get_clip_info(const rp_cache *c, rp_cache_key k, rp_clip *out)
 {
     char path[4300];
-    rp_cache_clip_path(c, k, path, sizeof path);
+    find_clip(c, k, path, sizeof path);
     return read_clip(path, out, 0, 1);
 }
 
 rp_status rp_cache_get_clip(const rp_cache *c, rp_cache_key k, rp_clip *out)
 {
     char path[4300];
-    rp_cache_clip_path(c, k, path, sizeof path);
+    find_clip(c, k, path, sizeof path);
     return read_clip(path, out, 1, 0);
 }
 

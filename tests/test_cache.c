@@ -225,6 +225,18 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     CHECK(flip_bits(path, -5, 1));
     CHECK(rp_cache_get_clip(c, k, &out) == RP_ERR_IO);
     CHECK(!file_exists(path));
+    // A clip an older radioplay kept in a folder per key prefix is found,
+    // and moved to its place in the one folder.
+    CHECK_INT(rp_cache_put_clip(c, k, &in), RP_OK);
+    char hex[33], old_dir[4300], old[4400];
+    rp_cache_key_hex(k, hex);
+    snprintf(old_dir, sizeof old_dir, "%s/clips/%.2s", rp_cache_dir(c), hex);
+    snprintf(old, sizeof old, "%s/%s.clip", old_dir, hex);
+    CHECK(mkdir(old_dir, 0777) == 0 && rename(path, old) == 0);
+    CHECK_INT(rp_cache_get_clip_info(c, k, &info), RP_OK);
+    CHECK_INT(info.n_frames, 48000);
+    rp_clip_deinit(&info);
+    CHECK(file_exists(path) && !file_exists(old) && !file_exists(old_dir));
     // A torn file (cut short) is a miss even for its length alone.
     CHECK_INT(rp_cache_put_clip(c, k, &in), RP_OK);
     CHECK(truncate(path, 5000) == 0);
@@ -429,6 +441,20 @@ static void test_checkpoint_records_are_within_the_bound(void)
     CHECK(len == RECORD);
     free(got);
     CHECK(rp_cache_get_blob(c, 1, RECORD, &got, &len) != 0);
+    // A record trimmed is not counted as a clip ("removed N clips"): a
+    // third record, written past the bound, and the second aged.
+    char second[4300], third[4300];
+    snprintf(second, sizeof second, "%s/values/%016llx.ckpt", rp_cache_dir(c), 2ull);
+    snprintf(third, sizeof third, "%s/values/%016llx.ckpt", rp_cache_dir(c), 3ull);
+    FILE *f = fopen(third, "wb");
+    CHECK(f && fwrite(blob, 1, RECORD, f) == RECORD);
+    if (f)
+        fclose(f);
+    set_age(second, 20000);
+    uint64_t trimmed = 99;
+    CHECK_INT(rp_cache_trim(c, &trimmed), RP_OK);
+    CHECK(!file_exists(second) && file_exists(third) && file_exists(clip_path));
+    CHECK_INT(trimmed, 0);
     // Clearing the cache removes records too, and counts only clips.
     uint64_t removed = 0;
     CHECK_INT(rp_cache_clear(c, &removed), RP_OK);
@@ -988,9 +1014,13 @@ static void test_cache_command(void)
     CHECK(clips > 10);
     CHECK_INT(stats_figure(cache, "clips "), clips);
     cache_cmd(cache, "--clear", &out);
-    CHECK_MSG(strstr(out, "removed "), "%s", out);
+    CHECK_MSG(strstr(out, "removed ") && atol(strstr(out, "removed ") + 8) == clips, "%s", out);
     free(out);
     CHECK_INT(count_clips(cache), 0);
+    snprintf(cmd, sizeof cmd, "find '%s/radioplay/clips' -mindepth 1 -type d | wc -l", cache);
+    run(cmd, &out);
+    CHECK_MSG(atoi(out) == 0, "%s folders left after --clear", out);  // the old one too
+    free(out);
     cache_cmd(cache, "--bogus", &out);
     CHECK(strstr(out, "unknown option"));
     free(out);
