@@ -40,7 +40,8 @@ rp_status rp_sink_open(rp_sink **out, const char *path, int rate_hz, int channel
 // (a header that would reach them fails the write), and the file is cut
 // to the sink's length when it is put in place. On success the sink takes
 // the name's lock (lock_fd) and the file; the caller keeps its descriptor
-// to read on, and frees its copy of the name. A render that reads back a
+// to read on, and frees its copy of the name. On failure the file and its
+// name stay the caller's, as they were. A render that reads back a
 // mix it kept writes its file into the same pages: no new memory.
 typedef struct {
     const char *tmp;

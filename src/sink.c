@@ -146,7 +146,12 @@ static sf_count_t vio_length(void *user)
 
 static sf_count_t vio_seek(sf_count_t offset, int whence, void *user)
 {
-    return (sf_count_t)lseek(((rp_sink *)user)->fd, (off_t)offset, whence);
+    rp_sink *s = user;
+    if (s->over && whence == SEEK_END) {  // its end, as vio_length gives it
+        offset += (sf_count_t)s->end;
+        whence = SEEK_SET;
+    }
+    return (sf_count_t)lseek(s->fd, (off_t)offset, whence);
 }
 
 static sf_count_t vio_read(void *p, sf_count_t n, void *user)
@@ -320,6 +325,17 @@ static rp_sink *sink_new(const char *path, rp_format fmt, int rate_hz, int chann
 }
 
 // rp_sink_open, on a new temporary file (over NULL) or over the caller's.
+// Ends a sink that failed to open. A sink over the caller's file takes
+// that file only once open: the caller keeps its name (and removes it).
+static void discard(rp_sink *s)
+{
+    if (s->over) {
+        free(s->tmp);
+        s->tmp = NULL;
+    }
+    rp_sink_close(s, 0, NULL);
+}
+
 static rp_status open_sink(rp_sink **out, const char *path, int rate_hz, int channels, int bits,
                            uint64_t dither_seed, const rp_sink_over *over, rp_diags *d)
 {
@@ -372,7 +388,7 @@ static rp_status open_sink(rp_sink **out, const char *path, int rate_hz, int cha
         int nomem = errno == ENOMEM;
         if (!nomem)
             fail(s, "cannot create output", strerror(errno), d);
-        rp_sink_close(s, 0, NULL);
+        discard(s);
         return nomem ? RP_ERR_NOMEM : RP_ERR_IO;
     }
     // mkstemp makes the file 0600; audio gets the usual permissions. A file
@@ -384,14 +400,14 @@ static rp_status open_sink(rp_sink **out, const char *path, int rate_hz, int cha
     s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, s);
     if (!s->sf) {
         fail(s, "cannot write", why_sf(s, sf_error(NULL)), d);
-        rp_sink_close(s, 0, NULL);
+        discard(s);
         return RP_ERR_IO;
     }
     if (!set_up(s)) {
         rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL,
                     "cannot set up the %s encoder: %s", formats[fmt].name,
                     why_sf(s, sf_error(s->sf)));
-        rp_sink_close(s, 0, NULL);
+        discard(s);
         return RP_ERR_IO;
     }
     *out = s;
