@@ -199,34 +199,39 @@ void rp_temp_release(int lock_fd)
         close(lock_fd);
 }
 
-// O_TMPFILE where the file system has it; else a name removed at once.
-static int scratch_in(const char *dir)
+// An unnamed file in the folder of path: O_TMPFILE where the file system
+// has it, else a temporary named as rp_temp_template names path's (so a
+// process killed before its unlink leaves one the next write of path
+// sweeps), removed at once.
+static int scratch_near(const char *path)
 {
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || errno == ENOENT || errno == EACCES)
-        return fd;
-    char path[4200];
-    if (snprintf(path, sizeof path, "%s/.radioplay.scratch.XXXXXX", dir) >= (int)sizeof path)
-        return -1;
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
+    char *name = rp_temp_template(path), *dir = name ? rp_strdup(name) : NULL;
+    int fd = -1;
+    if (dir) {
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            slash[slash == dir] = '\0';  // "/x" is in "/"
+        fd = open(slash ? dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != ENOENT && errno != EACCES && (fd = mkostemp(name, O_CLOEXEC)) >= 0)
+            unlink(name);
+    }
+    free(dir);
+    free(name);
     return fd;
 }
 
 int rp_temp_scratch(const char *near)
 {
-    int fd = -1;
-    char *dir = near ? rp_strdup(near) : NULL;
-    if (dir) {
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            slash[slash == dir] = '\0';
-        fd = scratch_in(slash ? dir : ".");  // (no room to copy "." into "")
-        free(dir);
-    }
+    int fd = near ? scratch_near(near) : -1;
+    if (fd >= 0)
+        return fd;
     const char *tmp = getenv("TMPDIR");
-    return fd >= 0 ? fd : scratch_in(tmp && *tmp ? tmp : "/tmp");
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_printf(&b, "%s/scratch", tmp && *tmp ? tmp : "/tmp");
+    fd = b.failed ? -1 : scratch_near(b.s);
+    rp_strbuf_deinit(&b);
+    return fd;
 }
 
 int rp_scratch_drop(int fd, int64_t from, int64_t len)
