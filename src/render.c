@@ -323,7 +323,7 @@ typedef struct {
     char *tmp;       // NULL, or the output's temporary file it is in...
     int lock_fd;     // ...and its lock (-1: none)
     int64_t from;    // where the mix starts in the file
-    int64_t kept;    // bytes of it never dropped: where the file written over it goes
+    int64_t kept;    // bytes of it (from `from`) never dropped: the file written over it
     int channels;
     int64_t frames;  // written
     int failed;      // not whole: not written in full, or read for the last time
@@ -442,8 +442,11 @@ static rp_status spool_sink(spool *sp, rp_sink **sink, const char *path, const r
         free(sp->tmp);
         sp->tmp = NULL;
         sp->lock_fd = -1;
+        // The file reaches its header (within the room before the spool)
+        // plus its samples from the file's start: at most its samples'
+        // bytes from the spool's.
         int64_t sample = r->bits == 24 ? 3 : r->bits == 32 ? 4 : 2;
-        sp->kept = dr->timeline.n_frames * r->channels * sample + SPOOL_FROM;
+        sp->kept = dr->timeline.n_frames * r->channels * sample;
     }
     return st;
 }
