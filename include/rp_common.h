@@ -200,6 +200,11 @@ static inline double rp_db_to_gain(double db) { return pow(10.0, db / 20.0); }
 // back: each times scale. Vectorized; the same results one at a time.
 void rp_s16_from_float(const float *in, int16_t *out, size_t n, float scale);
 void rp_s16_to_float(const int16_t *in, float *out, size_t n, float scale);
+// Both at once, on the grid of 2^-e: q gets x times 2^e rounded as
+// rp_s16_from_float rounds it, and x the same number times 2^-e (what
+// rp_s16_to_float makes of q), to the bit. Every |x| times 2^e must be
+// under 32767.5 (NaN is 0): there is no clamp. -126 < e < 128.
+void rp_s16_round(float *x, int16_t *q, size_t n, int e);
 // The largest magnitude among n samples (NaN left out).
 float rp_peak(const float *x, size_t n);
 

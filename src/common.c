@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "rp_config.h"
+#include "rp_vec.h"
 
 static int is_digit(int c)
 {
@@ -590,31 +591,26 @@ double rp_now_s(void)
 // same code in vectors padded with zeros, copied apart: a copy of varying
 // size into the vector stalls the load that follows it, which in the main
 // loop cost more than the rest.
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef int16_t v8s __attribute__((vector_size(16)));
 
-static v4f pick(v4i mask, v4f a, v4f b)
+// Four samples on the 16-bit grid (times scale, NaN as 0), rounded: the
+// rounded float is the 16-bit number itself, exactly, within its range.
+static v4f grid_of(v4f v, v4f scale)
 {
-    return (v4f)(((v4i)a & mask) | ((v4i)b & ~mask));
+    const v4f zero = {0}, round = zero + 12582912.0f;
+    v *= scale;
+    v = rp_vec_pick(v == v, v, zero);
+    return (v + round) - round;
 }
 
-// Four samples, scaled, rounded and clamped to 16 bits (NaN to 0).
+// The same, clamped to 16 bits (rounded first or clamped first, the same
+// numbers).
 static v4i s16_of(v4f v, v4f scale)
 {
-    const v4f hi = {32767.0f, 32767.0f, 32767.0f, 32767.0f};
-    const v4f lo = -hi - 1.0f, zero = {0}, round = zero + 12582912.0f;
-    v *= scale;
-    v = pick(v == v, v, zero);
-    v = pick(v < hi, v, hi);
-    v = pick(v > lo, v, lo);
-    return __builtin_convertvector((v + round) - round, v4i);
-}
-
-// The low halves of a's and b's lanes (each within 16 bits), in order.
-static v8s s16_pack(v4i a, v4i b)
-{
-    return __builtin_shufflevector((v8s)a, (v8s)b, 0, 2, 4, 6, 8, 10, 12, 14);
+    const v4f hi = {32767.0f, 32767.0f, 32767.0f, 32767.0f}, lo = -hi - 1.0f;
+    v = grid_of(v, scale);
+    v = rp_vec_pick(v < hi, v, hi);
+    v = rp_vec_pick(v > lo, v, lo);
+    return __builtin_convertvector(v, v4i);
 }
 
 void rp_s16_from_float(const float *in, int16_t *out, size_t n, float scale)
@@ -625,14 +621,44 @@ void rp_s16_from_float(const float *in, int16_t *out, size_t n, float scale)
         v4f a, b;
         memcpy(&a, in + i, sizeof a);
         memcpy(&b, in + i + 4, sizeof b);
-        v8s s = s16_pack(s16_of(a, sc), s16_of(b, sc));
+        v8s s = rp_vec_pack16(s16_of(a, sc), s16_of(b, sc));
         memcpy(out + i, &s, sizeof s);
     }
     if (i < n) {
         v4f v[2] = {{0}};
         memcpy(v, in + i, (n - i) * sizeof *in);
-        v8s s = s16_pack(s16_of(v[0], sc), s16_of(v[1], sc));
+        v8s s = rp_vec_pack16(s16_of(v[0], sc), s16_of(v[1], sc));
         memcpy(out + i, &s, (n - i) * sizeof *out);
+    }
+}
+
+void rp_s16_round(float *x, int16_t *q, size_t n, int e)
+{
+    const v4f zero = {0}, up = zero + ldexpf(1.0f, e), down = zero + ldexpf(1.0f, -e);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v4f a, b;
+        memcpy(&a, x + i, sizeof a);
+        memcpy(&b, x + i + 4, sizeof b);
+        a = grid_of(a, up);
+        b = grid_of(b, up);
+        v8s s = rp_vec_pack16(__builtin_convertvector(a, v4i), __builtin_convertvector(b, v4i));
+        memcpy(q + i, &s, sizeof s);
+        a *= down;
+        b *= down;
+        memcpy(x + i, &a, sizeof a);
+        memcpy(x + i + 4, &b, sizeof b);
+    }
+    if (i < n) {
+        v4f v[2] = {{0}};
+        memcpy(v, x + i, (n - i) * sizeof *x);
+        v[0] = grid_of(v[0], up);
+        v[1] = grid_of(v[1], up);
+        v8s s = rp_vec_pack16(__builtin_convertvector(v[0], v4i), __builtin_convertvector(v[1], v4i));
+        memcpy(q + i, &s, (n - i) * sizeof *q);
+        v[0] *= down;
+        v[1] *= down;
+        memcpy(x + i, v, (n - i) * sizeof *x);
     }
 }
 
@@ -658,7 +684,7 @@ void rp_s16_to_float(const int16_t *in, float *out, size_t n, float scale)
 // back, not the last.
 static v4f larger(v4f top, v4f v)
 {
-    return pick(v > top, v, top);
+    return rp_vec_pick(v > top, v, top);
 }
 
 float rp_peak(const float *x, size_t n)

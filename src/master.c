@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "rp_config.h"
+#include "rp_vec.h"
 
 // ---- the limiter ---------------------------------------------------------------
 
@@ -337,9 +338,6 @@ static void kweight_design(biquad kw[2], double rate_hz)
 // Both channels of a stereo frame go through in one vector (GCC's vector
 // extension), in half the instructions; other channel counts one at a
 // time, in a vector's first lane, by the same arithmetic to the bit.
-typedef double v2d __attribute__((vector_size(16)));
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 
 typedef struct {
     v2d b0, b1, b2, a1, a2;

@@ -279,11 +279,11 @@ static void handoff_fill(handoff *h)
 // bytes and reads back the same floats: half the memory, the file's own
 // size.
 
-// The largest shift e that puts every one of x's n samples on the grid of
-// 2^-e with a 16-bit number (rp_s16_from_float rounds them to it).
-static int round_shift(const float *x, size_t n)
+// The largest shift e that puts every sample of magnitude up to peak on
+// the grid of 2^-e with a 16-bit number (rp_s16_from_float rounds them to
+// it).
+static int round_shift(float peak)
 {
-    float peak = rp_peak(x, n);
     if (!(peak <= FLT_MAX))  // infinite: nothing to keep
         return -100;
     int k;
@@ -296,14 +296,21 @@ static int round_shift(const float *x, size_t n)
 }
 
 // Rounds a block (n frames of ch channels, at most RP_BLOCK_FRAMES) in
-// place, its shift in *shift and its 16-bit numbers in q.
+// place, its shift in *shift and its 16-bit numbers in q. A block whose
+// peak fits the grid (every block but one with an infinity or a number
+// past 2^115) needs no clamp, and is rounded in one go.
 static void round16(float *x, size_t n, int ch, int8_t *shift, int16_t *q)
 {
     n *= (size_t)ch;
-    int e = round_shift(x, n);
+    float peak = rp_peak(x, n);
+    int e = round_shift(peak);
     *shift = (int8_t)e;
-    rp_s16_from_float(x, q, n, ldexpf(1.0f, e));
-    rp_s16_to_float(q, x, n, ldexpf(1.0f, -e));
+    if (peak * ldexpf(1.0f, e) < 32767.5f) {
+        rp_s16_round(x, q, n, e);
+    } else {
+        rp_s16_from_float(x, q, n, ldexpf(1.0f, e));
+        rp_s16_to_float(q, x, n, ldexpf(1.0f, -e));
+    }
 }
 
 // The mix as the measuring pass made it, kept for the passes after it in

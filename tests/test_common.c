@@ -474,6 +474,41 @@ static void test_s16_and_peak_match_one_at_a_time(void)
     CHECK_MSG(bad_peak == 0, "%d peaks differ from one-at-a-time", bad_peak);
 }
 
+// Rounding on a grid of 2^-e in one go gives what rounding to 16 bits and
+// widening back give, to the bit, within the range it is for.
+static void test_s16_round_is_there_and_back(void)
+{
+    enum { N = 300 };
+    float x[N + 1], want[N];
+    int16_t q[N + 1], want_q[N];
+    rp_rng r = {11};
+    int bad_q = 0, bad_x = 0, past = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t n = trial < 64 ? (size_t)trial : (size_t)(rp_rng_next(&r) % N);
+        int e = (int)(rp_rng_next(&r) % 60) - 30;
+        float top = ldexpf(32767.49f, -e);  // the largest magnitude the grid takes
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = rp_rng_next(&r) % 40;
+            float v = rp_rng_bipolar(&r) * top * (k < 20 ? 1.0f : 1e-3f);
+            if (k == 35)  // exactly halfway between two steps
+                v = ldexpf((float)(int)(rp_rng_next(&r) % 65534 - 32767) + 0.5f, -e);
+            v = k == 36 ? NAN : k == 37 ? -0.0f : k == 38 ? top : k == 39 ? -top : v;
+            x[i] = v;
+        }
+        x[n] = 7.0f;
+        q[n] = 0x5a5a;
+        rp_s16_from_float(x, want_q, n, ldexpf(1.0f, e));
+        rp_s16_to_float(want_q, want, n, ldexpf(1.0f, -e));
+        rp_s16_round(x, q, n, e);
+        bad_q += n && memcmp(q, want_q, n * sizeof *q) != 0;
+        bad_x += n && memcmp(x, want, n * sizeof *x) != 0;
+        past += x[n] != 7.0f || q[n] != 0x5a5a;
+    }
+    CHECK_MSG(bad_q == 0, "%d blocks' 16-bit numbers differ from rp_s16_from_float's", bad_q);
+    CHECK_MSG(bad_x == 0, "%d blocks differ from rp_s16_to_float's", bad_x);
+    CHECK_MSG(past == 0, "%d blocks written past their end", past);
+}
+
 int main(void)
 {
     RUN(test_strerror_every_status);
@@ -493,5 +528,6 @@ int main(void)
     RUN(test_hash_and_seed_mix);
     RUN(test_db_to_gain);
     RUN(test_s16_and_peak_match_one_at_a_time);
+    RUN(test_s16_round_is_there_and_back);
     return TEST_SUMMARY("test_common");
 }

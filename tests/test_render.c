@@ -1519,6 +1519,63 @@ static void test_a_patched_file_changes_only_what_was_written(void)
     test_remove(keep);
 }
 
+// A 16-bit file's samples, written in pieces of uneven length (the
+// conversion works eight at a time): each within its dither of the float,
+// the errors unbiased and as large as TPDF dither and rounding make them
+// (1/2 LSB RMS), and anything past full scale clipped, never wrapped.
+static void test_16_bit_samples_are_dithered_rounded_and_clipped(void)
+{
+    enum { RATE = 48000, N = 40000 };
+    const char *path = tmp(0, "pcm16.wav");
+    static float x[N * 2];
+    for (int i = 0; i < N; i++) {
+        x[2 * i] = -1.25f + 2.5f * (float)i / (N - 1);  // past full scale at both ends
+        x[2 * i + 1] = 0.3f * sinf((float)i * 0.0123f);
+    }
+    x[0] = INFINITY;
+    x[2] = -INFINITY;
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *s = NULL;
+    CHECK_INT(rp_sink_open(&s, path, RATE, 2, 16, 9, &d), RP_OK);
+    static const size_t pieces[] = {1, 7, 3, 4096, 13, 2, 5000, 8, 9};
+    for (size_t at = 0, k = 0; s && at < N; k++) {
+        size_t n = pieces[k % 9] < N - at ? pieces[k % 9] : N - at;
+        CHECK_INT(rp_sink_write(s, x + 2 * at, n, &d), RP_OK);
+        at += n;
+    }
+    CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    rp_diags_deinit(&d);
+    wav w;
+    CHECK_INT(wav_read(path, &w), 0);
+    CHECK(w.frames == N);
+    int64_t far = 0, unclipped = 0, in_range = 0;
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; w.x && i < 2 * (int64_t)w.frames; i++) {
+        double q = (double)w.x[i] * 32768.0, want = (double)x[i] * 32767.0;
+        if (fabs(x[i]) <= 0.999f) {
+            far += fabs(q - want) >= 1.5;
+            if (i % 2) {  // the quiet sine: the error's statistics
+                sum += q - want;
+                sq += (q - want) * (q - want);
+                in_range++;
+            }
+        } else if (fabsf(x[i]) >= 1.0f + 2.0f / 32767.0f) {
+            unclipped += q != (x[i] > 0 ? 32767.0 : -32768.0);
+        }
+    }
+    double mean = in_range ? sum / (double)in_range : 1.0,
+           rms = in_range ? sqrt(sq / (double)in_range) : 0.0;
+    printf("  error: mean %.4f LSB, RMS %.3f LSB; %lld samples off by 1.5 LSB or more, "
+           "%lld past full scale unclipped\n", mean, rms, (long long)far, (long long)unclipped);
+    CHECK(far == 0);
+    CHECK(unclipped == 0);
+    CHECK(fabs(mean) < 0.02);
+    CHECK(rms > 0.45 && rms < 0.55);
+    wav_free(&w);
+    test_remove(path);
+}
+
 // The dither's state (rp_sink_save) taken part-way into a 16-bit file and
 // loaded into a sink seeded otherwise: what that sink writes next is the
 // first one's next samples, to the bit. Bytes cut short are refused.
@@ -1686,6 +1743,7 @@ int main(void)
     RUN(test_shared_chapters);
     RUN(test_output_leaves_the_page_cache_unless_kept);
     RUN(test_a_patched_file_changes_only_what_was_written);
+    RUN(test_16_bit_samples_are_dithered_rounded_and_clipped);
     RUN(test_a_saved_dither_goes_on_to_the_bit);
     RUN(test_a_file_written_over_its_frames_is_the_same_file);
     return TEST_SUMMARY("test_render");
