@@ -57,7 +57,6 @@ typedef struct {
     rp_sink *sink;
     int64_t *skip, *at;   // the limiter's latency still to drop; output frames written
     int pre_on_taker;     // the measuring pass meters on the taker's thread
-    int out_on_mixer;     // the output's meter is on the mixer's thread (a replay)
     int finished;         // the pass ended at a point: the rest is the last render's
     int64_t mixed;        // frames this pass mixed (or replayed)
     // The mixer's state at each point as the measuring pass mixed it, for

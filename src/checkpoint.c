@@ -84,17 +84,16 @@ static void meter_at(rp_meter *m, long k, rp_strbuf *sums, rp_strbuf *state)
     rp_meter_save(m, state);
 }
 
-// The output side at point k: the output's meter unless it is on the
-// mixer's thread (and out), the file's state; and the mix's meter when pre.
-static void taken(rp_ckpt *ck, long k, int pre, int out)
+// The output side at point k: the output's meter and the file's state;
+// and the mix's meter when pre.
+static void taken(rp_ckpt *ck, long k, int pre)
 {
     rp_ckpt_point *p = rp_ckpt_point_at(ck, (size_t)k);
     if (!p)
         return;
     rp_ckpt_point *before = k > 0 ? &ck->pt[k - 1] : NULL;
     if (ck->out) {
-        if (out)
-            meter_at(ck->out, k, before ? &before->out_d : NULL, &p->out);
+        meter_at(ck->out, k, before ? &before->out_d : NULL, &p->out);
         sb_reset(&p->file);
         if (ck->sink)
             rp_sink_save(ck->sink, &p->file);
@@ -108,7 +107,7 @@ static void taken(rp_ckpt *ck, long k, int pre, int out)
 
 void rp_ckpt_taken(rp_ckpt *ck, long k)
 {
-    taken(ck, k, ck->pre_on_taker, !ck->out_on_mixer);
+    taken(ck, k, ck->pre_on_taker);
 }
 
 // The measuring pass keeps the mixer's state in mixes (its points grow on
@@ -162,14 +161,12 @@ rp_status rp_ckpt_mixed(rp_ckpt *ck, rp_mixer *mx, long k)
     rp_ckpt_point *before = k > 0 ? &ck->pt[k - 1] : NULL;
     if (ck->pre && !ck->pre_on_taker)
         meter_at(ck->pre, k, before ? &before->pre_d : NULL, &p->pre);
-    if (ck->out && ck->out_on_mixer)
-        meter_at(ck->out, k, before ? &before->out_d : NULL, &p->out);
     return st;
 }
 
 void rp_ckpt_end(rp_ckpt *ck)
 {
-    taken(ck, (long)ck->n, 1, 1);
+    taken(ck, (long)ck->n, 1);
 }
 
 // Puts the output side's state of point p back.

@@ -698,14 +698,12 @@ typedef struct {
     int64_t skip;   // the limiter's latency, still to drop
     int64_t at;     // output frames so far
     int channels;
-    int meter_early;  // the meter is shape's (see master_pass), not take's
     float *peaks;   // NULL, or the waveform's
     size_t n_peaks;
     int64_t n_frames;
 } output;
 
-// The limiter, its latency dropped, and the meter when it is shape's (on
-// the mixer's thread, to even out the two threads' work).
+// The limiter, its latency dropped.
 static rp_status shape_master(void *ctx, float *frames, size_t *n)
 {
     output *o = ctx;
@@ -718,7 +716,7 @@ static rp_status shape_master(void *ctx, float *frames, size_t *n)
                 (*n - from) * (size_t)o->channels * sizeof *frames);
         *n -= from;
     }
-    return o->meter_early ? rp_meter_add(o->meter, frames, *n) : RP_OK;
+    return RP_OK;
 }
 
 // The same, measuring each block first as the measuring pass would: the
@@ -741,7 +739,7 @@ static rp_status take_master(void *ctx, float *frames, const rounded *r, size_t 
     if (o->peaks)
         rp_svg_peaks_add(o->peaks, o->n_peaks, o->n_frames, o->at, frames, n, o->channels);
     o->at += (int64_t)n;
-    rp_status st = o->meter_early ? RP_OK : rp_meter_add(o->meter, frames, n);
+    rp_status st = rp_meter_add(o->meter, frames, n);
     return st || !o->sink ? st : rp_sink_write(o->sink, frames, n, d);
 }
 
@@ -809,10 +807,10 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         rp_master_set_gain(o.ms, gain_db);
         o.skip = rp_master_latency(o.ms);
     }
-    // A pass that reads the mix back leaves its thread the limiter's work
-    // alone, and the output's thread the dither and the file: the meter
-    // evens them out on the first (the same blocks, so the same figures).
-    o.meter_early = p->replay != NULL;
+    // The meter is the output thread's, with the dither and the file, even
+    // in a pass that reads the mix back (its own thread then has only the
+    // reading and the limiter): eight samples at a time, the dither and
+    // the conversion left the output thread the lighter one.
     rp_ckpt *ck = p->ck;
     if (ck) {
         ck->n = (size_t)((dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
@@ -820,7 +818,6 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         ck->out = o.meter;
         ck->pre = o.pre;  // with pre, else the measuring pass's are kept
         ck->pre_on_taker = 0;
-        ck->out_on_mixer = o.meter_early;
         ck->skip = &o.skip;
         ck->at = &o.at;
         ck->mixed = 0;
