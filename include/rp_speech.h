@@ -49,6 +49,11 @@ int rp_speech_voice_file(const rp_voice *v, char *file, size_t cap);
 // process): saying with it loads it once, untried. Loading a voice is most
 // of a short line's cost.
 void rp_speech_voice_file_known(const char *file);
+// Loads v's voice and variant (not its rate, pitch, range or volume),
+// which saying with it then does not load again: what a worker readies
+// once for every line of one voice. espeak-ng is left as loading it when
+// the first line was said would leave it.
+rp_status rp_speech_load_voice(rp_speech *s, const rp_voice *v);
 
 // espeak-ng's output rate (22050 Hz); clips come at this rate.
 int rp_speech_rate_hz(const rp_speech *s);

@@ -250,7 +250,9 @@ rp_status rp_speech_check_voice(rp_speech *s, const rp_voice *v, char *why, size
     return RP_OK;
 }
 
-static rp_status set_voice(const rp_voice *v)
+// Loading a voice reads its files (the language's dictionary among them);
+// it is skipped when the voice is already set.
+static rp_status load_voice(const rp_voice *v)
 {
     char file[128], name[200];
     if (!resolve_voice(v->voice, file, sizeof file))
@@ -259,12 +261,25 @@ static rp_status set_voice(const rp_voice *v)
         snprintf(name, sizeof name, "%s+%s", file, v->variant);
     else
         snprintf(name, sizeof name, "%s", file);
-    // Loading a voice reads its files; skip it when the voice is already set.
     if (strcmp(name, loaded_voice) != 0) {
         if (espeak_ng_SetVoiceByName(name) != ENS_OK)
             return RP_ERR_VOICE;
         snprintf(loaded_voice, sizeof loaded_voice, "%s", name);
     }
+    return RP_OK;
+}
+
+rp_status rp_speech_load_voice(rp_speech *s, const rp_voice *v)
+{
+    (void)s;
+    return load_voice(v);
+}
+
+static rp_status set_voice(const rp_voice *v)
+{
+    rp_status st = load_voice(v);
+    if (st)
+        return st;
     if (espeak_ng_SetParameter(espeakRATE, v->rate_wpm, 0) != ENS_OK ||
         espeak_ng_SetParameter(espeakPITCH, v->pitch, 0) != ENS_OK ||
         espeak_ng_SetParameter(espeakRANGE, v->range, 0) != ENS_OK ||
