@@ -14,14 +14,24 @@
 // anything else with espeak-ng, and initializes at once, in parallel with
 // whatever the caller does next. It keeps one child forked ahead (the
 // spare), waiting for its job on a pipe: a job starts as soon as one ends,
-// not a fork later. Requests are bytes the caller defines;
-// the zygote starts jobs in
-// the order they were submitted, so the first clips of a chapter come
-// first. A job that crashes, is killed or runs longer than
-// RP_WORKER_TIMEOUT_S is reported with the signal that ended it, never
-// lost. The zygote has its own process group, so a Ctrl-C at the terminal
-// reaches only the caller, which stops the pool; when the caller dies, the
-// zygote sees its requests end, lets running jobs finish and exits.
+// not a fork later. Requests are bytes the caller defines; the zygote
+// starts jobs in the order they were submitted, so the first clips of a
+// chapter come first.
+//
+// Jobs may come in groups, each with a zygote of its own: forked from the
+// zygote when the group's first job comes, and prepared once (with that
+// job's request) before it forks the group's jobs, each from the same
+// prepared state (a voice loaded once, not once a job):
+//
+//     zygote --fork--> group's zygote, prepared --fork--> a child per job
+//     caller <--replies-- zygote <--replies-- group's zygote
+//
+// A job that crashes, is killed or runs longer than RP_WORKER_TIMEOUT_S
+// is reported with the signal that ended it, never lost; so are a group's
+// jobs when its zygote dies. The zygote has its own process group, which
+// the groups' zygotes share, so a Ctrl-C at the terminal reaches only the
+// caller, which stops the pool; when the caller dies, the zygote sees its
+// requests end, lets running jobs finish and exits.
 #ifndef RP_WORKER_H
 #define RP_WORKER_H
 
@@ -34,17 +44,24 @@ typedef struct rp_workers rp_workers;
 // In the zygote, once, before the first job: returns RP_OK or a failure
 // that every job then reports.
 typedef rp_status (*rp_worker_init_fn)(void *user);
+// In a group's zygote, once, before the group's first job: given that
+// job's request, readies what every job of the group starts from. A
+// failure is what every job of the group then reports.
+typedef rp_status (*rp_worker_prepare_fn)(void *user, const void *req, size_t len);
 // In a job's own process: does the work for one request.
 typedef rp_status (*rp_worker_job_fn)(void *user, const void *req, size_t len);
 
-// Forks the zygote. jobs: how many jobs run at once (>= 1). user is
-// whatever the callbacks need, as it is in the caller at this moment (the
-// zygote has its own copy).
+// Forks the zygote. jobs: how many jobs run at once (>= 1), in all groups
+// together. prepare: NULL when jobs come in no groups. user is whatever
+// the callbacks need, as it is in the caller at this moment (the zygote
+// has its own copy).
 rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
-                           rp_worker_job_fn job, void *user);
+                           rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user);
 
-// Queues a job; id comes back with its result.
-rp_status rp_workers_submit(rp_workers *w, uint64_t id, const void *req, size_t len);
+// Queues a job; id comes back with its result. group: 0, or the key of
+// the group it belongs to (with a prepare function).
+rp_status rp_workers_submit(rp_workers *w, uint64_t id, uint64_t group, const void *req,
+                            size_t len);
 
 // Waits for the next job to end: *id, *result (RP_OK or the job's failure),
 // and *signal (0, or the signal that ended it: a crash, or SIGKILL after

@@ -3,6 +3,10 @@
 // it polls its request pipe and a self-pipe its SIGCHLD handler writes to,
 // starts a child per request while fewer than jobs run (the spare, forked
 // ahead and waiting, when there is one), and writes one reply per job.
+// A job of a group goes to the group's zygote instead, forked from this
+// one and prepared once: it runs the same loop on its own pipe, and its
+// replies come back on a pipe all groups share, to be passed on (replies
+// are written whole, in one write under PIPE_BUF: they never interleave).
 // Everything it and its children do ends in _exit, never exit: the
 // caller's stdio buffers and atexit handlers are the caller's alone.
 #include "rp_worker.h"
@@ -29,6 +33,7 @@ typedef struct {
 
 typedef struct {
     uint64_t id;
+    uint64_t group;
     uint32_t len;
 } req_header;
 
@@ -42,16 +47,41 @@ struct rp_workers {
 
 typedef struct {
     uint64_t id;
+    uint64_t group;
     char *bytes;
     uint32_t len;
 } queued;
 
 typedef struct {
-    pid_t pid;
+    pid_t pid;  // the job's process; or its group's zygote
     uint64_t id;
     double started;
     int timed_out;
+    int group;  // -1: a child of this zygote; else the index of the group it went to
 } running;
+
+// A group's zygote, as the zygote that forked it sees it.
+typedef struct {
+    uint64_t key;
+    pid_t pid;  // -1: ended
+    int fd;     // the write end of its request pipe; -1: closed
+} group_zygote;
+
+// What a zygote's loop works with. The top one (the pool's) has prepare
+// when jobs come in groups; a group's zygote has none.
+typedef struct {
+    int req_fd, reply_fd;
+    int jobs;
+    int quiet;  // a job's standard error (/dev/null), or -1
+    double timeout_s;
+    rp_status init_st;  // not RP_OK: what every job reports
+    rp_worker_prepare_fn prepare;
+    rp_worker_job_fn job;
+    void *user;
+    group_zygote *groups;
+    size_t n_groups;
+    int replies[2];  // the groups' replies: read end here, write end theirs
+} zygote;
 
 static int chld_pipe[2] = {-1, -1};
 
@@ -76,11 +106,12 @@ static double now_s(void)
 // The request pipe carries a header and the bytes of each request, and so
 // does a spare's pipe. Requests are written and read whole. 0, or -1 when
 // the reader is gone (an error, not SIGPIPE).
-static int write_request(int fd, uint64_t id, const void *bytes, uint32_t len)
+static int write_request(int fd, uint64_t id, uint64_t group, const void *bytes, uint32_t len)
 {
     req_header h;
     memset(&h, 0, sizeof h);  // its padding goes down the pipe too
     h.id = id;
+    h.group = group;
     h.len = len;
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);
@@ -95,6 +126,7 @@ static int read_request(int fd, queued *q)
     if (rp_read_all(fd, &h, sizeof h))
         return -1;
     q->id = h.id;
+    q->group = h.group;
     q->len = h.len;
     q->bytes = malloc(h.len ? h.len : 1);
     return !q->bytes || rp_read_all(fd, q->bytes, h.len) ? -1 : 0;
@@ -153,7 +185,7 @@ static int spare_take(spare *sp, const queued *q)
 {
     if (sp->pid < 0)
         return -1;
-    int bad = write_request(sp->fd, q->id, q->bytes, q->len);
+    int bad = write_request(sp->fd, q->id, q->group, q->bytes, q->len);
     close(sp->fd);
     if (bad) {
         kill(sp->pid, SIGKILL);
@@ -164,13 +196,16 @@ static int spare_take(spare *sp, const queued *q)
     return bad;
 }
 
-static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_init_fn init,
-                                  rp_worker_job_fn job, void *user)
+static void send_reply(const zygote *z, uint64_t id, rp_status st, int sig)
 {
-    setpgid(0, 0);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    reply r = {id, (int32_t)st, sig};
+    if (rp_write_all(z->reply_fd, &r, sizeof r))
+        _exit(0);  // the caller is gone
+}
+
+// Its own SIGCHLD self-pipe (a group's zygote makes its own).
+static void watch_children(void)
+{
     if (pipe(chld_pipe) != 0)
         _exit(2);
     fcntl(chld_pipe[0], F_SETFL, O_NONBLOCK);
@@ -180,55 +215,164 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     sa.sa_handler = on_chld;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);
+}
 
+static _Noreturn void serve(zygote *z);
+
+// Passes on the groups' replies waiting on their pipe.
+static void pass_replies(zygote *z, running *run, int *n_run)
+{
+    reply got[32];
+    ssize_t r;
+    while ((r = read(z->replies[0], got, sizeof got)) > 0) {
+        for (size_t i = 0; i < (size_t)r / sizeof *got; i++) {
+            for (int k = 0; k < *n_run; k++) {
+                if (run[k].group >= 0 && run[k].id == got[i].id) {
+                    send_reply(z, got[i].id, (rp_status)got[i].status, got[i].signal);
+                    run[k] = run[--*n_run];
+                    break;
+                }
+            }
+        }
+    }
+}
+
+// A group's zygote that has ended (killed: the OOM killer, or here after
+// it overran) takes its jobs with it: each is reported, with its signal.
+static void end_group(zygote *z, int g, int status, running *run, int *n_run)
+{
+    pass_replies(z, run, n_run);
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    for (int k = 0; k < *n_run;) {
+        if (run[k].group == g) {
+            send_reply(z, run[k].id, RP_ERR_SPEECH, sig);
+            run[k] = run[--*n_run];
+            continue;
+        }
+        k++;
+    }
+    close(z->groups[g].fd);
+    z->groups[g].fd = -1;
+    z->groups[g].pid = -1;
+}
+
+// The zygote of q's group, forked and prepared (with q, its first job)
+// when there is none: its index, or -1.
+static int group_for(zygote *z, const queued *q, const spare *sp, running *run, int *n_run)
+{
+    for (size_t g = 0; g < z->n_groups; g++) {
+        group_zygote *gr = &z->groups[g];
+        int status;
+        if (gr->key != q->group || gr->pid < 0)
+            continue;
+        if (waitpid(gr->pid, &status, WNOHANG) != gr->pid)
+            return (int)g;
+        end_group(z, (int)g, status, run, n_run);  // a new one takes its place
+    }
+    size_t g = 0;
+    while (g < z->n_groups && z->groups[g].pid > 0)
+        g++;
+    if (g == z->n_groups) {
+        group_zygote *more = realloc(z->groups, (z->n_groups + 1) * sizeof *more);
+        if (!more)
+            return -1;
+        z->groups = more;
+        z->n_groups++;
+    }
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        // Nothing of the pool's pipes but its own request pipe and the
+        // replies' write end: a group holding another's request pipe open
+        // would keep that group from ever seeing its end.
+        close(p[1]);
+        close(z->req_fd);
+        close(z->reply_fd);
+        close(z->replies[0]);
+        for (size_t k = 0; k < z->n_groups; k++)
+            if (k != g && z->groups[k].fd >= 0)
+                close(z->groups[k].fd);
+        if (sp->pid >= 0)
+            close(sp->fd);
+        close(chld_pipe[0]);
+        close(chld_pipe[1]);
+        watch_children();
+        zygote gz = {.req_fd = p[0], .reply_fd = z->replies[1], .jobs = z->jobs,
+                     .quiet = z->quiet, .timeout_s = z->timeout_s, .job = z->job,
+                     .user = z->user, .replies = {-1, -1}};
+        gz.init_st = z->prepare(z->user, q->bytes, q->len);
+        serve(&gz);
+    }
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        return -1;
+    }
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+    z->groups[g] = (group_zygote){q->group, pid, p[1]};
+    return (int)g;
+}
+
+// Starts q: on the spare, in a child forked now, or in its group's
+// zygote. The pid of the process it went to, or -1.
+static pid_t start(zygote *z, const queued *q, spare *sp, int *g, running *run, int *n_run)
+{
+    *g = -1;
+    if (q->group && z->prepare) {
+        *g = group_for(z, q, sp, run, n_run);
+        if (*g < 0 || write_request(z->groups[*g].fd, q->id, q->group, q->bytes, q->len))
+            return -1;
+        return z->groups[*g].pid;
+    }
+    pid_t pid = sp->pid;
+    if (spare_take(sp, q) == 0)
+        return pid;
+    pid = fork();
+    if (pid == 0) {
+        child_setup(z->req_fd, z->quiet);
+        _exit((int)z->job(z->user, q->bytes, q->len));
+    }
+    return pid;
+}
+
+static _Noreturn void serve(zygote *z)
+{
     queued *queue = NULL;
     size_t n_queue = 0, cap_queue = 0, head = 0;
-    running *run = calloc((size_t)jobs, sizeof *run);
+    running *run = calloc((size_t)z->jobs, sizeof *run);
     int n_run = 0, open_requests = 1;
     if (!run)
         _exit(2);
-    // A job's standard error goes nowhere: espeak-ng aborts on some text,
-    // and the C library's "stack smashing detected" would reach the
-    // terminal; the caller reports the crash at the line instead.
-    int quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    const char *limit = getenv("RADIOPLAY_JOB_TIMEOUT");
-    double timeout_s = limit && atof(limit) > 0.0 ? atof(limit) : RP_WORKER_TIMEOUT_S;
-    // At once, while the caller does its own start-up on another core.
-    rp_status init_st = init ? init(user) : RP_OK;
     spare sp = {-1, -1};
     while (open_requests || n_run || head < n_queue) {
-        // Start what may start: on the spare, else in a child forked now.
-        while (n_run < jobs && head < n_queue) {
+        while (n_run < z->jobs && head < n_queue) {
             queued q = queue[head++];
-            if (init_st) {
-                reply r = {q.id, (int32_t)init_st, 0};
-                rp_write_all(reply_fd, &r, sizeof r);
+            if (z->init_st) {
+                send_reply(z, q.id, z->init_st, 0);
                 free(q.bytes);
                 continue;
             }
-            pid_t pid = sp.pid;
-            if (spare_take(&sp, &q) != 0) {
-                pid = fork();
-                if (pid == 0) {
-                    child_setup(req_fd, quiet);
-                    _exit((int)job(user, q.bytes, q.len));
-                }
-            }
+            int g;
+            pid_t pid = start(z, &q, &sp, &g, run, &n_run);
             free(q.bytes);
             if (pid < 0) {
-                reply r = {q.id, (int32_t)RP_ERR_NOMEM, 0};
-                rp_write_all(reply_fd, &r, sizeof r);
+                send_reply(z, q.id, g >= 0 ? RP_ERR_SPEECH : RP_ERR_NOMEM, 0);
                 continue;
             }
-            run[n_run++] = (running){pid, q.id, now_s(), 0};
+            run[n_run++] = (running){pid, q.id, now_s(), 0, g};
         }
         if (head == n_queue)
             head = n_queue = 0;
-        // The next job's process, forked while the running ones work.
-        if (sp.pid < 0 && !init_st && open_requests)
-            spare_fork(&sp, req_fd, quiet, job, user);
-        struct pollfd pf[2] = {{chld_pipe[0], POLLIN, 0}, {req_fd, POLLIN, 0}};
-        int npf = open_requests ? 2 : 1;
+        // The next job's process, forked while the running ones work (not
+        // where every job goes to a group: the groups keep their own).
+        if (sp.pid < 0 && !z->init_st && open_requests && !z->prepare)
+            spare_fork(&sp, z->req_fd, z->quiet, z->job, z->user);
+        struct pollfd pf[3] = {{chld_pipe[0], POLLIN, 0},
+                               {z->replies[0], POLLIN, 0},
+                               {z->req_fd, POLLIN, 0}};
+        int npf = open_requests ? 3 : 2;
         if (poll(pf, (nfds_t)npf, n_run ? 1000 : -1) < 0 && errno != EINTR)
             _exit(2);
         if (pf[0].revents & POLLIN) {
@@ -236,33 +380,47 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
             while (read(chld_pipe[0], buf, sizeof buf) > 0) {
             }
         }
-        // Reap what ended; kill what overran.
+        if (z->replies[0] >= 0)
+            pass_replies(z, run, &n_run);
+        // Reap what ended; kill what overran (a group's zygote kills its
+        // own jobs: one that lets a job run twice as long is itself stuck).
         double t = now_s();
         for (int k = 0; k < n_run;) {
             int status;
+            if (run[k].group >= 0) {
+                int g = run[k].group;
+                pid_t got = waitpid(z->groups[g].pid, &status, WNOHANG);
+                if (got == z->groups[g].pid) {
+                    end_group(z, g, status, run, &n_run);
+                    k = 0;
+                    continue;
+                }
+                if (t - run[k].started > 2 * z->timeout_s)
+                    kill(z->groups[g].pid, SIGKILL);
+                k++;
+                continue;
+            }
             pid_t got = waitpid(run[k].pid, &status, WNOHANG);
             if (got == run[k].pid) {
-                reply r = {run[k].id, 0, 0};
+                rp_status st = RP_ERR_SPEECH;
+                int sig = 0;
                 if (WIFEXITED(status))
-                    r.status = WEXITSTATUS(status);
-                else {
-                    r.status = RP_ERR_SPEECH;
-                    r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-                }
-                if (rp_write_all(reply_fd, &r, sizeof r))
-                    _exit(0);  // the caller is gone
+                    st = (rp_status)WEXITSTATUS(status);
+                else
+                    sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+                send_reply(z, run[k].id, st, sig);
                 run[k] = run[--n_run];
                 continue;
             }
-            if (!run[k].timed_out && t - run[k].started > timeout_s) {
+            if (!run[k].timed_out && t - run[k].started > z->timeout_s) {
                 kill(run[k].pid, SIGKILL);
                 run[k].timed_out = 1;
             }
             k++;
         }
-        if (open_requests && (pf[1].revents & (POLLIN | POLLHUP))) {
+        if (open_requests && (pf[2].revents & (POLLIN | POLLHUP))) {
             queued q;
-            if (read_request(req_fd, &q)) {
+            if (read_request(z->req_fd, &q)) {
                 // The caller has stopped, or is gone: what has not started
                 // never will; what runs finishes (its clip is whole).
                 open_requests = 0;
@@ -278,7 +436,40 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
             }
         }
     }
+    // The groups see their requests end, and end once their jobs have.
+    for (size_t g = 0; g < z->n_groups; g++) {
+        if (z->groups[g].pid < 0)
+            continue;
+        close(z->groups[g].fd);
+        while (waitpid(z->groups[g].pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
     _exit(0);
+}
+
+static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_init_fn init,
+                                  rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user)
+{
+    setpgid(0, 0);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    watch_children();
+    zygote z = {.req_fd = req_fd, .reply_fd = reply_fd, .jobs = jobs, .prepare = prepare,
+                .job = job, .user = user, .replies = {-1, -1}};
+    // A job's standard error goes nowhere: espeak-ng aborts on some text,
+    // and the C library's "stack smashing detected" would reach the
+    // terminal; the caller reports the crash at the line instead.
+    z.quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    const char *limit = getenv("RADIOPLAY_JOB_TIMEOUT");
+    z.timeout_s = limit && atof(limit) > 0.0 ? atof(limit) : RP_WORKER_TIMEOUT_S;
+    if (prepare && pipe(z.replies) != 0)
+        _exit(2);
+    if (prepare)
+        fcntl(z.replies[0], F_SETFL, O_NONBLOCK);
+    // At once, while the caller does its own start-up on another core.
+    z.init_st = init ? init(user) : RP_OK;
+    serve(&z);
 }
 
 // ---- in the caller ---------------------------------------------------------------
@@ -290,7 +481,7 @@ int rp_workers_default_jobs(void)
 }
 
 rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
-                           rp_worker_job_fn job, void *user)
+                           rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user)
 {
     *out = NULL;
     int req[2], rep[2];
@@ -308,7 +499,7 @@ rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
     if (pid == 0) {
         close(req[1]);
         close(rep[0]);
-        zygote_main(req[0], rep[1], jobs, init, job, user);
+        zygote_main(req[0], rep[1], jobs, init, prepare, job, user);
     }
     close(req[0]);
     close(rep[1]);
@@ -329,11 +520,12 @@ rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
     return RP_OK;
 }
 
-rp_status rp_workers_submit(rp_workers *w, uint64_t id, const void *req, size_t len)
+rp_status rp_workers_submit(rp_workers *w, uint64_t id, uint64_t group, const void *req,
+                            size_t len)
 {
     if (len > UINT32_MAX)
         return RP_ERR_LIMIT;
-    if (write_request(w->req_fd, id, req, (uint32_t)len))
+    if (write_request(w->req_fd, id, group, req, (uint32_t)len))
         return RP_ERR_SPEECH;  // the zygote died
     w->pending++;
     return RP_OK;

@@ -46,13 +46,13 @@ static void test_every_job_starts_from_the_zygote(void)
 {
     rp_workers *w;
     setenv("RADIOPLAY_JOB_TIMEOUT", "1", 1);  // read by the zygote as it starts
-    CHECK_INT(rp_workers_start(&w, 2, count_init, fresh_job, NULL), RP_OK);
+    CHECK_INT(rp_workers_start(&w, 2, count_init, NULL, fresh_job, NULL), RP_OK);
     if (!w)
         return;
     enum { N = 12 };
     for (uint64_t i = 0; i < N; i++) {
         const char *req = i == 5 ? "crash" : i == 7 ? "fail" : i == 9 ? "hang" : "speak";
-        CHECK_INT(rp_workers_submit(w, 100 + i, req, strlen(req)), RP_OK);
+        CHECK_INT(rp_workers_submit(w, 100 + i, 0, req, strlen(req)), RP_OK);
     }
     CHECK_INT(rp_workers_pending(w), N);
     int seen[N] = {0};
@@ -86,6 +86,130 @@ static void test_every_job_starts_from_the_zygote(void)
     CHECK_INT(inits, 0);  // the caller's own state is untouched
     rp_workers_stop(w);
     unsetenv("RADIOPLAY_JOB_TIMEOUT");
+}
+
+// Grouped jobs: "G:kind" in group G. The group's zygote prepares once
+// (and says so in the file user names, with its pid); each job checks
+// that it is a child of that zygote, that the zygote prepared once and
+// for its own group, and that no job ran before it in its process.
+static int prepares;
+static char prepared_for;
+static pid_t prepared_by;
+
+static rp_status group_prepare(void *user, const void *req, size_t len)
+{
+    FILE *f = fopen(user, "a");
+    if (f) {
+        fprintf(f, "%c %ld\n", len ? *(const char *)req : '?', (long)getpid());
+        fclose(f);
+    }
+    if (len && *(const char *)req == 'x')  // group x cannot be prepared
+        return RP_ERR_VOICE;
+    prepares++;
+    prepared_for = len ? *(const char *)req : 0;
+    prepared_by = getpid();
+    return RP_OK;
+}
+
+static rp_status group_job(void *user, const void *req, size_t len)
+{
+    (void)user;
+    const char *r = req;
+    jobs_run++;
+    if (len > 2 && !strncmp(r + 2, "crash", len - 2))
+        abort();
+    if (len > 2 && !strncmp(r + 2, "hang", len - 2))
+        for (;;)
+            pause();
+    if (len > 2 && !strncmp(r + 2, "orphan", len - 2)) {  // ends its group's zygote
+        kill(getppid(), SIGKILL);
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        return RP_OK;
+    }
+    if (r[0] == '-')  // in no group: straight from the pool's zygote
+        return prepares == 0 && prepared_for == 0 && jobs_run == 1 ? RP_OK : RP_ERR_SPEECH;
+    return prepares == 1 && prepared_for == r[0] && prepared_by == getppid() && jobs_run == 1
+               ? RP_OK
+               : RP_ERR_SPEECH;
+}
+
+// Submits n requests (ids from id0) and checks each reply against want
+// (RP_OK unless the request is a crash, a hang, an orphan or in group x).
+static void grouped_round(rp_workers *w, const char *const *reqs, int n, uint64_t id0)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t group = reqs[i][0] == '-' ? 0 : (uint64_t)(unsigned char)reqs[i][0];
+        CHECK_INT(rp_workers_submit(w, id0 + (uint64_t)i, group, reqs[i], strlen(reqs[i])),
+                  RP_OK);
+    }
+    int seen[32] = {0};
+    for (int k = 0; k < n; k++) {
+        uint64_t id;
+        rp_status result;
+        int sig;
+        if (rp_workers_next(w, NULL, &id, &result, &sig) != RP_OK) {
+            CHECK_MSG(0, "the zygote stopped after %d replies", k);
+            return;
+        }
+        int i = (int)(id - id0);
+        CHECK(i >= 0 && i < n);
+        if (i < 0 || i >= n)
+            continue;
+        seen[i]++;
+        const char *r = reqs[i];
+        if (strstr(r, "crash"))
+            CHECK_INT(sig, SIGABRT);
+        else if (strstr(r, "hang") || strstr(r, "orphan"))
+            CHECK_MSG(sig == SIGKILL && result != RP_OK, "%s: status %d signal %d", r, result,
+                      sig);
+        else if (r[0] == 'x')
+            CHECK_MSG(result == RP_ERR_VOICE && sig == 0, "%s: status %d", r, result);
+        else
+            CHECK_MSG(result == RP_OK && sig == 0, "%s: status %d signal %d", r, result, sig);
+    }
+    for (int i = 0; i < n; i++)
+        CHECK_MSG(seen[i] == 1, "%s: %d replies", reqs[i], seen[i]);
+}
+
+// How many lines of the preparations' file start with c.
+static int prepared_lines(const char *path, char c)
+{
+    char *text = read_text(path);
+    int n = 0;
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "")
+        n += *l == c;
+    free(text);
+    return n;
+}
+
+static void test_a_group_prepares_once_and_its_jobs_start_from_that(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    rp_workers *w;
+    setenv("RADIOPLAY_JOB_TIMEOUT", "1", 1);
+    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    if (!w)
+        return;
+    static const char *const first[] = {
+        "a:speak", "b:speak", "a:speak", "-:speak", "c:speak", "b:crash", "a:speak",
+        "x:speak", "c:speak", "b:speak", "c:hang", "x:speak", "a:speak", "-:speak",
+        "d:orphan", "b:speak", "c:speak"};
+    grouped_round(w, first, (int)(sizeof first / sizeof *first), 100);
+    // Its zygote killed, group d gets a new one, prepared again.
+    static const char *const after[] = {"d:speak", "d:speak", "a:speak"};
+    grouped_round(w, after, 3, 200);
+    CHECK_INT(rp_workers_pending(w), 0);
+    rp_workers_stop(w);
+    unsetenv("RADIOPLAY_JOB_TIMEOUT");
+    CHECK_INT(prepares, 0);  // the caller's own state is untouched
+    for (const char *g = "abc"; *g; g++)
+        CHECK_MSG(prepared_lines(path, *g) == 1, "group %c prepared %d times", *g,
+                  prepared_lines(path, *g));
+    CHECK_INT(prepared_lines(path, 'd'), 2);
+    CHECK_INT(prepared_lines(path, 'x'), 1);  // failed, and said so to each of its jobs
+    CHECK_INT(prepared_lines(path, '-'), 0);  // jobs in no group are not prepared
+    test_remove(path);
 }
 
 // How long this process has run (/proc/self/stat's start time against
@@ -126,12 +250,12 @@ static rp_status aged_job(void *user, const void *req, size_t len)
 static void test_a_job_runs_in_a_process_forked_ahead(void)
 {
     rp_workers *w;
-    CHECK_INT(rp_workers_start(&w, 1, NULL, aged_job, NULL), RP_OK);
+    CHECK_INT(rp_workers_start(&w, 1, NULL, NULL, aged_job, NULL), RP_OK);
     if (!w)
         return;
     struct timespec ts = {0, 300 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    CHECK_INT(rp_workers_submit(w, 1, "x", 1), RP_OK);
+    CHECK_INT(rp_workers_submit(w, 1, 0, "x", 1), RP_OK);
     uint64_t id;
     rp_status result;
     int sig;
@@ -1029,6 +1153,7 @@ static void test_cache_command(void)
 int main(void)
 {
     RUN(test_every_job_starts_from_the_zygote);
+    RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
     RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
     RUN(test_a_clip_written_in_pieces_is_the_same_file);
