@@ -81,7 +81,11 @@ typedef struct {
     group_zygote *groups;
     size_t n_groups;
     int replies[2];  // the groups' replies: read end here, write end theirs
+    int direct;      // a group's: each job writes its own reply (run_job)
 } zygote;
+
+// A job's exit status once it has written its own reply.
+enum { REPLIED = 125 };
 
 static int chld_pipe[2] = {-1, -1};
 
@@ -153,7 +157,23 @@ typedef struct {
     int fd;     // the write end of its pipe
 } spare;
 
-static void spare_fork(spare *sp, int req_fd, int quiet, rp_worker_job_fn job, void *user)
+// In a job's process: the job, then its end. A group's job writes its
+// reply itself, before it exits, so that the pool's zygote can start the
+// next job without waiting for the group's zygote to be woken, reap it and
+// reply (on two busy cores each wake-up can wait its turn). A job that
+// crashes, or ends without replying, its zygote reports on reaping it.
+static _Noreturn void run_job(const zygote *z, const queued *q)
+{
+    rp_status st = z->job(z->user, q->bytes, q->len);
+    if (z->direct) {
+        reply r = {q->id, (int32_t)st, 0};
+        if (rp_write_all(z->reply_fd, &r, sizeof r) == 0)
+            _exit(REPLIED);
+    }
+    _exit((int)st);
+}
+
+static void spare_fork(spare *sp, const zygote *z)
 {
     int p[2];
     sp->pid = -1;
@@ -162,12 +182,12 @@ static void spare_fork(spare *sp, int req_fd, int quiet, rp_worker_job_fn job, v
     pid_t pid = fork();
     if (pid == 0) {
         close(p[1]);
-        child_setup(req_fd, quiet);
+        child_setup(z->req_fd, z->quiet);
         queued q;
         if (read_request(p[0], &q))
             _exit(0);  // no job came: the zygote is done
         close(p[0]);
-        _exit((int)job(user, q.bytes, q.len));
+        run_job(z, &q);
     }
     close(p[0]);
     if (pid < 0) {
@@ -299,9 +319,11 @@ static int group_for(zygote *z, const queued *q, const spare *sp, running *run, 
         close(chld_pipe[0]);
         close(chld_pipe[1]);
         watch_children();
-        zygote gz = {.req_fd = p[0], .reply_fd = z->replies[1], .jobs = z->jobs,
+        // Twice the jobs: a job that has replied may not be reaped yet
+        // when the next comes.
+        zygote gz = {.req_fd = p[0], .reply_fd = z->replies[1], .jobs = 2 * z->jobs,
                      .quiet = z->quiet, .timeout_s = z->timeout_s, .job = z->job,
-                     .user = z->user, .replies = {-1, -1}};
+                     .user = z->user, .replies = {-1, -1}, .direct = 1};
         gz.init_st = z->prepare(z->user, q->bytes, q->len);
         serve(&gz);
     }
@@ -332,7 +354,7 @@ static pid_t start(zygote *z, const queued *q, spare *sp, int *g, running *run, 
     pid = fork();
     if (pid == 0) {
         child_setup(z->req_fd, z->quiet);
-        _exit((int)z->job(z->user, q->bytes, q->len));
+        run_job(z, q);
     }
     return pid;
 }
@@ -368,7 +390,7 @@ static _Noreturn void serve(zygote *z)
         // The next job's process, forked while the running ones work (not
         // where every job goes to a group: the groups keep their own).
         if (sp.pid < 0 && !z->init_st && open_requests && !z->prepare)
-            spare_fork(&sp, z->req_fd, z->quiet, z->job, z->user);
+            spare_fork(&sp, z);
         struct pollfd pf[3] = {{chld_pipe[0], POLLIN, 0},
                                {z->replies[0], POLLIN, 0},
                                {z->req_fd, POLLIN, 0}};
@@ -401,6 +423,11 @@ static _Noreturn void serve(zygote *z)
                 continue;
             }
             pid_t got = waitpid(run[k].pid, &status, WNOHANG);
+            if (got == run[k].pid && z->direct && WIFEXITED(status) &&
+                WEXITSTATUS(status) == REPLIED) {
+                run[k] = run[--n_run];  // it said so itself
+                continue;
+            }
             if (got == run[k].pid) {
                 rp_status st = RP_ERR_SPEECH;
                 int sig = 0;
