@@ -632,32 +632,34 @@ void rp_s16_from_float(const float *in, int16_t *out, size_t n, float scale)
     }
 }
 
+// Eight samples onto the grid in place (scaled up, rounded, scaled back
+// down), and their 16-bit numbers.
+static v8s round8(v4f v[2], v4f up, v4f down)
+{
+    v[0] = grid_of(v[0], up);
+    v[1] = grid_of(v[1], up);
+    v8s s = rp_vec_pack16(__builtin_convertvector(v[0], v4i), __builtin_convertvector(v[1], v4i));
+    v[0] *= down;
+    v[1] *= down;
+    return s;
+}
+
 void rp_s16_round(float *x, int16_t *q, size_t n, int e)
 {
     const v4f zero = {0}, up = zero + ldexpf(1.0f, e), down = zero + ldexpf(1.0f, -e);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        v4f a, b;
-        memcpy(&a, x + i, sizeof a);
-        memcpy(&b, x + i + 4, sizeof b);
-        a = grid_of(a, up);
-        b = grid_of(b, up);
-        v8s s = rp_vec_pack16(__builtin_convertvector(a, v4i), __builtin_convertvector(b, v4i));
+        v4f v[2];
+        memcpy(v, x + i, sizeof v);
+        v8s s = round8(v, up, down);
         memcpy(q + i, &s, sizeof s);
-        a *= down;
-        b *= down;
-        memcpy(x + i, &a, sizeof a);
-        memcpy(x + i + 4, &b, sizeof b);
+        memcpy(x + i, v, sizeof v);
     }
-    if (i < n) {
+    if (i < n) {  // the same, apart (see above)
         v4f v[2] = {{0}};
         memcpy(v, x + i, (n - i) * sizeof *x);
-        v[0] = grid_of(v[0], up);
-        v[1] = grid_of(v[1], up);
-        v8s s = rp_vec_pack16(__builtin_convertvector(v[0], v4i), __builtin_convertvector(v[1], v4i));
+        v8s s = round8(v, up, down);
         memcpy(q + i, &s, (n - i) * sizeof *q);
-        v[0] *= down;
-        v[1] *= down;
         memcpy(x + i, v, (n - i) * sizeof *x);
     }
 }
