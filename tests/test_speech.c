@@ -2,9 +2,13 @@
 // Tests for speech with the cast sheet's [say] respellings, with real
 // espeak-ng: the respelled text and its map back to the original, that a
 // respelled word changes the audio exactly as speaking the respelling would,
-// that phonemes in [[ ]] are spoken as phonemes, and that word marks after a
-// respelled word still point at the right code points of the original text.
+// that phonemes in [[ ]] are spoken as phonemes, that word marks after a
+// respelled word still point at the right code points of the original text,
+// and that a voice loaded ahead of a line (a worker's zygote per voice)
+// leaves the line the same samples as loading it with the line.
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rp_cast.h"
 #include "rp_speech.h"
@@ -217,6 +221,87 @@ static void test_phonemes_are_spoken_as_phonemes(void)
     rp_speech_set_respellings(SP, NULL, 0);
 }
 
+// The samples of text said by v in a process forked from this one, after
+// `first` (NULL: nothing) loaded first with load (its voice alone) or said.
+static float *said_in_a_fork(const rp_voice *first, int load, const rp_voice *v,
+                             const char *text, int64_t *n)
+{
+    int p[2];
+    *n = -1;
+    if (pipe(p) != 0)
+        return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        rp_clip c, before;
+        if (first && load && rp_speech_load_voice(SP, first) != RP_OK)
+            _exit(1);
+        if (first && !load) {
+            if (rp_speech_say(SP, first, "Something else first.", &before) != RP_OK)
+                _exit(1);
+            rp_clip_deinit(&before);
+        }
+        if (rp_speech_say(SP, v, text, &c) != RP_OK)
+            _exit(1);
+        int bad = write(p[1], &c.n_frames, sizeof c.n_frames) != sizeof c.n_frames;
+        for (int64_t at = 0; !bad && at < c.n_frames;) {
+            ssize_t w = write(p[1], c.pcm + at, (size_t)(c.n_frames - at) * sizeof *c.pcm);
+            bad = w <= 0;
+            at += bad ? 0 : w / (ssize_t)sizeof *c.pcm;
+        }
+        _exit(bad);
+    }
+    close(p[1]);
+    float *x = NULL;
+    FILE *f = pid > 0 ? fdopen(p[0], "rb") : NULL;
+    if (f && fread(n, sizeof *n, 1, f) == 1 && *n >= 0 && *n < (int64_t)1 << 26) {
+        x = malloc((size_t)(*n ? *n : 1) * sizeof *x);
+        if (!x || fread(x, sizeof *x, (size_t)*n, f) != (size_t)*n)
+            *n = -1;
+    }
+    if (f)
+        fclose(f);
+    else
+        close(p[0]);
+    int status = 1;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (status != 0)
+        *n = -1;
+    return x;
+}
+
+// A worker's zygote per voice loads the voice once (rp_speech_load_voice,
+// from the first line's request: another rate and pitch), and each line
+// then sets its own rate and pitch and is said: the same samples, to the
+// bit, as a line loading its voice itself from the same state. Saying
+// something else first does change them (espeak-ng's state carries over),
+// which shows the comparison would see a difference.
+static void test_a_voice_loaded_ahead_says_the_same(void)
+{
+    rp_voice v = CAST.narrator, other = CAST.narrator;
+    snprintf(v.variant, sizeof v.variant, "%s", "f3");
+    v.rate_wpm = 190;
+    v.pitch = 70;
+    snprintf(other.variant, sizeof other.variant, "%s", "f3");
+    other.rate_wpm = 120;
+    other.pitch = 30;
+    const char *text = "The rain had not stopped for three days, and nobody spoke of it.";
+    int64_t na, nb, nc;
+    float *a = said_in_a_fork(NULL, 0, &v, text, &na);
+    float *b = said_in_a_fork(&other, 1, &v, text, &nb);
+    float *c = said_in_a_fork(&v, 0, &v, text, &nc);
+    CHECK(na > 22050);
+    CHECK_MSG(na == nb && a && b && !memcmp(a, b, (size_t)na * sizeof *a),
+              "loaded ahead: %lld samples against %lld, or different ones", (long long)nb,
+              (long long)na);
+    CHECK_MSG(nc > 0 && c && a && !(nc == na && !memcmp(a, c, (size_t)na * sizeof *a)),
+              "saying something first left the same samples: the comparison sees nothing");
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     RUN(test_respell_text);
@@ -229,6 +314,7 @@ int main(void)
     } else {
         RUN(test_respelling_changes_audio);
         RUN(test_phonemes_are_spoken_as_phonemes);
+        RUN(test_a_voice_loaded_ahead_says_the_same);
     }
     rp_speech_free(SP);
     rp_speech_terminate();
