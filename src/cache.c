@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ typedef struct {
 struct rp_cache {
     char *dir;
     int private_dir;
+    int lock_fd;  // a private folder's, held until it is removed; else -1
     uint64_t max_bytes;
 };
 
@@ -139,6 +141,7 @@ static rp_status open_at(rp_cache **out, char *dir, int private_dir, rp_diags *d
     }
     c->dir = dir;
     c->private_dir = private_dir;
+    c->lock_fd = -1;
     c->max_bytes = rp_cache_max_bytes();
     *out = c;
     return RP_OK;
@@ -165,19 +168,69 @@ rp_status rp_cache_open(rp_cache **out, const char *dir, rp_diags *d)
     return path ? open_at(out, path, 0, d) : RP_ERR_NOMEM;
 }
 
+static void remove_tree(const char *dir, int keep_top);
+
+// --no-cache's folders are PRIVATE_PREFIX and six letters, in $TMPDIR.
+static const char PRIVATE_PREFIX[] = "radioplay-clips-";
+
+// Removes the folders that --no-cache renders killed with SIGKILL (or
+// crashed) left in tmp: named as rp_cache_open_private names them, the
+// user's, a minute untouched, and locked by no one. A render holds its
+// folder's lock until it has removed it, and so do its workers (forked
+// with it): the minute keeps a folder just made and not yet locked.
+static void sweep_private(const char *tmp)
+{
+    DIR *dp = opendir(tmp);
+    const size_t plen = sizeof PRIVATE_PREFIX - 1;
+    time_t now = time(NULL);
+    for (struct dirent *e; dp && (e = readdir(dp));) {
+        if (strlen(e->d_name) != plen + 6 || strncmp(e->d_name, PRIVATE_PREFIX, plen) != 0)
+            continue;
+        int fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat sb;
+        if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_uid == geteuid() &&
+            now - sb.st_mtime >= 60 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+            remove_tree(path, 0);
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (dp)
+        closedir(dp);
+}
+
 rp_status rp_cache_open_private(rp_cache **out, rp_diags *d)
 {
     *out = NULL;
     const char *tmp = getenv("TMPDIR");
+    tmp = tmp && *tmp ? tmp : "/tmp";
+    sweep_private(tmp);
     char templ[4096];
-    snprintf(templ, sizeof templ, "%s/radioplay-clips-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(templ, sizeof templ, "%s/%sXXXXXX", tmp, PRIVATE_PREFIX);
     if (!mkdtemp(templ)) {
         rp_diag_add(d, RP_DIAG_ERROR, templ, 0, 0, "cache", NULL,
                     "cannot create a temporary folder: %s", strerror(errno));
         return RP_ERR_IO;
     }
+    // A file system without flock (some network ones) still renders; the
+    // folder is then left to a later render, as by a killed one.
+    int lock_fd = open(templ, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        close(lock_fd);
+        lock_fd = -1;
+    }
     char *dir = rp_strdup(templ);
-    return dir ? open_at(out, dir, 1, d) : RP_ERR_NOMEM;
+    rp_status st = dir ? open_at(out, dir, 1, d) : RP_ERR_NOMEM;
+    if (!st) {
+        (*out)->lock_fd = lock_fd;
+    } else {
+        remove_tree(templ, 0);
+        if (lock_fd >= 0)
+            close(lock_fd);
+    }
+    return st;
 }
 
 // ---- walking the clips ---------------------------------------------------------------
@@ -315,6 +368,8 @@ void rp_cache_close(rp_cache *c)
         return;
     if (c->private_dir)
         remove_tree(c->dir, 0);
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
     free(c->dir);
     free(c);
 }

@@ -241,16 +241,17 @@ static int same_as(const char *bytes, size_t n, const char *path)
     return same;
 }
 
-static void test_kills_leave_the_old_or_the_new_file(void)
+// The chapter, the reference render of it (which fills the cache) and the
+// old file, made once for the tests that need them.
+static void prepare(void)
 {
-    const char *env = getenv("SEED");
-    uint64_t seed = env && *env ? strtoull(env, NULL, 10) : 8;
-    printf("  SEED=%llu\n", (unsigned long long)seed);
+    static int made;
+    if (made++)
+        return;
     char args[4 * PATH_CAP], *log = NULL;
     write_text(at(ch, "kill.txt"), chapter);
     at(out, "kill.wav");
     at(logpath, "kill.log");
-    // The reference (which fills the cache) and the old file.
     snprintf(args, sizeof args, "render %s -o %s -q --loudness -12", ch, at(ref, "ref.wav"));
     CHECK_INT(rp(args, &log), 0);
     free(log);
@@ -259,6 +260,14 @@ static void test_kills_leave_the_old_or_the_new_file(void)
     snprintf(args, sizeof args, "render %s -o %s -q", ch_other, at(old, "old.wav"));
     CHECK_INT(rp(args, &log), 0);
     free(log);
+}
+
+static void test_kills_leave_the_old_or_the_new_file(void)
+{
+    const char *env = getenv("SEED");
+    uint64_t seed = env && *env ? strtoull(env, NULL, 10) : 8;
+    printf("  SEED=%llu\n", (unsigned long long)seed);
+    prepare();
     timing t[2] = {measure(0), measure(1)};
     printf("  a render takes %.3f s (%.3f s from its temporary file), %.3f s without the cache "
            "(%.3f s)\n", t[0].total_s, t[0].write_s, t[1].total_s, t[1].write_s);
@@ -319,10 +328,11 @@ static void age_temporaries(void)
     free(said);
 }
 
-static int render_again(void)
+static int render_again(int no_cache)
 {
     char args[4 * PATH_CAP], *log = NULL;
-    snprintf(args, sizeof args, "render %s -o %s -q --loudness -12", ch, out);
+    snprintf(args, sizeof args, "render %s -o %s -q --loudness -12%s", ch, out,
+             no_cache ? " --no-cache" : "");
     int rc = rp(args, &log);
     if (rc)
         printf("%s\n", log);
@@ -336,21 +346,22 @@ static int render_again(void)
 // well after the other.
 static void test_the_next_render_removes_what_a_kill_left(void)
 {
+    prepare();
     pid_t pid = start(1);
     CHECK(await_temporary(pid));
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);
-    CHECK_INT(render_again(), 0);
+    CHECK_INT(render_again(0), 0);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);  // a minute not yet gone
     age_temporaries();
-    CHECK_INT(render_again(), 0);
+    CHECK_INT(render_again(0), 0);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     CHECK(same_file(out, ref));
     pid = start(1);
     CHECK(await_temporary(pid));  // and stopped there
     age_temporaries();
-    CHECK_INT(render_again(), 0);
+    CHECK_INT(render_again(0), 0);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 1);
     kill(pid, SIGCONT);
     int status = 0;
@@ -360,11 +371,62 @@ static void test_the_next_render_removes_what_a_kill_left(void)
     CHECK(same_file(out, ref));
 }
 
+// The clips a render without the cache (--no-cache) synthesizes go in a
+// folder of its own in $TMPDIR, removed as it ends. What SIGKILL leaves of
+// it, the next such render removes, once it is a minute old; the folder of
+// a render still going (here stopped, its folder made to look old) is left
+// alone, and that render removes its own as it ends.
+static void test_the_next_render_removes_the_clips_a_kill_left(void)
+{
+    char tmp[PATH_CAP], cmd[4 * PATH_CAP], *said = NULL;
+    prepare();
+    const char *was = getenv("TMPDIR");
+    char *tmp_was = was ? strdup(was) : NULL;
+    CHECK_INT(mkdir(at(tmp, "tmp"), 0700), 0);
+    setenv("TMPDIR", tmp, 1);
+    const char *clips = "radioplay-clips-";
+    pid_t pid = start(1);
+    CHECK(await_temporary(pid));  // its clips synthesized, the file begun
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    CHECK_INT(count_files(tmp, clips), 1);
+    snprintf(cmd, sizeof cmd, "ls %s/%s*/clips | grep -c '[.]clip$'", tmp, clips);
+    CHECK_MSG(run(cmd, &said) == 0 && atoi(said) >= 1, "no clips in the folder left: %s", said);
+    free(said);
+    CHECK_INT(render_again(1), 0);
+    CHECK_INT(count_files(tmp, clips), 1);  // a minute not yet gone
+    snprintf(cmd, sizeof cmd, "touch -d '2 minutes ago' %s/%s*", tmp, clips);
+    CHECK_MSG(run(cmd, &said) == 0, "%s", said);
+    free(said);
+    CHECK_INT(render_again(1), 0);
+    CHECK_INT(count_files(tmp, clips), 0);
+    // A render stopped, its folder made to look old.
+    pid = start(1);
+    CHECK(await_temporary(pid));  // and stopped there
+    CHECK_INT(count_files(tmp, clips), 1);
+    CHECK_MSG(run(cmd, &said) == 0, "%s", said);
+    free(said);
+    CHECK_INT(render_again(1), 0);
+    CHECK_INT(count_files(tmp, clips), 1);
+    kill(pid, SIGCONT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    CHECK_INT(count_files(tmp, clips), 0);
+    CHECK(same_file(out, ref));
+    if (tmp_was)
+        setenv("TMPDIR", tmp_was, 1);
+    else
+        unsetenv("TMPDIR");
+    free(tmp_was);
+}
+
 int main(void)
 {
     char cache[PATH_CAP];
     setenv("XDG_CACHE_HOME", at(cache, "cache"), 1);
     RUN(test_kills_leave_the_old_or_the_new_file);
     RUN(test_the_next_render_removes_what_a_kill_left);
+    RUN(test_the_next_render_removes_the_clips_a_kill_left);
     return TEST_SUMMARY("test_kill");
 }
