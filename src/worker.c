@@ -55,6 +55,11 @@ typedef struct {
 typedef struct {
     pid_t pid;  // the job's process; or its group's zygote
     uint64_t id;
+    // In a group, what the job goes by there: a number of this zygote's,
+    // never used twice, so that a reply from a job whose group's zygote
+    // was killed, coming late, stands for no other (its retry has the
+    // same id).
+    uint64_t tag;
     double started;
     int timed_out;
     int group;  // -1: a child of this zygote; else the index of the group it went to
@@ -82,6 +87,7 @@ typedef struct {
     size_t n_groups;
     int replies[2];  // the groups' replies: read end here, write end theirs
     int direct;      // a group's: each job writes its own reply (run_job)
+    uint64_t tags;   // the tags given so far (running.tag)
 } zygote;
 
 // A job's exit status once it has written its own reply.
@@ -247,8 +253,8 @@ static void pass_replies(zygote *z, running *run, int *n_run)
     while ((r = read(z->replies[0], got, sizeof got)) > 0) {
         for (size_t i = 0; i < (size_t)r / sizeof *got; i++) {
             for (int k = 0; k < *n_run; k++) {
-                if (run[k].group >= 0 && run[k].id == got[i].id) {
-                    send_reply(z, got[i].id, (rp_status)got[i].status, got[i].signal);
+                if (run[k].group >= 0 && run[k].tag == got[i].id) {
+                    send_reply(z, run[k].id, (rp_status)got[i].status, got[i].signal);
                     run[k] = run[--*n_run];
                     break;
                 }
@@ -338,13 +344,16 @@ static int group_for(zygote *z, const queued *q, const spare *sp, running *run, 
 }
 
 // Starts q: on the spare, in a child forked now, or in its group's
-// zygote. The pid of the process it went to, or -1.
-static pid_t start(zygote *z, const queued *q, spare *sp, int *g, running *run, int *n_run)
+// zygote, as *tag. The pid of the process it went to, or -1.
+static pid_t start(zygote *z, const queued *q, spare *sp, int *g, uint64_t *tag, running *run,
+                   int *n_run)
 {
     *g = -1;
+    *tag = q->id;
     if (q->group && z->prepare) {
         *g = group_for(z, q, sp, run, n_run);
-        if (*g < 0 || write_request(z->groups[*g].fd, q->id, q->group, q->bytes, q->len))
+        *tag = ++z->tags;
+        if (*g < 0 || write_request(z->groups[*g].fd, *tag, q->group, q->bytes, q->len))
             return -1;
         return z->groups[*g].pid;
     }
@@ -377,13 +386,14 @@ static _Noreturn void serve(zygote *z)
                 continue;
             }
             int g;
-            pid_t pid = start(z, &q, &sp, &g, run, &n_run);
+            uint64_t tag;
+            pid_t pid = start(z, &q, &sp, &g, &tag, run, &n_run);
             free(q.bytes);
             if (pid < 0) {
                 send_reply(z, q.id, g >= 0 ? RP_ERR_SPEECH : RP_ERR_NOMEM, 0);
                 continue;
             }
-            run[n_run++] = (running){pid, q.id, now_s(), 0, g};
+            run[n_run++] = (running){pid, q.id, tag, now_s(), 0, g};
         }
         if (head == n_queue)
             head = n_queue = 0;

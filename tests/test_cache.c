@@ -127,6 +127,11 @@ static rp_status group_job(void *user, const void *req, size_t len)
         nanosleep(&ts, NULL);
         return RP_OK;
     }
+    if (len > 2 && !strncmp(r + 2, "slow", len - 2)) {  // a retry, told apart by its status
+        struct timespec ts = {0, 600 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        return RP_ERR_INPUT;
+    }
     if (r[0] == '-')  // in no group: straight from the pool's zygote
         return prepares == 0 && prepared_for == 0 && jobs_run == 1 ? RP_OK : RP_ERR_SPEECH;
     return prepares == 1 && prepared_for == r[0] && prepared_by == getppid() && jobs_run == 1
@@ -209,6 +214,38 @@ static void test_a_group_prepares_once_and_its_jobs_start_from_that(void)
     CHECK_INT(prepared_lines(path, 'd'), 2);
     CHECK_INT(prepared_lines(path, 'x'), 1);  // failed, and said so to each of its jobs
     CHECK_INT(prepared_lines(path, '-'), 0);  // jobs in no group are not prepared
+    test_remove(path);
+}
+
+// A job whose group's zygote is killed under it is reported at once (with
+// SIGKILL); the job itself goes on, and replies 200 ms later. The caller
+// retries it under the same id, in a new zygote of the group: the reply
+// to that id must be the retry's (600 ms, RP_ERR_INPUT), not the late one
+// (RP_OK).
+static void test_a_late_reply_does_not_stand_for_a_retry(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    rp_workers *w;
+    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    if (!w)
+        return;
+    static const char *const tries[] = {"e:orphan", "e:slow"};
+    for (int k = 0; k < 2; k++) {
+        CHECK_INT(rp_workers_submit(w, 7, 'e', tries[k], strlen(tries[k])), RP_OK);
+        uint64_t id = 0;
+        rp_status result = RP_OK;
+        int sig = 0;
+        CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+        CHECK_INT(id, 7);
+        if (k == 0)
+            CHECK_MSG(sig == SIGKILL && result != RP_OK, "status %d signal %d", result, sig);
+        else
+            CHECK_MSG(result == RP_ERR_INPUT && sig == 0, "the retry's reply: status %d signal %d",
+                      result, sig);
+    }
+    CHECK_INT(rp_workers_pending(w), 0);
+    rp_workers_stop(w);
+    CHECK_INT(prepared_lines(path, 'e'), 2);
     test_remove(path);
 }
 
@@ -1154,6 +1191,7 @@ int main(void)
 {
     RUN(test_every_job_starts_from_the_zygote);
     RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
+    RUN(test_a_late_reply_does_not_stand_for_a_retry);
     RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
     RUN(test_a_clip_written_in_pieces_is_the_same_file);
