@@ -217,6 +217,47 @@ static void test_a_group_prepares_once_and_its_jobs_start_from_that(void)
     test_remove(path);
 }
 
+// Whether process pid has ended: gone, or a zombie not yet reaped.
+static int process_ended(pid_t pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    const char *paren = f && fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    if (f)
+        fclose(f);
+    return !paren || (paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+// A group's zygote that dies while none of its jobs runs (the OOM killer)
+// is found when its group's next job comes: a new one is prepared, and
+// the job runs there.
+static void test_a_group_whose_zygote_died_between_jobs_gets_a_new_one(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    rp_workers *w;
+    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    if (!w)
+        return;
+    static const char *const one[] = {"f:speak"}, *const two[] = {"f:speak", "f:speak"};
+    grouped_round(w, one, 1, 300);
+    char *text = read_text(path);  // "f PID": the group's zygote
+    long pid = text && text[0] == 'f' ? strtol(text + 1, NULL, 10) : 0;
+    free(text);
+    CHECK(pid > 1);
+    if (pid > 1) {
+        kill((pid_t)pid, SIGKILL);
+        for (int k = 0; k < 2000 && !process_ended((pid_t)pid); k++)
+            usleep(1000);
+        CHECK(process_ended((pid_t)pid));
+    }
+    grouped_round(w, two, 2, 400);
+    CHECK_INT(rp_workers_pending(w), 0);
+    rp_workers_stop(w);
+    CHECK_INT(prepared_lines(path, 'f'), 2);
+    test_remove(path);
+}
+
 // A job whose group's zygote is killed under it is reported at once (with
 // SIGKILL); the job itself goes on, and replies 200 ms later. The caller
 // retries it under the same id, in a new zygote of the group: the reply
@@ -1192,6 +1233,7 @@ int main(void)
     RUN(test_every_job_starts_from_the_zygote);
     RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
     RUN(test_a_late_reply_does_not_stand_for_a_retry);
+    RUN(test_a_group_whose_zygote_died_between_jobs_gets_a_new_one);
     RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
     RUN(test_a_clip_written_in_pieces_is_the_same_file);
