@@ -74,7 +74,7 @@ typedef struct {
 
 // What a zygote's loop works with. The top one (the pool's) has prepare
 // when jobs come in groups; a group's zygote has none.
-typedef struct {
+typedef struct zygote {
     int req_fd, reply_fd;
     int jobs;
     int quiet;  // a job's standard error (/dev/null), or -1
@@ -143,15 +143,20 @@ static int read_request(int fd, queued *q)
 }
 
 // In a child of the zygote: what a job's process does before its job.
-static void child_setup(int req_fd, int quiet)
+// Of the zygote's pipes it keeps only the reply pipe a group's job
+// replies on: a job of the pool's zygote holding the caller's reply pipe
+// would keep the caller waiting on it after that zygote died.
+static void child_setup(const struct zygote *z)
 {
-    close(req_fd);
+    close(z->req_fd);
+    if (!z->direct)
+        close(z->reply_fd);
     close(chld_pipe[0]);
     close(chld_pipe[1]);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    if (quiet >= 0)
-        dup2(quiet, STDERR_FILENO);
+    if (z->quiet >= 0)
+        dup2(z->quiet, STDERR_FILENO);
 }
 
 // The spare: a child forked ahead of its job, waiting for it on a pipe of
@@ -188,7 +193,7 @@ static void spare_fork(spare *sp, const zygote *z)
     pid_t pid = fork();
     if (pid == 0) {
         close(p[1]);
-        child_setup(z->req_fd, z->quiet);
+        child_setup(z);
         queued q;
         if (read_request(p[0], &q))
             _exit(0);  // no job came: the zygote is done
@@ -362,7 +367,7 @@ static pid_t start(zygote *z, const queued *q, spare *sp, int *g, uint64_t *tag,
         return pid;
     pid = fork();
     if (pid == 0) {
-        child_setup(z->req_fd, z->quiet);
+        child_setup(z);
         run_job(z, q);
     }
     return pid;

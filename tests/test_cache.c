@@ -127,6 +127,16 @@ static rp_status group_job(void *user, const void *req, size_t len)
         nanosleep(&ts, NULL);
         return RP_OK;
     }
+    if (len > 2 && !strncmp(r + 2, "parricide", len - 2)) {  // ends the pool's zygote
+        FILE *f = fopen(user, "a");
+        if (f) {
+            fprintf(f, "k %ld\n", (long)getpid());
+            fclose(f);
+        }
+        kill(getppid(), SIGKILL);
+        sleep(3);
+        return RP_OK;
+    }
     if (len > 2 && !strncmp(r + 2, "slow", len - 2)) {  // a retry, told apart by its status
         struct timespec ts = {0, 600 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -255,6 +265,30 @@ static void test_a_group_whose_zygote_died_between_jobs_gets_a_new_one(void)
     CHECK_INT(rp_workers_pending(w), 0);
     rp_workers_stop(w);
     CHECK_INT(prepared_lines(path, 'f'), 2);
+    test_remove(path);
+}
+
+// When the pool's zygote itself dies (here killed by its job), the caller
+// hears of it at once, not when the jobs still running end: they do not
+// hold its reply pipe.
+static void test_the_caller_hears_at_once_of_its_zygote_dying(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    rp_workers *w;
+    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    if (!w)
+        return;
+    CHECK_INT(rp_workers_submit(w, 9, 0, "-:parricide", 11), RP_OK);
+    uint64_t id;
+    rp_status result;
+    int sig;
+    CHECK(rp_workers_next(w, NULL, &id, &result, &sig) != RP_OK);
+    char *text = read_text(path);  // "k PID": the job
+    long pid = text && text[0] == 'k' ? strtol(text + 1, NULL, 10) : 0;
+    free(text);
+    CHECK(pid > 1);
+    CHECK_MSG(pid > 1 && !process_ended((pid_t)pid), "the caller heard only once its job ended");
+    rp_workers_stop(w);  // ends the job too (the zygote's process group)
     test_remove(path);
 }
 
@@ -1234,6 +1268,7 @@ int main(void)
     RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
     RUN(test_a_late_reply_does_not_stand_for_a_retry);
     RUN(test_a_group_whose_zygote_died_between_jobs_gets_a_new_one);
+    RUN(test_the_caller_hears_at_once_of_its_zygote_dying);
     RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
     RUN(test_a_clip_written_in_pieces_is_the_same_file);
