@@ -7,6 +7,7 @@
 //
 //     clips/ab12...ef.clip       one clip (format below)
 //     values/KEY                 small remembered figures (play's loudness gain)
+//     ledger                     its size, as the last trim found it, plus since
 //
 // Every file is written to a temporary name beside it and renamed into
 // place, so a render killed at any point, or two renders writing the same
@@ -15,7 +16,9 @@
 // (RP_CACHE_DEFAULT_BYTES, or $RADIOPLAY_CACHE_SIZE such as "500M"):
 // rp_cache_trim removes the least recently used clips (a hit refreshes a
 // clip's time) until it fits, and never a clip used in the last minute, so
-// a render running beside it keeps its clips.
+// a render running beside it keeps its clips. Writers tell the ledger what
+// they wrote (rp_cache_grew), which trims only when the cache may be past
+// its bound.
 //
 // A clip file, native byte order (the cache belongs to one machine):
 //     char     magic[8]    "RPCLIP\0" and RP_CACHE_FORMAT
@@ -58,6 +61,7 @@ int rp_cache_is_private(const rp_cache *c);
 void rp_cache_clip_path(const rp_cache *c, rp_cache_key k, char *path, size_t cap);
 
 // Writes a clip under its key, atomically (temporary file, then rename).
+// These two leave the ledger to the caller (rp_cache_grew).
 rp_status rp_cache_put_clip(const rp_cache *c, rp_cache_key k, const rp_clip *clip);
 
 // The same as its samples come: begin, add them in pieces of any size, then
@@ -100,9 +104,14 @@ typedef struct {
 
 rp_status rp_cache_stat(const rp_cache *c, rp_cache_stats *out);
 // Removes the least recently used clips and checkpoint records (and stale
-// temporaries) until the cache holds at most its bound; *removed (may be
-// NULL) gets how many clips.
+// temporaries) when the cache holds more than its bound, until it holds at
+// most nine tenths of it; *removed (may be NULL) gets how many clips.
 rp_status rp_cache_trim(const rp_cache *c, uint64_t *removed);
+// After writing clips or records of so many bytes: trims when the cache
+// may be past its bound (its ledger says so, or is missing or a day old;
+// see cache.c). rp_cache_clip_bytes: a clip's file, as trimming counts it.
+void rp_cache_grew(const rp_cache *c, uint64_t bytes);
+uint64_t rp_cache_clip_bytes(const rp_clip *clip);
 // Reads every clip back and checks it; damaged ones are removed.
 rp_status rp_cache_verify(const rp_cache *c, uint64_t *checked, uint64_t *damaged);
 // Removes every clip and value, and the folders an older radioplay kept

@@ -127,6 +127,7 @@
 #define RP_CACHE_DEFAULT_BYTES (2ull * 1024u * 1024u * 1024u)
 #define RP_CACHE_FORMAT 5
 #define RP_CACHE_KEEP_RECENT_S 60
+#define RP_CACHE_WALK_S 86400  // the ledger is trusted this long (cache.c)
 
 // Synthesis workers (rp_worker.h): at most so many at once (--jobs), and
 // the longest one utterance may take before its worker is killed and the

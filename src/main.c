@@ -147,8 +147,9 @@ static const struct {
      "The clip cache ($XDG_CACHE_HOME/radioplay): synthesized lines kept so that a\n"
      "render after a tweak speaks only what changed. --stats (the default) prints\n"
      "its folder, clips, size and bound ($RADIOPLAY_CACHE_SIZE, default 2G);\n"
-     "--trim removes the least recently used clips beyond the bound; --verify\n"
-     "reads every clip back and removes damaged ones; --clear removes everything."},
+     "--trim, past the bound, removes the least recently used clips down to nine\n"
+     "tenths of it; --verify reads every clip back and removes damaged ones;\n"
+     "--clear removes everything."},
     {"loudness", "radioplay loudness FILE|CHAPTER [--loudness LUFS|acx] [--ceiling DBTP] [options]",
      "Measures an audio file (or renders a chapter without writing it) and prints a\n"
      "compliance report: integrated loudness (EBU R128), loudness range, true peak,\n"

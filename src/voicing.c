@@ -44,6 +44,7 @@ struct rp_voicing {
     size_t n_voiced;        // utterances with their clip's length known
     size_t ready;           // utterances voiced from the first on
     size_t hits, misses;
+    uint64_t grown;         // bytes of the clips synthesized into the cache
     // The clip window: samples held for events that may sound soon.
     size_t win_next;        // the first event not yet looked at
     int64_t win_from;
@@ -479,15 +480,18 @@ rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d)
     return RP_OK;
 }
 
-// Utterance i's clip is in the cache: take its length and word marks,
-// grown by its voice effect's padding (the samples come later).
-static rp_status take_info(rp_drama *dr, size_t i, rp_diags *d)
+// Utterance i's clip is in the cache (synthesized: just written there):
+// take its length and word marks, grown by its voice effect's padding (the
+// samples come later).
+static rp_status take_info(rp_drama *dr, size_t i, int synthesized, rp_diags *d)
 {
     rp_utterance *u = &dr->plan.utts[i];
     rp_clip_deinit(&u->clip);
     rp_status st = rp_cache_get_clip_info(dr->voicing->cache, dr->voicing->keys[i], &u->clip);
     if (st)
         return st;
+    if (synthesized)
+        dr->voicing->grown += rp_cache_clip_bytes(&u->clip);
     int64_t pre, post;
     rp_voicefx_padding(u->fx, dr->cast.render.rate_hz, &pre, &post);
     u->clip.n_frames += pre + post;
@@ -504,7 +508,7 @@ static rp_status take_info(rp_drama *dr, size_t i, rp_diags *d)
 static rp_status job_done(rp_drama *dr, size_t i, rp_status result, int sig, rp_diags *d)
 {
     const rp_utterance *u = &dr->plan.utts[i];
-    if (!result && !take_info(dr, i, d))
+    if (!result && !take_info(dr, i, 1, d))
         return RP_OK;
     const char *what = sig == SIGKILL ? "took too long or was killed" : "crashed";
     if (sig && dr->voicing->state[i] == SUBMITTED) {
@@ -556,7 +560,7 @@ static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, volatile si
         ahead = n;
     for (; V->next < ahead && !st; V->next++) {
         size_t i = V->next;
-        if (take_info(dr, i, d) == RP_OK) {
+        if (take_info(dr, i, 0, d) == RP_OK) {
             V->hits++;
             continue;
         }
@@ -584,12 +588,13 @@ rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
 }
 
 // Every utterance is voiced: new clips may have taken the cache past its
-// bound (nothing new, no need to look: that walks every clip).
+// bound (nothing new, no need to look).
 static void voiced_all(rp_drama *dr)
 {
     dr->voiced_s = rp_now_s();
-    if (dr->voicing->misses && !rp_cache_is_private(dr->voicing->cache))
-        rp_cache_trim(dr->voicing->cache, NULL);
+    if (dr->voicing->grown)
+        rp_cache_grew(dr->voicing->cache, dr->voicing->grown);
+    dr->voicing->grown = 0;
 }
 
 rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_fn progress,

@@ -629,6 +629,82 @@ static void test_trim_removes_the_least_recently_used(void)
     rp_cache_close(c);
 }
 
+// Writes a clip of n frames under name, and tells the ledger (as a render
+// does once its lines are voiced).
+static void put_told(rp_cache *c, const char *name, int64_t n)
+{
+    rp_clip clip = make_clip(n, 1.0f);
+    CHECK_INT(rp_cache_put_clip(c, rp_cache_key_of(name, strlen(name)), &clip), RP_OK);
+    rp_cache_grew(c, rp_cache_clip_bytes(&clip));
+    rp_clip_deinit(&clip);
+}
+
+// Trimming walks every clip, so writing does not walk unless the cache
+// may be past its bound: its ledger (the size the last walk found, plus
+// what was written since) says so, or is missing, or is a day old. A walk
+// is seen by what it removes: a temporary that a killed render left two
+// hours ago. A walk past the bound leaves room (a tenth of the bound).
+static void test_the_cache_is_walked_only_when_it_may_be_past_its_bound(void)
+{
+    setenv("RADIOPLAY_CACHE_SIZE", "1700K", 1);
+    rp_cache *c = open_cache(0, "cache-ledger");
+    unsetenv("RADIOPLAY_CACHE_SIZE");
+    if (!c)
+        return;
+    char stale[4300], ledger[4300];
+    snprintf(stale, sizeof stale, "%s/clips/.stale.radioplay-XXXXXX", rp_cache_dir(c));
+    snprintf(ledger, sizeof ledger, "%s/ledger", rp_cache_dir(c));
+    put_told(c, "a", 100000);  // about 200 kB; no ledger yet: a walk
+    CHECK(file_exists(ledger));
+    write_text(stale, "left");
+    set_age(stale, 7200);
+    put_told(c, "b", 100000);
+    CHECK_MSG(file_exists(stale), "walked far under the bound");
+    rp_cache_grew(c, 1400 * 1024);  // the ledger says past it: a walk
+    CHECK_MSG(!file_exists(stale), "no walk past the bound");
+    rp_cache_stats s;
+    CHECK_INT(rp_cache_stat(c, &s), RP_OK);
+    CHECK_INT(s.clips, 2);  // it only seemed past the bound
+    // The walk set the ledger to the size it found (2 clips): 1200 kB more
+    // still fits.
+    write_text(stale, "left");
+    set_age(stale, 7200);
+    rp_cache_grew(c, 1200 * 1024);
+    CHECK_MSG(file_exists(stale), "the walk did not correct the ledger");
+    // No ledger (radioplay cache --clear removes it), or a day old: a walk.
+    test_remove(ledger);
+    rp_cache_grew(c, 4096);
+    CHECK_MSG(!file_exists(stale), "no walk without a ledger");
+    write_text(stale, "left");
+    set_age(stale, 7200);
+    char text[64];
+    snprintf(text, sizeof text, "%d %lld\n", 450 * 1024, (long long)time(NULL) - 2 * 86400);
+    write_text(ledger, text);
+    rp_cache_grew(c, 4096);
+    CHECK_MSG(!file_exists(stale), "no walk with a ledger two days old");
+    // Truly past the bound, the new clips not in use (over a minute old):
+    // the least recently used go, down to 1530 kB.
+    uint64_t more = 0;
+    for (int i = 0; i < 8; i++) {
+        char name[16], path[4300];
+        snprintf(name, sizeof name, "more%d", i);
+        rp_cache_key k = rp_cache_key_of(name, strlen(name));
+        rp_clip clip = make_clip(100000, 1.0f);
+        CHECK_INT(rp_cache_put_clip(c, k, &clip), RP_OK);
+        more += rp_cache_clip_bytes(&clip);
+        rp_clip_deinit(&clip);
+        rp_cache_clip_path(c, k, path, sizeof path);
+        set_age(path, 1000 - i);
+    }
+    rp_cache_grew(c, more);  // once all are written, as a render tells it
+    CHECK_INT(rp_cache_stat(c, &s), RP_OK);
+    printf("  10 clips of 200 kB written: %llu kept, %.0f kB of %.0f kB allowed\n",
+           (unsigned long long)s.clips, s.bytes / 1024.0, s.max_bytes / 1024.0);
+    CHECK(s.bytes <= s.max_bytes - s.max_bytes / 10);
+    CHECK(s.clips >= 6);
+    rp_cache_close(c);
+}
+
 // A render's checkpoint record counts against the bound like a clip, and
 // goes least recently used first: a new record past the bound trims.
 static void test_checkpoint_records_are_within_the_bound(void)
@@ -652,6 +728,7 @@ static void test_checkpoint_records_are_within_the_bound(void)
     rp_clip clip = make_clip(100000, 1.0f);  // about 200 kB
     rp_cache_key k = rp_cache_key_of("clip", 4);
     CHECK_INT(rp_cache_put_clip(c, k, &clip), RP_OK);
+    rp_cache_grew(c, rp_cache_clip_bytes(&clip));  // as a render does
     rp_cache_clip_path(c, k, clip_path, sizeof clip_path);
     set_age(clip_path, 5000);
     rp_clip_deinit(&clip);
@@ -1275,6 +1352,7 @@ int main(void)
     RUN(test_samples_round_to_the_nearest_step);
     RUN(test_trim_removes_the_least_recently_used);
     RUN(test_checkpoint_records_are_within_the_bound);
+    RUN(test_the_cache_is_walked_only_when_it_may_be_past_its_bound);
     RUN(test_jobs_and_cache_give_the_same_bytes);
     RUN(test_a_tweak_synthesizes_only_what_changed);
     RUN(test_a_tweak_mixes_only_what_changed);
