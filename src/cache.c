@@ -215,7 +215,7 @@ rp_status rp_cache_open_private(rp_cache **out, rp_diags *d)
         return RP_ERR_IO;
     }
     // A file system without flock (some network ones) still renders; the
-    // folder is then left to a later render, as by a killed one.
+    // sweep cannot lock a folder there either, so it never removes one.
     int lock_fd = open(templ, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
         close(lock_fd);
