@@ -39,6 +39,13 @@ char *rp_temp_template(const char *path);
 // killed writes left: a minute untouched and locked by no one.
 int rp_temp_create(const char *path, char **tmp, int *lock_fd);
 void rp_temp_release(int lock_fd);
+// The same for a folder: makes $TMPDIR/PREFIXXXXXXX (else /tmp), locked for
+// as long as *lock_fd is open, and returns its path (caller frees), or
+// NULL with errno. First removes the folders of that prefix that killed
+// processes left. Remove the folder (rp_remove_tree), then rp_temp_release.
+char *rp_temp_dir_create(const char *prefix, int *lock_fd);
+// Removes dir and everything in it (keep_top: only what is in it).
+void rp_remove_tree(const char *dir, int keep_top);
 
 // An unnamed temporary file for scratch data, gone once closed (whatever
 // ends the process): in the folder of near (NULL: none) when its file

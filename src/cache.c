@@ -168,68 +168,27 @@ rp_status rp_cache_open(rp_cache **out, const char *dir, rp_diags *d)
     return path ? open_at(out, path, 0, d) : RP_ERR_NOMEM;
 }
 
-static void remove_tree(const char *dir, int keep_top);
-
-// --no-cache's folders are PRIVATE_PREFIX and six letters, in $TMPDIR.
-static const char PRIVATE_PREFIX[] = "radioplay-clips-";
-
-// Removes the folders that --no-cache renders killed with SIGKILL (or
-// crashed) left in tmp: named as rp_cache_open_private names them, the
-// user's, a minute untouched, and locked by no one. A render holds its
-// folder's lock until it has removed it, and so do its workers (forked
-// with it): the minute keeps a folder just made and not yet locked.
-static void sweep_private(const char *tmp)
-{
-    DIR *dp = opendir(tmp);
-    const size_t plen = sizeof PRIVATE_PREFIX - 1;
-    time_t now = time(NULL);
-    for (struct dirent *e; dp && (e = readdir(dp));) {
-        if (strlen(e->d_name) != plen + 6 || strncmp(e->d_name, PRIVATE_PREFIX, plen) != 0)
-            continue;
-        int fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat sb;
-        if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_uid == geteuid() &&
-            now - sb.st_mtime >= 60 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            char path[4200];
-            snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
-            remove_tree(path, 0);
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    if (dp)
-        closedir(dp);
-}
-
 rp_status rp_cache_open_private(rp_cache **out, rp_diags *d)
 {
     *out = NULL;
-    const char *tmp = getenv("TMPDIR");
-    tmp = tmp && *tmp ? tmp : "/tmp";
-    sweep_private(tmp);
-    char templ[4096];
-    snprintf(templ, sizeof templ, "%s/%sXXXXXX", tmp, PRIVATE_PREFIX);
-    if (!mkdtemp(templ)) {
-        rp_diag_add(d, RP_DIAG_ERROR, templ, 0, 0, "cache", NULL,
+    // Removed as the render ends; what a killed one left, the next removes.
+    int lock_fd;
+    char *dir = rp_temp_dir_create("radioplay-clips-", &lock_fd);
+    if (!dir) {
+        const char *tmp = getenv("TMPDIR");
+        rp_diag_add(d, RP_DIAG_ERROR, tmp && *tmp ? tmp : "/tmp", 0, 0, "cache", NULL,
                     "cannot create a temporary folder: %s", strerror(errno));
         return RP_ERR_IO;
     }
-    // A file system without flock (some network ones) still renders; the
-    // sweep cannot lock a folder there either, so it never removes one.
-    int lock_fd = open(templ, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        close(lock_fd);
-        lock_fd = -1;
-    }
-    char *dir = rp_strdup(templ);
-    rp_status st = dir ? open_at(out, dir, 1, d) : RP_ERR_NOMEM;
+    char *path = rp_strdup(dir);
+    rp_status st = path ? open_at(out, path, 1, d) : RP_ERR_NOMEM;
     if (!st) {
         (*out)->lock_fd = lock_fd;
     } else {
-        remove_tree(templ, 0);
-        if (lock_fd >= 0)
-            close(lock_fd);
+        rp_remove_tree(dir, 0);
+        rp_temp_release(lock_fd);
     }
+    free(dir);
     return st;
 }
 
@@ -340,36 +299,13 @@ static int by_age(const void *a, const void *b)
     return x->mtime < y->mtime ? -1 : x->mtime > y->mtime ? 1 : strcmp(x->path, y->path);
 }
 
-static void remove_tree(const char *dir, int keep_top)
-{
-    DIR *dd = opendir(dir);
-    if (dd) {
-        struct dirent *de;
-        while ((de = readdir(dd))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            char path[4600];
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            struct stat sb;
-            if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-                remove_tree(path, 0);
-            else
-                unlink(path);
-        }
-        closedir(dd);
-    }
-    if (!keep_top)
-        rmdir(dir);
-}
-
 void rp_cache_close(rp_cache *c)
 {
     if (!c)
         return;
     if (c->private_dir)
-        remove_tree(c->dir, 0);
-    if (c->lock_fd >= 0)
-        close(c->lock_fd);
+        rp_remove_tree(c->dir, 0);
+    rp_temp_release(c->lock_fd);
     free(c->dir);
     free(c);
 }
@@ -524,7 +460,7 @@ rp_status rp_cache_clear(const rp_cache *c, uint64_t *removed)
     if (dd)
         closedir(dd);
     snprintf(dir, sizeof dir, "%s/values", c->dir);
-    remove_tree(dir, 1);  // the values and checkpoint records
+    rp_remove_tree(dir, 1);  // the values and checkpoint records
     snprintf(dir, sizeof dir, "%s/ledger", c->dir);
     unlink(dir);  // the next render walks
     return st;

@@ -141,10 +141,62 @@ char *rp_temp_template(const char *path)
     return rp_strbuf_take(&b);
 }
 
-// Removes the temporaries of path that killed writes left: named as
-// rp_temp_template names them, a minute untouched, and locked by no one
-// (a live writer holds its lock until its rename; the minute keeps one
-// that has just made its file and not yet locked it).
+void rp_remove_tree(const char *dir, int keep_top)
+{
+    DIR *dd = opendir(dir);
+    if (dd) {
+        struct dirent *de;
+        while ((de = readdir(dd))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            char path[4600];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            struct stat sb;
+            if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+                rp_remove_tree(path, 0);
+            else
+                unlink(path);
+        }
+        closedir(dd);
+    }
+    if (!keep_top)
+        rmdir(dir);
+}
+
+// Removes from dir the temporaries that killed processes left: named
+// prefix and six letters (as mkstemp and mkdtemp make them), files or (dirs)
+// folders, the user's, a minute untouched, and locked by no one (a live
+// process holds its lock until its temporary is gone; the minute keeps one
+// just made and not yet locked). Where the file system has no locks,
+// nothing is removed.
+static void sweep(const char *dir, const char *prefix, int dirs)
+{
+    DIR *dp = opendir(dir);
+    size_t plen = strlen(prefix);
+    time_t now = time(NULL);
+    struct dirent *e;
+    while (dp && (e = readdir(dp))) {
+        if (strlen(e->d_name) != plen + 6 || strncmp(e->d_name, prefix, plen) != 0)
+            continue;
+        int fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat sb;
+        if (fd >= 0 && fstat(fd, &sb) == 0 && (dirs ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode)) &&
+            sb.st_uid == geteuid() && now - sb.st_mtime >= 60 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            char path[4600];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (dirs)
+                rp_remove_tree(path, 0);
+            else
+                unlink(path);
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (dp)
+        closedir(dp);
+}
+
+// The temporaries of path that killed writes left (rp_temp_template's).
 static void sweep_temporaries(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -153,23 +205,10 @@ static void sweep_temporaries(const char *path)
     char *prefix = rp_temp_template(path + dirlen);
     if (dir && dirlen)
         dir[dirlen] = '\0';
-    DIR *dp = dir && prefix ? opendir(dir) : NULL;
-    size_t plen = prefix ? strlen(prefix) - 6 : 0;  // without the XXXXXX
-    time_t now = time(NULL);
-    struct dirent *e;
-    while (dp && (e = readdir(dp))) {
-        if (strlen(e->d_name) != plen + 6 || strncmp(e->d_name, prefix, plen) != 0)
-            continue;
-        int fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-        struct stat sb;
-        if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && now - sb.st_mtime >= 60 &&
-            flock(fd, LOCK_EX | LOCK_NB) == 0)
-            unlinkat(dirfd(dp), e->d_name, 0);
-        if (fd >= 0)
-            close(fd);
+    if (dir && prefix) {
+        prefix[strlen(prefix) - 6] = '\0';  // without the XXXXXX
+        sweep(dir, prefix, 0);
     }
-    if (dp)
-        closedir(dp);
     free(dir);
     free(prefix);
 }
@@ -197,6 +236,32 @@ void rp_temp_release(int lock_fd)
 {
     if (lock_fd >= 0)
         close(lock_fd);
+}
+
+char *rp_temp_dir_create(const char *prefix, int *lock_fd)
+{
+    *lock_fd = -1;
+    const char *tmp = getenv("TMPDIR");
+    tmp = tmp && *tmp ? tmp : "/tmp";
+    sweep(tmp, prefix, 1);
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_printf(&b, "%s/%sXXXXXX", tmp, prefix);
+    char *dir = rp_strbuf_take(&b);
+    if (!dir || !mkdtemp(dir)) {
+        int err = dir ? errno : ENOMEM;
+        free(dir);
+        errno = err;
+        return NULL;
+    }
+    // A file system without flock (some network ones) still works.
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    *lock_fd = fd;
+    return dir;
 }
 
 // An unnamed file in the folder of path: O_TMPFILE where the file system
