@@ -417,11 +417,16 @@ rp_status rp_cache_trim(const rp_cache *c, uint64_t *removed)
     return st;
 }
 
+// A file of n bytes on disk, in blocks, as a walk counts it.
+static uint64_t disk_bytes(uint64_t n)
+{
+    return (n + 4095) / 4096 * 4096;
+}
+
 uint64_t rp_cache_clip_bytes(const rp_clip *clip)
 {
-    uint64_t n = sizeof(clip_header) + (uint64_t)clip->n_frames * sizeof(int16_t) +
-                 clip->n_words * sizeof(rp_word_mark);
-    return (n + 4095) / 4096 * 4096;  // in blocks, as a walk counts them
+    return disk_bytes(sizeof(clip_header) + (uint64_t)clip->n_frames * sizeof(int16_t) +
+                      clip->n_words * sizeof(rp_word_mark));
 }
 
 void rp_cache_grew(const rp_cache *c, uint64_t bytes)
@@ -732,7 +737,7 @@ void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t
     rp_diags_deinit(&quiet);
     // A new record may take the cache past its bound, as a new clip may.
     if (!st && is_new)
-        rp_cache_grew(c, (n + 4095) / 4096 * 4096);
+        rp_cache_grew(c, disk_bytes(n));
 }
 
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n)
