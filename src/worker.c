@@ -74,7 +74,7 @@ typedef struct {
 
 // What a zygote's loop works with. The top one (the pool's) has prepare
 // when jobs come in groups; a group's zygote has none.
-typedef struct zygote {
+typedef struct {
     int req_fd, reply_fd;
     int jobs;
     int quiet;  // a job's standard error (/dev/null), or -1
@@ -146,7 +146,7 @@ static int read_request(int fd, queued *q)
 // Of the zygote's pipes it keeps only the reply pipe a group's job
 // replies on: a job of the pool's zygote holding the caller's reply pipe
 // would keep the caller waiting on it after that zygote died.
-static void child_setup(const struct zygote *z)
+static void child_setup(const zygote *z)
 {
     close(z->req_fd);
     if (!z->direct)
