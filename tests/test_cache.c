@@ -187,6 +187,16 @@ static void grouped_round(rp_workers *w, const char *const *reqs, int n, uint64_
         CHECK_MSG(seen[i] == 1, "%s: %d replies", reqs[i], seen[i]);
 }
 
+// A pool of 2 workers running group_job, prepared by group_prepare, which
+// notes each preparation in the file at path; NULL (a failed check) when
+// it cannot start.
+static rp_workers *grouped_pool(const char *path)
+{
+    rp_workers *w = NULL;
+    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    return w;
+}
+
 // How many lines of the preparations' file start with c.
 static int prepared_lines(const char *path, char c)
 {
@@ -201,9 +211,8 @@ static int prepared_lines(const char *path, char c)
 static void test_a_group_prepares_once_and_its_jobs_start_from_that(void)
 {
     const char *path = tmp(0, "prepared.txt");
-    rp_workers *w;
     setenv("RADIOPLAY_JOB_TIMEOUT", "1", 1);
-    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    rp_workers *w = grouped_pool(path);
     if (!w)
         return;
     static const char *const first[] = {
@@ -245,8 +254,7 @@ static int process_ended(pid_t pid)
 static void test_a_group_whose_zygote_died_between_jobs_gets_a_new_one(void)
 {
     const char *path = tmp(0, "prepared.txt");
-    rp_workers *w;
-    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    rp_workers *w = grouped_pool(path);
     if (!w)
         return;
     static const char *const one[] = {"f:speak"}, *const two[] = {"f:speak", "f:speak"};
@@ -274,8 +282,7 @@ static void test_a_group_whose_zygote_died_between_jobs_gets_a_new_one(void)
 static void test_the_caller_hears_at_once_of_its_zygote_dying(void)
 {
     const char *path = tmp(0, "prepared.txt");
-    rp_workers *w;
-    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    rp_workers *w = grouped_pool(path);
     if (!w)
         return;
     CHECK_INT(rp_workers_submit(w, 9, 0, "-:parricide", 11), RP_OK);
@@ -300,8 +307,7 @@ static void test_the_caller_hears_at_once_of_its_zygote_dying(void)
 static void test_a_late_reply_does_not_stand_for_a_retry(void)
 {
     const char *path = tmp(0, "prepared.txt");
-    rp_workers *w;
-    CHECK_INT(rp_workers_start(&w, 2, NULL, group_prepare, group_job, (void *)path), RP_OK);
+    rp_workers *w = grouped_pool(path);
     if (!w)
         return;
     static const char *const tries[] = {"e:orphan", "e:slow"};
