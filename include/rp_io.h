@@ -68,6 +68,8 @@ int rp_output_dir_check(const char *path, char *why, size_t cap);
 
 // Writes or reads exactly n bytes on fd, retrying short transfers and
 // EINTR; 0, or -1 on an error or end of file (errno set for an error).
+// Writes go RP_WRITE_PIECE bytes at a time (see io.c).
+enum { RP_WRITE_PIECE = 32 << 10 };
 int rp_write_all(int fd, const void *p, size_t n);
 int rp_read_all(int fd, void *p, size_t n);
 // Writes bytes to path through a temporary file in the same directory,
