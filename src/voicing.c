@@ -12,6 +12,11 @@
 // freshly initialized espeak-ng. Requests carry everything a job needs
 // (voice, text, respellings, rate, where the cache is), so one zygote
 // serves every drama of a process (`--watch`, books).
+//
+// A job speaks a run of lines, not one (see "runs" below): espeak-ng's
+// output for a line depends on what the same process spoke before it, so
+// a line's clip is keyed by the lines before it in its run too, and a job
+// always speaks a run from its first line.
 #include "rp_render.h"
 
 #include <ctype.h>
@@ -26,7 +31,12 @@
 #include "rp_voicefx.h"
 #include "rp_worker.h"
 
-enum { UNKNOWN, SUBMITTED, RETRYING, VOICED };
+// A line's state. SUBMITTED: in the job of the run it belongs to (the job
+// its line `by` asked for). SINGLE: that job failed, and the line is
+// spoken alone. RETRYING: alone, with its punctuation simplified.
+enum { UNKNOWN, SUBMITTED, SINGLE, RETRYING, VOICED };
+
+#define NONE ((size_t)-1)
 
 typedef struct {
     size_t utt;
@@ -38,12 +48,15 @@ typedef struct rp_voicing rp_voicing;
 struct rp_voicing {
     uint64_t gen;           // this drama's jobs carry it in their ids
     rp_cache *cache;
-    rp_cache_key *keys;
+    rp_cache_key *keys;     // each line's clip's, its run's lines before it included
     unsigned char *state;
-    size_t next;            // the first utterance not looked up yet
+    size_t *prev, *next;    // the line before and after it in its run, or NONE
+    size_t *by;             // SUBMITTED: the line whose job speaks it
+    size_t next_up;         // the first utterance not looked up yet (or in a run looked up)
     size_t n_voiced;        // utterances with their clip's length known
     size_t ready;           // utterances voiced from the first on
     size_t hits, misses;
+    size_t jobs;            // submitted
     uint64_t grown;         // bytes of the clips synthesized into the cache
     // The clip window: samples held for events that may sound soon.
     size_t win_next;        // the first event not yet looked at
@@ -59,15 +72,20 @@ static rp_speech *zygote_speech;  // in the zygote only
 
 // ---- requests ---------------------------------------------------------------------
 
-// A job's request: a fixed part, then the cache folder, the text and the
-// [say] list as NUL-terminated strings.
+// A job's request: its head, the cache folder and the [say] list as
+// NUL-terminated strings, then each line it speaks: a fixed part and the
+// text. All its lines have the same voice and variant.
+typedef struct {
+    uint32_t n_lines, n_say;
+    int32_t out_hz, pad;
+} job_head;
+
 typedef struct {
     rp_cache_key key;
-    int32_t out_hz;
     int32_t rate_wpm, pitch, range, volume;
     char voice[64], variant[32];
-    uint32_t n_say;
     int32_t simplify;  // a retry after espeak-ng crashed: simplify_punctuation
+    int32_t write;     // its clip goes into the cache (else spoken for the state it leaves)
 } request;
 
 static void put_str(rp_strbuf *b, const char *s)
@@ -175,20 +193,40 @@ static rp_status zygote_init(void *user)
     return st;
 }
 
-// A request's fixed part and strings, as submit wrote them.
-static rp_status take_request(const void *bytes, size_t len, request *q, const char **dir,
-                              const char **text, const char **rest, const char **end)
+// A job's head, cache folder and [say] list, as submit_job wrote them;
+// *p is then at its first line.
+static rp_status take_job(const void *bytes, size_t len, job_head *h, const char **dir,
+                          rp_respelling **say, const char **p, const char **end)
 {
-    const char *p = bytes;
-    *end = p + len;
-    if (len < sizeof *q)
+    *p = bytes;
+    *end = *p + len;
+    *say = NULL;
+    if (len < sizeof *h)
         return RP_ERR_SPEECH;
-    memcpy(q, p, sizeof *q);
-    p += sizeof *q;
-    *dir = take_str(&p, *end);
-    *text = take_str(&p, *end);
-    *rest = p;
-    return *dir && *text ? RP_OK : RP_ERR_SPEECH;
+    memcpy(h, *p, sizeof *h);
+    *p += sizeof *h;
+    *dir = take_str(p, *end);
+    *say = calloc(h->n_say ? h->n_say : 1, sizeof **say);
+    if (!*say)
+        return RP_ERR_NOMEM;
+    for (uint32_t i = 0; i < h->n_say; i++) {
+        (*say)[i].word = *dir ? (char *)take_str(p, *end) : NULL;
+        (*say)[i].say = (*say)[i].word ? (char *)take_str(p, *end) : NULL;
+        if (!(*say)[i].say)
+            return RP_ERR_SPEECH;
+    }
+    return *dir ? RP_OK : RP_ERR_SPEECH;
+}
+
+// The next line of a job: its fixed part and text.
+static rp_status take_line(const char **p, const char *end, request *q, const char **text)
+{
+    if ((size_t)(end - *p) < sizeof *q)
+        return RP_ERR_SPEECH;
+    memcpy(q, *p, sizeof *q);
+    *p += sizeof *q;
+    *text = take_str(p, end);
+    return *text ? RP_OK : RP_ERR_SPEECH;
 }
 
 static rp_voice request_voice(const request *q)
@@ -208,9 +246,14 @@ static rp_voice request_voice(const request *q)
 static rp_status voice_prepare(void *user, const void *bytes, size_t len)
 {
     (void)user;
+    job_head h;
+    const char *dir, *p, *end, *text;
+    rp_respelling *say;
     request q;
-    const char *dir, *text, *rest, *end;
-    rp_status st = take_request(bytes, len, &q, &dir, &text, &rest, &end);
+    rp_status st = take_job(bytes, len, &h, &dir, &say, &p, &end);
+    free(say);
+    if (!st)
+        st = take_line(&p, end, &q, &text);
     if (st)
         return st;
     rp_voice v = request_voice(&q);
@@ -250,69 +293,70 @@ static rp_status resample_into(const int16_t *in, int64_t n_in, int in_hz, int o
     return st;
 }
 
-// In a job's process: speak, resample, store. The process ends in _exit,
-// and still frees what it took: valgrind follows the workers, and a leak
-// there is a leak in a long-lived caller of the same code.
+// A clip spoken: resampled a piece at a time straight into its file (the
+// clip at the output rate is never whole in memory: each new page of it
+// was a page fault, most of a job's).
+static rp_status store(rp_cache *c, const request *q, int out_hz, rp_clip *clip,
+                       const int16_t *pcm16)
+{
+    rp_worker_hold(1);
+    job_out o = {.voiced = voiced_start(out_hz)};
+    rp_status st = rp_cache_clip_begin(c, q->key, out_hz, &o.w);
+    if (!st)
+        st = resample_into(pcm16, clip->n_frames, clip->rate_hz, out_hz, &o);
+    int64_t n = o.w ? rp_cache_clip_frames(o.w) : 0;
+    for (size_t w = 0; w < clip->n_words; w++) {
+        int64_t f = clip->words[w].frame * out_hz / clip->rate_hz;
+        clip->words[w].frame = f > n ? n : f;
+    }
+    rp_status es = rp_cache_clip_end(o.w, clip->words, clip->n_words, voiced_end(&o.voiced),
+                                     st == RP_OK);
+    rp_worker_hold(0);
+    return st ? st : es;
+}
+
+// In a job's process: speak each line in turn, and store those the cache
+// lacks. The process ends in _exit, and still frees what it took: valgrind
+// follows the workers, and a leak there is a leak in a long-lived caller
+// of the same code.
 static rp_status voice_job(void *user, const void *bytes, size_t len)
 {
     (void)user;
-    request q;
-    const char *dir, *text, *p, *end;
-    rp_status st = take_request(bytes, len, &q, &dir, &text, &p, &end);
-    if (st)
-        return st;
-    rp_respelling *say = calloc(q.n_say ? q.n_say : 1, sizeof *say);
-    st = say ? RP_OK : RP_ERR_NOMEM;
-    for (uint32_t i = 0; !st && i < q.n_say; i++) {
-        say[i].word = (char *)take_str(&p, end);
-        say[i].say = (char *)take_str(&p, end);
-        if (!say[i].word || !say[i].say)
-            st = RP_ERR_SPEECH;
-    }
-    if (st) {
-        free(say);
-        return st;
-    }
-    rp_voice v = request_voice(&q);
-    char *plain = q.simplify ? rp_strdup(text) : NULL;
-    if (plain)
-        simplify_punctuation(plain);
-    rp_speech_voice_file_known(v.voice);
-    rp_speech_set_respellings(zygote_speech, say, q.n_say);
-    rp_clip clip;
-    const int16_t *pcm16;
-    st = rp_speech_say_s16(zygote_speech, &v, plain ? plain : text, &clip, &pcm16);
-    rp_speech_set_respellings(zygote_speech, NULL, 0);
-    free(plain);
-    free(say);
-    // Resampled a piece at a time straight into the clip's file: the clip
-    // at the output rate is never whole in memory (each new page of it was
-    // a page fault, most of a job's).
+    job_head h;
+    const char *dir, *p, *end;
+    rp_respelling *say;
+    rp_status st = take_job(bytes, len, &h, &dir, &say, &p, &end);
+    rp_cache *c = NULL;
     if (!st) {
-        rp_cache *c;
         rp_diags d;
         rp_diags_init(&d);
         st = rp_cache_open(&c, dir, &d);
         rp_diags_deinit(&d);
-        if (!st) {
-            rp_worker_hold(1);
-            job_out o = {.voiced = voiced_start(q.out_hz)};
-            st = rp_cache_clip_begin(c, q.key, q.out_hz, &o.w);
-            if (!st)
-                st = resample_into(pcm16, clip.n_frames, clip.rate_hz, q.out_hz, &o);
-            int64_t n = o.w ? rp_cache_clip_frames(o.w) : 0;
-            for (size_t w = 0; w < clip.n_words; w++) {
-                int64_t f = clip.words[w].frame * q.out_hz / clip.rate_hz;
-                clip.words[w].frame = f > n ? n : f;
-            }
-            rp_status es = rp_cache_clip_end(o.w, clip.words, clip.n_words,
-                                             voiced_end(&o.voiced), st == RP_OK);
-            st = st ? st : es;
-            rp_worker_hold(0);
-            rp_cache_close(c);
-        }
     }
-    rp_clip_deinit(&clip);
+    if (!st)
+        rp_speech_set_respellings(zygote_speech, say, h.n_say);
+    for (uint32_t i = 0; !st && i < h.n_lines; i++) {
+        request q;
+        const char *text;
+        st = take_line(&p, end, &q, &text);
+        if (st)
+            break;
+        rp_voice v = request_voice(&q);
+        char *plain = q.simplify ? rp_strdup(text) : NULL;
+        if (plain)
+            simplify_punctuation(plain);
+        rp_speech_voice_file_known(v.voice);
+        rp_clip clip;
+        const int16_t *pcm16;
+        st = rp_speech_say_s16(zygote_speech, &v, plain ? plain : text, &clip, &pcm16);
+        free(plain);
+        if (!st && q.write)
+            st = store(c, &q, h.out_hz, &clip, pcm16);
+        rp_clip_deinit(&clip);
+    }
+    rp_speech_set_respellings(zygote_speech, NULL, 0);
+    rp_cache_close(c);
+    free(say);
     return st;
 }
 
@@ -344,7 +388,82 @@ static rp_status clip_key(const rp_drama *dr, size_t i, rp_cache_key *out)
     return RP_OK;
 }
 
-static rp_status submit(rp_drama *dr, size_t i, int simplify)
+// ---- runs -----------------------------------------------------------------------------
+//
+// A job forked per line cost about 1.1 ms of CPU in fork, exit and page
+// faults, as much as espeak-ng took to speak the line. So a job speaks a
+// run of lines: a speaker's lines (the same voice settings) in the order
+// of the chapter, up to RUN_MAX of them. Its clips are what that process
+// makes, line after line: each depends on the lines before it in the run,
+// so its key is its own chained to theirs (run_keys), and a job always
+// starts at its run's first line, speaking the lines the cache has only
+// for the state they leave. Where a run ends depends on its lines' own
+// keys (a line ends its run one time in RUN_SPLIT), not on counting from
+// the chapter's start: an edited line changes its own run and no other.
+
+enum { RUN_MAX = 8, RUN_SPLIT = 4 };
+
+typedef struct {
+    uint64_t speaker;
+    size_t last, len;
+} open_run;
+
+static uint64_t speaker_of(const rp_voice *v)
+{
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_printf(&b, "%s+%s %d %d %d %d", v->voice, v->variant, v->rate_wpm, v->pitch,
+                     v->range, v->volume);
+    uint64_t h = rp_hash64(b.s ? b.s : "", b.len, RP_HASH_INIT);
+    rp_strbuf_deinit(&b);
+    return h;
+}
+
+// Puts the lines into runs (prev, next) and chains their keys, which hold
+// each line's own on entry.
+static rp_status run_keys(rp_drama *dr)
+{
+    rp_voicing *V = dr->voicing;
+    size_t n = dr->plan.n_utts, n_open = 0;
+    open_run *open = calloc(n ? n : 1, sizeof *open);
+    if (!open)
+        return RP_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t who = speaker_of(dr->plan.utts[i].voice);
+        size_t k = 0;
+        while (k < n_open && open[k].speaker != who)
+            k++;
+        rp_cache_key own = V->keys[i];
+        V->prev[i] = V->next[i] = NONE;
+        if (k < n_open) {
+            size_t before = open[k].last;
+            V->prev[i] = before;
+            V->next[before] = i;
+            struct {
+                char tag[8];
+                rp_cache_key own, before;
+            } chain = {"after", own, V->keys[before]};
+            V->keys[i] = rp_cache_key_of(&chain, sizeof chain);
+            open[k].last = i;
+            open[k].len++;
+        } else {
+            open[n_open++] = (open_run){who, i, 1};
+        }
+        if (own.hi % RUN_SPLIT == 0 || open[k].len == RUN_MAX)
+            open[k] = open[--n_open];
+    }
+    free(open);
+    return RP_OK;
+}
+
+static size_t run_first(const rp_voicing *V, size_t i)
+{
+    while (V->prev[i] != NONE)
+        i = V->prev[i];
+    return i;
+}
+
+static void put_line(rp_strbuf *b, const rp_drama *dr, size_t i, int simplify, int write)
 {
     const rp_utterance *u = &dr->plan.utts[i];
     // Zeroed first: its padding goes down the pipe too.
@@ -352,32 +471,55 @@ static rp_status submit(rp_drama *dr, size_t i, int simplify)
     memset(&q, 0, sizeof q);
     q.key = dr->voicing->keys[i];
     q.simplify = simplify;
-    q.out_hz = dr->cast.render.rate_hz;
+    q.write = write;
     q.rate_wpm = u->voice->rate_wpm;
     q.pitch = u->voice->pitch;
     q.range = u->voice->range;
     q.volume = u->voice->volume;
-    q.n_say = (uint32_t)dr->cast.n_say;
     // The voice file, found here once, spares each job the search.
     if (rp_speech_voice_file(u->voice, q.voice, sizeof q.voice))
         memcpy(q.voice, u->voice->voice, sizeof q.voice);
     memcpy(q.variant, u->voice->variant, sizeof q.variant);
+    rp_strbuf_append(b, (const char *)&q, sizeof q);
+    put_str(b, u->text);
+}
+
+// A job for the lines from first to last, following their run (first..last
+// of one line: that line alone). It writes the clips of the lines its line
+// `by` asks for (SINGLE and RETRYING lines: by themselves) and is known by
+// that line. RETRYING simplifies the punctuation.
+static rp_status submit_job(rp_drama *dr, size_t first, size_t last, size_t by)
+{
+    const rp_voicing *V = dr->voicing;
+    job_head h = {.n_say = (uint32_t)dr->cast.n_say, .out_hz = dr->cast.render.rate_hz};
+    for (size_t k = first;; k = V->next[k]) {
+        h.n_lines++;
+        if (k == last)
+            break;
+    }
     rp_strbuf b;
     rp_strbuf_init(&b);
-    rp_strbuf_append(&b, (const char *)&q, sizeof q);
-    put_str(&b, rp_cache_dir(dr->voicing->cache));
-    put_str(&b, u->text);
+    rp_strbuf_append(&b, (const char *)&h, sizeof h);
+    put_str(&b, rp_cache_dir(V->cache));
     for (size_t k = 0; k < dr->cast.n_say; k++) {
         put_str(&b, dr->cast.say[k].word);
         put_str(&b, dr->cast.say[k].say);
     }
-    uint64_t id = dr->voicing->gen << 32 | i;
+    for (size_t k = first;; k = V->next[k]) {
+        int write = k == by || (V->state[k] == SUBMITTED && V->by[k] == by);
+        put_line(&b, dr, k, k == by && V->state[k] == RETRYING, write);
+        if (k == last)
+            break;
+    }
+    uint64_t id = V->gen << 32 | by;
     // Lines of one voice and variant share a zygote with the voice loaded.
-    char voice[sizeof q.voice + sizeof q.variant + 2];
-    int n = snprintf(voice, sizeof voice, "%s+%s", q.voice, q.variant);
+    const rp_voice *v = dr->plan.utts[by].voice;
+    char voice[sizeof v->voice + sizeof v->variant + 2];
+    int n = snprintf(voice, sizeof voice, "%s+%s", v->voice, v->variant);
     uint64_t group = rp_hash64(voice, (size_t)n, RP_HASH_INIT) | 1;
     rp_status st = b.s ? rp_workers_submit(pool, id, group, b.s, b.len) : RP_ERR_NOMEM;
     rp_strbuf_deinit(&b);
+    dr->voicing->jobs += !st;
     return st;
 }
 
@@ -460,10 +602,15 @@ rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d)
         return RP_ERR_LIMIT;
     V->keys = calloc(n ? n : 1, sizeof *V->keys);
     V->state = calloc(n ? n : 1, 1);
-    if (!V->keys || !V->state)
+    V->prev = calloc(n ? n : 1, sizeof *V->prev);
+    V->next = calloc(n ? n : 1, sizeof *V->next);
+    V->by = calloc(n ? n : 1, sizeof *V->by);
+    if (!V->keys || !V->state || !V->prev || !V->next || !V->by)
         return RP_ERR_NOMEM;
     for (size_t i = 0; i < n && !st; i++)
         st = clip_key(dr, i, &V->keys[i]);
+    if (!st)
+        st = run_keys(dr);
     if (st)
         return st;
     if (!dr->no_cache) {
@@ -503,20 +650,20 @@ static rp_status take_info(rp_drama *dr, size_t i, int synthesized, rp_diags *d)
     return RP_OK;
 }
 
-// A job ended: its clip is in the cache, or the line is tried again with
-// its punctuation simplified, or it gets its error.
-static rp_status job_done(rp_drama *dr, size_t i, rp_status result, int sig, rp_diags *d)
+// A job of one line ended: its clip is in the cache, or the line is tried
+// again with its punctuation simplified, or it gets its error.
+static rp_status line_done(rp_drama *dr, size_t i, rp_status result, int sig, rp_diags *d)
 {
     const rp_utterance *u = &dr->plan.utts[i];
     if (!result && !take_info(dr, i, 1, d))
         return RP_OK;
     const char *what = sig == SIGKILL ? "took too long or was killed" : "crashed";
-    if (sig && dr->voicing->state[i] == SUBMITTED) {
+    if (sig && dr->voicing->state[i] != RETRYING) {
         rp_diag_add(d, RP_DIAG_WARNING, dr->script.name, u->line, u->col, "speech", NULL,
                     "espeak-ng %s on this line (signal %d); spoken again with its punctuation "
                     "simplified", what, sig);
         dr->voicing->state[i] = RETRYING;
-        return submit(dr, i, 1);
+        return submit_job(dr, i, i, i);
     }
     if (sig)
         rp_diag_add(d, RP_DIAG_ERROR, dr->script.name, u->line, u->col, "speech", NULL,
@@ -527,6 +674,37 @@ static rp_status job_done(rp_drama *dr, size_t i, rp_status result, int sig, rp_
                     "espeak-ng could not speak this line: %s",
                     rp_strerror(result ? result : RP_ERR_IO));
     return result ? result : RP_ERR_SPEECH;
+}
+
+// The job line `by` asked for ended. A job of one line is that line's. A
+// run's gives every line it wrote; when it failed, the lines it wrote
+// before it failed are taken as they are and the others are spoken alone,
+// where a line that fails is its own (espeak-ng crashes on a line).
+static rp_status job_done(rp_drama *dr, size_t by, rp_status result, int sig, rp_diags *d)
+{
+    rp_voicing *V = dr->voicing;
+    if (V->state[by] != SUBMITTED)
+        return line_done(dr, by, result, sig, d);
+    size_t last = by;
+    for (size_t k = V->next[by]; k != NONE; k = V->next[k])
+        if (V->state[k] == SUBMITTED && V->by[k] == by)
+            last = k;
+    if (last == by && V->prev[by] == NONE)  // one line: as if alone
+        return line_done(dr, by, result, sig, d);
+    rp_status st = RP_OK;
+    for (size_t k = by; !st; k = V->next[k]) {
+        if (V->state[k] == SUBMITTED && V->by[k] == by && take_info(dr, k, 1, d)) {
+            if (!result) {  // the job said it wrote it
+                st = line_done(dr, k, RP_ERR_IO, 0, d);
+            } else {
+                V->state[k] = SINGLE;
+                st = submit_job(dr, k, k, k);
+            }
+        }
+        if (k == last)
+            break;
+    }
+    return st;
 }
 
 // Waits for one job of this drama to end.
@@ -543,13 +721,36 @@ static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d
         return st;
     size_t i = (size_t)(id & 0xffffffffu);
     if (id >> 32 != dr->voicing->gen || i >= dr->plan.n_utts ||
-        (dr->voicing->state[i] != SUBMITTED && dr->voicing->state[i] != RETRYING))
+        (dr->voicing->state[i] != SUBMITTED && dr->voicing->state[i] != SINGLE &&
+         dr->voicing->state[i] != RETRYING) ||
+        (dr->voicing->state[i] == SUBMITTED && dr->voicing->by[i] != i))
         return RP_OK;  // a job of an earlier drama (an interrupted one)
     return job_done(dr, i, result, sig, d);
 }
 
-// Looks utterances up (hits are voiced at once, misses go to the workers)
-// as far as `ahead`, then waits until every utterance before `want` is voiced.
+// Looks up the lines of the run that line i starts: those in the cache are
+// voiced at once, and when some are not, one job speaks the run up to the
+// last of them and writes theirs (the first of them asks for it).
+static rp_status look_up_run(rp_drama *dr, size_t i, rp_diags *d)
+{
+    rp_voicing *V = dr->voicing;
+    size_t by = NONE, last = NONE;
+    for (size_t k = i; k != NONE; k = V->next[k]) {
+        if (take_info(dr, k, 0, d) == RP_OK) {
+            V->hits++;
+            continue;
+        }
+        V->misses++;
+        by = by == NONE ? k : by;
+        V->state[k] = SUBMITTED;
+        V->by[k] = by;
+        last = k;
+    }
+    return by == NONE ? RP_OK : submit_job(dr, i, last, by);
+}
+
+// Looks runs up (hits are voiced at once, misses go to the workers) as far
+// as `ahead`, then waits until every utterance before `want` is voiced.
 static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, volatile sig_atomic_t *stop,
                             rp_progress_fn progress, void *user, rp_diags *d)
 {
@@ -558,16 +759,9 @@ static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, volatile si
     rp_status st = RP_OK;
     if (ahead > n)
         ahead = n;
-    for (; V->next < ahead && !st; V->next++) {
-        size_t i = V->next;
-        if (take_info(dr, i, 0, d) == RP_OK) {
-            V->hits++;
-            continue;
-        }
-        V->misses++;
-        V->state[i] = SUBMITTED;
-        st = submit(dr, i, 0);
-    }
+    for (; V->next_up < ahead && !st; V->next_up++)
+        if (V->prev[V->next_up] == NONE)  // a run's first line: the run looked up with it
+            st = look_up_run(dr, V->next_up, d);
     for (size_t i = 0; i < want && !st;) {
         if (V->state[i] == VOICED) {
             i++;
@@ -656,8 +850,9 @@ void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2])
     out[1] = rp_hash64(&after, sizeof after, RP_HASH_INIT);
 }
 
-void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses)
+void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses, size_t *jobs)
 {
+    *jobs = dr->voicing ? dr->voicing->jobs : 0;
     *hits = dr->voicing ? dr->voicing->hits : 0;
     *misses = dr->voicing ? dr->voicing->misses : 0;
 }
@@ -675,9 +870,10 @@ static rp_status load_samples(rp_drama *dr, size_t i, rp_diags *d)
     rp_status st = rp_cache_get_clip(V->cache, V->keys[i], &c);
     if (st == RP_ERR_IO) {
         V->state[i] = SUBMITTED;
+        V->by[i] = i;
         V->n_voiced--;
         rp_clip_deinit(&u->clip);
-        if (!(st = submit(dr, i, 0)))
+        if (!(st = submit_job(dr, run_first(V, i), i, i)))
             st = voice_upto(dr, i + 1, 0, NULL, NULL, NULL, d);
         if (!st)
             st = rp_cache_get_clip(V->cache, V->keys[i], &c);
@@ -755,6 +951,9 @@ void rp_drama_voicing_free(rp_drama *dr)
     rp_cache_close(V->cache);
     free(V->keys);
     free(V->state);
+    free(V->prev);
+    free(V->next);
+    free(V->by);
     free(V->held);
     free(V);
     dr->voicing = NULL;

@@ -978,6 +978,65 @@ static void test_a_tweak_synthesizes_only_what_changed(void)
     free(sheet);
 }
 
+// A job speaks a run of one speaker's lines, each after the ones before it
+// in the run, and a clip is keyed by those lines too. So there are fewer
+// jobs than lines; a clip missing from the middle of a run comes back the
+// same; and after one line is edited only runs around it are spoken again,
+// to the bytes a cold render of the edited chapter gives.
+static void test_lines_are_spoken_in_runs(void)
+{
+    // A cast sheet of its own: an edit of the text may change whom the
+    // casting picks, and so other lines than the edited one.
+    const char *cache = tmp(1, "cache-runs");
+    char clips[256], ref[1024], cmd[4096], args[1200], *out;
+    snprintf(cmd, sizeof cmd, "%s cast %s > '%s'", radioplay_bin(), CHAPTER, tmp(4, "runs.cast"));
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    snprintf(args, sizeof args, "--cast '%s'", tmp(4, "runs.cast"));
+    snprintf(ref, sizeof ref, "%s", tmp(2, "runs-cold.wav"));
+    CHECK_INT(render_with(cache, args, ref, clips, sizeof clips), 0);
+    int hits = -1, misses = -1, jobs = -1;
+    sscanf(clips, "clips: %d from the cache, %d synthesized in %d jobs", &hits, &misses, &jobs);
+    printf("  cold: %d lines in %d jobs\n", misses, jobs);
+    CHECK(misses >= 20 && jobs > 0 && jobs <= misses * 2 / 3);
+    // Every third clip file gone (by name: lines all over the chapter).
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/radioplay/clips", cache);
+    snprintf(cmd, sizeof cmd, "cd '%s' && ls | sort | awk 'NR %% 3 == 1' | xargs rm -f", dir);
+    int before = count_files(dir, ".clip");
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    int gone = before - count_files(dir, ".clip");
+    CHECK_INT(render_with(cache, args, tmp(3, "runs-holes.wav"), clips, sizeof clips), 0);
+    sscanf(clips, "clips: %d from the cache, %d synthesized", &hits, &misses);
+    printf("  %d of %d clips removed: %d synthesized again, the same bytes\n", gone, before,
+           misses);
+    CHECK(gone >= 5);
+    CHECK_INT(misses, gone);
+    CHECK(same_then_drop(ref, tmp(3, "runs-holes.wav")));
+    // One line edited, in a copy of the chapter.
+    char *text = read_text(CHAPTER);
+    char *at = text ? strstr(text, "a long breath") : NULL;
+    CHECK(at != NULL);
+    if (at) {
+        memcpy(at, "a slow breath", 13);
+        write_text(tmp(5, "edited.txt"), text);
+        CHECK_INT(render_chapter_with(tmp(5, "edited.txt"), cache, args, tmp(3, "runs-edit.wav"),
+                                      clips, sizeof clips), 0);
+        sscanf(clips, "clips: %d from the cache, %d synthesized", &hits, &misses);
+        printf("  one line edited: %d of %d synthesized again\n", misses, hits + misses);
+        CHECK(misses >= 1 && misses <= 8);
+        char cold[1300];
+        snprintf(cold, sizeof cold, "--no-cache %s", args);
+        CHECK_INT(render_chapter_with(tmp(5, "edited.txt"), tmp(6, "cache-runs-cold"), cold,
+                                      tmp(2, "runs-edit-cold.wav"), clips, sizeof clips), 0);
+        CHECK(same_then_drop(tmp(2, "runs-edit-cold.wav"), tmp(3, "runs-edit.wav")));
+    }
+    free(text);
+    test_remove(ref);
+    test_remove(cache);
+}
+
 // The share of the chapter the pass that wrote the file mixed (-v), or -1;
 // *rest (may be NULL): whether -v says the rest was the last render's.
 static double mixed_share_rest(const char *cache, const char *args, const char *out_wav,
@@ -1361,6 +1420,7 @@ int main(void)
     RUN(test_the_cache_is_walked_only_when_it_may_be_past_its_bound);
     RUN(test_jobs_and_cache_give_the_same_bytes);
     RUN(test_a_tweak_synthesizes_only_what_changed);
+    RUN(test_lines_are_spoken_in_runs);
     RUN(test_a_tweak_mixes_only_what_changed);
     RUN(test_a_killed_render_leaves_no_broken_clip);
     RUN(test_two_renders_at_once_share_the_cache);
