@@ -730,11 +730,14 @@ static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d
 
 // Looks up the lines of the run that line i starts: those in the cache are
 // voiced at once, and when some are not, one job speaks the run up to the
-// last of them and writes theirs (the first of them asks for it).
-static rp_status look_up_run(rp_drama *dr, size_t i, rp_diags *d)
+// last of them and writes theirs (the first of them asks for it). When
+// line `urgent` is one of them (what `play` waits for to start), the lines
+// up to it are one job and the rest another, which speaks those before it
+// again for their state: the first audio waits for those lines only.
+static rp_status look_up_run(rp_drama *dr, size_t i, size_t urgent, rp_diags *d)
 {
     rp_voicing *V = dr->voicing;
-    size_t by = NONE, last = NONE;
+    size_t by = NONE, last = NONE, split = NONE, by2 = NONE;
     for (size_t k = i; k != NONE; k = V->next[k]) {
         if (take_info(dr, k, 0, d) == RP_OK) {
             V->hits++;
@@ -742,17 +745,25 @@ static rp_status look_up_run(rp_drama *dr, size_t i, rp_diags *d)
         }
         V->misses++;
         by = by == NONE ? k : by;
+        by2 = split != NONE && by2 == NONE ? k : by2;
         V->state[k] = SUBMITTED;
-        V->by[k] = by;
+        V->by[k] = by2 != NONE ? by2 : by;
         last = k;
+        split = k == urgent ? k : split;
     }
-    return by == NONE ? RP_OK : submit_job(dr, i, last, by);
+    if (by == NONE)
+        return RP_OK;
+    if (by2 == NONE)
+        return submit_job(dr, i, last, by);
+    rp_status st = submit_job(dr, i, split, by);
+    return st ? st : submit_job(dr, i, last, by2);
 }
 
 // Looks runs up (hits are voiced at once, misses go to the workers) as far
 // as `ahead`, then waits until every utterance before `want` is voiced.
-static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, volatile sig_atomic_t *stop,
-                            rp_progress_fn progress, void *user, rp_diags *d)
+static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, size_t urgent,
+                            volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
+                            rp_diags *d)
 {
     rp_voicing *V = dr->voicing;
     size_t n = dr->plan.n_utts;
@@ -761,7 +772,7 @@ static rp_status voice_upto(rp_drama *dr, size_t want, size_t ahead, volatile si
         ahead = n;
     for (; V->next_up < ahead && !st; V->next_up++)
         if (V->prev[V->next_up] == NONE)  // a run's first line: the run looked up with it
-            st = look_up_run(dr, V->next_up, d);
+            st = look_up_run(dr, V->next_up, urgent, d);
     for (size_t i = 0; i < want && !st;) {
         if (V->state[i] == VOICED) {
             i++;
@@ -778,7 +789,7 @@ rp_status rp_drama_voice_one(rp_drama *dr, size_t i, rp_diags *d)
 {
     // Keep the workers busy a few lines ahead of what is asked for.
     size_t ahead = i + 1 + 4 * (size_t)pool_jobs;
-    return voice_upto(dr, i + 1, ahead, NULL, NULL, NULL, d);
+    return voice_upto(dr, i + 1, ahead, i, NULL, NULL, NULL, d);
 }
 
 // Every utterance is voiced: new clips may have taken the cache past its
@@ -797,7 +808,7 @@ rp_status rp_drama_voice(rp_drama *dr, volatile sig_atomic_t *stop, rp_progress_
     rp_status st = rp_drama_voice_begin(dr, d);
     size_t n = dr->plan.n_utts;
     if (!st)
-        st = voice_upto(dr, n, n, stop, progress, user, d);
+        st = voice_upto(dr, n, n, NONE, stop, progress, user, d);
     if (st)
         return st;
     if (progress)
@@ -812,7 +823,7 @@ rp_status rp_drama_voice_start(rp_drama *dr, rp_diags *d)
 {
     rp_status st = rp_drama_voice_begin(dr, d);
     size_t n = dr->plan.n_utts;
-    return st ? st : voice_upto(dr, 0, n, NULL, NULL, NULL, d);
+    return st ? st : voice_upto(dr, 0, n, NONE, NULL, NULL, NULL, d);
 }
 
 rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t *ready,
@@ -822,7 +833,7 @@ rp_status rp_drama_voice_more(rp_drama *dr, volatile sig_atomic_t *stop, size_t 
     size_t n = dr->plan.n_utts;
     rp_status st = RP_OK;
     if (V->ready < n && V->state[V->ready] != VOICED)
-        st = voice_upto(dr, V->ready + 1, 0, stop, NULL, NULL, d);
+        st = voice_upto(dr, V->ready + 1, 0, NONE, stop, NULL, NULL, d);
     size_t was = V->ready;
     while (!st && V->ready < n && V->state[V->ready] == VOICED)
         V->ready++;
@@ -874,7 +885,7 @@ static rp_status load_samples(rp_drama *dr, size_t i, rp_diags *d)
         V->n_voiced--;
         rp_clip_deinit(&u->clip);
         if (!(st = submit_job(dr, run_first(V, i), i, i)))
-            st = voice_upto(dr, i + 1, 0, NULL, NULL, NULL, d);
+            st = voice_upto(dr, i + 1, 0, NONE, NULL, NULL, NULL, d);
         if (!st)
             st = rp_cache_get_clip(V->cache, V->keys[i], &c);
     }

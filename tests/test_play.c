@@ -285,6 +285,35 @@ static void test_devices_and_bad_options(void)
     free(err);
 }
 
+// A cold play speaks the line it starts with in a job of its own, and the
+// rest of that line's run in another, which speaks it again for the state
+// it leaves (voicing.c, look_up_run): the clips it leaves in the cache are
+// those a render makes, so a render from them synthesizes nothing and is
+// the same bytes as a render without a cache.
+static void test_a_cold_play_leaves_the_clips_a_render_makes(void)
+{
+    char cmd[8192], *out;
+    const char *cache = tmp(0, "cold-play-cache");
+    snprintf(cmd, sizeof cmd, "HOME=%s XDG_CACHE_HOME='%s' %s play %s --buffer 60 > /dev/null 2>&1",
+             home, cache, radioplay_bin(), CHAPTER);
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -v 2>&1", cache,
+             radioplay_bin(), CHAPTER, tmp(1, "after-play.wav"));
+    CHECK_INT(run(cmd, &out), 0);
+    const char *clips = strstr(out, "clips: ");
+    CHECK_MSG(clips && strstr(clips, " 0 synthesized"), "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' --no-cache -q 2>&1",
+             tmp(2, "unused-cache"), radioplay_bin(), CHAPTER, tmp(3, "no-cache.wav"));
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    int same = same_file(tmp(1, "after-play.wav"), tmp(3, "no-cache.wav"));
+    CHECK(same);
+    if (same)
+        printf("  a render from a cold play's cache: nothing synthesized, the same bytes\n");
+}
+
 // play --watch: when the chapter is edited, playback starts again with the
 // edit in it (here at the end, where the first run stopped: from 0:00).
 static void test_watch_plays_the_edit(void)
@@ -347,6 +376,7 @@ int main(void)
     RUN(test_no_device);
     RUN(test_devices_and_bad_options);
     RUN(test_watch_plays_the_edit);
+    RUN(test_a_cold_play_leaves_the_clips_a_render_makes);
     if (have_ref)
         wav_free(&REF);
     return TEST_SUMMARY("test_play");
