@@ -570,13 +570,15 @@ rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
 }
 
 // The gated mean of the histogram's blocks.
-static double integrated_lufs(const rp_meter *m, const meter_acc *a)
+// The integrated loudness of the blocks in a and b together (a meter's
+// folded sums and those of its segment), added as acc_fold adds them.
+static double integrated_lufs(const rp_meter *m, const meter_acc *a, const meter_acc *b)
 {
     double sum = 0;
     uint64_t count = 0;
-    for (size_t b = 0; b < HIST_BINS; b++) {
-        count += a->hist_n[b];
-        sum += a->hist_e[b];
+    for (size_t k = 0; k < HIST_BINS; k++) {
+        count += a->hist_n[k] + b->hist_n[k];
+        sum += a->hist_e[k] + b->hist_e[k];
     }
     if (!count)
         return -HUGE_VAL;
@@ -586,11 +588,13 @@ static double integrated_lufs(const rp_meter *m, const meter_acc *a)
     size_t from = gate >= m->gate_abs ? hist_bin(gate) : 0;
     sum = 0;
     count = 0;
-    for (size_t b = from; b < HIST_BINS; b++) {
-        if (b == from && a->hist_e[b] < gate * (double)a->hist_n[b])
+    for (size_t k = from; k < HIST_BINS; k++) {
+        uint32_t n = a->hist_n[k] + b->hist_n[k];
+        double e = a->hist_e[k] + b->hist_e[k];
+        if (k == from && e < gate * (double)n)
             continue;
-        count += a->hist_n[b];
-        sum += a->hist_e[b];
+        count += n;
+        sum += e;
     }
     return count ? energy_to_lufs(sum / (double)count) : -HUGE_VAL;
 }
@@ -703,14 +707,10 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
 {
     memset(out, 0, sizeof *out);
     out->frames = m->frames;
-    meter_acc *a = malloc(sizeof *a);
-    if (!a) {
-        out->integrated_lufs = out->sample_peak_dbfs = out->rms_db = out->floor_db = NAN;
-        return;
-    }
-    *a = m->all;
-    acc_fold(a, &m->seg);
-    out->integrated_lufs = integrated_lufs(m, a);
+    // The folded sums and the segment's, together, as rp_meter_fold would
+    // leave them (read where they are: no copy to allocate, or fail).
+    const meter_acc *a = &m->all, *g = &m->seg;
+    out->integrated_lufs = integrated_lufs(m, a, g);
     if (m->flags & RP_METER_REFERENCE) {
         double x = -HUGE_VAL;
         if (ebur128_loudness_global(m->st, &x) != EBUR128_SUCCESS || !isfinite(x))
@@ -718,7 +718,8 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
         out->integrated_lufs = x;
     }
     out->range_lu = out->true_peak_dbtp = NAN;
-    out->sample_peak_dbfs = amp_db(a->sample_peak);
+    out->sample_peak_dbfs = amp_db(g->sample_peak > a->sample_peak ? g->sample_peak
+                                                                    : a->sample_peak);
     if (m->flags & RP_METER_PEAKS) {
         double lra = 0, tp = 0, v;
         if (ebur128_loudness_range(m->st, &lra) != EBUR128_SUCCESS)
@@ -731,10 +732,12 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
         out->true_peak_dbtp = amp_db(tp);
     }
     int64_t samples = m->frames * m->channels;
-    out->rms_db = samples ? power_db(a->sum_sq / (double)samples) : -HUGE_VAL;
+    out->rms_db = samples ? power_db((a->sum_sq + g->sum_sq) / (double)samples) : -HUGE_VAL;
+    double floor_sq = a->floor_sq;
+    if (g->floor_sq >= 0 && (floor_sq < 0 || g->floor_sq < floor_sq))
+        floor_sq = g->floor_sq;
     // Shorter than one window: the floor is the whole thing's RMS.
-    out->floor_db = a->floor_sq >= 0 ? power_db(a->floor_sq) : out->rms_db;
-    free(a);
+    out->floor_db = floor_sq >= 0 ? power_db(floor_sq) : out->rms_db;
 }
 
 // ---- targets and compliance ----------------------------------------------------
