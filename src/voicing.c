@@ -362,6 +362,14 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
 
 // ---- keys ---------------------------------------------------------------------------
 
+// A voice's settings, as a clip's key holds them: lines with the same are
+// one speaker's (runs, below).
+static void put_voice(rp_strbuf *b, const rp_voice *v)
+{
+    rp_strbuf_printf(b, "voice %s+%s %d %d %d %d\n", v->voice, v->variant, v->rate_wpm, v->pitch,
+                     v->range, v->volume);
+}
+
 // Everything that shapes utterance i's clip before its voice effect.
 static rp_status clip_key(const rp_drama *dr, size_t i, rp_cache_key *out)
 {
@@ -376,8 +384,7 @@ static rp_status clip_key(const rp_drama *dr, size_t i, rp_cache_key *out)
     rp_strbuf_printf(&b, "radioplay clip %d\nespeak-ng %s\nresampler %s\nrate %d\n",
                      RP_CACHE_FORMAT, rp_speech_version(), rp_resample_name(),
                      dr->cast.render.rate_hz);
-    rp_strbuf_printf(&b, "voice %s+%s %d %d %d %d\n", v->voice, v->variant, v->rate_wpm,
-                     v->pitch, v->range, v->volume);
+    put_voice(&b, v);
     put_str(&b, u->text);
     put_str(&b, r.text);
     rp_strbuf_printf(&b, "%d %zu %d\n", r.has_phonemes, r.n, (int)r.n_orig);
@@ -412,8 +419,7 @@ static uint64_t speaker_of(const rp_voice *v)
 {
     rp_strbuf b;
     rp_strbuf_init(&b);
-    rp_strbuf_printf(&b, "%s+%s %d %d %d %d", v->voice, v->variant, v->rate_wpm, v->pitch,
-                     v->range, v->volume);
+    put_voice(&b, v);
     uint64_t h = rp_hash64(b.s ? b.s : "", b.len, RP_HASH_INIT);
     rp_strbuf_deinit(&b);
     return h;
