@@ -609,6 +609,18 @@ static double amp_db(double a)
     return a > 0 ? 20.0 * log10(a) : -HUGE_VAL;
 }
 
+// Two sets of sums' peak and quietest window (< 0: none) together.
+static float peak_of(const meter_acc *a, const meter_acc *b)
+{
+    return b->sample_peak > a->sample_peak ? b->sample_peak : a->sample_peak;
+}
+
+static double floor_of(const meter_acc *a, const meter_acc *b)
+{
+    return b->floor_sq >= 0 && (a->floor_sq < 0 || b->floor_sq < a->floor_sq) ? b->floor_sq
+                                                                               : a->floor_sq;
+}
+
 // into gets from's sums, as a fold does.
 static void acc_fold(meter_acc *into, const meter_acc *from)
 {
@@ -617,10 +629,8 @@ static void acc_fold(meter_acc *into, const meter_acc *from)
         into->hist_e[b] += from->hist_e[b];
     }
     into->sum_sq += from->sum_sq;
-    into->sample_peak = from->sample_peak > into->sample_peak ? from->sample_peak
-                                                              : into->sample_peak;
-    if (from->floor_sq >= 0 && (into->floor_sq < 0 || from->floor_sq < into->floor_sq))
-        into->floor_sq = from->floor_sq;
+    into->sample_peak = peak_of(into, from);
+    into->floor_sq = floor_of(into, from);
 }
 
 static void acc_clear(meter_acc *a)
@@ -718,8 +728,7 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
         out->integrated_lufs = x;
     }
     out->range_lu = out->true_peak_dbtp = NAN;
-    out->sample_peak_dbfs = amp_db(g->sample_peak > a->sample_peak ? g->sample_peak
-                                                                    : a->sample_peak);
+    out->sample_peak_dbfs = amp_db(peak_of(a, g));
     if (m->flags & RP_METER_PEAKS) {
         double lra = 0, tp = 0, v;
         if (ebur128_loudness_range(m->st, &lra) != EBUR128_SUCCESS)
@@ -733,9 +742,7 @@ void rp_meter_result(const rp_meter *m, rp_loudness *out)
     }
     int64_t samples = m->frames * m->channels;
     out->rms_db = samples ? power_db((a->sum_sq + g->sum_sq) / (double)samples) : -HUGE_VAL;
-    double floor_sq = a->floor_sq;
-    if (g->floor_sq >= 0 && (floor_sq < 0 || g->floor_sq < floor_sq))
-        floor_sq = g->floor_sq;
+    double floor_sq = floor_of(a, g);
     // Shorter than one window: the floor is the whole thing's RMS.
     out->floor_db = floor_sq >= 0 ? power_db(floor_sq) : out->rms_db;
 }
