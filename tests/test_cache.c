@@ -248,6 +248,16 @@ static int process_ended(pid_t pid)
     return !paren || (paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
+// The process id a job or zygote noted in the preparations' file as its
+// first line, "c PID" (0: none).
+static pid_t noted_pid(const char *path, char c)
+{
+    char *text = read_text(path);
+    long pid = text && text[0] == c ? strtol(text + 1, NULL, 10) : 0;
+    free(text);
+    return (pid_t)pid;
+}
+
 // A group's zygote that dies while none of its jobs runs (the OOM killer)
 // is found when its group's next job comes: a new one is prepared, and
 // the job runs there.
@@ -259,15 +269,13 @@ static void test_a_group_whose_zygote_died_between_jobs_gets_a_new_one(void)
         return;
     static const char *const one[] = {"f:speak"}, *const two[] = {"f:speak", "f:speak"};
     grouped_round(w, one, 1, 300);
-    char *text = read_text(path);  // "f PID": the group's zygote
-    long pid = text && text[0] == 'f' ? strtol(text + 1, NULL, 10) : 0;
-    free(text);
+    pid_t pid = noted_pid(path, 'f');  // the group's zygote
     CHECK(pid > 1);
     if (pid > 1) {
-        kill((pid_t)pid, SIGKILL);
-        for (int k = 0; k < 2000 && !process_ended((pid_t)pid); k++)
+        kill(pid, SIGKILL);
+        for (int k = 0; k < 2000 && !process_ended(pid); k++)
             usleep(1000);
-        CHECK(process_ended((pid_t)pid));
+        CHECK(process_ended(pid));
     }
     grouped_round(w, two, 2, 400);
     CHECK_INT(rp_workers_pending(w), 0);
@@ -290,11 +298,9 @@ static void test_the_caller_hears_at_once_of_its_zygote_dying(void)
     rp_status result;
     int sig;
     CHECK(rp_workers_next(w, NULL, &id, &result, &sig) != RP_OK);
-    char *text = read_text(path);  // "k PID": the job
-    long pid = text && text[0] == 'k' ? strtol(text + 1, NULL, 10) : 0;
-    free(text);
+    pid_t pid = noted_pid(path, 'k');  // the job
     CHECK(pid > 1);
-    CHECK_MSG(pid > 1 && !process_ended((pid_t)pid), "the caller heard only once its job ended");
+    CHECK_MSG(pid > 1 && !process_ended(pid), "the caller heard only once its job ended");
     rp_workers_stop(w);  // ends the job too (the zygote's process group)
     test_remove(path);
 }
