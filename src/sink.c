@@ -581,10 +581,9 @@ static void *copy_all(void *arg)
         err = errno;
 #if defined(__linux__)
     posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
-    // RP_WRITE_PIECE bytes a call: the kernel writes what a call copies as
-    // one write, and larger writes cost four times as much here (io.c,
-    // rp_write_all).
-    // The copy is announced a window at a time.
+    // RP_WRITE_PIECE bytes a call (the kernel writes what a call copies as
+    // one write, and larger writes cost four times as much here: io.c,
+    // rp_write_all), announced to the patching writer BEHIND bytes at a time.
     while (left > 0 && !stop) {
         ssize_t n = 0, k = 1;
         while (n < BEHIND && left > n && k > 0) {
