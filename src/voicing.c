@@ -407,8 +407,12 @@ static rp_status clip_key(const rp_drama *dr, size_t i, rp_cache_key *out)
 // for the state they leave. Where a run ends depends on its lines' own
 // keys (a line ends its run one time in RUN_SPLIT), not on counting from
 // the chapter's start: an edited line changes its own run and no other.
+// Runs of up to 16 (one line in 8 ending one) speak chapter 000's 206
+// lines in 47 jobs, where up to 8 (one in 4) took 78: 0.06 s less CPU in a
+// cold render (forks and their page faults), for an edited line speaking a
+// little more of its run again.
 
-enum { RUN_MAX = 8, RUN_SPLIT = 4 };
+enum { RUN_MAX = 16, RUN_SPLIT = 8 };
 
 typedef struct {
     uint64_t speaker;

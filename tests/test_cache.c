@@ -1031,7 +1031,7 @@ static void test_lines_are_spoken_in_runs(void)
                                       clips, sizeof clips), 0);
         sscanf(clips, "clips: %d from the cache, %d synthesized", &hits, &misses);
         printf("  one line edited: %d of %d synthesized again\n", misses, hits + misses);
-        CHECK(misses >= 1 && misses <= 8);
+        CHECK(misses >= 1 && misses <= 16);  // at most a run
         char cold[1300];
         snprintf(cold, sizeof cold, "--no-cache %s", args);
         CHECK_INT(render_chapter_with(tmp(5, "edited.txt"), tmp(6, "cache-runs-cold"), cold,
