@@ -29,6 +29,11 @@ int64_t rp_master_latency(const rp_master *m);
 // and ceiling (as rp_mixer_save and rp_mixer_load).
 void rp_master_save(const rp_master *m, rp_strbuf *out);
 rp_status rp_master_load(rp_master *m, rp_unpacker *in);
+// Records, for each 64-frame chunk of a mix of frames frames (the frames
+// it is fed, its latency dropped), whether the chunk came out as it went in
+// times the gain: the limiter's own gain 1 all through it. For the meter
+// after it (rp_meter_follow); not part of the saved state.
+rp_status rp_master_track(rp_master *m, int64_t frames);
 
 // ---- the meter -----------------------------------------------------------------
 
@@ -77,6 +82,30 @@ void rp_meter_fold(rp_meter *m, rp_strbuf *delta);
 rp_status rp_meter_unfold(rp_meter *m, rp_unpacker *delta);
 void rp_meter_save(const rp_meter *m, rp_strbuf *out);
 rp_status rp_meter_load(rp_meter *m, rp_unpacker *in);
+
+// A meter after the limiter following the mix's meter (see master.c): the
+// mix's meter keeps each 100 ms step's figures (rp_meter_keep), and the
+// meter of the limiter's output takes a step's figures from them, times
+// the gain, where the limiter's record (rp_master_track) shows it left the
+// step alone, instead of measuring it. The figures are a measured meter's
+// to float rounding (a millionth of a dB). The two meters may run on two
+// threads when the output meter's frames come after the mix meter's and
+// after the limiter's (render.c's handoff), and steps has room for the
+// whole mix first (rp_meter_steps_room; it grows as it is kept, otherwise,
+// by one thread). every (0: none): the checkpoints' spacing
+// in mix frames, where the output meter's state must be saved (at every -
+// the limiter's latency). Not for RP_METER_PEAKS or RP_METER_REFERENCE,
+// nor at a rate where the floor's blocks are a frame off the steps (one
+// whose last digit is 5 to 9): such meters measure every step.
+typedef struct rp_meter_steps rp_meter_steps;
+rp_meter_steps *rp_meter_steps_new(int rate_hz);
+rp_status rp_meter_steps_room(rp_meter_steps *s, int64_t frames);
+void rp_meter_steps_free(rp_meter_steps *s);
+void rp_meter_keep(rp_meter *m, rp_meter_steps *s);
+rp_status rp_meter_follow(rp_meter *m, const rp_meter_steps *s, const rp_master *ms,
+                          int64_t every, int64_t total);
+// Steps taken; *steps (may be NULL): of the steps it ended following.
+size_t rp_meter_taken(const rp_meter *m, size_t *steps);
 
 // ---- targets and compliance ----------------------------------------------------
 

@@ -600,6 +600,10 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
                     dr.mixed_again < dr.timeline.n_frames
                         ? " (the rest was the last render's, from its checkpoints)"
                         : "");
+        if (!st && dr.meter_steps > 0)
+            fprintf(stderr, "radioplay: the file's meter took %.0f%% of its 100 ms steps from the "
+                    "mix's, times the gain\n", 100.0 * (double)dr.meter_taken /
+                    (double)dr.meter_steps);
     }
     if (st == RP_ERR_INTERRUPTED)
         fprintf(stderr, "radioplay: interrupted; %s was not written\n", out);

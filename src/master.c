@@ -46,6 +46,10 @@ struct rp_master {
     float win[3 * CHUNK * 2];  // three chunks: emitting, middle, collecting
     float out[CHUNK * 2];      // the limited chunk being emitted
     size_t fill;               // frames collected in the third chunk (and emitted from out)
+    int64_t stepped;           // chunks limited (the first two: the look-ahead's silence)
+    // Not saved (rp_master_save stops here): rp_master_track's record.
+    unsigned char *untouched;  // [c]: chunk c of the mix came out times the gain alone
+    size_t n_untouched;
 };
 
 static void design_interpolator(rp_master *m)
@@ -99,7 +103,21 @@ rp_master *rp_master_new(int channels, int rate_hz, double ceiling_db)
 
 void rp_master_free(rp_master *m)
 {
+    if (m)
+        free(m->untouched);
     free(m);
+}
+
+rp_status rp_master_track(rp_master *m, int64_t frames)
+{
+    size_t n = frames > 0 ? (size_t)((frames + CHUNK - 1) / CHUNK) : 0;
+    unsigned char *u = calloc(n ? n : 1, 1);
+    if (!u)
+        return RP_ERR_NOMEM;
+    free(m->untouched);
+    m->untouched = u;
+    m->n_untouched = n;
+    return RP_OK;
 }
 
 void rp_master_set_gain(rp_master *m, double gain_db)
@@ -115,7 +133,7 @@ int64_t rp_master_latency(const rp_master *m)
 
 void rp_master_save(const rp_master *m, rp_strbuf *out)
 {
-    rp_strbuf_append(out, (const char *)m, sizeof *m);
+    rp_strbuf_append(out, (const char *)m, offsetof(rp_master, untouched));
 }
 
 rp_status rp_master_load(rp_master *m, rp_unpacker *in)
@@ -123,10 +141,10 @@ rp_status rp_master_load(rp_master *m, rp_unpacker *in)
     rp_master *c = malloc(sizeof *c);
     if (!c)
         return RP_ERR_NOMEM;
-    rp_unpack(in, c, sizeof *c);
+    rp_unpack(in, c, offsetof(rp_master, untouched));
     rp_status st = in->bad || c->channels != m->channels ? RP_ERR_FORMAT : RP_OK;
     if (!st)
-        *m = *c;
+        memcpy(m, c, offsetof(rp_master, untouched));
     free(c);
     return st;
 }
@@ -216,6 +234,11 @@ static void step(rp_master *m)
         apply_ramp(m->out, m->win, m->ramp, g0, dg, m->ceiling, 2 * CHUNK);
     else
         apply_ramp(m->out, m->win, m->ramp, g0, dg, m->ceiling, CHUNK);
+    // The chunk limited here is the mix's chunk stepped - 2 (the first two
+    // are the silence the look-ahead starts with).
+    if (m->stepped >= 2 && (uint64_t)(m->stepped - 2) < m->n_untouched)
+        m->untouched[m->stepped - 2] = g0 == 1.0f && target == 1.0f;
+    m->stepped++;
     m->gain = target;
     m->need_mid = need_next;
     memmove(m->win, m->win + CHUNK * ch, sizeof(float) * 2 * CHUNK * ch);
@@ -299,6 +322,8 @@ struct rp_meter {
     double z[MAX_CH][2][4];       // [channel][biquad]: direct form I state
     int64_t step_frames, in_step; // 100 ms steps (rounded as libebur128 does)
     double step_sum, steps[4];    // weighted energy of the step being summed; the last four
+    double step_sq;               // the step's squared samples and peak (rp_meter_keep)
+    float step_peak;
     int64_t n_steps;
     double gate_abs;              // the energy of -70 LUFS
     // The ACX figures.
@@ -307,6 +332,33 @@ struct rp_meter {
     int64_t blocks;
     // What it has summed: since the last rp_meter_fold, and before.
     meter_acc seg, all;
+    // Not saved: the steps it keeps for another meter (rp_meter_keep), or
+    // another meter's steps it follows (rp_meter_follow, below).
+    rp_meter_steps *keep;
+    const rp_meter_steps *follow;
+    const rp_master *ms;          // whose record tells which steps to take
+    float gain;                   // the limiter's gain, and its square
+    double gain2;
+    int64_t every, lat, total;    // where the state is saved (every - lat on); frames in all
+    float *held, *prev;           // the step in progress, and the one before it
+    const float *before;          // the frames of the step before (prev's or the caller's)
+    int live;                     // the step in progress is measured as it comes
+    int fresh;                    // the filters ran through the step before
+    size_t taken, ended;          // steps taken, of those it ended following
+};
+
+// A step as a meter kept it: its K-weighted energy, squared samples and
+// peak (all channels).
+typedef struct {
+    double e, sq;
+    float peak;
+    int set;
+} step_rec;
+
+struct rp_meter_steps {
+    step_rec *s;
+    size_t n;
+    int64_t step_frames;
 };
 
 static void kweight_design(biquad kw[2], double rate_hz)
@@ -487,6 +539,8 @@ void rp_meter_free(rp_meter *m)
         return;
     if (m->st)
         ebur128_destroy(&m->st);
+    free(m->held);
+    free(m->prev);
     free(m);
 }
 
@@ -502,9 +556,29 @@ static size_t hist_bin(double e)
     return b < 0 ? 0 : b >= HIST_BINS - 1 ? HIST_BINS - 1 : (size_t)b;
 }
 
+// Room in s for step j, the steps added unset. A meter following s on
+// another thread needs it made long enough first (rp_meter_steps_room):
+// then it never moves.
+static int steps_room(rp_meter_steps *s, size_t j)
+{
+    size_t cap = s->n;
+    if (j < s->n)
+        return 1;
+    if (rp_grow((void **)&s->s, &cap, j + 1, sizeof *s->s))
+        return 0;
+    memset(s->s + s->n, 0, (cap - s->n) * sizeof *s->s);
+    s->n = cap;
+    return 1;
+}
+
 // A 100 ms step is complete: the 400 ms block ending with it is gated.
 static void end_step(rp_meter *m)
 {
+    rp_meter_steps *k = m->keep;
+    if (k && m->n_steps >= 0 && steps_room(k, (size_t)m->n_steps))
+        k->s[m->n_steps] = (step_rec){m->step_sum, m->step_sq, m->step_peak, 1};
+    m->step_sq = 0;
+    m->step_peak = 0.0f;
     m->steps[m->n_steps++ % 4] = m->step_sum;
     m->step_sum = 0;
     m->in_step = 0;
@@ -541,10 +615,37 @@ static void end_block(rp_meter *m)
         m->seg.floor_sq = mean;
 }
 
+// Measures n frames (at most to the end of the step), ending the step and
+// the block when they are whole.
+static void measure(rp_meter *m, const float *x, size_t n)
+{
+    double sq = 0;
+    float peak = 0.0f;
+    m->step_sum += kweight(m, x, n, &sq, &peak);
+    m->seg.sum_sq += sq;
+    m->block_sq += sq;
+    m->step_sq += sq;
+    m->step_peak = peak > m->step_peak ? peak : m->step_peak;
+    m->seg.sample_peak = peak > m->seg.sample_peak ? peak : m->seg.sample_peak;
+    m->in_step += (int64_t)n;
+    m->in_block += (int64_t)n;
+    if (m->in_step == m->step_frames)
+        end_step(m);
+    if (m->in_block == m->block_frames)
+        end_block(m);
+}
+
+static void add_following(rp_meter *m, const float *frames, size_t n);
+
 rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
 {
     if (m->st && ebur128_add_frames_float(m->st, frames, n) != EBUR128_SUCCESS)
         return RP_ERR_NOMEM;
+    if (m->follow) {
+        add_following(m, frames, n);
+        m->frames += (int64_t)n;
+        return RP_OK;
+    }
     size_t ch = (size_t)m->channels;
     // In spans that end where a loudness step or a floor block does.
     for (size_t i = 0; i < n;) {
@@ -553,20 +654,217 @@ rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
             k = (size_t)(m->step_frames - m->in_step);
         if ((size_t)(m->block_frames - m->in_block) < k)
             k = (size_t)(m->block_frames - m->in_block);
-        double sq = 0;
-        m->step_sum += kweight(m, frames + i * ch, k, &sq, &m->seg.sample_peak);
-        m->seg.sum_sq += sq;
-        m->block_sq += sq;
-        m->in_step += (int64_t)k;
-        m->in_block += (int64_t)k;
+        measure(m, frames + i * ch, k);
         i += k;
-        if (m->in_step == m->step_frames)
-            end_step(m);
-        if (m->in_block == m->block_frames)
-            end_block(m);
     }
     m->frames += (int64_t)n;
     return RP_OK;
+}
+
+// ---- following another meter ------------------------------------------------------
+//
+// A render measures its mix in one pass (or beside the limiter in the same
+// one), then writes it into the file times the gain, through the limiter,
+// measuring what it writes. Wherever the limiter's own gain stays 1, the
+// file's samples are the mix's times the gain, to a float's rounding, and
+// K-weighting is linear: the file's meter can take such a step's figures
+// from the mix's meter, scaled by the gain (its energy and squares by the
+// square), instead of filtering it again. Chapter 000's limiter leaves
+// three steps in four alone.
+//
+// The filters remember the samples before a step: a step is taken when
+// the limiter left it and the step before it alone (the high-pass, a
+// double pole at 0.995, keeps 2e-7 of what came before that). Taken steps
+// leave the filters behind, so before a step measured after a taken one
+// they start from rest and run through the step before it, its figures
+// dropped. Which steps those are, the limiter says as it goes (in its
+// record, rp_master_track), so a step is decided once all its frames are
+// in: until then they are held. Around each point where a checkpoint saves
+// the meter's state, the steps are measured as they come, so that the
+// state saved is the filters' own with nothing held, the same in a render
+// that goes on from it; the steps after the point read nothing of the
+// limiter's record from before it.
+
+rp_meter_steps *rp_meter_steps_new(int rate_hz)
+{
+    rp_meter_steps *s = calloc(1, sizeof *s);
+    if (s)
+        s->step_frames = rate_hz > 0 ? (rate_hz + 5) / 10 : 1;
+    return s;
+}
+
+rp_status rp_meter_steps_room(rp_meter_steps *s, int64_t frames)
+{
+    return frames <= 0 || steps_room(s, (size_t)(frames / s->step_frames)) ? RP_OK
+                                                                            : RP_ERR_NOMEM;
+}
+
+void rp_meter_steps_free(rp_meter_steps *s)
+{
+    if (s)
+        free(s->s);
+    free(s);
+}
+
+void rp_meter_keep(rp_meter *m, rp_meter_steps *s)
+{
+    m->keep = s && s->step_frames == m->step_frames ? s : NULL;
+}
+
+rp_status rp_meter_follow(rp_meter *m, const rp_meter_steps *s, const rp_master *ms,
+                          int64_t every, int64_t total)
+{
+    m->follow = NULL;
+    int64_t S = m->step_frames;
+    if (m->st || !s || !s->n || s->step_frames != S || m->block_frames != S ||
+        ms->channels != m->channels || !ms->untouched)
+        return RP_OK;
+    size_t bytes = (size_t)S * (size_t)m->channels * sizeof(float);
+    if (!m->held)
+        m->held = malloc(bytes);
+    if (!m->prev)
+        m->prev = malloc(bytes);
+    if (!m->held || !m->prev)
+        return RP_ERR_NOMEM;
+    m->follow = s;
+    m->ms = ms;
+    m->gain = ms->pre_gain;
+    m->gain2 = (double)ms->pre_gain * (double)ms->pre_gain;
+    m->every = every;
+    m->lat = rp_master_latency(ms);
+    m->total = total;
+    m->before = NULL;
+    m->live = 1;
+    m->fresh = 1;
+    m->taken = m->ended = 0;
+    return RP_OK;
+}
+
+size_t rp_meter_taken(const rp_meter *m, size_t *steps)
+{
+    if (steps)
+        *steps = m->ended;
+    return m->taken;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+// Step j is measured as it comes: the last (a part), or one that, with
+// the step before it, lies near a point where the state is saved (from a
+// step before it to two chunks after, the limiter's chunks there limited
+// before the point). Where the frames are, not what another thread has
+// done yet, decides it: the same steps in every render.
+static int forced(const rp_meter *m, int64_t j)
+{
+    int64_t S = m->step_frames;
+    if ((j + 1) * S > m->total || j < 0)
+        return 1;
+    if (m->every <= 0)
+        return 0;
+    int64_t a = (j - 1) * S, b = (j + 1) * S;  // the two steps
+    // The first point after a - 2 CHUNK; the window around it, [P - S, P + 2 CHUNK).
+    int64_t k = floor_div(a - 2 * CHUNK + m->lat, m->every) + 1;
+    int64_t p = (k < 1 ? 1 : k) * m->every - m->lat;
+    return p < b + S;
+}
+
+// The limiter left step j alone (the steps before the first, silence, too).
+static int untouched(const rp_meter *m, int64_t j)
+{
+    if (j < 0)
+        return 1;
+    int64_t S = m->step_frames;
+    size_t c0 = (size_t)(j * S / CHUNK), c1 = (size_t)(((j + 1) * S - 1) / CHUNK);
+    if (c1 >= m->ms->n_untouched)
+        return 0;
+    for (size_t c = c0; c <= c1; c++)
+        if (!m->ms->untouched[c])
+            return 0;
+    return 1;
+}
+
+// The filters from rest through the step before (its figures dropped).
+static void warm_up(rp_meter *m)
+{
+    memset(m->z, 0, sizeof m->z);
+    double sq = 0;
+    float peak = 0.0f;
+    if (m->before)
+        kweight(m, m->before, (size_t)m->step_frames, &sq, &peak);
+    m->fresh = 1;
+}
+
+// A whole step, held or in the caller's frames, decided. By the time its
+// frames are all in, the mix's meter has kept it, unless it never saw it (a
+// stretch a pass before this one took from the checkpoints): measured.
+static void decide(rp_meter *m, const float *x)
+{
+    int64_t j = m->n_steps, S = m->step_frames;
+    int kept = (size_t)j < m->follow->n && m->follow->s[j].set;
+    m->ended++;
+    if (kept && untouched(m, j - 1) && untouched(m, j)) {
+        const step_rec *r = &m->follow->s[j];
+        double sq = m->gain2 * r->sq;
+        float peak = r->peak * m->gain;
+        m->step_sum = m->gain2 * r->e;
+        m->seg.sum_sq += sq;
+        m->block_sq += sq;
+        m->step_sq += sq;
+        m->step_peak = peak > m->step_peak ? peak : m->step_peak;
+        m->seg.sample_peak = peak > m->seg.sample_peak ? peak : m->seg.sample_peak;
+        m->in_step = m->in_block = S;
+        end_step(m);
+        end_block(m);
+        m->taken++;
+        m->fresh = 0;
+    } else {
+        if (!m->fresh)
+            warm_up(m);
+        m->in_step = m->in_block = 0;
+        measure(m, x, (size_t)S);
+    }
+    m->before = x;
+}
+
+static void add_following(rp_meter *m, const float *frames, size_t n)
+{
+    size_t ch = (size_t)m->channels, S = (size_t)m->step_frames;
+    const float *callers = NULL;  // the last step decided in place
+    for (size_t i = 0; i < n;) {
+        if (m->in_step == 0) {
+            m->live = forced(m, m->n_steps);
+            if (m->live && !m->fresh)
+                warm_up(m);
+        }
+        size_t at = (size_t)m->in_step, k = n - i < S - at ? n - i : S - at;
+        const float *x = frames + i * ch;
+        if (m->live) {
+            measure(m, x, k);
+            m->ended += m->in_step == 0;
+        } else if (at == 0 && k == S) {
+            decide(m, x);  // in place
+            callers = x;
+        } else {
+            memcpy(m->held + at * ch, x, k * ch * sizeof *x);
+            m->in_step += (int64_t)k;
+            m->in_block += (int64_t)k;
+            if ((size_t)m->in_step == S) {
+                decide(m, m->held);
+                float *t = m->prev;  // the held step is the one before now
+                m->prev = m->held;
+                m->held = t;
+            }
+        }
+        i += k;
+    }
+    // The step before, when it is the caller's, copied: the frames go.
+    if (callers && m->before == callers) {
+        memcpy(m->prev, m->before, S * ch * sizeof *frames);
+        m->before = m->prev;
+    }
 }
 
 // The gated mean of the histogram's blocks.
@@ -710,6 +1008,10 @@ rp_status rp_meter_load(rp_meter *m, rp_unpacker *in)
     if (!st)
         memcpy(m, c, offsetof(rp_meter, seg));
     free(c);
+    // A following meter goes on from a point where nothing was held: its
+    // step measured as it comes.
+    m->before = NULL;
+    m->live = m->fresh = 1;
     return st;
 }
 

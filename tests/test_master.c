@@ -673,6 +673,20 @@ static void test_a_saved_limiter_goes_on_to_the_bit(void)
     free(y);
 }
 
+// A meter at point 1 goes on as a re-render does: stretches 1 and 2 taken
+// from the sums an earlier run folded there (delta[k]: stretch k's), and on
+// from that run's state at point 3 (state[3]).
+static void on_from_point_3(rp_meter *b, const rp_strbuf *delta, const rp_strbuf *state)
+{
+    rp_meter_fold(b, NULL);
+    for (int k = 1; k <= 2; k++) {
+        rp_unpacker u = {(const unsigned char *)delta[k].s, delta[k].len, 0};
+        CHECK_INT(rp_meter_unfold(b, &u), RP_OK);
+    }
+    rp_unpacker u = {(const unsigned char *)state[3].s, state[3].len, 0};
+    CHECK_INT(rp_meter_load(b, &u), RP_OK);
+}
+
 static void test_meter_sums_from_a_checkpoint(void)
 {
     enum { N = 20 * RATE, P = 3 * RATE + 77, POINTS = N / P + 2 };  // points 0..n
@@ -698,13 +712,7 @@ static void test_meter_sums_from_a_checkpoint(void)
     CHECK_INT(rp_meter_add(plain, x, N), RP_OK);
     // b: the first stretch, then stretches 1 and 2 from a, then the rest.
     CHECK_INT(rp_meter_add(b, x, P), RP_OK);
-    rp_meter_fold(b, NULL);
-    for (int k = 1; k <= 2; k++) {
-        rp_unpacker u = {(const unsigned char *)delta[k].s, delta[k].len, 0};
-        CHECK_INT(rp_meter_unfold(b, &u), RP_OK);
-    }
-    rp_unpacker u = {(const unsigned char *)state[3].s, state[3].len, 0};
-    CHECK_INT(rp_meter_load(b, &u), RP_OK);
+    on_from_point_3(b, delta, state);
     for (int k = 3; k * P < N; k++) {
         size_t from = (size_t)k * P, n = from + P <= N ? P : N - from;
         CHECK_INT(rp_meter_add(b, x + 2 * from, n), RP_OK);
@@ -733,6 +741,169 @@ static void test_meter_sums_from_a_checkpoint(void)
     rp_meter_free(a);
     rp_meter_free(b);
     rp_meter_free(plain);
+    free(x);
+}
+
+// The file's meter following the mix's (rp_meter_follow). A mix of tones
+// and noise at changing levels, some loud enough after the gain for the
+// limiter to act, is measured (keeping its steps), then limited with the
+// gain in slot-sized pieces, and the output measured twice: following and
+// measuring every step. The figures agree to a millionth of a dB, and most
+// steps are taken, not all. With checkpoints every F frames, a meter and a
+// limiter that go on from one (the sums of two stretches unfolded, the
+// states at the next point loaded, nothing of the limiter's record from
+// before it) give the very figures of a straight run.
+enum { FOLLOW_N = 24 * RATE + 1234, FOLLOW_F = 2048 * 70, FOLLOW_SLOT = 32768 };
+
+static float *follow_mix(void)
+{
+    const double levels[] = {-30, -26, -4, -33, -22, -70, -28, -6, -24, -31, -19, -27};
+    float *x = stereo_tone(FOLLOW_N, 331.0, levels, sizeof levels / sizeof levels[0]);
+    rp_rng r = {11};
+    for (size_t i = 0; x && i < 2 * (size_t)FOLLOW_N; i++)
+        x[i] += (float)(0.01 * rp_rng_bipolar(&r));
+    return x;
+}
+
+// Limits x (gain 10 dB) from input frame `from` on, with lim, into out
+// (output frame from - latency on), feeding the output to meters m[0..nm)
+// a slot at a time, folding and saving at each point k * FOLLOW_F when
+// state is not NULL (the meter's into state[k], the limiter's into
+// lstate[k], deltas into delta[k - 1]).
+static void follow_limit(rp_master *lim, const float *x, int64_t from, rp_meter **m, int nm,
+                         rp_strbuf *state, rp_strbuf *lstate, rp_strbuf *delta)
+{
+    int64_t lat = rp_master_latency(lim), skip = from == 0 ? lat : 0;
+    float *buf = malloc(sizeof(float) * 2 * FOLLOW_SLOT);
+    for (int64_t at = from; buf && at < FOLLOW_N + lat;) {
+        int64_t end = at + FOLLOW_SLOT;
+        if (state && (at / FOLLOW_F + 1) * FOLLOW_F < end)
+            end = (at / FOLLOW_F + 1) * FOLLOW_F;
+        if (end > FOLLOW_N + lat)
+            end = FOLLOW_N + lat;
+        size_t n = (size_t)(end - at);
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < 2; c++)
+                buf[2 * i + c] = at + (int64_t)i < FOLLOW_N ? x[2 * (at + (int64_t)i) + c] : 0.0f;
+        rp_master_process(lim, buf, n);
+        size_t drop = (size_t)(skip < (int64_t)n ? skip : (int64_t)n);
+        skip -= (int64_t)drop;
+        for (int k = 0; k < nm; k++)
+            CHECK_INT(rp_meter_add(m[k], buf + 2 * drop, n - drop), RP_OK);
+        at = end;
+        if (state && at % FOLLOW_F == 0 && at < FOLLOW_N) {
+            int64_t k = at / FOLLOW_F;
+            rp_meter_fold(m[0], delta ? &delta[k - 1] : NULL);
+            rp_meter_save(m[0], &state[k]);
+            rp_master_save(lim, &lstate[k]);
+        }
+    }
+    free(buf);
+}
+
+static rp_master *follow_limiter(void)
+{
+    rp_master *lim = rp_master_new(2, RATE, RP_LIMITER_CEILING_DB);
+    if (lim) {
+        rp_master_set_gain(lim, 10.0);
+        CHECK_INT(rp_master_track(lim, FOLLOW_N), RP_OK);
+    }
+    return lim;
+}
+
+static void test_the_file_meter_follows_the_mix_meter(void)
+{
+    float *x = follow_mix();
+    rp_meter *mix = rp_meter_new(2, RATE, 0);
+    rp_meter_steps *steps = rp_meter_steps_new(RATE);
+    CHECK(x && mix && steps);
+    if (!x || !mix || !steps)
+        return;
+    rp_meter_keep(mix, steps);
+    for (size_t i = 0; i < FOLLOW_N; i += 5000)
+        CHECK_INT(rp_meter_add(mix, x + 2 * i, FOLLOW_N - i < 5000 ? FOLLOW_N - i : 5000), RP_OK);
+    enum { POINTS = FOLLOW_N / FOLLOW_F + 2 };
+    for (int every = 0; every <= FOLLOW_F; every += FOLLOW_F) {
+        rp_master *lim = follow_limiter();
+        rp_meter *m[2] = {rp_meter_new(2, RATE, 0), rp_meter_new(2, RATE, 0)};  // following, all
+        CHECK(lim && m[0] && m[1]);
+        if (!lim || !m[0] || !m[1])
+            return;
+        CHECK_INT(rp_meter_follow(m[0], steps, lim, every, FOLLOW_N), RP_OK);
+        rp_strbuf state[POINTS], lstate[POINTS], delta[POINTS];
+        for (int k = 0; k < POINTS; k++) {
+            rp_strbuf_init(&state[k]);
+            rp_strbuf_init(&lstate[k]);
+            rp_strbuf_init(&delta[k]);
+        }
+        follow_limit(lim, x, 0, m, 2, every ? state : NULL, lstate, delta);
+        rp_loudness lf, lm;
+        rp_meter_result(m[0], &lf);
+        rp_meter_result(m[1], &lm);
+        size_t all, taken = rp_meter_taken(m[0], &all);
+        printf("  every %d: %zu of %zu steps taken; %.9f LUFS against %.9f measured, RMS %.9f "
+               "against %.9f dB\n", every, taken, all, lf.integrated_lufs, lm.integrated_lufs,
+               lf.rms_db, lm.rms_db);
+        CHECK(taken > all / 2 && taken < all - 10);
+        CHECK_INT(lf.frames, FOLLOW_N);
+        CHECK_NEAR(lf.integrated_lufs, lm.integrated_lufs, 1e-6);
+        CHECK_NEAR(lf.rms_db, lm.rms_db, 1e-6);
+        CHECK_NEAR(lf.floor_db, lm.floor_db, 1e-6);
+        CHECK(lf.sample_peak_dbfs == lm.sample_peak_dbfs);
+        if (every) {
+            // From the first stretch to point 1, the next two from the
+            // checkpoints, then on from point 3 with the states there.
+            rp_master *lim2 = follow_limiter();
+            rp_meter *b = rp_meter_new(2, RATE, 0);
+            CHECK(lim2 && b);
+            if (lim2 && b) {
+                CHECK_INT(rp_meter_follow(b, steps, lim2, every, FOLLOW_N), RP_OK);
+                float *head = malloc(sizeof(float) * 2 * FOLLOW_F);
+                memcpy(head, x, sizeof(float) * 2 * FOLLOW_F);
+                rp_master_process(lim2, head, FOLLOW_F);
+                CHECK_INT(rp_meter_add(b, head + 2 * rp_master_latency(lim2),
+                                       FOLLOW_F - (size_t)rp_master_latency(lim2)), RP_OK);
+                free(head);
+                on_from_point_3(b, delta, state);
+                rp_unpacker u = {(const unsigned char *)lstate[3].s, lstate[3].len, 0};
+                CHECK_INT(rp_master_load(lim2, &u), RP_OK);
+                // (Folding at the same points: then the sums add in the same order.)
+                rp_strbuf s2[POINTS], l2[POINTS];
+                for (int k = 0; k < POINTS; k++) {
+                    rp_strbuf_init(&s2[k]);
+                    rp_strbuf_init(&l2[k]);
+                }
+                follow_limit(lim2, x, 3 * FOLLOW_F, &b, 1, s2, l2, NULL);
+                for (int k = 0; k < POINTS; k++) {
+                    CHECK(k <= 3 || (s2[k].len == state[k].len &&
+                                     memcmp(s2[k].s, state[k].s, state[k].len) == 0));
+                    rp_strbuf_deinit(&s2[k]);
+                    rp_strbuf_deinit(&l2[k]);
+                }
+                rp_loudness lb;
+                rp_meter_result(b, &lb);
+                CHECK_MSG(lb.integrated_lufs == lf.integrated_lufs && lb.rms_db == lf.rms_db &&
+                              lb.floor_db == lf.floor_db &&
+                              lb.sample_peak_dbfs == lf.sample_peak_dbfs,
+                          "from point 3: %.12f LUFS, RMS %.12f, floor %.12f, peak %.12f; "
+                          "straight %.12f, %.12f, %.12f, %.12f", lb.integrated_lufs, lb.rms_db,
+                          lb.floor_db, lb.sample_peak_dbfs, lf.integrated_lufs, lf.rms_db,
+                          lf.floor_db, lf.sample_peak_dbfs);
+            }
+            rp_meter_free(b);
+            rp_master_free(lim2);
+        }
+        for (int k = 0; k < POINTS; k++) {
+            rp_strbuf_deinit(&state[k]);
+            rp_strbuf_deinit(&lstate[k]);
+            rp_strbuf_deinit(&delta[k]);
+        }
+        rp_meter_free(m[0]);
+        rp_meter_free(m[1]);
+        rp_master_free(lim);
+    }
+    rp_meter_steps_free(steps);
+    rp_meter_free(mix);
     free(x);
 }
 
@@ -854,6 +1025,7 @@ int main(void)
     RUN(test_meter_matches_libebur128);
     RUN(test_meter_sums_from_a_checkpoint);
     RUN(test_a_saved_limiter_goes_on_to_the_bit);
+    RUN(test_the_file_meter_follows_the_mix_meter);
     RUN(test_acx_report);
     return TEST_SUMMARY("test_master");
 }
