@@ -76,6 +76,25 @@ tweak_v() {
 wp_clips=$(tweak_v "$out/pitch.cast")
 wg=$(warm "$out/gain.cast")
 wg_clips=$(tweak_v "$out/gain.cast")
+# Each voice's pitch moved up and down by 10 in turn, one run each: how
+# often the loudness keeps its 0.05 dB gain step (one pass, mixing only
+# what changed) and what each case costs (a step moved: every sample
+# changes, so all of it is mixed again).
+held=""; moved=""
+for tweak in $(grep -n '^pitch = ' "$out/base.cast" | cut -d: -f1 | sed 's/.*/&:10 &:-10/'); do
+    awk -v L="${tweak%%:*}" -v D="${tweak#*:}" 'NR == L { split($0, a, " = "); v = a[2] + D; if (v > 100 || v < 0) v -= 2 * D; print "pitch = " v; next } { print }' \
+        "$out/base.cast" > "$out/voice.cast"
+    base
+    cp -r "$out/warm" "$out/warm-run"
+    t0=$(now)
+    log=$(XDG_CACHE_HOME="$out/warm-run" "$BUILD/radioplay" render "$CHAPTER" --cast "$out/voice.cast" -o "$out/render.wav" -v 2>&1)
+    t1=$(now)
+    case "$log" in
+    *"measured held"*) held="$held $(echo "$t1 - $t0" | bc -l)" ;;
+    *) moved="$moved $(echo "$t1 - $t0" | bc -l)" ;;
+    esac
+    rm -rf "$out/warm-run"
+done
 unset XDG_CACHE_HOME
 
 # Peak memory: the chapter, and the chapter five times over.
@@ -93,6 +112,15 @@ printf 'bench: radioplay    %.3f s cold (every line synthesized; 48 kHz stereo W
 printf 'bench: ratio        %.2fx espeak-ng alone (target <= 1.5x)\n' "$(echo "$rp / $es" | bc -l)"
 printf 'bench: warm pitch   %.3f s, %.2fx cold (one voice'"'"'s pitch changed: %s; target <= 0.2x)\n' "$wp" "$(echo "$wp / $rp" | bc -l)" "$wp_clips"
 printf 'bench: warm gain    %.3f s, %.2fx cold (one effect'"'"'s gain changed: %s)\n' "$wg" "$(echo "$wg / $rp" | bc -l)" "$wg_clips"
+count() { echo $#; }
+# "N (median T s, Rx cold)", or "none".
+cases() {
+    [ $# -eq 0 ] && { echo none; return; }
+    m=$(printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+    printf '%s (median %.3f s, %.2fx cold)' $# "$m" "$(echo "$m / $rp" | bc -l)"
+}
+printf 'bench: each voice   pitch +-10, %s tweaks: the gain kept its step in %s; moved a step in %s\n' \
+    "$(( $(count $held) + $(count $moved) ))" "$(cases $held)" "$(cases $moved)"
 echo "bench: stages       $stages"
 echo "bench: peak memory  $((mem / 1024)) MiB; five times the chapter: $((mem5 / 1024)) MiB ($audio5)"
 
