@@ -669,8 +669,7 @@ rp_status rp_meter_add(rp_meter *m, const float *frames, size_t n)
 // file's samples are the mix's times the gain, to a float's rounding, and
 // K-weighting is linear: the file's meter can take such a step's figures
 // from the mix's meter, scaled by the gain (its energy and squares by the
-// square), instead of filtering it again. Chapter 000's limiter leaves
-// three steps in four alone.
+// square), instead of filtering it again: 85% of chapter 000's steps.
 //
 // The filters remember the samples before a step: a step is taken when
 // the limiter left it and the step before it alone (the high-pass, a
