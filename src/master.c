@@ -504,6 +504,12 @@ static double kweight(rp_meter *m, const float *x, size_t n, double *sq, float *
     return kweight_plain(m->kw, m->z, x, n, m->channels, sq, peak);
 }
 
+// Frames in a 100 ms loudness step (rounded as libebur128 does).
+static int64_t step_frames_at(int rate_hz)
+{
+    return (rate_hz + 5) / 10;
+}
+
 rp_meter *rp_meter_new(int channels, int rate_hz, int flags)
 {
     if (channels < 1 || channels > MAX_CH || rate_hz <= 0)
@@ -526,7 +532,7 @@ rp_meter *rp_meter_new(int channels, int rate_hz, int flags)
     m->channels = channels;
     m->flags = flags;
     kweight_design(m->kw, rate_hz);
-    m->step_frames = (rate_hz + 5) / 10;
+    m->step_frames = step_frames_at(rate_hz);
     m->gate_abs = pow(10.0, (HIST_FLOOR_LUFS + 0.691) / 10.0);
     m->block_frames = rate_hz / 10;
     m->seg.floor_sq = m->all.floor_sq = -1.0;
@@ -615,13 +621,12 @@ static void end_block(rp_meter *m)
         m->seg.floor_sq = mean;
 }
 
-// Measures n frames (at most to the end of the step), ending the step and
-// the block when they are whole.
-static void measure(rp_meter *m, const float *x, size_t n)
+// Adds n frames' figures (at most to the end of the step): K-weighted
+// energy e, squared samples sq and peak; ends the step and the block when
+// they are whole.
+static void add_span(rp_meter *m, double e, double sq, float peak, size_t n)
 {
-    double sq = 0;
-    float peak = 0.0f;
-    m->step_sum += kweight(m, x, n, &sq, &peak);
+    m->step_sum += e;
     m->seg.sum_sq += sq;
     m->block_sq += sq;
     m->step_sq += sq;
@@ -633,6 +638,15 @@ static void measure(rp_meter *m, const float *x, size_t n)
         end_step(m);
     if (m->in_block == m->block_frames)
         end_block(m);
+}
+
+// Measures n frames (at most to the end of the step).
+static void measure(rp_meter *m, const float *x, size_t n)
+{
+    double sq = 0;
+    float peak = 0.0f;
+    double e = kweight(m, x, n, &sq, &peak);
+    add_span(m, e, sq, peak, n);
 }
 
 static void add_following(rp_meter *m, const float *frames, size_t n);
@@ -688,7 +702,7 @@ rp_meter_steps *rp_meter_steps_new(int rate_hz)
 {
     rp_meter_steps *s = calloc(1, sizeof *s);
     if (s)
-        s->step_frames = rate_hz > 0 ? (rate_hz + 5) / 10 : 1;
+        s->step_frames = rate_hz > 0 ? step_frames_at(rate_hz) : 1;
     return s;
 }
 
@@ -801,29 +815,20 @@ static void warm_up(rp_meter *m)
 // stretch a pass before this one took from the checkpoints): measured.
 static void decide(rp_meter *m, const float *x)
 {
-    int64_t j = m->n_steps, S = m->step_frames;
+    int64_t j = m->n_steps;
+    size_t S = (size_t)m->step_frames;
     int kept = (size_t)j < m->follow->n && m->follow->s[j].set;
     m->ended++;
+    m->in_step = m->in_block = 0;  // (counting the frames held)
     if (kept && untouched(m, j - 1) && untouched(m, j)) {
         const step_rec *r = &m->follow->s[j];
-        double sq = m->gain2 * r->sq;
-        float peak = r->peak * m->gain;
-        m->step_sum = m->gain2 * r->e;
-        m->seg.sum_sq += sq;
-        m->block_sq += sq;
-        m->step_sq += sq;
-        m->step_peak = peak > m->step_peak ? peak : m->step_peak;
-        m->seg.sample_peak = peak > m->seg.sample_peak ? peak : m->seg.sample_peak;
-        m->in_step = m->in_block = S;
-        end_step(m);
-        end_block(m);
+        add_span(m, m->gain2 * r->e, m->gain2 * r->sq, r->peak * m->gain, S);
         m->taken++;
         m->fresh = 0;
     } else {
         if (!m->fresh)
             warm_up(m);
-        m->in_step = m->in_block = 0;
-        measure(m, x, (size_t)S);
+        measure(m, x, S);
     }
     m->before = x;
 }
