@@ -601,16 +601,23 @@ static void *copy_all(void *arg)
 #endif
     char *buf = left > 0 && !stop ? malloc(RP_WRITE_PIECE) : NULL;
     off_t at = left > 0 ? sb.st_size - left : 0;
-    ssize_t n = 0;
-    while (buf && left > 0 && !stop && (n = pread(from, buf, RP_WRITE_PIECE, at)) > 0) {
-        if (pwrite(to, buf, (size_t)n, at) != n)
+    // Each way it can stop says why here: errno may still hold what
+    // copy_file_range left (EXDEV), or nothing at all.
+    while (buf && left > 0 && !stop && !err) {
+        ssize_t n = pread(from, buf, RP_WRITE_PIECE, at);
+        ssize_t w = n > 0 ? pwrite(to, buf, (size_t)n, at) : 0;
+        if (n <= 0)
+            err = n < 0 ? errno : EIO;  // a read error, or the file ended early
+        else if (w != n)
+            err = w < 0 ? errno : ENOSPC;
+        if (err)
             break;
         at += n;
         left -= n;
         stop = copy_moved(s, n);
     }
     if (left != 0 && !stop && !err)
-        err = errno ? errno : EIO;
+        err = buf ? EIO : ENOMEM;
     free(buf);
     pthread_mutex_lock(&s->copy_lock);
     s->copy_end = 1;
