@@ -881,9 +881,16 @@ rp_status rp_reverb_load(rp_reverb *r, rp_unpacker *in)
     rp_reverb c, keep = *r;
     rp_unpack(in, &c, sizeof c);
     rp_reverb plain = reverb_plain(r);
-    // Only the state may differ: the sizes, and so the layout of mem, are the preset's.
-    if (in->bad || c.mem_floats != r->mem_floats || c.in_mask != r->in_mask ||
-        memcmp(c.len, plain.len, sizeof c.len) || c.n_taps != r->n_taps)
+    // Only the state may differ: the sizes, and so the layout of mem, are
+    // the preset's, and every position lies within its line.
+    int bad = in->bad || c.mem_floats != r->mem_floats || c.in_mask != r->in_mask ||
+              memcmp(c.len, plain.len, sizeof c.len) || c.n_taps != r->n_taps ||
+              c.in_pos > c.in_mask;
+    for (int i = 0; i < LINES && !bad; i++)
+        bad = c.pos[i] < 0 || c.pos[i] >= c.len[i];
+    for (int i = 0; i < 4 && !bad; i++)
+        bad = c.ap[i].len != r->ap[i].len || c.ap[i].pos < 0 || c.ap[i].pos >= c.ap[i].len;
+    if (bad)
         return RP_ERR_FORMAT;
     *r = c;
     r->in_l = keep.in_l;

@@ -644,6 +644,71 @@ static void test_deterministic_and_streaming(void)
     free(b);
 }
 
+// A saved state goes on to the bit in another reverb of the same room. A
+// damaged one is refused or runs within its buffers: each 32-bit word of
+// the saved header set in turn to a large value, to -1 and to 0, the
+// reverb that took it runs a block of noise (AddressSanitizer's build
+// reports a read or write outside them).
+static void test_saved_state_is_checked(void)
+{
+    rp_room_preset p;
+    if (!load_file_room("hall", &p))
+        return;
+    enum { N = RATE / 2, B = 2048 };
+    float *in = calloc(2 * N, sizeof(float)), *a = calloc(2 * B, sizeof(float));
+    float *b = calloc(2 * B, sizeof(float));
+    rp_rng rng = {9};
+    for (int i = 0; in && i < 2 * N; i++)
+        in[i] = 0.3f * rp_rng_bipolar(&rng);
+    rp_reverb *r = rp_reverb_new(&p, RATE), *fresh = rp_reverb_new(&p, RATE);
+    CHECK(in && a && b && r && fresh);
+    if (!in || !a || !b || !r || !fresh)
+        return;
+    rp_strbuf head, saved;
+    rp_strbuf_init(&head);
+    rp_strbuf_init(&saved);
+    rp_reverb_save(fresh, &head);  // idle: the header alone
+    rp_reverb_process(r, in, in, N);
+    rp_reverb_save(r, &saved);
+    CHECK(head.len > 0 && saved.len > head.len);
+    rp_unpacker u = {(const unsigned char *)saved.s, saved.len, 0};
+    CHECK_INT(rp_reverb_load(fresh, &u), RP_OK);
+    rp_reverb_process(r, in, a, B);
+    rp_reverb_process(fresh, in, b, B);
+    CHECK(memcmp(a, b, sizeof(float) * 2 * B) == 0);
+    char *bad = malloc(saved.len);
+    int refused = 0, tried = 0;
+    static const uint32_t values[] = {0x7ffff000u, 0xffffffffu, 0};
+    for (size_t w = 0; bad && w + 4 <= head.len; w += 4) {
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            memcpy(bad, saved.s, saved.len);
+            if (memcmp(bad + w, &values[v], 4) == 0)
+                continue;
+            memcpy(bad + w, &values[v], 4);
+            rp_reverb *t = rp_reverb_new(&p, RATE);
+            if (!t)
+                continue;
+            rp_unpacker d = {(const unsigned char *)bad, saved.len, 0};
+            tried++;
+            if (rp_reverb_load(t, &d) == RP_OK)
+                rp_reverb_process(t, in, a, B);
+            else
+                refused++;
+            rp_reverb_free(t);
+        }
+    }
+    printf("  %d damaged headers: %d refused, the rest ran within bounds\n", tried, refused);
+    CHECK(refused > 0 && refused < tried);
+    free(bad);
+    rp_strbuf_deinit(&head);
+    rp_strbuf_deinit(&saved);
+    rp_reverb_free(r);
+    rp_reverb_free(fresh);
+    free(in);
+    free(a);
+    free(b);
+}
+
 // Early reflections alone (no late reverb) decay to nothing through their
 // one-pole lowpass, in blocks of any size alike (state is flushed frame by
 // frame, not at the end of a call). Then the reverb is idle, and says so.
@@ -804,6 +869,7 @@ int main(void)
     RUN(test_noise_burst_then_silence);
     RUN(test_tail_is_decorrelated);
     RUN(test_deterministic_and_streaming);
+    RUN(test_saved_state_is_checked);
     RUN(test_dry_room_and_rates);
     RUN(test_early_only_split_and_idle);
     RUN(test_builtin_table_and_library);
