@@ -142,7 +142,8 @@ rp_status rp_master_load(rp_master *m, rp_unpacker *in)
     if (!c)
         return RP_ERR_NOMEM;
     rp_unpack(in, c, offsetof(rp_master, untouched));
-    rp_status st = in->bad || c->channels != m->channels ? RP_ERR_FORMAT : RP_OK;
+    rp_status st = in->bad || c->channels != m->channels || c->fill >= CHUNK ? RP_ERR_FORMAT
+                                                                            : RP_OK;
     if (!st)
         memcpy(m, c, offsetof(rp_master, untouched));
     free(c);

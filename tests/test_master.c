@@ -664,6 +664,29 @@ static void test_a_saved_limiter_goes_on_to_the_bit(void)
         CHECK(rp_master_load(b, &u) != RP_OK);
         u = (rp_unpacker){(const unsigned char *)saved.s, saved.len, 0};
         CHECK(rp_master_load(mono, &u) != RP_OK);
+        // Damaged (each 32-bit word set in turn to a large value and to
+        // -1): refused, or the limiter runs within its buffers
+        // (AddressSanitizer's build reports a read or write outside them).
+        static const uint32_t values[] = {0x7ffff000u, 0xffffffffu};
+        char *bad = malloc(saved.len);
+        int refused = 0;
+        for (size_t w = 0; bad && w + 4 <= saved.len; w += 4) {
+            for (size_t v = 0; v < 2; v++) {
+                memcpy(bad, saved.s, saved.len);
+                memcpy(bad + w, &values[v], 4);
+                rp_master *t = rp_master_new(2, RATE, RP_LIMITER_CEILING_DB);
+                u = (rp_unpacker){(const unsigned char *)bad, saved.len, 0};
+                if (t && rp_master_load(t, &u) == RP_OK) {
+                    memcpy(y, x, 4096 * 2 * sizeof *x);
+                    rp_master_process(t, y, 4096);
+                } else {
+                    refused++;
+                }
+                rp_master_free(t);
+            }
+        }
+        CHECK(bad && refused >= 2);
+        free(bad);
         rp_strbuf_deinit(&saved);
     }
     rp_master_free(a);
