@@ -1007,7 +1007,12 @@ rp_status rp_meter_load(rp_meter *m, rp_unpacker *in)
     if (!c)
         return RP_ERR_NOMEM;
     rp_unpack(in, c, offsetof(rp_meter, seg));
-    rp_status st = in->bad || c->channels != m->channels || c->flags != m->flags || c->st
+    // The counts index its rings and end its steps and blocks: in range.
+    rp_status st = in->bad || c->channels != m->channels || c->flags != m->flags || c->st ||
+                           c->step_frames != m->step_frames || c->in_step < 0 ||
+                           c->in_step >= c->step_frames || c->block_frames != m->block_frames ||
+                           c->in_block < 0 || c->in_block >= c->block_frames ||
+                           c->n_steps < 0 || c->blocks < 0
                        ? RP_ERR_FORMAT
                        : RP_OK;
     if (!st)
