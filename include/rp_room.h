@@ -55,6 +55,9 @@ typedef struct {
 
 // The values a key not given in a preset takes (no name, rt60 1 s).
 rp_room_preset rp_room_preset_default(void);
+// A hash of the values that shape the reverb (not the name or description):
+// equal for presets that sound the same, for a render's checkpoints.
+uint64_t rp_room_preset_hash(const rp_room_preset *p);
 
 // Parses one room preset from text[0..len). name is the room's name (file
 // stem), file names it in diagnostics. Unknown keys, bad numbers or units,

@@ -266,18 +266,8 @@ void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr)
         }
         if (e->preset)
             f.preset = rp_sfx_preset_hash(e->preset);
-        // A room's values, rt60_s on, are hashed as bytes: none of them padding.
-        _Static_assert(offsetof(rp_room_preset, reflections) ==
-                               offsetof(rp_room_preset, pattern) + sizeof(rp_room_pattern) &&
-                           offsetof(rp_room_preset, early_db) ==
-                               offsetof(rp_room_preset, reflections) + sizeof(int) &&
-                           offsetof(rp_room_preset, lowcut_hz) + sizeof(double) ==
-                               sizeof(rp_room_preset),
-                       "a room preset's values from rt60_s on hold no padding");
         if (e->room > 0 && (size_t)e->room <= dr->plan.n_rooms) {
-            const rp_room_preset *r = &dr->plan.rooms[e->room - 1];
-            f.room_preset = rp_hash64(&r->rt60_s, sizeof *r - offsetof(rp_room_preset, rt60_s),
-                                      RP_HASH_INIT);
+            f.room_preset = rp_room_preset_hash(&dr->plan.rooms[e->room - 1]);
         }
         uint64_t h = rp_hash64(&f, sizeof f, RP_HASH_INIT);
         int64_t from = e->start - before, to = e->end + after;

@@ -166,6 +166,15 @@ rp_room_preset rp_room_preset_default(void)
     };
 }
 
+uint64_t rp_room_preset_hash(const rp_room_preset *p)
+{
+    // Value by value, so that no padding of the struct is hashed.
+    const double d[] = {p->rt60_s,   p->hf_ratio, p->hf_reference_hz, p->predelay_s, p->size_m,
+                        p->early_db, p->wet_db,   p->width,           p->lowcut_hz};
+    const int64_t k[] = {p->pattern, p->reflections};
+    return rp_hash64(k, sizeof k, rp_hash64(d, sizeof d, RP_HASH_INIT));
+}
+
 int rp_room_is_dry(const rp_room_preset *p)
 {
     return isinf(p->early_db) && isinf(p->wet_db);

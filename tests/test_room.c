@@ -644,6 +644,29 @@ static void test_deterministic_and_streaming(void)
     free(b);
 }
 
+// The hash a render's checkpoints compare: the same for presets that sound
+// the same whatever their names, another for any value changed.
+static void test_preset_hash_follows_every_value(void)
+{
+    rp_room_preset a = rp_room_preset_default(), b = a;
+    snprintf(b.name, sizeof b.name, "other");
+    snprintf(b.description, sizeof b.description, "another room");
+    CHECK(rp_room_preset_hash(&a) == rp_room_preset_hash(&b));
+    uint64_t h = rp_room_preset_hash(&a);
+    for (int k = 0; k < 11; k++) {
+        b = a;
+        double *d[] = {&b.rt60_s,   &b.hf_ratio, &b.hf_reference_hz, &b.predelay_s, &b.size_m,
+                       &b.early_db, &b.wet_db,   &b.width,           &b.lowcut_hz};
+        if (k < 9)
+            *d[k] += 0.5;
+        else if (k == 9)
+            b.pattern = RP_ROOM_SPARSE;
+        else
+            b.reflections++;
+        CHECK_MSG(rp_room_preset_hash(&b) != h, "value %d changed, the same hash", k);
+    }
+}
+
 // A saved state goes on to the bit in another reverb of the same room. A
 // damaged one is refused or runs within its buffers: each 32-bit word of
 // the saved header set in turn to a large value, to -1 and to 0, the
@@ -869,6 +892,7 @@ int main(void)
     RUN(test_noise_burst_then_silence);
     RUN(test_tail_is_decorrelated);
     RUN(test_deterministic_and_streaming);
+    RUN(test_preset_hash_follows_every_value);
     RUN(test_saved_state_is_checked);
     RUN(test_dry_room_and_rates);
     RUN(test_early_only_split_and_idle);
