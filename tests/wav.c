@@ -412,3 +412,25 @@ void file_limit_end(void)
     setrlimit(RLIMIT_FSIZE, &limit_was);
     signal(SIGXFSZ, limit_handler);
 }
+
+int damaged_refused(const char *bytes, size_t len, size_t words,
+                    int (*try)(const char *bytes, size_t len, void *ctx), void *ctx, int *tried)
+{
+    static const uint32_t values[] = {0x7ffff000u, 0xffffffffu, 0};
+    char *bad = malloc(len ? len : 1);
+    int refused = bad ? 0 : -1, n = 0;
+    for (size_t w = 0; bad && w + 4 <= words && w + 4 <= len; w += 4) {
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            if (memcmp(bytes + w, &values[v], 4) == 0)
+                continue;
+            memcpy(bad, bytes, len);
+            memcpy(bad + w, &values[v], 4);
+            n++;
+            refused += try(bad, len, ctx) != 0;
+        }
+    }
+    free(bad);
+    if (tried)
+        *tried = n;
+    return refused;
+}

@@ -33,6 +33,14 @@ int run(const char *cmd, char **out);
 // (1 = the first after the header) when text is NULL, else the first row
 // whose text contains it. -1 when there is none.
 double cues_start_s(const char *chapter, int row, const char *text);
+// A saved state damaged: each 32-bit word of its first `words` bytes set in
+// turn to a large value, to -1 and to 0 (where it was not that already),
+// handed to try. try loads the bytes into a fresh object and, when that
+// takes them, runs it on some sound (AddressSanitizer's build reports any
+// read or write outside its buffers); it returns nonzero when it refused
+// them. How many were refused; *tried (when not NULL) how many were tried.
+int damaged_refused(const char *bytes, size_t len, size_t words,
+                    int (*try)(const char *bytes, size_t len, void *ctx), void *ctx, int *tried);
 // Path of build/radioplay, from RP_BUILD (default "build").
 const char *radioplay_bin(void);
 // A fresh temporary directory for one test program, under $TMPDIR (or
