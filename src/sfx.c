@@ -1843,8 +1843,22 @@ rp_status rp_sfx_voice_load(rp_sfx_voice *v, rp_unpacker *in)
 {
     rp_sfx_voice c, keep = *v;
     rp_unpack(in, &c, sizeof c);
-    if (in->bad || c.n_layers != v->n_layers || c.has_reverb != v->has_reverb ||
-        c.rate_hz != v->rate_hz)
+    // Only the state may differ: the sizes are the preset's, and every
+    // position lies within its buffer.
+    int bad = in->bad || c.n_layers != v->n_layers || c.has_reverb != v->has_reverb ||
+              c.rate_hz != v->rate_hz || c.block_n < 0 || c.block_n > CTRL_FRAMES ||
+              c.block_at < 0 || c.block_at > c.block_n;
+    for (int ch = 0; ch < 2 && !bad; ch++) {
+        for (int i = 0; i < FV_COMBS && !bad; i++) {
+            const fv_comb *a = &c.rev.comb[ch][i];
+            bad = a->len != v->rev.comb[ch][i].len || a->idx < 0 || (a->len && a->idx >= a->len);
+        }
+        for (int i = 0; i < FV_ALLPASSES && !bad; i++) {
+            const fv_allpass *a = &c.rev.ap[ch][i];
+            bad = a->len != v->rev.ap[ch][i].len || a->idx < 0 || (a->len && a->idx >= a->len);
+        }
+    }
+    if (bad)
         return RP_ERR_FORMAT;
     *v = c;
     v->layers = keep.layers;
@@ -1858,9 +1872,12 @@ rp_status rp_sfx_voice_load(rp_sfx_voice *v, rp_unpacker *in)
     for (size_t i = 0; i < v->n_layers; i++) {
         voice_layer *l = &v->layers[i];
         const biquad *chain[MAX_STAGES + 1];
+        int n_biquads = l->n_biquads;
         memcpy(chain, l->chain, sizeof chain);
         rp_unpack(in, l, sizeof *l);
         memcpy(l->chain, chain, sizeof chain);
+        if (l->n_biquads != n_biquads)  // it indexes the chain
+            return RP_ERR_FORMAT;
     }
     if (v->rev_mem)
         rp_unpack(in, v->rev_mem, voice_rev_floats(v) * sizeof(float));
@@ -1885,7 +1902,7 @@ static inline float noise_bipolar(rp_rng *r)
 static int frames_before(double next, int max)
 {
     double m = ceil(next) - 1.0;
-    return m <= 0.0 ? 0 : m >= (double)max ? max : (int)m;
+    return !(m > 0.0) ? 0 : m >= (double)max ? max : (int)m;  // (NaN: 0)
 }
 
 // Waveforms from the phases p[i0..i1) of a control block, into xb[i0..i1).

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "test.h"
+#include "wav.h"
 
 #define RATE 48000
 #define PI 3.14159265358979323846
@@ -1260,6 +1261,57 @@ static void test_determinism(void)
     }
 }
 
+// A voice of the preset ctx, seed 5, that takes bytes as its state renders
+// 2048 frames.
+static int try_voice(const char *bytes, size_t len, void *ctx)
+{
+    rp_sfx_voice *t = rp_sfx_voice_new(ctx, RATE, 5);
+    rp_unpacker u = {(const unsigned char *)bytes, len, 0};
+    int refused = !t || rp_sfx_voice_load(t, &u) != RP_OK;
+    if (!refused) {
+        static float y[2 * 2048];
+        rp_sfx_voice_render(t, y, 2048);
+    }
+    rp_sfx_voice_free(t);
+    return refused;
+}
+
+// A saved voice (thunder: layers and a reverb) goes on to the bit in
+// another. Damaged, each 32-bit word of the state's first 4 kB set in turn
+// to a large value, to -1 and to 0: refused, or it renders within its
+// buffers (AddressSanitizer's build reports a read or write outside them).
+static void test_saved_voice_is_checked(void)
+{
+    const rp_sfx_preset *p = preset("thunder");
+    if (!p)
+        return;
+    enum { N = RATE / 2, B = 4096 };
+    rp_sfx_voice *v = rp_sfx_voice_new(p, RATE, 5), *w = rp_sfx_voice_new(p, RATE, 5);
+    float *a = malloc(sizeof(float) * 2 * N), *b = malloc(sizeof(float) * 2 * B);
+    CHECK(v && w && a && b);
+    if (v && w && a && b) {
+        rp_sfx_voice_render(v, a, N);
+        rp_strbuf saved;
+        rp_strbuf_init(&saved);
+        rp_sfx_voice_save(v, &saved);
+        rp_unpacker u = {(const unsigned char *)saved.s, saved.len, 0};
+        CHECK_INT(rp_sfx_voice_load(w, &u), RP_OK);
+        rp_sfx_voice_render(v, a, B);
+        rp_sfx_voice_render(w, b, B);
+        CHECK(memcmp(a, b, sizeof(float) * 2 * B) == 0);
+        int tried;
+        int refused = damaged_refused(saved.s, saved.len, 4096, try_voice, (void *)p, &tried);
+        printf("  %zu bytes of state; %d damaged: %d refused, the rest ran within bounds\n",
+               saved.len, tried, refused);
+        CHECK(refused > 0 && refused < tried);
+        rp_strbuf_deinit(&saved);
+    }
+    free(a);
+    free(b);
+    rp_sfx_voice_free(v);
+    rp_sfx_voice_free(w);
+}
+
 // One call for the whole sound or frame-by-frame slices: same bytes.
 static void test_slicing_does_not_matter(void)
 {
@@ -1713,6 +1765,7 @@ int main(void)
     RUN(test_beds_loop_without_clicks);
     RUN(test_determinism);
     RUN(test_slicing_does_not_matter);
+    RUN(test_saved_voice_is_checked);
     RUN(test_layers_have_own_randomness);
     RUN(test_rate_independence);
     RUN(test_parse_valid_with_units_and_comments);
