@@ -57,6 +57,8 @@ void rp_diag_add(rp_diags *d, rp_severity sev, const char *file, int line, int c
     __attribute__((format(printf, 8, 9)))
 #endif
     ;
+// Adds every diagnostic of from to d (NULL: none), in order, and empties from.
+void rp_diags_move(rp_diags *d, rp_diags *from);
 // "file:line:col: error: msg (hint)" into buf; returns buf.
 char *rp_diag_format(const rp_diag *dg, char *buf, size_t cap);
 

@@ -66,6 +66,15 @@ void rp_diags_deinit(rp_diags *d)
     memset(d, 0, sizeof *d);
 }
 
+void rp_diags_move(rp_diags *d, rp_diags *from)
+{
+    for (size_t i = 0; d && i < from->n; i++) {
+        const rp_diag *g = &from->items[i];
+        rp_diag_add(d, g->sev, g->file, g->line, g->col, g->subsystem, g->hint, "%s", g->msg);
+    }
+    rp_diags_deinit(from);
+}
+
 void rp_diag_add(rp_diags *d, rp_severity sev, const char *file, int line, int col,
                  const char *subsystem, const char *hint, const char *fmt, ...)
 {

@@ -544,11 +544,7 @@ rp_status rp_stream_free(rp_stream *s, rp_diags *d)
     if (s->running)
         pthread_join(s->thread, NULL);
     rp_status st = s->status;
-    for (size_t i = 0; d && i < s->diags.n; i++) {
-        const rp_diag *g = &s->diags.items[i];
-        rp_diag_add(d, g->sev, g->file, g->line, g->col, g->subsystem, g->hint, "%s", g->msg);
-    }
-    rp_diags_deinit(&s->diags);
+    rp_diags_move(d, &s->diags);
     rp_mixer_free(s->mixer);
     rp_master_free(s->master);
     rp_placer_free(s->placer);
