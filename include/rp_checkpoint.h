@@ -64,6 +64,8 @@ typedef struct {
     rp_strbuf *mixes;
     size_t n_mixes;
     uint64_t meta;        // the file's title and marks (rp_ckpt_meta)
+    int no_recall;        // set: the last render's points are not used (rp_ckpt_recall)
+    int refused;          // a state of the last render's would not load (rp_ckpt_skip)
 } rp_ckpt;
 
 // Point k, made if need be.
@@ -83,7 +85,10 @@ void rp_ckpt_end(rp_ckpt *ck);
 // render's and so is the stretch, the last render's sums stand for every
 // stretch up to the next that differs, and mx, the limiter, the meters and
 // the sink go on from the last render's state there. *finished: there is
-// none; the file is complete and the pass is over.
+// none; the file is complete and the pass is over. A state that will not
+// load (its loader refuses it) sets ck->refused and fails the pass: the
+// objects are then half the last render's, and the render starts again
+// without the record (ck->no_recall).
 rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diags *d);
 // Each stretch's events (ck->n set, the timeline placed, the clips keyed).
 void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr);

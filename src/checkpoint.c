@@ -226,7 +226,10 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
     u = sb_unpacker(&o[to].mix);
     st = st ? st : rp_mixer_load(mx, &u);
     st = st ? st : rp_master_load(ck->ms, &u);
-    return st ? st : u.bad || u.left ? RP_ERR_FORMAT : RP_OK;
+    st = st ? st : u.bad || u.left ? RP_ERR_FORMAT : RP_OK;
+    if (st)
+        ck->refused = 1;
+    return st;
 }
 
 // The events reaching each stretch: whatever the mixer reads from the
@@ -458,7 +461,7 @@ uint64_t rp_ckpt_meta(const char *title, const rp_mark *marks, size_t n)
 int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path)
 {
     rp_ckpt_forget(ck);
-    ck->old = recall(dr, out_path, ck->n, ck->meta);
+    ck->old = ck->no_recall ? NULL : recall(dr, out_path, ck->n, ck->meta);
     return ck->old ? 0 : -1;
 }
 

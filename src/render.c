@@ -661,11 +661,7 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
         pthread_join(thread, NULL);
         st = st ? st : h->taken;
     }
-    for (size_t i = 0; i < h->d.n; i++) {
-        const rp_diag *g = &h->d.items[i];
-        rp_diag_add(d, g->sev, g->file, g->line, g->col, g->subsystem, g->hint, "%s", g->msg);
-    }
-    rp_diags_deinit(&h->d);
+    rp_diags_move(d, &h->d);
     pthread_cond_destroy(&h->freed);
     pthread_cond_destroy(&h->filled);
     pthread_mutex_destroy(&h->lock);
@@ -927,8 +923,11 @@ static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
 static int gain_guess(const rp_drama *dr, double *gain_db);
 static void gain_guess_remember(const rp_drama *dr, double gain_db);
 
-rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
-                          rp_progress_fn progress, void *user, rp_diags *d)
+// A render, with the last render's checkpoints unless no_recall; *refused:
+// one of their states would not load (rp_ckpt_skip).
+static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
+                             volatile sig_atomic_t *stop, rp_progress_fn progress, void *user,
+                             int no_recall, int *refused, rp_diags *d)
 {
     const rp_render_config *r = &dr->cast.render;
     rp_master_target t = rp_drama_master_target(dr);
@@ -941,7 +940,7 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         st = rp_sink_open(&stems[k], path, r->rate_hz, r->channels, 32, 0, d);
     }
     // Checkpoints: for a file the sink can patch, alone, with the cache.
-    rp_ckpt ck = {0};
+    rp_ckpt ck = {.no_recall = no_recall};
     int checkpoints = want->audio && !want->stems_dir && !want->peaks && !dr->no_cache &&
                       rp_sink_can_patch(want->audio, r->bits);
     pass p = {.dr = dr, .stage = "master", .stems = stems[0] ? stems : NULL, .stop = stop,
@@ -1042,8 +1041,30 @@ rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile 
         if (t.norm != RP_NORM_OFF)
             gain_guess_remember(dr, first);
     }
+    *refused = ck.refused;
     rp_ckpt_deinit(&ck);
     rp_meter_steps_free(p.steps);
+    return st;
+}
+
+// A checkpoint record passes its checksum, yet one of its states will not
+// load (written by a build that laid it out otherwise, say): the cache
+// costs the render only time. It starts again and mixes from the start,
+// leaving the file as it was until then, and saves a record of its own.
+rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
+                          rp_progress_fn progress, void *user, rp_diags *d)
+{
+    rp_diags first;
+    rp_diags_init(&first);
+    int refused = 0;
+    rp_status st = render_once(dr, want, stop, progress, user, 0, &refused, &first);
+    if (st && refused && st != RP_ERR_INTERRUPTED) {
+        rp_diags_deinit(&first);
+        rp_diag_add(d, RP_DIAG_NOTE, NULL, 0, 0, "cache", NULL,
+                    "the last render's checkpoints would not load: mixed from the start");
+        return render_once(dr, want, stop, progress, user, 1, &refused, d);
+    }
+    rp_diags_move(d, &first);
     return st;
 }
 

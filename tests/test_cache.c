@@ -1163,6 +1163,83 @@ static void test_a_tweak_mixes_only_what_changed(void)
     free(sheet);
 }
 
+// A checkpoint record whose checksum holds but one of whose states will not
+// load (no build writes one: the record names the build that wrote it; a
+// bug could): the render mixes from the start instead of failing, to the
+// bytes of a cold render, and leaves a record that works.
+//
+// The record, as src/checkpoint.c lays it out: a 104-byte head (its point
+// count n at byte 24), n + 1 points of 64 bytes (8 + 8, then the lengths of
+// six buffers: mix, pre, out, file, pre_d, out_d), the buffers point by
+// point, and a checksum (rp_hash64) over all of that.
+static void test_a_record_that_will_not_load_is_mixed_again(void)
+{
+    const char *cache = tmp(1, "cache-refused"), *file = tmp(2, "refused.wav");
+    CHECK_MSG(mixed_share(cache, "", file) == 100.0, "the first render mixes it all");
+    char cmd[2048], *out = NULL, path[1200] = "";
+    snprintf(cmd, sizeof cmd, "ls '%s'/radioplay/values/*.ckpt", cache);
+    CHECK_INT(run(cmd, &out), 0);
+    if (out)
+        sscanf(out, "%1199s", path);
+    free(out);
+    FILE *f = fopen(path, "rb");
+    CHECK_MSG(f != NULL, "a checkpoint record: %s", path);
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = len > 0 ? malloc((size_t)len) : NULL;
+    int whole = b && fread(b, 1, (size_t)len, f) == (size_t)len;
+    fclose(f);
+    uint64_t n = 0;
+    if (whole && len >= 128)
+        memcpy(&n, b + 24, sizeof n);
+    // The last point's output meter: what an unchanged render loads.
+    size_t table = 104, buffers = table + (size_t)(n + 1) * 64, at = buffers, out_at = 0,
+           out_len = 0;
+    for (uint64_t k = 0; whole && n > 0 && n < 1000 && k <= n; k++)
+        for (int i = 0; i < 6; i++) {
+            uint64_t l;
+            memcpy(&l, b + table + k * 64 + 16 + (size_t)i * 8, sizeof l);
+            if (k == n && i == 2) {
+                out_at = at;
+                out_len = (size_t)l;
+            }
+            at += (size_t)l;
+        }
+    CHECK_MSG(whole && n > 0 && at + 8 == (size_t)len && out_len > 0,
+              "the record is laid out as this test reads it (%zu + 8 of %ld bytes)", at, len);
+    if (!whole || at + 8 != (size_t)len || out_len == 0) {
+        free(b);
+        return;
+    }
+    memset(b + out_at, 0xff, out_len);
+    uint64_t sum = rp_hash64(b, (size_t)len - 8, RP_HASH_INIT);
+    memcpy(b + len - 8, &sum, sizeof sum);
+    f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(b, 1, (size_t)len, f) == (size_t)len);
+    if (f)
+        fclose(f);
+    free(b);
+    // Unchanged, so it would take the rest from the last point: the state
+    // there is refused, and the render starts again.
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -v 2>&1", cache,
+             radioplay_bin(), CHAPTER, file);
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(out && strstr(out, "checkpoints would not load: mixed from the start"),
+              "the render says why it mixed it all: %s", out ? out : "");
+    CHECK_MSG(out && strstr(out, "the pass that wrote the file mixed 100.0%"),
+              "a refused record is mixed in full: %s", out ? out : "");
+    free(out);
+    same_as_cold("", file);
+    // Its own record works.
+    CHECK_MSG(mixed_share(cache, "", file) == 0.0, "the next render uses the new record");
+    same_as_cold("", file);
+    test_remove(file);
+    test_remove(cache);
+}
+
 static int count_clips(const char *cache)
 {
     char cmd[1200], *out;
@@ -1428,6 +1505,7 @@ int main(void)
     RUN(test_a_tweak_synthesizes_only_what_changed);
     RUN(test_lines_are_spoken_in_runs);
     RUN(test_a_tweak_mixes_only_what_changed);
+    RUN(test_a_record_that_will_not_load_is_mixed_again);
     RUN(test_a_killed_render_leaves_no_broken_clip);
     RUN(test_two_renders_at_once_share_the_cache);
     RUN(test_watch_renders_again);
