@@ -1048,8 +1048,9 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
 }
 
 // A checkpoint record passes its checksum, yet one of its states will not
-// load (written by a build that laid it out otherwise, say): the cache
-// costs the render only time. It starts again and mixes from the start,
+// load (no build reads another's record, as the record names the program
+// that wrote it, so only a bug in a state's saver or loader makes one):
+// the cache costs the render only time. It starts again and mixes from the start,
 // leaving the file as it was until then, and saves a record of its own.
 rp_status rp_drama_render(rp_drama *dr, const rp_render_outputs *want, volatile sig_atomic_t *stop,
                           rp_progress_fn progress, void *user, rp_diags *d)
