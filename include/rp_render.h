@@ -47,6 +47,7 @@ typedef struct {
     double gain_db;         // the normalization gain it applied
     int passes;             // passes it took over the mix (1 to 3)
     int guessed;            // 1: the first was the master pass, from a guessed gain
+    int not_guessed;        // 1: a gain was remembered, but measuring first cost less
     int replayed;           // passes that read the measuring pass's mix back
     int voiced;             // 1: every clip is known and the timeline placed
     double voiced_s;        // rp_now_s() when the last clip came in

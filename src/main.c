@@ -594,6 +594,9 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
                     : dr.replayed == dr.passes - 1 ? " (the measured mix read back, not mixed again)"
                                                    : " (the measured mix read back once, then "
                                                      "mixed again to correct the gain)");
+        if (!st && dr.not_guessed)
+            fprintf(stderr, "radioplay: measured first: the last render's checkpoints would "
+                    "have spared less than half of the chapter\n");
         if (!st && dr.mixed_again >= 0 && dr.timeline.n_frames > 0)
             fprintf(stderr, "radioplay: the pass that wrote the file mixed %.1f%% of the chapter%s\n",
                     100.0 * (double)dr.mixed_again / (double)dr.timeline.n_frames,

@@ -765,6 +765,19 @@ rp_master_target rp_drama_master_target(const rp_drama *dr)
     return t;
 }
 
+// The file's chapter marks, its title first (the WAV header's); how many.
+static size_t file_marks(const rp_drama *dr, rp_mark marks[RP_MAX_MARKS])
+{
+    size_t n = rp_marks_collect(&dr->timeline, &dr->plan, &dr->script, marks, RP_MAX_MARKS);
+    return n < RP_MAX_MARKS ? n : RP_MAX_MARKS;
+}
+
+// The stretches between checkpoints in the timeline.
+static size_t stretches(const rp_drama *dr)
+{
+    return (size_t)((dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
+}
+
 // Mixes with gain_db through the limiter into the outputs, measuring what
 // is written into *l and, when pre is not NULL, the mix before the master
 // into *pre as measure_pass would. The audio is left written but not in
@@ -821,7 +834,7 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     }
     rp_ckpt *ck = p->ck;
     if (ck) {
-        ck->n = (size_t)((dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
+        ck->n = stretches(dr);
         ck->ms = o.ms;
         ck->out = o.meter;
         ck->pre = o.pre;  // with pre, else the measuring pass's are kept
@@ -837,8 +850,7 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     }
     if (!st && out_path) {
         rp_mark marks[RP_MAX_MARKS];
-        size_t n = rp_marks_collect(&dr->timeline, &dr->plan, &dr->script, marks, RP_MAX_MARKS);
-        n = n < RP_MAX_MARKS ? n : RP_MAX_MARKS;
+        size_t n = file_marks(dr, marks);
         const char *title = n ? marks[0].title : NULL;
         if (ck) {
             ck->meta = rp_ckpt_meta(title, marks, n);
@@ -910,7 +922,7 @@ static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
     measure ctx = {m, p->keep};
     rp_status st = m ? mix_pass(p, NULL, take_measure, &ctx, d) : RP_ERR_NOMEM;
     if (!st && p->ck) {
-        p->ck->n = (size_t)((p->dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
+        p->ck->n = stretches(p->dr);
         rp_ckpt_end(p->ck);
         p->ck->pre = NULL;
     }
@@ -922,6 +934,37 @@ static rp_status measure_pass(const pass *p, rp_loudness *pre, rp_diags *d)
 
 static int gain_guess(const rp_drama *dr, double *gain_db);
 static void gain_guess_remember(const rp_drama *dr, double gain_db);
+
+// Whether mastering with the remembered gain while measuring is worth a
+// try: the last render's checkpoints fit this render (the same length,
+// marks and file), and at least half the stretches between them have the
+// same events as the last render's, so that pass can take them from its
+// file. Otherwise it mixes about all of the chapter, as the measuring pass
+// does, and when the gain has moved a step it mixes it all again; measuring
+// first costs as much when the gain holds (the master pass reads the mix
+// back) and half as much when it moves. A tweak that changes the length of
+// a clip (a voice's pitch, rate or words) moves every line after it, and
+// the checkpoints no longer fit. On an error, it is worth a try: that pass
+// reports it.
+static int worth_guessing(const pass *p, const char *out_path)
+{
+    rp_ckpt *ck = p->ck;
+    const rp_drama *dr = p->dr;
+    rp_mark marks[RP_MAX_MARKS];
+    size_t n = file_marks(dr, marks);
+    ck->n = stretches(dr);
+    if (!rp_ckpt_point_at(ck, ck->n))
+        return 1;
+    ck->meta = rp_ckpt_meta(n ? marks[0].title : NULL, marks, n);
+    rp_ckpt_inputs(ck, dr);
+    if (rp_ckpt_recall(ck, dr, out_path))
+        return 0;
+    size_t same = 0;
+    for (size_t k = 0; k < ck->n; k++)
+        same += ck->pt[k].input == ck->old[k].input;
+    rp_ckpt_forget(ck);
+    return 2 * same >= ck->n;
+}
 
 // A render, with the last render's checkpoints unless no_recall; *refused:
 // one of their states would not load (rp_ckpt_skip).
@@ -958,7 +1001,7 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     spool keep = {.fd = -1, .lock_fd = -1, .failed = 1};
     int mastered = 0;
     dr->passes = 1;
-    dr->guessed = 0;
+    dr->guessed = dr->not_guessed = 0;
     dr->replayed = 0;
     dr->mixed_alongside = 0;
     dr->meter_taken = dr->meter_steps = 0;
@@ -974,6 +1017,10 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     // measuring pass mixes as the lines come in (place_ahead).
     if (!st && !dr->voiced && (guessing || t.norm == RP_NORM_OFF))
         st = rp_drama_voice(dr, stop, progress, user, d);
+    if (!st && guessing && p.ck && !worth_guessing(&p, want->audio)) {
+        guessing = 0;
+        dr->not_guessed = 1;
+    }
     if (!st && guessing) {
         st = master_pass(&p, want, guess, &pre, &l, &sink, d);
         gain = st ? 0.0 : rp_master_gain_round(rp_master_gain_db(&t, &pre));
