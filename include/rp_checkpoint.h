@@ -92,6 +92,9 @@ void rp_ckpt_end(rp_ckpt *ck);
 rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diags *d);
 // Each stretch's events (ck->n set, the timeline placed, the clips keyed).
 void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr);
+// The stretches whose events are the last render's (rp_ckpt_inputs against
+// ck->old); 0 without a record.
+size_t rp_ckpt_unchanged(const rp_ckpt *ck);
 // A hash of the file's title and marks, for ck->meta.
 uint64_t rp_ckpt_meta(const char *title, const rp_mark *marks, size_t n);
 // The last render's record into ck->old, if it fits (0), after

@@ -232,6 +232,14 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
     return st;
 }
 
+size_t rp_ckpt_unchanged(const rp_ckpt *ck)
+{
+    size_t same = 0;
+    for (size_t k = 0; ck->old && k < ck->n; k++)
+        same += ck->pt[k].input == ck->old[k].input;
+    return same;
+}
+
 // The events reaching each stretch: whatever the mixer reads from the
 // timeline while it mixes there. It reads an event from its look-ahead
 // before it starts (the ducking's lead, 0.15 s) to the ducking's tail after

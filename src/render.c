@@ -778,6 +778,23 @@ static size_t stretches(const rp_drama *dr)
     return (size_t)((dr->timeline.n_frames + RP_CKPT_FRAMES - 1) / RP_CKPT_FRAMES);
 }
 
+// ck made ready for this render's timeline: a point at each stretch's
+// start, each stretch's events hashed, the file's marks hashed; and, when
+// recall, the last render's record recalled into ck->old if it fits.
+static rp_status ckpt_ready(rp_ckpt *ck, const rp_drama *dr, const char *out_path, int recall)
+{
+    rp_mark marks[RP_MAX_MARKS];
+    size_t n = file_marks(dr, marks);
+    ck->n = stretches(dr);
+    if (!rp_ckpt_point_at(ck, ck->n))  // every point now: two threads write them
+        return RP_ERR_NOMEM;
+    rp_ckpt_inputs(ck, dr);
+    ck->meta = rp_ckpt_meta(n ? marks[0].title : NULL, marks, n);
+    if (recall)
+        rp_ckpt_recall(ck, dr, out_path);
+    return RP_OK;
+}
+
 // Mixes with gain_db through the limiter into the outputs, measuring what
 // is written into *l and, when pre is not NULL, the mix before the master
 // into *pre as measure_pass would. The audio is left written but not in
@@ -834,7 +851,6 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
     }
     rp_ckpt *ck = p->ck;
     if (ck) {
-        ck->n = stretches(dr);
         ck->ms = o.ms;
         ck->out = o.meter;
         ck->pre = o.pre;  // with pre, else the measuring pass's are kept
@@ -843,20 +859,13 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         ck->at = &o.at;
         ck->mixed = 0;
         ck->finished = 0;
-        if (!rp_ckpt_point_at(ck, ck->n))  // every point now: two threads write them
-            st = RP_ERR_NOMEM;
-        else
-            rp_ckpt_inputs(ck, dr);
+        // (A replay writes the whole file: it costs no more than patching.)
+        st = st ? st : ckpt_ready(ck, dr, out_path, !p->replay);
     }
     if (!st && out_path) {
         rp_mark marks[RP_MAX_MARKS];
         size_t n = file_marks(dr, marks);
         const char *title = n ? marks[0].title : NULL;
-        if (ck) {
-            ck->meta = rp_ckpt_meta(title, marks, n);
-            if (!p->replay)  // (a replay writes the whole file: it costs no more)
-                rp_ckpt_recall(ck, dr, out_path);
-        }
         // With the last render's checkpoints, from a copy of its file.
         uint64_t dither = rp_seed_mix(r->seed, 0xd17e);
         rp_status ps = ck && ck->old ? rp_sink_open_patch(&o.sink, out_path, r->rate_hz,
@@ -949,19 +958,9 @@ static void gain_guess_remember(const rp_drama *dr, double gain_db);
 static int worth_guessing(const pass *p, const char *out_path)
 {
     rp_ckpt *ck = p->ck;
-    const rp_drama *dr = p->dr;
-    rp_mark marks[RP_MAX_MARKS];
-    size_t n = file_marks(dr, marks);
-    ck->n = stretches(dr);
-    if (!rp_ckpt_point_at(ck, ck->n))
+    if (ckpt_ready(ck, p->dr, out_path, 1))
         return 1;
-    ck->meta = rp_ckpt_meta(n ? marks[0].title : NULL, marks, n);
-    rp_ckpt_inputs(ck, dr);
-    if (rp_ckpt_recall(ck, dr, out_path))
-        return 0;
-    size_t same = 0;
-    for (size_t k = 0; k < ck->n; k++)
-        same += ck->pt[k].input == ck->old[k].input;
+    size_t same = rp_ckpt_unchanged(ck);
     rp_ckpt_forget(ck);
     return 2 * same >= ck->n;
 }
@@ -1017,6 +1016,9 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     // measuring pass mixes as the lines come in (place_ahead).
     if (!st && !dr->voiced && (guessing || t.norm == RP_NORM_OFF))
         st = rp_drama_voice(dr, stop, progress, user, d);
+    // Without checkpoints (stems, --svg, other formats) the remembered gain
+    // is always tried: that pass writes the stems, and measuring first
+    // would keep the mix in a file of its own beside the output's.
     if (!st && guessing && p.ck && !worth_guessing(&p, want->audio)) {
         guessing = 0;
         dr->not_guessed = 1;
