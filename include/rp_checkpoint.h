@@ -92,6 +92,10 @@ void rp_ckpt_end(rp_ckpt *ck);
 rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diags *d);
 // Each stretch's events (ck->n set, the timeline placed, the clips keyed).
 void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr);
+// Whether the limiter (ck->ms, its gain set, nothing limited yet) starts
+// as the last render's did. When it does not (another gain), no point's
+// state can be the last render's, and its file is of no use.
+int rp_ckpt_limiter_same(const rp_ckpt *ck);
 // The stretches whose events are the last render's (rp_ckpt_inputs against
 // ck->old); 0 without a record.
 size_t rp_ckpt_unchanged(const rp_ckpt *ck);

@@ -232,6 +232,19 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
     return st;
 }
 
+int rp_ckpt_limiter_same(const rp_ckpt *ck)
+{
+    if (!ck->old || !ck->ms)
+        return 0;
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_master_save(ck->ms, &b);
+    const rp_strbuf *o = &ck->old[0].mix;  // the mixer's state, then the limiter's
+    int same = !b.failed && o->len >= b.len && memcmp(o->s + o->len - b.len, b.s, b.len) == 0;
+    rp_strbuf_deinit(&b);
+    return same;
+}
+
 size_t rp_ckpt_unchanged(const rp_ckpt *ck)
 {
     size_t same = 0;

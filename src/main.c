@@ -602,7 +602,9 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
                     100.0 * (double)dr.mixed_again / (double)dr.timeline.n_frames,
                     dr.mixed_again < dr.timeline.n_frames
                         ? " (the rest was the last render's, from its checkpoints)"
-                        : "");
+                    : dr.other_gain ? " (with another gain than the last render's, none of its "
+                                      "file could be kept)"
+                                    : "");
         if (!st && dr.meter_steps > 0)
             fprintf(stderr, "radioplay: the file's meter took %.0f%% of its 100 ms steps from the "
                     "mix's, times the gain\n", 100.0 * (double)dr.meter_taken /

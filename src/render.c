@@ -861,6 +861,12 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         ck->finished = 0;
         // (A replay writes the whole file: it costs no more than patching.)
         st = st ? st : ckpt_ready(ck, dr, out_path, !p->replay);
+        // With another gain than the last render's (the pass after a
+        // missed guess), nothing of its file can be kept: it is not copied
+        // only to be written over.
+        dr->other_gain = !st && ck->old && !rp_ckpt_limiter_same(ck);
+        if (dr->other_gain)
+            rp_ckpt_forget(ck);
     }
     if (!st && out_path) {
         rp_mark marks[RP_MAX_MARKS];
@@ -1000,7 +1006,7 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     spool keep = {.fd = -1, .lock_fd = -1, .failed = 1};
     int mastered = 0;
     dr->passes = 1;
-    dr->guessed = dr->not_guessed = 0;
+    dr->guessed = dr->not_guessed = dr->other_gain = 0;
     dr->replayed = 0;
     dr->mixed_alongside = 0;
     dr->meter_taken = dr->meter_steps = 0;

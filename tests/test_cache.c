@@ -797,7 +797,7 @@ static const char *CHAPTER = "scripts/siege.txt";
 
 // Passes over the mix the last render_with took (-v), 0 if not said; and
 // whether it measured first although a gain was remembered.
-static int last_passes, last_measured_first;
+static int last_passes, last_measured_first, last_other_gain;
 
 // Renders chapter with XDG_CACHE_HOME=cache and extra args; returns the
 // exit status and the clips line of -v in *clips (caller's buffer).
@@ -813,6 +813,7 @@ static int render_chapter_with(const char *chapter, const char *cache, const cha
     const char *p = strstr(out, "passes over the mix: ");
     last_passes = p ? atoi(p + strlen("passes over the mix: ")) : 0;
     last_measured_first = strstr(out, "measured first: ") != NULL;
+    last_other_gain = strstr(out, "with another gain than the last render's") != NULL;
     if (rc)
         fprintf(stderr, "%s\n", out);
     free(out);
@@ -989,13 +990,16 @@ static void test_a_tweak_synthesizes_only_what_changed(void)
     same_as_cold(args, tmp(2, "t1.wav"));
     // One voice 3 dB louder (its few lines' stretches) moves the loudness by
     // more than a step: the remembered gain is tried, does not hold, and the
-    // master pass follows.
+    // master pass follows, with a gain that leaves nothing of the last
+    // render's file to keep (it is not copied first).
+    CHECK(!last_other_gain);
     free(sheet);
     sheet = read_text(tmp(3, "siege.cast"));
     CHECK_INT(retweak(sheet, "[voice Kestrel]", "gain = 0.0\n", "gain = 3.0", cache, args), 0);
     int tried = last_passes, tried_first = last_measured_first;
     CHECK_INT(last_passes, 2);
     CHECK(!last_measured_first);
+    CHECK(last_other_gain);
     same_as_cold(args, tmp(2, "t1.wav"));
     // All speech 9 dB louder changes every stretch with words in it: it
     // measures first, and the master pass reads the mix back.
