@@ -66,6 +66,7 @@ typedef struct {
     uint64_t meta;        // the file's title and marks (rp_ckpt_meta)
     int no_recall;        // set: the last render's points are not used (rp_ckpt_recall)
     int refused;          // a state of the last render's would not load (rp_ckpt_skip)
+    int other_gain;       // the record fit but for the limiter's gain (rp_ckpt_recall)
 } rp_ckpt;
 
 // Point k, made if need be.
@@ -92,17 +93,16 @@ void rp_ckpt_end(rp_ckpt *ck);
 rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diags *d);
 // Each stretch's events (ck->n set, the timeline placed, the clips keyed).
 void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr);
-// Whether the limiter (ck->ms, its gain set, nothing limited yet) starts
-// as the last render's did. When it does not (another gain), no point's
-// state can be the last render's, and its file is of no use.
-int rp_ckpt_limiter_same(const rp_ckpt *ck);
 // The stretches whose events are the last render's (rp_ckpt_inputs against
 // ck->old); 0 without a record.
 size_t rp_ckpt_unchanged(const rp_ckpt *ck);
 // A hash of the file's title and marks, for ck->meta.
 uint64_t rp_ckpt_meta(const char *title, const rp_mark *marks, size_t n);
 // The last render's record into ck->old, if it fits (0), after
-// rp_ckpt_forget; rp_ckpt_save writes this render's, once the file is in place.
+// rp_ckpt_forget. With ck->ms set (a master pass, its gain set), it fits
+// only when the limiter starts as the last render's did: another gain
+// changes every sample, and the record is set aside (ck->other_gain), its
+// file not copied only to be written over. rp_ckpt_save writes this render's, once the file is in place.
 int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path);
 void rp_ckpt_forget(rp_ckpt *ck);
 void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path);

@@ -232,10 +232,10 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
     return st;
 }
 
-int rp_ckpt_limiter_same(const rp_ckpt *ck)
+// Whether the limiter about to start (its gain set) starts as the last
+// render's did, in the record's first point.
+static int limiter_same(const rp_ckpt *ck)
 {
-    if (!ck->old || !ck->ms)
-        return 0;
     rp_strbuf b;
     rp_strbuf_init(&b);
     rp_master_save(ck->ms, &b);
@@ -483,6 +483,11 @@ int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path)
 {
     rp_ckpt_forget(ck);
     ck->old = ck->no_recall ? NULL : recall(dr, out_path, ck->n, ck->meta);
+    // Another gain changes every sample, and every point's state with it:
+    // nothing of the last render's would be kept.
+    ck->other_gain = ck->old && ck->ms && !limiter_same(ck);
+    if (ck->other_gain)
+        rp_ckpt_forget(ck);
     return ck->old ? 0 : -1;
 }
 

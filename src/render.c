@@ -860,13 +860,9 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         ck->mixed = 0;
         ck->finished = 0;
         // (A replay writes the whole file: it costs no more than patching.)
+        ck->other_gain = 0;
         st = st ? st : ckpt_ready(ck, dr, out_path, !p->replay);
-        // With another gain than the last render's (the pass after a
-        // missed guess), nothing of its file can be kept: it is not copied
-        // only to be written over.
-        dr->other_gain = !st && ck->old && !rp_ckpt_limiter_same(ck);
-        if (dr->other_gain)
-            rp_ckpt_forget(ck);
+        dr->other_gain = ck->other_gain;  // after a missed guess
     }
     if (!st && out_path) {
         rp_mark marks[RP_MAX_MARKS];
