@@ -130,7 +130,7 @@ double rp_master_gain_db(const rp_master_target *t, const rp_loudness *l);
 // gain_db to the nearest whole step of RP_GAIN_STEP_DB. A render applies
 // the rounded gain: a re-render after a tweak that moved the loudness by
 // less than a step's fraction gives the same gain, to the bit, and needs no
-// measuring pass of its own (rp_drama_render). At most 0.025 dB off.
+// measuring pass of its own (rp_drama_render). At most half a step off.
 double rp_master_gain_round(double gain_db);
 
 // One compliance line: what, the measured value, the rule, pass or fail.

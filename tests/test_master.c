@@ -1024,9 +1024,9 @@ static void test_acx_report(void)
 static void test_gain_round(void)
 {
     CHECK_NEAR(rp_master_gain_round(7.180727), 7.2, 1e-12);
-    CHECK_NEAR(rp_master_gain_round(7.17), 7.15, 1e-12);
-    CHECK_NEAR(rp_master_gain_round(-3.0249), -3.0, 1e-12);
-    CHECK_NEAR(rp_master_gain_round(-3.0251), -3.05, 1e-12);
+    CHECK_NEAR(rp_master_gain_round(7.149), 7.1, 1e-12);
+    CHECK_NEAR(rp_master_gain_round(-3.0499), -3.0, 1e-12);
+    CHECK_NEAR(rp_master_gain_round(-3.0501), -3.1, 1e-12);
     CHECK(rp_master_gain_round(0.0) == 0.0);
     int exact = 1, near = 1;
     for (int i = -4000; i <= 4000; i++) {
