@@ -69,19 +69,23 @@ void rp_sink_keep_cached(rp_sink *s);
 rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d);
 // A render that changes only some stretches of a 16-bit WAV file (see
 // rp_checkpoint.h): the file at path, which the same settings wrote (the
-// same rate, channels, frames and marks), is copied to the temporary file,
-// and writes replace its samples from the frame rp_sink_seek last set. The
-// dither starts as rp_sink_open's, or goes on from where rp_sink_load puts
-// it. rp_sink_can_patch says whether a file of that name and bits can be
-// (bits 0: the default, 16). rp_sink_open_patch returns RP_ERR_USAGE when
-// the file there is not a plain 16-bit WAV of those frames (the caller then
-// renders it all), RP_ERR_IO with a message when it cannot be copied.
+// same rate and channels; its length and marks may be another's), gets a
+// header of its own for frames, title and marks (as rp_sink_set_meta writes
+// them), and as many of its samples as both files have are copied to the
+// temporary file; writes replace them from the frame rp_sink_seek last set,
+// and the file ends at frames. The dither starts as rp_sink_open's, or goes
+// on from where rp_sink_load puts it. rp_sink_can_patch says whether a file
+// of that name and bits can be (bits 0: the default, 16).
+// rp_sink_open_patch returns RP_ERR_USAGE when the file there is not a
+// plain 16-bit WAV of that rate and channels (the caller then renders it
+// all), RP_ERR_IO with a message when it cannot be copied.
 int rp_sink_can_patch(const char *path, int bits);
 // Whether a file of that name and bits holds nothing finer than 16-bit
 // samples: 16-bit WAV and FLAC, Vorbis and MP3.
 int rp_sink_at_most_16bit(const char *path, int bits);
 rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
-                             int64_t frames, uint64_t dither_seed, rp_diags *d);
+                             int64_t frames, const char *title, const rp_mark *marks, size_t n,
+                             uint64_t dither_seed, rp_diags *d);
 // Where the next write lands (a patching sink); writes what is pending first.
 rp_status rp_sink_seek(rp_sink *s, int64_t frame, rp_diags *d);
 // The dither's state as bytes, and back (as rp_mixer_save, rp_mixer_load).

@@ -872,7 +872,7 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         uint64_t dither = rp_seed_mix(r->seed, 0xd17e);
         rp_status ps = ck && ck->old ? rp_sink_open_patch(&o.sink, out_path, r->rate_hz,
                                                             r->channels, dr->timeline.n_frames,
-                                                            dither, d)
+                                                            title, marks, n, dither, d)
                                      : RP_ERR_USAGE;
         if (ps == RP_ERR_USAGE && ck)
             rp_ckpt_forget(ck);

@@ -87,7 +87,9 @@ struct rp_sink {
     int copy_from;  // the last render's file; -1: closed
     pthread_mutex_t copy_lock;
     pthread_cond_t copy_moved;
-    off_t copied;   // bytes of it in ours, from the start
+    off_t copy_in;  // where its samples start in the last render's file
+    off_t copied;   // where the copy has reached in ours (from data)
+    off_t copy_to;  // where it ends: the samples both files have
     int copy_end;   // 1: the copy is over (copy_err says how it ended)
     int copy_err;   // errno of a failed copy, or 0
     int copy_stop;  // 1: the render was given up, stop copying
@@ -568,17 +570,18 @@ static int copy_moved(rp_sink *s, off_t n)
     return stop;
 }
 
-// The copying thread: every byte of the last render's file into the sink's
-// (both from their start), its pages written back as it goes, as a
+// The copying thread: the last render's samples into the sink's file, as
+// many as both files have, its pages written back as it goes, as a
 // render's are.
 static void *copy_all(void *arg)
 {
     rp_sink *s = arg;
     int from = s->copy_from, to = s->fd, err = 0, stop = 0;
-    struct stat sb;
-    off_t left = fstat(from, &sb) == 0 ? sb.st_size : -1;
-    if (left < 0)
-        err = errno;
+    off_t left = s->copy_to - s->data;
+    if (lseek(from, s->copy_in, SEEK_SET) != s->copy_in || lseek(to, s->data, SEEK_SET) != s->data) {
+        err = errno ? errno : EIO;
+        left = 0;
+    }
 #if defined(__linux__)
     posix_fadvise(from, 0, 0, POSIX_FADV_SEQUENTIAL);
     // RP_WRITE_PIECE bytes a call (the kernel writes what a call copies as
@@ -600,11 +603,11 @@ static void *copy_all(void *arg)
     // Not between these file systems: by hand, from where it got to.
 #endif
     char *buf = left > 0 && !stop ? malloc(RP_WRITE_PIECE) : NULL;
-    off_t at = left > 0 ? sb.st_size - left : 0;
+    off_t at = s->copy_to - left, in = s->copy_in - s->data;  // in + at: the same byte there
     // Each way it can stop says why here: errno may still hold what
     // copy_file_range left (EXDEV), or nothing at all.
     while (buf && left > 0 && !stop && !err) {
-        ssize_t n = pread(from, buf, RP_WRITE_PIECE, at);
+        ssize_t n = pread(from, buf, left < RP_WRITE_PIECE ? (size_t)left : RP_WRITE_PIECE, in + at);
         ssize_t w = n > 0 ? pwrite(to, buf, (size_t)n, at) : 0;
         if (n <= 0)
             err = n < 0 ? errno : EIO;  // a read error, or the file ended early
@@ -627,11 +630,14 @@ static void *copy_all(void *arg)
     return NULL;
 }
 
-// Waits until the copy has passed byte upto (or ended); the copy's error.
+// Waits until the copy has passed byte upto, or its end (or ended); the
+// copy's error.
 static int copy_wait(rp_sink *s, off_t upto)
 {
     if (!s->copier)
         return 0;
+    if (upto > s->copy_to)
+        upto = s->copy_to;
     pthread_mutex_lock(&s->copy_lock);
     while (s->copied < upto && !s->copy_end)
         pthread_cond_wait(&s->copy_moved, &s->copy_lock);
@@ -846,9 +852,9 @@ static uint32_t get_le32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-// Where a RIFF WAV's samples start, if it is 16-bit PCM of the given shape
-// with a data chunk of exactly bytes; -1 if not.
-static off_t wav16_data(int fd, int rate_hz, int channels, uint64_t bytes)
+// Where a RIFF WAV's samples start, if it is 16-bit PCM of the given
+// shape, and *bytes of them; -1 if not.
+static off_t wav16_data(int fd, int rate_hz, int channels, uint64_t *bytes)
 {
     unsigned char h[12], c[8], fmt[16];
     if (pread(fd, h, 12, 0) != 12 || memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
@@ -862,7 +868,8 @@ static off_t wav16_data(int fd, int rate_hz, int channels, uint64_t bytes)
             fmt_ok = (fmt[0] | fmt[1] << 8) == 1 && (fmt[2] | fmt[3] << 8) == channels &&
                      get_le32(fmt + 4) == (uint32_t)rate_hz && (fmt[14] | fmt[15] << 8) == 16;
         } else if (!memcmp(c, "data", 4)) {
-            return fmt_ok && len == bytes ? at + 8 : -1;
+            *bytes = len;
+            return fmt_ok && len % (uint32_t)(2 * channels) == 0 ? at + 8 : -1;
         }
         at += 8 + (off_t)len + (len & 1);
     }
@@ -887,8 +894,44 @@ void rp_sink_keep_cached(rp_sink *s)
     s->keep = 1;
 }
 
+// The patching sink's header, as rp_sink_open and rp_sink_set_meta would
+// write it for frames: libsndfile writes it for no samples into the
+// temporary file, and the lengths are set after. *data: where the samples
+// start.
+static rp_status patch_header(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
+                              rp_diags *d)
+{
+    SF_INFO info = {.samplerate = s->rate_hz, .channels = s->channels,
+                    .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SF_VIRTUAL_IO vio = {vio_length, vio_seek, vio_read, vio_write, vio_tell};
+    s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, s);
+    rp_status st = s->sf && set_up(s) ? rp_sink_set_meta(s, title, marks, n, s->rate_hz, d)
+                                      : RP_ERR_USAGE;
+    if (s->sf && sf_close(s->sf) != 0 && !st)
+        st = RP_ERR_USAGE;
+    s->sf = NULL;
+    off_t end = lseek(s->fd, 0, SEEK_END);
+    unsigned char tail[8];
+    if (!st && (s->err || end < 44 || pread(s->fd, tail, 8, end - 8) != 8 ||
+                memcmp(tail, "data", 4) || get_le32(tail + 4) != 0))
+        st = RP_ERR_USAGE;  // not the header this code knows: render it all
+    uint64_t bytes = (uint64_t)s->frames * (uint64_t)s->channels * 2;
+    if (!st && (uint64_t)end - 8 + bytes > UINT32_MAX)
+        st = RP_ERR_USAGE;
+    if (!st) {
+        unsigned char riff[4], data[4];
+        put_le32(riff, (uint32_t)((uint64_t)end - 8 + bytes));
+        put_le32(data, (uint32_t)bytes);
+        if (pwrite(s->fd, riff, 4, 4) != 4 || pwrite(s->fd, data, 4, end - 4) != 4)
+            st = fail(s, "cannot write", strerror(errno), d);
+        s->data = end;
+    }
+    return st;
+}
+
 rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
-                             int64_t frames, uint64_t dither_seed, rp_diags *d)
+                             int64_t frames, const char *title, const rp_mark *marks, size_t n,
+                             uint64_t dither_seed, rp_diags *d)
 {
     *out = NULL;
     if (!rp_sink_can_patch(path, 16) || frames < 0)
@@ -900,15 +943,14 @@ rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int c
     s->keep = 1;  // the tweak loop: the next render copies this file in turn
     s->frames = frames;
     int old = open(s->target, O_RDONLY | O_CLOEXEC);
-    s->data = old < 0 ? -1 : wav16_data(old, rate_hz, channels,
-                                        (uint64_t)frames * (uint64_t)channels * 2);
-    if (s->data < 0) {
+    uint64_t old_bytes = 0;
+    s->copy_in = old < 0 ? -1 : wav16_data(old, rate_hz, channels, &old_bytes);
+    if (s->copy_in < 0) {
         if (old >= 0)
             close(old);
         rp_sink_close(s, 0, NULL);
         return RP_ERR_USAGE;
     }
-    s->at = s->data;
     s->copy_from = old;
     s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
     rp_status st = RP_OK;
@@ -918,8 +960,14 @@ rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int c
         mode_t mask = umask(0);
         umask(mask);
         fchmod(s->fd, 0666 & ~mask);
-        s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
-        if (!s->copier)
+        // Its own header (the length and marks may be another's), then the
+        // samples both files have, copied.
+        st = patch_header(s, title, marks, n, d);
+        uint64_t bytes = (uint64_t)frames * (uint64_t)channels * 2;
+        s->at = s->copied = s->data;
+        s->copy_to = s->data + (off_t)(bytes < old_bytes ? bytes : old_bytes);
+        s->copier = !st && pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
+        if (!st && !s->copier)
             st = RP_ERR_NOMEM;
     }
     if (st) {
@@ -997,6 +1045,10 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     if (s->fd >= 0) {
         // Over the caller's frames, the file ends where the sink's writing did.
         if (s->over && commit && !st && ftruncate(s->fd, s->end) != 0)
+            st = fail(s, "cannot write", strerror(errno), d);
+        // Patching, at its samples' end, where the last render's went on.
+        off_t end = s->data + (off_t)s->frames * s->channels * (off_t)sizeof(short);
+        if (s->patch && commit && !st && ftruncate(s->fd, end) != 0)
             st = fail(s, "cannot write", strerror(errno), d);
         if (commit && !st && fsync(s->fd) != 0)
             st = fail(s, "cannot write", strerror(errno), d);

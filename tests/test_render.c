@@ -1491,47 +1491,104 @@ static void test_output_leaves_the_page_cache_unless_kept(void)
 // uses it): the last file is copied on a thread of its own while samples
 // are written, so a write far into the file waits for the copy. Only the
 // frames written change; a patch given up leaves the old file as it was.
+// A patch of another length (a tweak moved the lines after some point)
+// keeps the samples both have, ends where it should, and has the header a
+// file of that length and those marks gets from rp_sink_open.
+enum { PATCH_RATE = 48000, PATCH_BLOCK = 4800 };
+
+// A 16-bit stereo file of frames (a whole number of blocks) titled "T",
+// with marks at 0.5 s and at two_at: a sine, or silence.
+static void patch_file(const char *path, int64_t frames, int64_t two_at, int sine)
+{
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *s = NULL;
+    rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, "Two"}};
+    static float x[PATCH_BLOCK * 2];
+    CHECK_INT(rp_sink_open(&s, path, PATCH_RATE, 2, 16, 7, &d), RP_OK);
+    if (s)
+        CHECK_INT(rp_sink_set_meta(s, "T", marks, 2, PATCH_RATE, &d), RP_OK);
+    for (int64_t b = 0; s && b < frames / PATCH_BLOCK; b++) {
+        for (int i = 0; i < PATCH_BLOCK * 2; i++)
+            x[i] = sine ? 0.3f * sinf((float)(b * PATCH_BLOCK * 2 + i) * 0.001f) : 0.0f;
+        CHECK_INT(rp_sink_write(s, x, PATCH_BLOCK, &d), RP_OK);
+    }
+    if (s)
+        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    rp_diags_deinit(&d);
+}
+
+// path patched to frames (marks at 0.5 s and two_at) with silence from at
+// to at + n.
+static void patch_silence(const char *path, int64_t frames, int64_t two_at, int64_t at, int64_t n)
+{
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *s = NULL;
+    rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, "Two"}};
+    static float x[PATCH_BLOCK * 2];
+    CHECK_INT(rp_sink_open_patch(&s, path, PATCH_RATE, 2, frames, "T", marks, 2, 7, &d), RP_OK);
+    if (s) {
+        CHECK_INT(rp_sink_seek(s, at, &d), RP_OK);
+        for (int64_t k = 0; k < n / PATCH_BLOCK; k++)
+            CHECK_INT(rp_sink_write(s, x, PATCH_BLOCK, &d), RP_OK);
+        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    }
+    rp_diags_deinit(&d);
+}
+
+// Whether the file at path has the header a fresh file of its frames and
+// marks has (everything before the samples, to the byte), and those marks.
+static int patched_header_ok(const char *path, int64_t frames, int64_t two_at)
+{
+    const char *fresh = tmp(2, "patch-fresh.wav");
+    patch_file(fresh, frames, two_at, 0);
+    char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_audio_info info = {0};
+    int ok = rp_read_file(path, (size_t)1 << 30, &a, &na, &d) == RP_OK &&
+             rp_read_file(fresh, (size_t)1 << 30, &b, &nb, &d) == RP_OK &&
+             rp_audio_info_read(path, &info, &d) == RP_OK;
+    size_t head = nb - (size_t)frames * 4;
+    ok = ok && na == nb && memcmp(a, b, head) == 0 && info.frames == frames &&
+         info.n_cues == 2 && info.cues[0] == PATCH_RATE / 2 && info.cues[1] == two_at &&
+         !strcmp(info.title, "T");
+    rp_diags_deinit(&d);
+    free(a);
+    free(b);
+    test_remove(fresh);
+    return ok;
+}
+
 static void test_a_patched_file_changes_only_what_was_written(void)
 {
-    enum { RATE = 48000, FRAMES = 60 * RATE, BLOCK = 4800, AT = 50 * RATE, N = 3 * RATE };
+    enum { RATE = PATCH_RATE, FRAMES = 60 * RATE, AT = 50 * RATE, N = 3 * RATE };
     const char *path = tmp(0, "patch.wav"), *keep = tmp(1, "patch-old.wav");
     rp_diags d;
     rp_diags_init(&d);
     rp_sink *s = NULL;
-    static float x[BLOCK * 2];
-    CHECK_INT(rp_sink_open(&s, path, RATE, 2, 16, 7, &d), RP_OK);
-    for (int b = 0; s && b < FRAMES / BLOCK; b++) {
-        for (int i = 0; i < BLOCK * 2; i++)
-            x[i] = 0.3f * sinf((float)(b * BLOCK * 2 + i) * 0.001f);
-        CHECK_INT(rp_sink_write(s, x, BLOCK, &d), RP_OK);
-    }
-    if (s)
-        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
+    rp_mark marks[2] = {{RATE / 2, "One"}, {30 * RATE, "Two"}};
+    patch_file(path, FRAMES, 30 * RATE, 1);
     char cmd[9000], *out = NULL;
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, keep);
     CHECK_INT(run(cmd, &out), 0);
     free(out);
     // Given up: the old file stays, and no temporary is left.
-    s = NULL;
-    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, 7, &d), RP_OK);
+    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, "T", marks, 2, 7, &d), RP_OK);
     if (s)
         CHECK_INT(rp_sink_close(s, 0, &d), RP_OK);
     CHECK(same_file(path, keep));
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
-    // Another length is not this render's file: the caller renders it all.
+    // Another rate is not this render's file: the caller renders it all.
     s = NULL;
-    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES + 1, 7, &d), RP_ERR_USAGE);
+    CHECK_INT(rp_sink_open_patch(&s, path, 44100, 2, FRAMES, "T", marks, 2, 7, &d), RP_ERR_USAGE);
     CHECK(s == NULL);
-    // Three seconds of silence from 50 s on.
-    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, 7, &d), RP_OK);
-    if (s) {
-        memset(x, 0, sizeof x);
-        CHECK_INT(rp_sink_seek(s, AT, &d), RP_OK);
-        for (int k = 0; k < N / BLOCK; k++)
-            CHECK_INT(rp_sink_write(s, x, BLOCK, &d), RP_OK);
-        CHECK_INT(rp_sink_close(s, 1, &d), RP_OK);
-    }
     rp_diags_deinit(&d);
+    // Three seconds of silence from 50 s on.
+    patch_silence(path, FRAMES, 30 * RATE, AT, N);
+    CHECK(patched_header_ok(path, FRAMES, 30 * RATE));
     wav a, b;
     CHECK_INT(wav_read(keep, &a), 0);
     CHECK_INT(wav_read(path, &b), 0);
@@ -1550,8 +1607,31 @@ static void test_a_patched_file_changes_only_what_was_written(void)
     CHECK(other == 0);
     CHECK(most <= 2.0 / 32768.0);
     CHECK(wav_rms(&a, -1, 50.0, 53.0) > 0.1);
-    wav_free(&a);
     wav_free(&b);
+    // Shorter by a second, its second mark earlier: silence from 50 s to
+    // the end; and then longer than the first by a second.
+    for (int longer = 0; longer < 2; longer++) {
+        int64_t frames = FRAMES + (longer ? RATE : -RATE), two = longer ? 31 * RATE : 29 * RATE;
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", keep, path);
+        CHECK_INT(run(cmd, &out), 0);
+        free(out);
+        patch_silence(path, frames, two, AT, frames - AT);
+        CHECK_MSG(patched_header_ok(path, frames, two), "%s", longer ? "longer" : "shorter");
+        CHECK_INT(wav_read(path, &b), 0);
+        CHECK(b.frames == frames);
+        int64_t kept = 0;
+        most = 0.0;
+        for (int64_t i = 0; a.x && b.x && i < frames * 2; i++) {
+            if (i < (int64_t)AT * 2)
+                kept += a.x[i] == b.x[i];
+            else
+                most = fabs(b.x[i]) > most ? fabs(b.x[i]) : most;
+        }
+        CHECK(kept == (int64_t)AT * 2);
+        CHECK(most <= 2.0 / 32768.0);
+        wav_free(&b);
+    }
+    wav_free(&a);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     test_remove(path);
     test_remove(keep);
