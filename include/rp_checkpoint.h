@@ -18,9 +18,13 @@
 // line's echo still ringing) is simply mixed on until it is the same again.
 //
 // The record is used only when it fits: the same program (a hash of its
-// own executable, as the states are its structures), timeline length, rate,
-// channels, title and marks (the WAV header), and the file as the last
-// render left it (device, inode, size, modification and change times).
+// own executable, as the states are its structures), rate and channels,
+// and the file as the last render left it (device, inode, size,
+// modification and change times). The timeline's length may be another's:
+// a line that changed length moved every line after it, and the stretches
+// before it are still the last render's (each render's last stretch hashes
+// the length, so it is never taken from a render of another length). The
+// patched file gets a header of its own (rp_sink_open_patch).
 // render.c calls these from its passes; the points are written by one
 // thread at a time (the mixer's side and the output's side of a point by
 // their own threads, and the measuring pass's points by the taker's).
@@ -50,7 +54,8 @@ typedef struct {
     size_t n;             // stretches; points 0..n, n being the end
     rp_ckpt_point *pt;    // this render's (cap of them)
     size_t cap;
-    rp_ckpt_point *old;   // the last render's, when this pass may use them
+    rp_ckpt_point *old;   // the last render's, when this pass may use them...
+    size_t n_old;         // ...and its stretches (points 0..n_old)
     // What the pass works on (NULL: not in it).
     rp_master *ms;
     rp_meter *pre, *out;
@@ -63,7 +68,6 @@ typedef struct {
     // the passes that replay its mix instead of mixing (render.c's spool).
     rp_strbuf *mixes;
     size_t n_mixes;
-    uint64_t meta;        // the file's title and marks (rp_ckpt_meta)
     int no_recall;        // set: the last render's points are not used (rp_ckpt_recall)
     int refused;          // a state of the last render's would not load (rp_ckpt_skip)
     int other_gain;       // the record fit but for the limiter's gain (rp_ckpt_recall)
@@ -96,8 +100,6 @@ void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr);
 // The stretches whose events are the last render's (rp_ckpt_inputs against
 // ck->old); 0 without a record.
 size_t rp_ckpt_unchanged(const rp_ckpt *ck);
-// A hash of the file's title and marks, for ck->meta.
-uint64_t rp_ckpt_meta(const char *title, const rp_mark *marks, size_t n);
 // The last render's record into ck->old, if it fits (0), after
 // rp_ckpt_forget. With ck->ms set (a master pass, its gain set), it fits
 // only when the limiter starts as the last render's did: another gain

@@ -197,8 +197,8 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
         return RP_OK;
     const rp_ckpt_point *o = ck->old;
     rp_ckpt_point *p = ck->pt;
-    size_t to = (size_t)k;
-    while (to < ck->n && p[to].input == o[to].input)
+    size_t to = (size_t)k, n = ck->n < ck->n_old ? ck->n : ck->n_old;
+    while (to < n && p[to].input == o[to].input)
         to++;
     if (to == (size_t)k || !sb_same(&p[k].mix, &o[k].mix) || !sb_same(&p[k].pre, &o[k].pre) ||
         !sb_same(&p[k].out, &o[k].out) || !sb_same(&p[k].file, &o[k].file))
@@ -219,7 +219,7 @@ rp_status rp_ckpt_skip(rp_ckpt *ck, rp_mixer *mx, long k, int *finished, rp_diag
     rp_unpacker u = sb_unpacker(&o[to].pre);
     st = st || !ck->pre ? st : rp_meter_load(ck->pre, &u);
     st = st ? st : load_out(ck, &o[to], d);
-    if (!st && to == ck->n) {
+    if (!st && to == ck->n) {  // (and ck->n_old: each last stretch's events hash the length)
         *finished = ck->finished = 1;
         return RP_OK;
     }
@@ -248,7 +248,7 @@ static int limiter_same(const rp_ckpt *ck)
 size_t rp_ckpt_unchanged(const rp_ckpt *ck)
 {
     size_t same = 0;
-    for (size_t k = 0; ck->old && k < ck->n; k++)
+    for (size_t k = 0; ck->old && k < ck->n && k < ck->n_old; k++)
         same += ck->pt[k].input == ck->old[k].input;
     return same;
 }
@@ -298,6 +298,10 @@ void rp_ckpt_inputs(rp_ckpt *ck, const rp_drama *dr)
         for (int64_t k = from < 0 ? 0 : from / RP_CKPT_FRAMES; k < (int64_t)n && k * RP_CKPT_FRAMES < to; k++)
             pt[k].input = rp_hash64(&h, sizeof h, pt[k].input);
     }
+    // The last stretch ends with the timeline: a render of another length
+    // mixes it (and every stretch of its own after the last render's end).
+    if (n > 0)
+        pt[n - 1].input = rp_hash64(&t->n_frames, sizeof t->n_frames, pt[n - 1].input);
 }
 
 // This program's own bytes: checkpoints are states of its structures, so
@@ -336,10 +340,13 @@ static uint64_t ckpt_key(const rp_drama *dr, const char *out_path)
     return h;
 }
 
+// What a record fits: this program, the rate and channels, and the file
+// as the last render left it. The number of stretches is the record's own
+// (a tweak may have changed the timeline's length).
 typedef struct {
     char magic[8];
-    uint64_t exe, meta, n, dev, ino, size;
-    int64_t n_frames, mtime_s, mtime_ns, ctime_s, ctime_ns;
+    uint64_t exe, n, dev, ino, size;
+    int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
     int32_t rate, channels;
 } memo_head;
 
@@ -365,15 +372,12 @@ static void memo_file(memo_head *h, const char *out_path)
     free(target);
 }
 
-static void memo_head_of(const rp_drama *dr, const char *out_path, size_t n, uint64_t meta,
-                         memo_head *h)
+static void memo_head_of(const rp_drama *dr, const char *out_path, size_t n, memo_head *h)
 {
     memset(h, 0, sizeof *h);
-    memcpy(h->magic, "rpckpt1", 8);
+    memcpy(h->magic, "rpckpt2", 8);
     h->exe = exe_id();
-    h->meta = meta;
     h->n = n;
-    h->n_frames = dr->timeline.n_frames;
     h->rate = dr->cast.render.rate_hz;
     h->channels = dr->cast.render.channels;
     memo_file(h, out_path);
@@ -389,7 +393,7 @@ void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path)
         rp_strbuf b;
         rp_strbuf_init(&b);
         memo_head h;
-        memo_head_of(dr, out_path, ck->n, ck->meta, &h);
+        memo_head_of(dr, out_path, ck->n, &h);
         rp_strbuf_append(&b, (const char *)&h, sizeof h);
         rp_strbuf *s[BUFS];
         for (size_t k = 0; k <= ck->n; k++) {
@@ -414,8 +418,9 @@ void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path)
     rp_diags_deinit(&quiet);
 }
 
-// The last render's points for this chapter and file, if they fit it.
-static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t n, uint64_t meta)
+// The last render's points for this chapter and file, if they fit it, and
+// how many stretches it had (*n).
+static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n)
 {
     uint64_t key = ckpt_key(dr, out_path);
     rp_cache *c;
@@ -431,20 +436,24 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t n,
     }
     rp_diags_deinit(&quiet);
     memo_head want, h;
-    memo_head_of(dr, out_path, n, meta, &want);
     uint64_t sum;
-    size_t points = (n + 1) * sizeof(memo_point);
-    if (!bytes || len < sizeof h + points + sizeof sum || !want.ino) {
+    int whole = bytes && len >= sizeof h + sizeof sum;
+    if (whole)
+        memcpy(&h, bytes, sizeof h);
+    memo_head_of(dr, out_path, whole ? h.n : 0, &want);
+    *n = (size_t)want.n;
+    size_t points = (*n + 1) * sizeof(memo_point);
+    if (!whole || want.n >= len / sizeof(memo_point) ||
+        len < sizeof h + points + sizeof sum || !want.ino) {
         free(bytes);
         return NULL;
     }
-    memcpy(&h, bytes, sizeof h);
     memcpy(&sum, bytes + len - sizeof sum, sizeof sum);
     if (memcmp(&h, &want, sizeof h) == 0 && sum == rp_hash64(bytes, len - sizeof sum, RP_HASH_INIT))
-        pt = calloc(n + 1, sizeof *pt);  // empty buffers
+        pt = calloc(*n + 1, sizeof *pt);  // empty buffers
     rp_unpacker u = {(const unsigned char *)bytes + sizeof h + points,
                      len - sizeof h - points - sizeof sum, 0};
-    for (size_t k = 0; pt && k <= n && !u.bad; k++) {
+    for (size_t k = 0; pt && k <= *n && !u.bad; k++) {
         memo_point m;
         memcpy(&m, bytes + sizeof h + k * sizeof m, sizeof m);
         pt[k].input = m.input;
@@ -463,26 +472,16 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t n,
     }
     free(bytes);
     if (pt && (u.bad || u.left)) {
-        points_free(pt, n);
+        points_free(pt, *n);
         pt = NULL;
     }
     return pt;
 }
 
-uint64_t rp_ckpt_meta(const char *title, const rp_mark *marks, size_t n)
-{
-    uint64_t h = rp_hash64(title ? title : "", title ? strlen(title) + 1 : 1, RP_HASH_INIT);
-    for (size_t i = 0; i < n; i++) {
-        h = rp_hash64(&marks[i].frame, sizeof marks[i].frame, h);
-        h = rp_hash64(marks[i].title ? marks[i].title : "", marks[i].title ? strlen(marks[i].title) + 1 : 1, h);
-    }
-    return h;
-}
-
 int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path)
 {
     rp_ckpt_forget(ck);
-    ck->old = ck->no_recall ? NULL : recall(dr, out_path, ck->n, ck->meta);
+    ck->old = ck->no_recall ? NULL : recall(dr, out_path, &ck->n_old);
     // Another gain changes every sample, and every point's state with it:
     // nothing of the last render's would be kept.
     ck->other_gain = ck->old && ck->ms && !limiter_same(ck);
@@ -493,8 +492,9 @@ int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path)
 
 void rp_ckpt_forget(rp_ckpt *ck)
 {
-    points_free(ck->old, ck->n);
+    points_free(ck->old, ck->n_old);
     ck->old = NULL;
+    ck->n_old = 0;
 }
 
 void rp_ckpt_deinit(rp_ckpt *ck)

@@ -779,17 +779,14 @@ static size_t stretches(const rp_drama *dr)
 }
 
 // ck made ready for this render's timeline: a point at each stretch's
-// start, each stretch's events hashed, the file's marks hashed; and, when
-// recall, the last render's record recalled into ck->old if it fits.
+// start, each stretch's events hashed; and, when recall, the last render's
+// record recalled into ck->old if it fits.
 static rp_status ckpt_ready(rp_ckpt *ck, const rp_drama *dr, const char *out_path, int recall)
 {
-    rp_mark marks[RP_MAX_MARKS];
-    size_t n = file_marks(dr, marks);
     ck->n = stretches(dr);
     if (!rp_ckpt_point_at(ck, ck->n))  // every point now: two threads write them
         return RP_ERR_NOMEM;
     rp_ckpt_inputs(ck, dr);
-    ck->meta = rp_ckpt_meta(n ? marks[0].title : NULL, marks, n);
     if (recall)
         rp_ckpt_recall(ck, dr, out_path);
     return RP_OK;
@@ -954,9 +951,9 @@ static void gain_guess_remember(const rp_drama *dr, double gain_db);
 // does, and when the gain has moved a step it mixes it all again; measuring
 // first costs as much when the gain holds (the master pass reads the mix
 // back) and half as much when it moves. A tweak that changes the length of
-// a clip (a voice's pitch, rate or words) moves every line after it, and
-// the checkpoints no longer fit. On an error, it is worth a try: that pass
-// reports it.
+// a clip (a voice's pitch, rate or words) moves every line after it: the
+// stretches before its first line are the last render's still. On an
+// error, it is worth a try: that pass reports it.
 static int worth_guessing(const pass *p, const char *out_path)
 {
     rp_ckpt *ck = p->ck;

@@ -1195,13 +1195,67 @@ static void test_a_tweak_mixes_only_what_changed(void)
     free(sheet);
 }
 
+// A line that changes length moves every line after it, and the file's
+// length: the stretches before it are still the last render's, and a
+// render mixes from there only (when the gain holds), to the bytes of a
+// cold render of the edited chapter.
+static void test_a_longer_line_mixes_only_from_there(void)
+{
+    const char *cache = tmp(1, "cache-longer"), *file = tmp(2, "longer.wav"),
+               *chapter = tmp(3, "longer.txt");
+    char *text = read_text(CHAPTER);
+    const char *last = "we're still here.";
+    char *at = text ? strstr(text, last) : NULL;
+    CHECK(at != NULL);
+    if (!at) {
+        free(text);
+        return;
+    }
+    write_text(chapter, text);
+    char clips[256];
+    CHECK_INT(render_chapter_with(chapter, cache, "", file, clips, sizeof clips), 0);
+    struct stat before, after;
+    CHECK_INT(stat(file, &before), 0);
+    // The last line, longer by two words.
+    rp_strbuf b;
+    rp_strbuf_init(&b);
+    rp_strbuf_append(&b, text, (size_t)(at - text));
+    rp_strbuf_puts(&b, "we are all still here, Kestrel.");
+    rp_strbuf_puts(&b, at + strlen(last));
+    write_text(chapter, b.s ? b.s : "");
+    rp_strbuf_deinit(&b);
+    char cmd[4096], *out;
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -v 2>&1", cache,
+             radioplay_bin(), chapter, file);
+    CHECK_INT(run(cmd, &out), 0);
+    const char *p = out ? strstr(out, "the pass that wrote the file mixed ") : NULL;
+    double share = p ? atof(p + strlen("the pass that wrote the file mixed ")) : -1;
+    int one = out && strstr(out, "passes over the mix: 1 ") != NULL;
+    free(out);
+    CHECK_INT(stat(file, &after), 0);
+    printf("  the last line two words longer: the file %+lld bytes, %s, mixed %.1f%%\n",
+           (long long)(after.st_size - before.st_size), one ? "1 pass" : "2 passes", share);
+    CHECK(after.st_size > before.st_size);
+    CHECK(one);
+    // (The last two of the chapter's eight stretches: the line's and the
+    // one its look-ahead reaches.)
+    CHECK_MSG(share > 0 && share < 30, "mixed %.1f%%", share);
+    CHECK_INT(render_chapter_with(chapter, tmp(5, "cache-unused"), "--no-cache",
+                                  tmp(4, "cold.wav"), clips, sizeof clips), 0);
+    CHECK(same_then_drop(file, tmp(4, "cold.wav")));
+    test_remove(file);
+    test_remove(chapter);
+    test_remove(cache);
+    free(text);
+}
+
 // A checkpoint record whose checksum holds but one of whose states will not
 // load (no build writes one: the record names the build that wrote it; a
 // bug could): the render mixes from the start instead of failing, to the
 // bytes of a cold render, and leaves a record that works.
 //
-// The record, as src/checkpoint.c lays it out: a 104-byte head (its point
-// count n at byte 24), n + 1 points of 64 bytes (8 + 8, then the lengths of
+// The record, as src/checkpoint.c lays it out: an 88-byte head (its point
+// count n at byte 16), n + 1 points of 64 bytes (8 + 8, then the lengths of
 // six buffers: mix, pre, out, file, pre_d, out_d), the buffers point by
 // point, and a checksum (rp_hash64) over all of that.
 static void test_a_record_that_will_not_load_is_mixed_again(void)
@@ -1226,9 +1280,9 @@ static void test_a_record_that_will_not_load_is_mixed_again(void)
     fclose(f);
     uint64_t n = 0;
     if (whole && len >= 128)
-        memcpy(&n, b + 24, sizeof n);
+        memcpy(&n, b + 16, sizeof n);
     // The last point's output meter: what an unchanged render loads.
-    size_t table = 104, buffers = table + (size_t)(n + 1) * 64, at = buffers, out_at = 0,
+    size_t table = 88, buffers = table + (size_t)(n + 1) * 64, at = buffers, out_at = 0,
            out_len = 0;
     for (uint64_t k = 0; whole && n > 0 && n < 1000 && k <= n; k++)
         for (int i = 0; i < 6; i++) {
@@ -1537,6 +1591,7 @@ int main(void)
     RUN(test_a_tweak_synthesizes_only_what_changed);
     RUN(test_lines_are_spoken_in_runs);
     RUN(test_a_tweak_mixes_only_what_changed);
+    RUN(test_a_longer_line_mixes_only_from_there);
     RUN(test_a_record_that_will_not_load_is_mixed_again);
     RUN(test_a_killed_render_leaves_no_broken_clip);
     RUN(test_two_renders_at_once_share_the_cache);
