@@ -88,7 +88,7 @@ struct rp_sink {
     pthread_mutex_t copy_lock;
     pthread_cond_t copy_moved;
     off_t copy_in;  // where its samples start in the last render's file
-    off_t copied;   // where the copy has reached in ours (from data)
+    off_t copied;   // the offset in ours the copy has reached (from data on)
     off_t copy_to;  // where it ends: the samples both files have
     int copy_end;   // 1: the copy is over (copy_err says how it ended)
     int copy_err;   // errno of a failed copy, or 0
@@ -674,7 +674,8 @@ static rp_status flush(rp_sink *s, rp_diags *d)
     if (s->patch) {
         size_t bytes = s->fill * sizeof(short);
         s->fill = 0;
-        int err = copy_wait(s, s->at + (off_t)bytes);
+        // (Past the samples copied, there is nothing to wait for.)
+        int err = s->at < s->copy_to ? copy_wait(s, s->at + (off_t)bytes) : 0;
         if (err)
             return fail(s, "cannot write", strerror(err), d);
         if (pwrite(s->fd, s->buf, bytes, s->at) != (ssize_t)bytes)
@@ -905,8 +906,12 @@ static rp_status patch_header(rp_sink *s, const char *title, const rp_mark *mark
                     .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
     SF_VIRTUAL_IO vio = {vio_length, vio_seek, vio_read, vio_write, vio_tell};
     s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, s);
-    rp_status st = s->sf && set_up(s) ? rp_sink_set_meta(s, title, marks, n, s->rate_hz, d)
+    // (What it leaves out, the last render's rp_sink_set_meta warned of.)
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    rp_status st = s->sf && set_up(s) ? rp_sink_set_meta(s, title, marks, n, s->rate_hz, &quiet)
                                       : RP_ERR_USAGE;
+    rp_diags_deinit(&quiet);
     if (s->sf && sf_close(s->sf) != 0 && !st)
         st = RP_ERR_USAGE;
     s->sf = NULL;
@@ -1046,8 +1051,12 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
         // Over the caller's frames, the file ends where the sink's writing did.
         if (s->over && commit && !st && ftruncate(s->fd, s->end) != 0)
             st = fail(s, "cannot write", strerror(errno), d);
-        // Patching, at its samples' end, where the last render's went on.
+        // Patching, at its samples' end, where the last render's went on
+        // (every sample past the copied ones was written).
         off_t end = s->data + (off_t)s->frames * s->channels * (off_t)sizeof(short);
+        struct stat sb;
+        if (s->patch && commit && !st && fstat(s->fd, &sb) == 0 && sb.st_size < end)
+            st = fail(s, "cannot write", "samples were left out (a radioplay bug)", d);
         if (s->patch && commit && !st && ftruncate(s->fd, end) != 0)
             st = fail(s, "cannot write", strerror(errno), d);
         if (commit && !st && fsync(s->fd) != 0)

@@ -1497,13 +1497,13 @@ static void test_output_leaves_the_page_cache_unless_kept(void)
 enum { PATCH_RATE = 48000, PATCH_BLOCK = 4800 };
 
 // A 16-bit stereo file of frames (a whole number of blocks) titled "T",
-// with marks at 0.5 s and at two_at: a sine, or silence.
-static void patch_file(const char *path, int64_t frames, int64_t two_at, int sine)
+// with marks at 0.5 s and at two_at (titled two): a sine, or silence.
+static void patch_file(const char *path, int64_t frames, int64_t two_at, const char *two, int sine)
 {
     rp_diags d;
     rp_diags_init(&d);
     rp_sink *s = NULL;
-    rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, "Two"}};
+    rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, two}};
     static float x[PATCH_BLOCK * 2];
     CHECK_INT(rp_sink_open(&s, path, PATCH_RATE, 2, 16, 7, &d), RP_OK);
     if (s)
@@ -1518,14 +1518,15 @@ static void patch_file(const char *path, int64_t frames, int64_t two_at, int sin
     rp_diags_deinit(&d);
 }
 
-// path patched to frames (marks at 0.5 s and two_at) with silence from at
-// to at + n.
-static void patch_silence(const char *path, int64_t frames, int64_t two_at, int64_t at, int64_t n)
+// path patched to frames (marks at 0.5 s and two_at, titled two) with
+// silence from at to at + n.
+static void patch_silence(const char *path, int64_t frames, int64_t two_at, const char *two,
+                          int64_t at, int64_t n)
 {
     rp_diags d;
     rp_diags_init(&d);
     rp_sink *s = NULL;
-    rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, "Two"}};
+    rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, two}};
     static float x[PATCH_BLOCK * 2];
     CHECK_INT(rp_sink_open_patch(&s, path, PATCH_RATE, 2, frames, "T", marks, 2, 7, &d), RP_OK);
     if (s) {
@@ -1539,10 +1540,10 @@ static void patch_silence(const char *path, int64_t frames, int64_t two_at, int6
 
 // Whether the file at path has the header a fresh file of its frames and
 // marks has (everything before the samples, to the byte), and those marks.
-static int patched_header_ok(const char *path, int64_t frames, int64_t two_at)
+static int patched_header_ok(const char *path, int64_t frames, int64_t two_at, const char *two)
 {
     const char *fresh = tmp(2, "patch-fresh.wav");
-    patch_file(fresh, frames, two_at, 0);
+    patch_file(fresh, frames, two_at, two, 0);
     char *a = NULL, *b = NULL;
     size_t na = 0, nb = 0;
     rp_diags d;
@@ -1570,7 +1571,7 @@ static void test_a_patched_file_changes_only_what_was_written(void)
     rp_diags_init(&d);
     rp_sink *s = NULL;
     rp_mark marks[2] = {{RATE / 2, "One"}, {30 * RATE, "Two"}};
-    patch_file(path, FRAMES, 30 * RATE, 1);
+    patch_file(path, FRAMES, 30 * RATE, "Two", 1);
     char cmd[9000], *out = NULL;
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, keep);
     CHECK_INT(run(cmd, &out), 0);
@@ -1587,8 +1588,8 @@ static void test_a_patched_file_changes_only_what_was_written(void)
     CHECK(s == NULL);
     rp_diags_deinit(&d);
     // Three seconds of silence from 50 s on.
-    patch_silence(path, FRAMES, 30 * RATE, AT, N);
-    CHECK(patched_header_ok(path, FRAMES, 30 * RATE));
+    patch_silence(path, FRAMES, 30 * RATE, "Two", AT, N);
+    CHECK(patched_header_ok(path, FRAMES, 30 * RATE, "Two"));
     wav a, b;
     CHECK_INT(wav_read(keep, &a), 0);
     CHECK_INT(wav_read(path, &b), 0);
@@ -1609,14 +1610,16 @@ static void test_a_patched_file_changes_only_what_was_written(void)
     CHECK(wav_rms(&a, -1, 50.0, 53.0) > 0.1);
     wav_free(&b);
     // Shorter by a second, its second mark earlier: silence from 50 s to
-    // the end; and then longer than the first by a second.
+    // the end; and then longer than the first by a second, its second mark
+    // titled at length (the header longer, its samples further in).
     for (int longer = 0; longer < 2; longer++) {
         int64_t frames = FRAMES + (longer ? RATE : -RATE), two = longer ? 31 * RATE : 29 * RATE;
+        const char *title = longer ? "The second of the two marks, at length" : "Two";
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", keep, path);
         CHECK_INT(run(cmd, &out), 0);
         free(out);
-        patch_silence(path, frames, two, AT, frames - AT);
-        CHECK_MSG(patched_header_ok(path, frames, two), "%s", longer ? "longer" : "shorter");
+        patch_silence(path, frames, two, title, AT, frames - AT);
+        CHECK_MSG(patched_header_ok(path, frames, two, title), "%s", longer ? "longer" : "shorter");
         CHECK_INT(wav_read(path, &b), 0);
         CHECK(b.frames == frames);
         int64_t kept = 0;
