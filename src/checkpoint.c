@@ -446,6 +446,7 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n
     if (!whole || want.n >= len / sizeof(memo_point) ||
         len < sizeof h + points + sizeof sum || !want.ino) {
         free(bytes);
+        *n = 0;
         return NULL;
     }
     memcpy(&sum, bytes + len - sizeof sum, sizeof sum);
@@ -475,6 +476,8 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n
         points_free(pt, *n);
         pt = NULL;
     }
+    if (!pt)
+        *n = 0;
     return pt;
 }
 

@@ -944,8 +944,8 @@ static int gain_guess(const rp_drama *dr, double *gain_db);
 static void gain_guess_remember(const rp_drama *dr, double gain_db);
 
 // Whether mastering with the remembered gain while measuring is worth a
-// try: the last render's checkpoints fit this render (the same length,
-// marks and file), and at least half the stretches between them have the
+// try: the last render's checkpoints fit this render (the same program,
+// rate, channels and file), and at least half the stretches between them have the
 // same events as the last render's, so that pass can take them from its
 // file. Otherwise it mixes about all of the chapter, as the measuring pass
 // does, and when the gain has moved a step it mixes it all again; measuring
