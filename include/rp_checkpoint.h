@@ -104,7 +104,8 @@ size_t rp_ckpt_unchanged(const rp_ckpt *ck);
 // rp_ckpt_forget. With ck->ms set (a master pass, its gain set), it fits
 // only when the limiter starts as the last render's did: another gain
 // changes every sample, and the record is set aside (ck->other_gain), its
-// file not copied only to be written over. rp_ckpt_save writes this render's, once the file is in place.
+// file not copied only to be written over. rp_ckpt_save writes this
+// render's, once the file is in place.
 int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path);
 void rp_ckpt_forget(rp_ckpt *ck);
 void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path);

@@ -77,8 +77,9 @@ rp_status rp_sink_write(rp_sink *s, const float *frames, size_t n, rp_diags *d);
 // on from where rp_sink_load puts it. rp_sink_can_patch says whether a file
 // of that name and bits can be (bits 0: the default, 16).
 // rp_sink_open_patch returns RP_ERR_USAGE when the file there is not a
-// plain 16-bit WAV of that rate and channels (the caller then renders it
-// all), RP_ERR_IO with a message when it cannot be copied.
+// plain 16-bit WAV of that rate and channels, or libsndfile's header is not
+// one it knows how to finish (the caller then renders it all), RP_ERR_IO
+// with a message when it cannot be copied.
 int rp_sink_can_patch(const char *path, int bits);
 // Whether a file of that name and bits holds nothing finer than 16-bit
 // samples: 16-bit WAV and FLAC, Vorbis and MP3.

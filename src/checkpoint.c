@@ -419,7 +419,7 @@ void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path)
 }
 
 // The last render's points for this chapter and file, if they fit it, and
-// how many stretches it had (*n).
+// how many stretches it had (*n, when they do).
 static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n)
 {
     uint64_t key = ckpt_key(dr, out_path);
@@ -446,7 +446,6 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n
     if (!whole || want.n >= len / sizeof(memo_point) ||
         len < sizeof h + points + sizeof sum || !want.ino) {
         free(bytes);
-        *n = 0;
         return NULL;
     }
     memcpy(&sum, bytes + len - sizeof sum, sizeof sum);
@@ -476,15 +475,15 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n
         points_free(pt, *n);
         pt = NULL;
     }
-    if (!pt)
-        *n = 0;
     return pt;
 }
 
 int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path)
 {
     rp_ckpt_forget(ck);
-    ck->old = ck->no_recall ? NULL : recall(dr, out_path, &ck->n_old);
+    size_t n = 0;
+    ck->old = ck->no_recall ? NULL : recall(dr, out_path, &n);
+    ck->n_old = ck->old ? n : 0;
     // Another gain changes every sample, and every point's state with it:
     // nothing of the last render's would be kept.
     ck->other_gain = ck->old && ck->ms && !limiter_same(ck);

@@ -578,7 +578,8 @@ static void *copy_all(void *arg)
     rp_sink *s = arg;
     int from = s->copy_from, to = s->fd, err = 0, stop = 0;
     off_t left = s->copy_to - s->data;
-    if (lseek(from, s->copy_in, SEEK_SET) != s->copy_in || lseek(to, s->data, SEEK_SET) != s->data) {
+    if (lseek(from, s->copy_in, SEEK_SET) != s->copy_in ||
+        lseek(to, s->data, SEEK_SET) != s->data) {
         err = errno ? errno : EIO;
         left = 0;
     }
@@ -607,7 +608,8 @@ static void *copy_all(void *arg)
     // Each way it can stop says why here: errno may still hold what
     // copy_file_range left (EXDEV), or nothing at all.
     while (buf && left > 0 && !stop && !err) {
-        ssize_t n = pread(from, buf, left < RP_WRITE_PIECE ? (size_t)left : RP_WRITE_PIECE, in + at);
+        size_t want = left < RP_WRITE_PIECE ? (size_t)left : RP_WRITE_PIECE;
+        ssize_t n = pread(from, buf, want, in + at);
         ssize_t w = n > 0 ? pwrite(to, buf, (size_t)n, at) : 0;
         if (n <= 0)
             err = n < 0 ? errno : EIO;  // a read error, or the file ended early
@@ -896,9 +898,9 @@ void rp_sink_keep_cached(rp_sink *s)
 }
 
 // The patching sink's header, as rp_sink_open and rp_sink_set_meta would
-// write it for frames: libsndfile writes it for no samples into the
-// temporary file, and the lengths are set after. *data: where the samples
-// start.
+// write it for its frames: libsndfile writes it for no samples into the
+// temporary file, and the lengths are set after; s->data is where the
+// samples start. RP_ERR_USAGE: not a header this code knows how to finish.
 static rp_status patch_header(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
                               rp_diags *d)
 {
