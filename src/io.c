@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -314,6 +315,69 @@ char *rp_output_target(const char *path)
     struct stat sb;
     char *real = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) ? realpath(path, NULL) : NULL;
     return real ? real : rp_strdup(path);
+}
+
+// A file this large or larger is let go in a process of its own.
+enum { RELEASE_LATER_BYTES = 16 << 20 };
+
+// In a child: closes every descriptor but a and b.
+static void close_all_but(int a, int b)
+{
+    unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+    if (lo > 0)
+        close_range(0, lo - 1, 0);
+    if (hi > lo + 1)
+        close_range(lo + 1, hi - 1, 0);
+    close_range(hi + 1, ~0u, 0);
+}
+
+// Lets go of fd, a file no longer linked, so that the last reference to it
+// goes in a grandchild the caller does not wait for (init reaps it). The
+// grandchild holds no other descriptor of the caller's past that moment
+// (no lock, pipe or file), and closes fd once every other holder has: the
+// caller and the child close it before their ends of a pipe the grandchild
+// waits on. Where fork fails, fd is closed here.
+static void release_later(int fd)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        close(fd);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fork() == 0) {
+            close_all_but(fd, p[0]);
+            char c;
+            while (read(p[0], &c, 1) < 0 && errno == EINTR) {
+            }
+        }
+        close(fd);
+        _exit(0);  // (the child's end of the pipe after its fd)
+    }
+    close(fd);
+    close(p[1]);
+    close(p[0]);
+    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+}
+
+int rp_rename_into_place(const char *tmp, const char *target)
+{
+    struct stat sb;
+    int old = open(target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (old >= 0 && (fstat(old, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+                     sb.st_size < RELEASE_LATER_BYTES)) {
+        close(old);
+        old = -1;
+    }
+    int r = rename(tmp, target), err = errno;
+    if (old >= 0 && r == 0)
+        release_later(old);
+    else if (old >= 0)
+        close(old);
+    errno = err;
+    return r;
 }
 
 int rp_output_dir_check(const char *path, char *why, size_t cap)

@@ -1069,7 +1069,7 @@ rp_status rp_sink_close(rp_sink *s, int commit, rp_diags *d)
     }
     if (commit && !st)
         st = verify(s, d);
-    if (commit && !st && rename(s->tmp, s->target) != 0)
+    if (commit && !st && rp_rename_into_place(s->tmp, s->target) != 0)
         st = fail(s, "cannot rename into place", strerror(errno), d);
     if ((!commit || st) && s->tmp)
         unlink(s->tmp);

@@ -6,6 +6,8 @@
 // byte-identical re-renders, diagnostics with locations and exit codes, and
 // that a failed render leaves no file behind. When ../shared/chapters exists
 // the three sample chapters are rendered and checked too.
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rp_config.h"
@@ -385,6 +388,128 @@ static void test_a_scratch_file_gives_its_pages_back(void)
     CHECK_INT((long long)zeros, DROP);
     CHECK(memcmp(x + DROP, y + DROP, SIZE - DROP) == 0);
     close(fd);
+}
+
+// How many descriptors of process pid (0: of any process) are on the
+// file sb describes (a deleted file's too: stat follows /proc's links).
+static int holders(pid_t pid, const struct stat *sb)
+{
+    int n = 0;
+    DIR *procs = opendir("/proc");
+    for (struct dirent *p; procs && (p = readdir(procs));) {
+        if (atoi(p->d_name) <= 0 || (pid > 0 && atoi(p->d_name) != (int)pid))
+            continue;
+        char dir[300];
+        snprintf(dir, sizeof dir, "/proc/%s/fd", p->d_name);
+        DIR *fds = opendir(dir);
+        for (struct dirent *f; fds && (f = readdir(fds));) {
+            char path[600];
+            struct stat at;
+            snprintf(path, sizeof path, "%s/%s", dir, f->d_name);
+            n += f->d_name[0] != '.' && stat(path, &at) == 0 && at.st_dev == sb->st_dev &&
+                 at.st_ino == sb->st_ino;
+        }
+        if (fds)
+            closedir(fds);
+    }
+    if (procs)
+        closedir(procs);
+    return n;
+}
+
+// Bytes of dirty pages this process has dropped unwritten (a file's
+// pages freed before they reached the disk), from /proc/self/io; -1 when
+// unknown.
+static long long cancelled_writes(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    long long n = -1;
+    char line[200];
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "cancelled_write_bytes:", 22))
+            n = atoll(line + 22);
+    if (f)
+        fclose(f);
+    return n;
+}
+
+// A new file of size bytes at path, its pages not yet written out.
+static void dirty_file(const char *path, int size)
+{
+    static unsigned char x[1 << 20];
+    memset(x, 7, sizeof x);
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    CHECK(fd >= 0);
+    for (int i = 0; fd >= 0 && i < size / (int)sizeof x; i++)
+        CHECK_INT(rp_write_all(fd, x, sizeof x), 0);
+    if (fd >= 0)
+        close(fd);
+}
+
+// A render's file replaces the last one by rp_rename_into_place, which lets
+// go of a large old file in a grandchild: the kernel frees its pages and
+// blocks there, not while the render waits. Measured by the dirty pages
+// the caller drops: a plain rename over a file just written drops them
+// all (where the file system shows it: not tmpfs), rp_rename_into_place
+// none. The caller holds nothing of the old file after it and has no
+// child left to reap, and the old file is soon gone from every process.
+static void test_a_replaced_file_is_let_go_elsewhere(void)
+{
+    enum { SIZE = 32 << 20 };
+    const char *target = tmp(0, "replaced.bin"), *next = tmp(1, "replacing.bin");
+    // A plain rename, for the figure.
+    dirty_file(target, SIZE);
+    write_text(next, "new");
+    long long before = cancelled_writes();
+    CHECK_INT(rename(next, target), 0);
+    long long plain = cancelled_writes() - before;
+    dirty_file(target, SIZE);
+    struct stat old;
+    CHECK_INT(stat(target, &old), 0);
+    write_text(next, "new");
+    int pipe_fd[2];
+    CHECK_INT(pipe(pipe_fd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {  // a process of the test's own, with no other child
+        before = cancelled_writes();
+        int r = rp_rename_into_place(next, target), held = holders(getpid(), &old);
+        long long dropped = cancelled_writes() - before;
+        int left = waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD ? 0 : 1;
+        if (write(pipe_fd[1], &dropped, sizeof dropped) != sizeof dropped)
+            _exit(4);
+        _exit(r != 0 ? 1 : held ? 2 : left ? 3 : 0);
+    }
+    close(pipe_fd[1]);
+    long long dropped = -1;
+    CHECK(read(pipe_fd[0], &dropped, sizeof dropped) == sizeof dropped);
+    close(pipe_fd[0]);
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "exit %d (1: the rename failed, 2: the caller holds the old file, 3: a child is "
+              "left to reap)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    printf("  replacing a %d MB file just written: a rename drops %.1f MB of its pages, "
+           "rp_rename_into_place %.1f MB\n", SIZE >> 20, plain / 1e6, dropped / 1e6);
+    if (plain >= SIZE / 2)
+        CHECK_MSG(dropped >= 0 && dropped < SIZE / 8, "the caller dropped %lld bytes", dropped);
+    else
+        printf("  (this file system does not count dropped pages: that part is not checked)\n");
+    char *now = read_text(target);
+    CHECK(now && !strcmp(now, "new"));
+    free(now);
+    int held = 1;
+    for (int i = 0; i < 1000 && (held = holders(0, &old)) > 0; i++)
+        usleep(10000);
+    CHECK_MSG(held == 0, "the old file is still held by %d descriptors after 10 s", held);
+    // A rename that fails is rename's failure, and leaves the file be.
+    errno = 0;
+    CHECK_INT(rp_rename_into_place(tmp(2, "missing.bin"), target), -1);
+    CHECK_INT(errno, ENOENT);
+    now = read_text(target);
+    CHECK(now && !strcmp(now, "new"));
+    free(now);
+    test_remove(target);
 }
 
 // Renders text with and without one cue; returns the difference signal.
@@ -1842,6 +1967,7 @@ int main(void)
     RUN(test_a_scratch_file_near_a_bare_name);
     RUN(test_a_scratch_file_gives_its_pages_back);
     RUN(test_writes_go_in_pieces);
+    RUN(test_a_replaced_file_is_let_go_elsewhere);
     RUN(test_effects_fire_on_their_word);
     RUN(test_sound_words_cue_effects);
     RUN(test_formats_and_rates);
