@@ -6,13 +6,15 @@
 // $XDG_CACHE_HOME/radioplay (~/.cache/radioplay):
 //
 //     clips/ab12...ef.clip       one clip (format below)
-//     values/KEY                 small remembered figures (play's loudness gain)
+//     values/KEY                 small remembered figures (play's loudness gain),
+//                                the number and a checksum of it, as text
 //     ledger                     its size, as the last trim found it, plus since
 //
 // Every file is written to a temporary name beside it and renamed into
 // place, so a render killed at any point, or two renders writing the same
-// clip at once, never leave a torn file under a clip's name; each clip also
-// carries a checksum that loading verifies. The cache is bounded
+// clip at once, never leave a torn file under a clip's name; each clip (and
+// value and record) also carries a checksum that loading verifies, so none
+// is written with fsync: what a power cut leaves is a miss. The cache is bounded
 // (RP_CACHE_DEFAULT_BYTES, or $RADIOPLAY_CACHE_SIZE such as "500M"):
 // rp_cache_trim removes the least recently used clips (a hit refreshes a
 // clip's time) until it fits, and never a clip used in the last minute, so

@@ -708,6 +708,14 @@ rp_status rp_cache_verify(const rp_cache *c, uint64_t *checked, uint64_t *damage
 
 // ---- values --------------------------------------------------------------------------
 
+// A value's file is its number as text and a checksum of that text, so
+// that what a power cut leaves of it (it is written without fsync) is no
+// value rather than a wrong one.
+static unsigned long long value_sum(const char *text, size_t n)
+{
+    return (unsigned long long)rp_hash64(text, n, RP_HASH_INIT);
+}
+
 static void value_path(const rp_cache *c, uint64_t key, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/values/%016llx", c->dir, (unsigned long long)key);
@@ -717,11 +725,12 @@ void rp_cache_put_value(const rp_cache *c, uint64_t key, double v)
 {
     char path[4300], text[64];
     value_path(c, key, path, sizeof path);
-    int n = snprintf(text, sizeof text, "%.17g\n", v);
+    int n = snprintf(text, sizeof text, "%.17g", v);
+    n += snprintf(text + n, sizeof text - (size_t)n, " %016llx\n", value_sum(text, (size_t)n));
     rp_diags quiet;
     rp_diags_init(&quiet);
     // A cache: failing to write it costs a recomputation, nothing else.
-    rp_write_file_atomic(path, text, (size_t)n, &quiet);
+    rp_write_cache_file(path, text, (size_t)n, &quiet);
     rp_diags_deinit(&quiet);
 }
 
@@ -733,7 +742,7 @@ void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t
     int is_new = !rp_file_exists(path);
     rp_diags quiet;
     rp_diags_init(&quiet);
-    rp_status st = rp_write_file_atomic(path, data, n, &quiet);
+    rp_status st = rp_write_cache_file(path, data, n, &quiet);  // (its reader checks its sum)
     rp_diags_deinit(&quiet);
     // A new record may take the cache past its bound, as a new clip may.
     if (!st && is_new)
@@ -762,9 +771,11 @@ int rp_cache_get_value(const rp_cache *c, uint64_t key, double *v)
     rp_diags quiet;
     rp_diags_init(&quiet);
     if (rp_file_exists(path) && rp_read_file(path, 64, &text, &len, &quiet) == RP_OK) {
-        char *end;
+        char *end, *after = NULL;
         double g = strtod(text, &end);
-        if (end != text && isfinite(g)) {
+        unsigned long long sum = end != text && *end == ' ' ? strtoull(end + 1, &after, 16) : 0;
+        if (end != text && *end == ' ' && after == end + 17 && *after == '\n' &&
+            sum == value_sum(text, (size_t)(end - text)) && isfinite(g)) {
             *v = g;
             found = 0;
         }

@@ -466,7 +466,8 @@ static rp_status write_in_place(const char *path, const char *bytes, size_t len,
     return err ? RP_ERR_IO : RP_OK;
 }
 
-rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d)
+static rp_status write_atomic(const char *path, const char *bytes, size_t len, int sync,
+                              rp_diags *d)
 {
     struct stat sb;
     int exists = stat(path, &sb) == 0;
@@ -495,7 +496,7 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
     int err = 0;
     if (rp_write_all(fd, bytes, len))
         err = errno ? errno : EIO;
-    if (!err && fsync(fd) != 0)
+    if (!err && sync && fsync(fd) != 0)
         err = errno;
     if (close(fd) != 0 && !err)
         err = errno;
@@ -510,6 +511,16 @@ rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, 
     free(target);
     free(tmp);
     return err ? RP_ERR_IO : RP_OK;
+}
+
+rp_status rp_write_file_atomic(const char *path, const char *bytes, size_t len, rp_diags *d)
+{
+    return write_atomic(path, bytes, len, 1, d);
+}
+
+rp_status rp_write_cache_file(const char *path, const char *bytes, size_t len, rp_diags *d)
+{
+    return write_atomic(path, bytes, len, 0, d);
 }
 
 // ---- watching ----------------------------------------------------------------------

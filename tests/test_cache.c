@@ -494,6 +494,28 @@ static void test_clips_round_trip_and_damage_is_caught(void)
     CHECK(rp_cache_get_value(c, 42, &v) != 0);
     rp_cache_put_value(c, 42, -7.25);
     CHECK(rp_cache_get_value(c, 42, &v) == 0 && v == -7.25);
+    // A value is written without fsync, with a checksum of its text: what
+    // a power cut leaves of it (cut short, empty, a digit gone wrong), and
+    // an older radioplay's file without a checksum, is no value.
+    char value[4300];
+    snprintf(value, sizeof value, "%s/values/%016llx", rp_cache_dir(c), 42ull);
+    char *text = read_text(value);
+    CHECK(text && strchr(text, ' '));
+    for (int i = 0; text && i < 4; i++) {
+        char bad[64];
+        if (i == 0)  // cut short
+            snprintf(bad, sizeof bad, "%.*s", (int)strlen(text) - 3, text);
+        else if (i == 1)  // empty
+            bad[0] = '\0';
+        else if (i == 2)  // a digit wrong
+            snprintf(bad, sizeof bad, "-7.35%s", strchr(text, ' '));
+        else  // an older radioplay's
+            snprintf(bad, sizeof bad, "-7.25\n");
+        write_text(value, bad);
+        v = 0;
+        CHECK_MSG(rp_cache_get_value(c, 42, &v) != 0, "'%s' was read as %g", bad, v);
+    }
+    free(text);
     uint64_t removed = 0;
     CHECK_INT(rp_cache_clear(c, &removed), RP_OK);
     CHECK(rp_cache_get_value(c, 42, &v) != 0);
