@@ -4,6 +4,8 @@
 // least recently used clips go first; and the proof the issue asks for:
 // -j1, -j2, a cold cache, a warm cache and no cache give byte-identical
 // files.
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -185,6 +187,40 @@ static void grouped_round(rp_workers *w, const char *const *reqs, int n, uint64_
     }
     for (int i = 0; i < n; i++)
         CHECK_MSG(seen[i] == 1, "%s: %d replies", reqs[i], seen[i]);
+}
+
+// A job's process, forked from the zygote, holds none of the files its
+// caller had open when it started the pool (an output's temporary file,
+// say, would stay open for as long as the zygote lived): the caller's
+// descriptor is closed there, and a job fails while it is open.
+static int caller_fd = -1;
+
+static rp_status fd_job(void *user, const void *req, size_t len)
+{
+    (void)user, (void)req, (void)len;
+    return fcntl(caller_fd, F_GETFD) == -1 && errno == EBADF ? RP_OK : RP_ERR_IO;
+}
+
+static void test_jobs_hold_none_of_the_caller_s_files(void)
+{
+    caller_fd = open(tmp(0, "held.txt"), O_WRONLY | O_CREAT, 0644);
+    CHECK(caller_fd >= 0);
+    rp_workers *w = NULL;
+    CHECK_INT(rp_workers_start(&w, 2, NULL, NULL, fd_job, NULL), RP_OK);
+    for (uint64_t i = 0; w && i < 3; i++)
+        CHECK_INT(rp_workers_submit(w, i, 0, "x", 1), RP_OK);
+    for (int k = 0; w && k < 3; k++) {
+        uint64_t id;
+        rp_status result = RP_ERR_IO;
+        int sig = 0;
+        CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+        CHECK_MSG(result == RP_OK && sig == 0, "a job held the caller's file (status %d)",
+                  result);
+    }
+    if (w)
+        rp_workers_stop(w);
+    close(caller_fd);
+    test_remove(tmp(0, "held.txt"));
 }
 
 // A pool of 2 workers running group_job, prepared by group_prepare, which
@@ -1598,6 +1634,7 @@ static void test_cache_command(void)
 int main(void)
 {
     RUN(test_every_job_starts_from_the_zygote);
+    RUN(test_jobs_hold_none_of_the_caller_s_files);
     RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
     RUN(test_a_late_reply_does_not_stand_for_a_retry);
     RUN(test_a_group_whose_zygote_died_between_jobs_gets_a_new_one);
