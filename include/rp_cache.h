@@ -95,6 +95,8 @@ int rp_cache_get_value(const rp_cache *c, uint64_t key, double *v);  // 0: found
 // (caller frees) when found, no longer than max.
 void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t n);
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n);
+// The first n bytes of a record into head (0), without reading the rest.
+int rp_cache_get_blob_head(const rp_cache *c, uint64_t key, void *head, size_t n);
 
 typedef struct {
     uint64_t clips;          // clips

@@ -107,6 +107,10 @@ size_t rp_ckpt_unchanged(const rp_ckpt *ck);
 // file not copied only to be written over. rp_ckpt_save writes this
 // render's, once the file is in place.
 int rp_ckpt_recall(rp_ckpt *ck, const rp_drama *dr, const char *out_path);
+// Whether a record of the last render may fit this one, from its head
+// alone (the program, rate, channels and file; before the timeline is
+// placed): the render then copies the file ahead (rp_sink_copy_ahead).
+int rp_ckpt_may_fit(const rp_drama *dr, const char *out_path);
 void rp_ckpt_forget(rp_ckpt *ck);
 void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path);
 void rp_ckpt_deinit(rp_ckpt *ck);

@@ -54,6 +54,7 @@ typedef struct {
     int64_t mixed_alongside;  // frames the render mixed before that (rp_drama_render)
     int64_t mixed_again;    // frames the pass that wrote the file mixed (-1: no checkpoints)
     int other_gain;         // 1: that pass had the last render's checkpoints, not its gain
+    int copied_ahead;       // 1: it took over the last render's file copied ahead
     int64_t meter_taken;    // steps of it whose figures the file's meter took from the mix's
     int64_t meter_steps;    // of the steps it ended (0: it did not follow the mix's)
     float *peaks;           // the waveform, when the render was asked for it

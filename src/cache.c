@@ -749,6 +749,18 @@ void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t
         rp_cache_grew(c, disk_bytes(n));
 }
 
+int rp_cache_get_blob_head(const rp_cache *c, uint64_t key, void *head, size_t n)
+{
+    char path[4300];
+    value_path(c, key, path, sizeof path);
+    strcat(path, ".ckpt");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int got = fd >= 0 && pread(fd, head, n, 0) == (ssize_t)n ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    return got;
+}
+
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n)
 {
     char path[4300];

@@ -418,6 +418,25 @@ void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path)
     rp_diags_deinit(&quiet);
 }
 
+int rp_ckpt_may_fit(const rp_drama *dr, const char *out_path)
+{
+    uint64_t key = ckpt_key(dr, out_path);
+    rp_cache *c;
+    rp_diags quiet;
+    rp_diags_init(&quiet);
+    memo_head h, want;
+    int got = -1;
+    if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
+        got = rp_cache_get_blob_head(c, key, &h, sizeof h);
+        rp_cache_close(c);
+    }
+    rp_diags_deinit(&quiet);
+    if (got != 0)
+        return 0;
+    memo_head_of(dr, out_path, h.n, &want);
+    return want.ino && memcmp(&h, &want, sizeof h) == 0;
+}
+
 // The last render's points for this chapter and file, if they fit it, and
 // how many stretches it had (*n, when they do).
 static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n)

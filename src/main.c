@@ -605,6 +605,9 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
                     : dr.other_gain ? " (with another gain than the last render's, none of its "
                                       "file could be kept)"
                                     : "");
+        if (!st && dr.copied_ahead)
+            fprintf(stderr, "radioplay: the last render's file was copied from the start, while "
+                    "the lines were voiced\n");
         if (!st && dr.meter_steps > 0)
             fprintf(stderr, "radioplay: the file's meter took %.0f%% of its 100 ms steps from the "
                     "mix's, times the gain\n", 100.0 * (double)dr.meter_taken /

@@ -474,6 +474,7 @@ typedef struct {
     spool *replay;      // NULL, or the pass reads its mix from it
     int round16;        // the mix is rounded for a 16-bit file (round16)
     rp_meter_steps *steps;  // NULL, or the mix's meter keeps its steps, for the file's
+    rp_sink **ahead;        // NULL, or the last render's file copied ahead (rp_sink_copy_ahead)
 } pass;
 
 // The spool, when the next pass can read it instead of mixing: whole, and
@@ -869,8 +870,9 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         uint64_t dither = rp_seed_mix(r->seed, 0xd17e);
         rp_status ps = ck && ck->old ? rp_sink_open_patch(&o.sink, out_path, r->rate_hz,
                                                             r->channels, dr->timeline.n_frames,
-                                                            title, marks, n, dither, d)
+                                                            title, marks, n, dither, p->ahead, d)
                                      : RP_ERR_USAGE;
+        dr->copied_ahead = !ps && rp_sink_copied_ahead(o.sink);
         if (ps == RP_ERR_USAGE && ck)
             rp_ckpt_forget(ck);
         if (ps != RP_ERR_USAGE) {
@@ -1003,7 +1005,15 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     dr->replayed = 0;
     dr->mixed_alongside = 0;
     dr->meter_taken = dr->meter_steps = 0;
+    dr->copied_ahead = 0;
     int guessing = t.norm != RP_NORM_OFF && gain_guess(dr, &guess) == 0;
+    // A render that may patch the last render's file (it remembers a gain
+    // to try, and the last render's checkpoints may fit) has that file
+    // copied while it voices the lines; the copy is dropped if unused.
+    rp_sink *ahead = NULL;
+    if (guessing && p.ck && !no_recall && rp_ckpt_may_fit(dr, want->audio))
+        ahead = rp_sink_copy_ahead(want->audio, r->rate_hz, r->channels);
+    p.ahead = &ahead;
     // The mix's steps, for the file's meter.
     if (t.norm != RP_NORM_OFF) {
         p.steps = rp_meter_steps_new(r->rate_hz);
@@ -1021,6 +1031,10 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     if (!st && guessing && p.ck && !worth_guessing(&p, want->audio)) {
         guessing = 0;
         dr->not_guessed = 1;
+    }
+    if (!guessing || st) {
+        rp_sink_close(ahead, 0, NULL);
+        ahead = NULL;
     }
     if (!st && guessing) {
         st = master_pass(&p, want, guess, &pre, &l, &sink, d);
@@ -1090,6 +1104,7 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
             gain_guess_remember(dr, first);
     }
     *refused = ck.refused;
+    rp_sink_close(ahead, 0, NULL);  // (not taken over)
     rp_ckpt_deinit(&ck);
     rp_meter_steps_free(p.steps);
     return st;

@@ -87,9 +87,11 @@ struct rp_sink {
     int copy_from;  // the last render's file; -1: closed
     pthread_mutex_t copy_lock;
     pthread_cond_t copy_moved;
-    off_t copy_in;  // where its samples start in the last render's file
-    off_t copied;   // the offset in ours the copy has reached (from data on)
-    off_t copy_to;  // where it ends: the samples both files have
+    off_t copy_in;  // where the copy starts in the last render's file...
+    off_t copy_at;  // ...and in ours (data; 0 copying ahead: the whole file)
+    off_t copied;   // the offset in ours the copy has reached
+    off_t copy_to;  // where it ends in ours: the samples both files have
+    off_t ahead;    // copying ahead (rp_sink_copy_ahead): the last render's data offset
     int copy_end;   // 1: the copy is over (copy_err says how it ended)
     int copy_err;   // errno of a failed copy, or 0
     int copy_stop;  // 1: the render was given up, stop copying
@@ -579,9 +581,9 @@ static void *copy_all(void *arg)
 {
     rp_sink *s = arg;
     int from = s->copy_from, to = s->fd, err = 0, stop = 0;
-    off_t left = s->copy_to - s->data;
+    off_t left = s->copy_to - s->copy_at;
     if (lseek(from, s->copy_in, SEEK_SET) != s->copy_in ||
-        lseek(to, s->data, SEEK_SET) != s->data) {
+        lseek(to, s->copy_at, SEEK_SET) != s->copy_at) {
         err = errno ? errno : EIO;
         left = 0;
     }
@@ -608,7 +610,7 @@ static void *copy_all(void *arg)
     // Not between these file systems: by hand, from where it got to.
 #endif
     char *buf = left > 0 && !stop ? malloc(RP_WRITE_PIECE) : NULL;
-    off_t at = s->copy_to - left, in = s->copy_in - s->data;  // in + at: the same byte there
+    off_t at = s->copy_to - left, in = s->copy_in - s->copy_at;  // in + at: the same byte there
     // Each way it can stop says why here: errno may still hold what
     // copy_file_range left (EXDEV), or nothing at all.
     while (buf && left > 0 && !stop && !err) {
@@ -901,17 +903,75 @@ void rp_sink_keep_cached(rp_sink *s)
     s->keep = 1;
 }
 
+// A file in memory, for libsndfile's virtual I/O.
+typedef struct {
+    unsigned char *b;
+    sf_count_t len, cap, pos;
+    int err;
+} memfile;
+
+static sf_count_t mem_length(void *user)
+{
+    return ((memfile *)user)->len;
+}
+
+static sf_count_t mem_seek(sf_count_t offset, int whence, void *user)
+{
+    memfile *m = user;
+    sf_count_t to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? m->pos + offset
+                                                                     : m->len + offset;
+    if (to < 0)
+        return -1;
+    return m->pos = to;
+}
+
+static sf_count_t mem_read(void *p, sf_count_t n, void *user)
+{
+    memfile *m = user;
+    sf_count_t k = m->pos < m->len ? (m->len - m->pos < n ? m->len - m->pos : n) : 0;
+    memcpy(p, m->b + m->pos, (size_t)k);
+    m->pos += k;
+    return k;
+}
+
+static sf_count_t mem_write(const void *p, sf_count_t n, void *user)
+{
+    memfile *m = user;
+    sf_count_t end = m->pos + n;
+    if (end > m->cap) {
+        size_t cap = (size_t)m->cap;
+        if (end > (sf_count_t)1 << 24 || rp_grow((void **)&m->b, &cap, (size_t)end, 1)) {
+            m->err = 1;
+            return 0;
+        }
+        m->cap = (sf_count_t)cap;
+    }
+    if (m->pos > m->len)
+        memset(m->b + m->len, 0, (size_t)(m->pos - m->len));
+    memcpy(m->b + m->pos, p, (size_t)n);
+    m->pos = end;
+    m->len = end > m->len ? end : m->len;
+    return n;
+}
+
+static sf_count_t mem_tell(void *user)
+{
+    return ((memfile *)user)->pos;
+}
+
 // The patching sink's header, as rp_sink_open and rp_sink_set_meta would
-// write it for its frames: libsndfile writes it for no samples into the
-// temporary file, and the lengths are set after; s->data is where the
-// samples start. RP_ERR_USAGE: not a header this code knows how to finish.
+// write it for its frames: libsndfile writes it for no samples into memory
+// (*hdr, *len bytes; caller frees), and the lengths are set after. The
+// samples start at *len. RP_ERR_USAGE: not a header this code knows how to
+// finish.
 static rp_status patch_header(rp_sink *s, const char *title, const rp_mark *marks, size_t n,
-                              rp_diags *d)
+                              unsigned char **hdr, size_t *len)
 {
     SF_INFO info = {.samplerate = s->rate_hz, .channels = s->channels,
                     .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SF_VIRTUAL_IO vio = {vio_length, vio_seek, vio_read, vio_write, vio_tell};
-    s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, s);
+    SF_VIRTUAL_IO vio = {mem_length, mem_seek, mem_read, mem_write, mem_tell};
+    memfile m = {0};
+    s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, &m);
     // (What it leaves out, the last render's rp_sink_set_meta warned of.)
     rp_diags quiet;
     rp_diags_init(&quiet);
@@ -921,64 +981,126 @@ static rp_status patch_header(rp_sink *s, const char *title, const rp_mark *mark
     if (s->sf && sf_close(s->sf) != 0 && !st)
         st = RP_ERR_USAGE;
     s->sf = NULL;
-    off_t end = lseek(s->fd, 0, SEEK_END);
-    unsigned char tail[8];
-    if (!st && (s->err || end < 44 || pread(s->fd, tail, 8, end - 8) != 8 ||
-                memcmp(tail, "data", 4) || get_le32(tail + 4) != 0))
+    if (!st && (m.err || m.len < 44 || memcmp(m.b + m.len - 8, "data", 4) ||
+                get_le32(m.b + m.len - 4) != 0))
         st = RP_ERR_USAGE;  // not the header this code knows: render it all
     uint64_t bytes = (uint64_t)s->frames * (uint64_t)s->channels * 2;
-    if (!st && (uint64_t)end - 8 + bytes > UINT32_MAX)
+    if (!st && (uint64_t)m.len - 8 + bytes > UINT32_MAX)
         st = RP_ERR_USAGE;
     if (!st) {
-        unsigned char riff[4], data[4];
-        put_le32(riff, (uint32_t)((uint64_t)end - 8 + bytes));
-        put_le32(data, (uint32_t)bytes);
-        if (pwrite(s->fd, riff, 4, 4) != 4 || pwrite(s->fd, data, 4, end - 4) != 4)
-            st = fail(s, "cannot write", strerror(errno), d);
-        s->data = end;
+        put_le32(m.b + 4, (uint32_t)((uint64_t)m.len - 8 + bytes));
+        put_le32(m.b + m.len - 4, (uint32_t)bytes);
+        *hdr = m.b;
+        *len = (size_t)m.len;
+    } else {
+        free(m.b);
     }
     return st;
 }
 
+int rp_sink_copied_ahead(const rp_sink *s)
+{
+    return s && s->ahead > 0;
+}
+
+rp_sink *rp_sink_copy_ahead(const char *path, int rate_hz, int channels)
+{
+    if (!rp_sink_can_patch(path, 16))
+        return NULL;
+    rp_sink *s = sink_new(path, RP_FMT_WAV, rate_hz, channels, 1, 0);
+    if (!s)
+        return NULL;
+    s->patch = s->keep = 1;
+    uint64_t old_bytes = 0;
+    s->copy_from = open(s->target, O_RDONLY | O_CLOEXEC);
+    s->ahead = s->copy_from < 0 ? -1 : wav16_data(s->copy_from, rate_hz, channels, &old_bytes);
+    if (s->ahead > 0)
+        s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
+    if (s->fd >= 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(s->fd, 0666 & ~mask);
+        s->copy_in = s->copy_at = s->copied = 0;  // the whole file, header and all
+        s->copy_to = s->ahead + (off_t)old_bytes;
+        s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
+    }
+    if (!s->copier) {
+        rp_sink_close(s, 0, NULL);
+        return NULL;
+    }
+    return s;
+}
+
 rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int channels,
                              int64_t frames, const char *title, const rp_mark *marks, size_t n,
-                             uint64_t dither_seed, rp_diags *d)
+                             uint64_t dither_seed, rp_sink **ahead, rp_diags *d)
 {
     *out = NULL;
-    if (!rp_sink_can_patch(path, 16) || frames < 0)
+    rp_sink *s = ahead ? *ahead : NULL;
+    if (ahead)
+        *ahead = NULL;
+    if (s && (strcmp(s->path, path) || s->rate_hz != rate_hz || s->channels != channels)) {
+        rp_sink_close(s, 0, NULL);
+        s = NULL;
+    }
+    if (!rp_sink_can_patch(path, 16) || frames < 0) {
+        rp_sink_close(s, 0, NULL);
         return RP_ERR_USAGE;
-    rp_sink *s = sink_new(path, RP_FMT_WAV, rate_hz, channels, 1, dither_seed);
+    }
+    int adopt = s != NULL;
+    if (adopt)
+        seed_dither(s, dither_seed);
+    else
+        s = sink_new(path, RP_FMT_WAV, rate_hz, channels, 1, dither_seed);
     if (!s)
         return RP_ERR_NOMEM;
     s->patch = 1;
     s->keep = 1;  // the tweak loop: the next render copies this file in turn
     s->frames = frames;
-    int old = open(s->target, O_RDONLY | O_CLOEXEC);
-    uint64_t old_bytes = 0;
-    s->copy_in = old < 0 ? -1 : wav16_data(old, rate_hz, channels, &old_bytes);
-    if (s->copy_in < 0) {
-        if (old >= 0)
-            close(old);
+    unsigned char *hdr = NULL;
+    size_t len = 0;
+    rp_status st = patch_header(s, title, marks, n, &hdr, &len);
+    if (!st && adopt && (off_t)len != s->ahead) {
+        // Another header's size: the samples copied ahead are not where
+        // this file's go. Copied again, to their place.
+        free(hdr);
         rp_sink_close(s, 0, NULL);
-        return RP_ERR_USAGE;
+        return rp_sink_open_patch(out, path, rate_hz, channels, frames, title, marks, n,
+                                  dither_seed, NULL, d);
     }
-    s->copy_from = old;
-    s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
-    rp_status st = RP_OK;
-    if (s->fd < 0) {
-        st = errno == ENOMEM ? RP_ERR_NOMEM : fail(s, "cannot create output", strerror(errno), d);
-    } else {
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(s->fd, 0666 & ~mask);
-        // Its own header (the length and marks may be another's), then the
-        // samples both files have, copied.
-        st = patch_header(s, title, marks, n, d);
+    uint64_t old_bytes = 0;
+    if (!st && !adopt) {
+        s->copy_from = open(s->target, O_RDONLY | O_CLOEXEC);
+        s->copy_in =
+            s->copy_from < 0 ? -1 : wav16_data(s->copy_from, rate_hz, channels, &old_bytes);
+        st = s->copy_in < 0 ? RP_ERR_USAGE : RP_OK;
+    }
+    if (!st && !adopt) {
+        s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
+        if (s->fd < 0) {
+            st = errno == ENOMEM ? RP_ERR_NOMEM
+                                 : fail(s, "cannot create output", strerror(errno), d);
+        } else {
+            mode_t mask = umask(0);
+            umask(mask);
+            fchmod(s->fd, 0666 & ~mask);
+        }
+    }
+    // Its own header (the length and marks may be another's), once the
+    // copy ahead is past it; then the samples both files have, copied.
+    int err = !st && adopt ? copy_wait(s, (off_t)len) : 0;
+    if (err)
+        st = fail(s, "cannot write", strerror(err), d);
+    if (!st && pwrite(s->fd, hdr, len, 0) != (ssize_t)len)
+        st = fail(s, "cannot write", errno ? strerror(errno) : "short write", d);
+    free(hdr);
+    s->data = s->at = (off_t)len;
+    if (!st && !adopt) {
         uint64_t bytes = (uint64_t)frames * (uint64_t)channels * 2;
-        s->at = s->copied = s->data;
+        s->copy_at = s->copied = s->data;
         s->copy_to = s->data + (off_t)(bytes < old_bytes ? bytes : old_bytes);
-        s->copier = !st && pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
-        if (!st && !s->copier)
+        s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
+        if (!s->copier)
             st = RP_ERR_NOMEM;
     }
     if (st) {

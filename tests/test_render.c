@@ -1646,16 +1646,21 @@ static void patch_file(const char *path, int64_t frames, int64_t two_at, const c
 }
 
 // path patched to frames (marks at 0.5 s and two_at, titled two) with
-// silence from at to at + n.
+// silence from at to at + n; when ahead, from the file copied ahead
+// (rp_sink_copy_ahead), which the patch took over: 1, or not: 0 (*took).
 static void patch_silence(const char *path, int64_t frames, int64_t two_at, const char *two,
-                          int64_t at, int64_t n)
+                          int64_t at, int64_t n, int ahead, int *took)
 {
     rp_diags d;
     rp_diags_init(&d);
-    rp_sink *s = NULL;
+    rp_sink *s = NULL, *copy = ahead ? rp_sink_copy_ahead(path, PATCH_RATE, 2) : NULL;
+    CHECK(!ahead || copy);
     rp_mark marks[2] = {{PATCH_RATE / 2, "One"}, {two_at, two}};
     static float x[PATCH_BLOCK * 2];
-    CHECK_INT(rp_sink_open_patch(&s, path, PATCH_RATE, 2, frames, "T", marks, 2, 7, &d), RP_OK);
+    CHECK_INT(rp_sink_open_patch(&s, path, PATCH_RATE, 2, frames, "T", marks, 2, 7, &copy, &d),
+              RP_OK);
+    CHECK(copy == NULL);
+    *took = rp_sink_copied_ahead(s);
     if (s) {
         CHECK_INT(rp_sink_seek(s, at, &d), RP_OK);
         for (int64_t k = 0; k < n / PATCH_BLOCK; k++)
@@ -1690,32 +1695,20 @@ static int patched_header_ok(const char *path, int64_t frames, int64_t two_at, c
     return ok;
 }
 
-static void test_a_patched_file_changes_only_what_was_written(void)
+// test_a_patched_file_changes_only_what_was_written's patches of keep's
+// copy at path, each from a copy ahead when ahead.
+static void patch_cases(const char *path, const char *keep, int ahead)
 {
     enum { RATE = PATCH_RATE, FRAMES = 60 * RATE, AT = 50 * RATE, N = 3 * RATE };
-    const char *path = tmp(0, "patch.wav"), *keep = tmp(1, "patch-old.wav");
-    rp_diags d;
-    rp_diags_init(&d);
-    rp_sink *s = NULL;
-    rp_mark marks[2] = {{RATE / 2, "One"}, {30 * RATE, "Two"}};
-    patch_file(path, FRAMES, 30 * RATE, "Two", 1);
     char cmd[9000], *out = NULL;
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, keep);
+    // Three seconds of silence from 50 s on (copied ahead: the header the
+    // same size, the copy taken over).
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", keep, path);
     CHECK_INT(run(cmd, &out), 0);
     free(out);
-    // Given up: the old file stays, and no temporary is left.
-    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, "T", marks, 2, 7, &d), RP_OK);
-    if (s)
-        CHECK_INT(rp_sink_close(s, 0, &d), RP_OK);
-    CHECK(same_file(path, keep));
-    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
-    // Another rate is not this render's file: the caller renders it all.
-    s = NULL;
-    CHECK_INT(rp_sink_open_patch(&s, path, 44100, 2, FRAMES, "T", marks, 2, 7, &d), RP_ERR_USAGE);
-    CHECK(s == NULL);
-    rp_diags_deinit(&d);
-    // Three seconds of silence from 50 s on.
-    patch_silence(path, FRAMES, 30 * RATE, "Two", AT, N);
+    int took = -1;
+    patch_silence(path, FRAMES, 30 * RATE, "Two", AT, N, ahead, &took);
+    CHECK_INT(took, ahead);
     CHECK(patched_header_ok(path, FRAMES, 30 * RATE, "Two"));
     wav a, b;
     CHECK_INT(wav_read(keep, &a), 0);
@@ -1745,7 +1738,8 @@ static void test_a_patched_file_changes_only_what_was_written(void)
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", keep, path);
         CHECK_INT(run(cmd, &out), 0);
         free(out);
-        patch_silence(path, frames, two, title, AT, frames - AT);
+        patch_silence(path, frames, two, title, AT, frames - AT, ahead, &took);
+        CHECK_INT(took, ahead && !longer);  // (a header of another size: copied again)
         CHECK_MSG(patched_header_ok(path, frames, two, title), "%s", longer ? "longer" : "shorter");
         CHECK_INT(wav_read(path, &b), 0);
         CHECK(b.frames == frames);
@@ -1762,6 +1756,43 @@ static void test_a_patched_file_changes_only_what_was_written(void)
         wav_free(&b);
     }
     wav_free(&a);
+}
+
+static void test_a_patched_file_changes_only_what_was_written(void)
+{
+    enum { RATE = PATCH_RATE, FRAMES = 60 * RATE, AT = 50 * RATE, N = 3 * RATE };
+    const char *path = tmp(0, "patch.wav"), *keep = tmp(1, "patch-old.wav");
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_sink *s = NULL;
+    rp_mark marks[2] = {{RATE / 2, "One"}, {30 * RATE, "Two"}};
+    patch_file(path, FRAMES, 30 * RATE, "Two", 1);
+    char cmd[9000], *out = NULL;
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, keep);
+    CHECK_INT(run(cmd, &out), 0);
+    free(out);
+    // Given up: the old file stays, and no temporary is left; and so for
+    // a copy ahead dropped, and one of another rate, which is not taken.
+    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, "T", marks, 2, 7, NULL, &d), RP_OK);
+    if (s)
+        CHECK_INT(rp_sink_close(s, 0, &d), RP_OK);
+    rp_sink *copy = rp_sink_copy_ahead(path, RATE, 2);
+    CHECK(copy != NULL);
+    CHECK_INT(rp_sink_close(copy, 0, NULL), RP_OK);
+    CHECK(rp_sink_copy_ahead(path, 44100, 2) == NULL);
+    CHECK(rp_sink_copy_ahead(tmp(3, "none.wav"), RATE, 2) == NULL);
+    CHECK(same_file(path, keep));
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    // Another rate is not this render's file: the caller renders it all.
+    s = NULL;
+    copy = rp_sink_copy_ahead(path, RATE, 2);
+    CHECK_INT(rp_sink_open_patch(&s, path, 44100, 2, FRAMES, "T", marks, 2, 7, &copy, &d),
+              RP_ERR_USAGE);
+    CHECK(s == NULL && copy == NULL);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    rp_diags_deinit(&d);
+    for (int ahead = 0; ahead < 2; ahead++)
+        patch_cases(path, keep, ahead);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     test_remove(path);
     test_remove(keep);
