@@ -67,6 +67,9 @@ char *rp_output_target(const char *path);
 // when the last reference to it goes, 22 ms for a 97 MB WAV file here,
 // and the rename would otherwise wait for that.
 int rp_rename_into_place(const char *tmp, const char *target);
+// In a child process: closes every descriptor from `from` on but a and b.
+// Only async-signal-safe calls (a child of a process with threads).
+void rp_close_all_but(int from, int a, int b);
 
 // Whether an output named path can be created: its folder exists and is
 // writable (a device or pipe is written in place: always). 0, or -1 with

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,15 +321,21 @@ char *rp_output_target(const char *path)
 // A file this large or larger is let go in a process of its own.
 enum { RELEASE_LATER_BYTES = 16 << 20 };
 
-// In a child: closes every descriptor but a and b.
-static void close_all_but(int a, int b)
+void rp_close_all_but(int from, int a, int b)
 {
-    unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
-    if (lo > 0)
-        close_range(0, lo - 1, 0);
-    if (hi > lo + 1)
-        close_range(lo + 1, hi - 1, 0);
-    close_range(hi + 1, ~0u, 0);
+    int lo = a < b ? a : b, hi = a < b ? b : a;
+    // close_range where the kernel has it (5.9), one by one where it does
+    // not (up to a descriptor limit's usual most: sysconf is not safe here).
+    int ends[3][2] = {{from, lo - 1}, {lo + 1, hi - 1}, {hi + 1, INT_MAX}};
+    for (int k = 0; k < 3; k++) {
+        int first = ends[k][0] > from ? ends[k][0] : from, last = ends[k][1];
+        if (last < first)
+            continue;
+        if (close_range((unsigned)first, last == INT_MAX ? ~0u : (unsigned)last, 0) == 0)
+            continue;
+        for (int fd = first; fd <= last && fd < 65536; fd++)
+            close(fd);
+    }
 }
 
 // Lets go of fd, a file no longer linked, so that the last reference to it
@@ -347,7 +354,7 @@ static void release_later(int fd)
     pid_t pid = fork();
     if (pid == 0) {
         if (fork() == 0) {
-            close_all_but(fd, p[0]);
+            rp_close_all_but(0, fd, p[0]);
             char c;
             while (read(p[0], &c, 1) < 0 && errno == EINTR) {
             }

@@ -9,7 +9,6 @@
 // are written whole, in one write under PIPE_BUF: they never interleave).
 // Everything it and its children do ends in _exit, never exit: the
 // caller's stdio buffers and atexit handlers are the caller's alone.
-#define _GNU_SOURCE  // close_range
 #include "rp_worker.h"
 
 #include <errno.h>
@@ -498,12 +497,7 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     // for as long as the zygote lives, and the zygote would be the one to
     // let it go (io.c, rp_rename_into_place: a 97 MB file's pages took its
     // exit 22 ms, which the caller waited for).
-    int lo = req_fd < reply_fd ? req_fd : reply_fd, hi = req_fd < reply_fd ? reply_fd : req_fd;
-    if (lo > 3)
-        close_range(3, (unsigned)lo - 1, 0);
-    if (hi > lo + 1)
-        close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-    close_range((unsigned)hi + 1, ~0u, 0);
+    rp_close_all_but(3, req_fd, reply_fd);
     setpgid(0, 0);
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_DFL);
