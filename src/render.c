@@ -890,6 +890,12 @@ static rp_status master_pass(const pass *p, const rp_render_outputs *want, doubl
         if (ck)
             ck->sink = o.sink;
     }
+    // A copy ahead this pass did not take (another gain than the last
+    // render's, another header) is of no use to a pass after it.
+    if (p->ahead && *p->ahead) {
+        rp_sink_close(*p->ahead, 0, NULL);
+        *p->ahead = NULL;
+    }
     if (!st)
         st = mix_pass(p, pre ? shape_master_measured : shape_master, take_master, &o, d);
     dr->replayed += !st && p->replay;
@@ -1010,8 +1016,11 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
     // A render that may patch the last render's file (it remembers a gain
     // to try, and the last render's checkpoints may fit) has that file
     // copied while it voices the lines; the copy is dropped if unused.
+    // (The workers' zygote first: it is forked while this process has one
+    // thread, as its espeak-ng starts threads of its own.)
     rp_sink *ahead = NULL;
-    if (guessing && p.ck && !no_recall && rp_ckpt_may_fit(dr, want->audio))
+    if (guessing && p.ck && !no_recall && rp_ckpt_may_fit(dr, want->audio) &&
+        rp_drama_workers_start(dr->jobs) == RP_OK)
         ahead = rp_sink_copy_ahead(want->audio, r->rate_hz, r->channels);
     p.ahead = &ahead;
     // The mix's steps, for the file's meter.
@@ -1085,6 +1094,7 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
         st = master_pass(&p, want, gain, NULL, &l, &sink, d);
     }
     spool_close(&keep);
+    rp_sink_close(ahead, 0, NULL);  // (not taken over: the render failed first)
     rp_status cs = RP_OK;
     for (int k = 0; k < RP_STEM_COUNT; k++) {
         rp_status ks = stems[k] ? rp_sink_close(stems[k], st == RP_OK && cs == RP_OK, d) : RP_OK;
@@ -1104,7 +1114,6 @@ static rp_status render_once(rp_drama *dr, const rp_render_outputs *want,
             gain_guess_remember(dr, first);
     }
     *refused = ck.refused;
-    rp_sink_close(ahead, 0, NULL);  // (not taken over)
     rp_ckpt_deinit(&ck);
     rp_meter_steps_free(p.steps);
     return st;

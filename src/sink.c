@@ -998,6 +998,17 @@ static rp_status patch_header(rp_sink *s, const char *title, const rp_mark *mark
     return st;
 }
 
+// Whether fd is the file at path still, as it was: the same file, size,
+// modification and change times.
+static int same_file(int fd, const char *path)
+{
+    struct stat a, b;
+    return fd >= 0 && fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
 int rp_sink_copied_ahead(const rp_sink *s)
 {
     return s && s->ahead > 0;
@@ -1047,15 +1058,22 @@ rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int c
         rp_sink_close(s, 0, NULL);
         return RP_ERR_USAGE;
     }
+    if (s && !same_file(s->copy_from, s->target)) {
+        // Replaced since the copy began (a render beside this one): the
+        // record that fits is the new file's.
+        rp_sink_close(s, 0, NULL);
+        s = NULL;
+    }
     int adopt = s != NULL;
-    if (adopt)
-        seed_dither(s, dither_seed);
-    else
+    if (adopt) {
+        seed_dither(s, dither_seed);  // (patch and keep are set: the copy reads keep)
+    } else {
         s = sink_new(path, RP_FMT_WAV, rate_hz, channels, 1, dither_seed);
-    if (!s)
-        return RP_ERR_NOMEM;
-    s->patch = 1;
-    s->keep = 1;  // the tweak loop: the next render copies this file in turn
+        if (!s)
+            return RP_ERR_NOMEM;
+        s->patch = 1;
+        s->keep = 1;  // the tweak loop: the next render copies this file in turn
+    }
     s->frames = frames;
     unsigned char *hdr = NULL;
     size_t len = 0;

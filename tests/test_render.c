@@ -1790,6 +1790,15 @@ static void test_a_patched_file_changes_only_what_was_written(void)
               RP_ERR_USAGE);
     CHECK(s == NULL && copy == NULL);
     CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
+    // A file replaced after its copy ahead began (by a render beside this
+    // one) is not the one the copy holds: it is copied again.
+    copy = rp_sink_copy_ahead(path, RATE, 2);
+    patch_file(path, FRAMES, 30 * RATE, "Two", 0);
+    CHECK_INT(rp_sink_open_patch(&s, path, RATE, 2, FRAMES, "T", marks, 2, 7, &copy, &d), RP_OK);
+    CHECK(copy == NULL && s && !rp_sink_copied_ahead(s));
+    if (s)
+        CHECK_INT(rp_sink_close(s, 0, &d), RP_OK);
+    CHECK_INT(count_files(test_tmpdir(), ".radioplay-"), 0);
     rp_diags_deinit(&d);
     for (int ahead = 0; ahead < 2; ahead++)
         patch_cases(path, keep, ahead);
