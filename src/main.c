@@ -693,8 +693,12 @@ static int render_book(options *o, rp_diags *d)
         ext++;
     int n = o->n_positional;
     char **outs = calloc((size_t)n, sizeof *outs);
-    if (!outs)
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    if (!outs || !pids) {
+        free(outs);
+        free(pids);
         return EXIT_INPUT;
+    }
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         outs[i] = book_output(dir, o->positional[i], ext);
@@ -735,6 +739,7 @@ static int render_book(options *o, rp_diags *d)
                 fprintf(stderr, "radioplay: %s: cannot start: %s\n", o->positional[next],
                         strerror(errno));
             } else {
+                pids[next] = pid;
                 running++;
             }
             next++;
@@ -748,6 +753,14 @@ static int render_book(options *o, rp_diags *d)
             continue;
         if (got < 0)
             break;
+        // Only a chapter's: run as process 1 (a container) or a subreaper,
+        // this process also reaps the orphans of others (rp_rename_into_place's).
+        int ours = 0;
+        for (int i = 0; i < n && !ours; i++)
+            if (pids[i] == got)
+                ours = 1, pids[i] = 0;
+        if (!ours)
+            continue;
         running--;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             failed++;
@@ -757,6 +770,7 @@ static int render_book(options *o, rp_diags *d)
     for (int i = 0; i < n; i++)
         free(outs[i]);
     free(outs);
+    free(pids);
     (void)d;
     return rc ? rc : interrupted || failed ? EXIT_INPUT : 0;
 }
