@@ -5,7 +5,8 @@
 # text alone. Prints both times, their ratio, radioplay's own stage times and
 # its peak memory, then every effect preset's speed ($BUILD/bench_sfx) and the
 # resampler candidates' speed and quality ($BUILD/bench_resample).
-# Each timing is the best of $RUNS runs.
+# Each timing is the best of $RUNS runs (espeak-ng and the cold render: of
+# $COLD_RUNS, 5, in turns).
 set -e
 BUILD=${BUILD:-build}
 CHAPTER=${1:-scripts/siege.txt}
@@ -16,22 +17,27 @@ trap 'rm -rf "$out"' EXIT
 now() { date +%s.%N; }
 best() { printf '%s\n' "$@" | sort -g | head -n 1; }
 
-# espeak-ng alone on the chapter's text (directives removed), to a file.
+# espeak-ng alone on the chapter's text (directives removed), to a file,
+# and a cold render (every line synthesized: a fresh clip cache each run),
+# in turns: on a machine whose speed drifts (a virtual machine's does, by
+# a third over minutes), each render is timed beside the espeak-ng run
+# before it. Each is the best of COLD_RUNS; the ratio of each pair is
+# printed too.
 sed 's/{[^}]*}//g' "$CHAPTER" > "$out/plain.txt"
 es=""
-for i in $(seq "$RUNS"); do
-    t0=$(now); espeak-ng -f "$out/plain.txt" -w "$out/espeak.wav"; t1=$(now)
-    es="$es $(echo "$t1 - $t0" | bc -l)"
-done
-es=$(best $es)
-
-# Cold: every line synthesized (a fresh clip cache each run).
 rp=""
-for i in $(seq "$RUNS"); do
+pairs=""
+for i in $(seq "${COLD_RUNS:-5}"); do
+    t0=$(now); espeak-ng -f "$out/plain.txt" -w "$out/espeak.wav"; t1=$(now)
+    e=$(echo "$t1 - $t0" | bc -l)
     rm -rf "$out/cold"
     t0=$(now); XDG_CACHE_HOME="$out/cold" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q; t1=$(now)
-    rp="$rp $(echo "$t1 - $t0" | bc -l)"
+    r=$(echo "$t1 - $t0" | bc -l)
+    es="$es $e"
+    rp="$rp $r"
+    pairs="$pairs $(printf '%.2f' "$(echo "$r / $e" | bc -l)")"
 done
+es=$(best $es)
 rp=$(best $rp)
 stages=$(XDG_CACHE_HOME="$out/cold2" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -v 2>&1 | grep 'times:' | sed 's/^radioplay: times: //')
 
@@ -109,9 +115,9 @@ audio=$("$BUILD/radioplay" info "$out/render.wav")
 
 echo "bench: chapter      $CHAPTER"
 echo "bench: audio        $audio"
-printf 'bench: espeak-ng    %.3f s (espeak-ng -f, same text, best of %s)\n' "$es" "$RUNS"
-printf 'bench: radioplay    %.3f s cold (every line synthesized; 48 kHz stereo WAV, mastered; best of %s)\n' "$rp" "$RUNS"
-printf 'bench: ratio        %.2fx espeak-ng alone (target <= 1.5x)\n' "$(echo "$rp / $es" | bc -l)"
+printf 'bench: espeak-ng    %.3f s (espeak-ng -f, same text, best of %s)\n' "$es" "${COLD_RUNS:-5}"
+printf 'bench: radioplay    %.3f s cold (every line synthesized; 48 kHz stereo WAV, mastered; best of %s)\n' "$rp" "${COLD_RUNS:-5}"
+printf 'bench: ratio        %.2fx espeak-ng alone (target <= 1.5x; run by run:%s)\n' "$(echo "$rp / $es" | bc -l)" "$pairs"
 printf 'bench: warm pitch   %.3f s, %.2fx cold (one voice'"'"'s pitch changed: %s; target <= 0.2x)\n' "$wp" "$(echo "$wp / $rp" | bc -l)" "$wp_clips"
 printf 'bench: warm gain    %.3f s, %.2fx cold (one effect'"'"'s gain changed: %s)\n' "$wg" "$(echo "$wg / $rp" | bc -l)" "$wg_clips"
 count() { echo $#; }
