@@ -39,41 +39,9 @@ struct rp_cache {
 
 // ---- keys and checksums ------------------------------------------------------------
 
-// A 64-bit hash of bytes: four independent multiply-xorshift lanes over 32
-// bytes at a time (the lanes keep the multiplier busy, several GB/s, so
-// verifying a clip as it is read costs little), folded together at the end.
-static uint64_t mix64(uint64_t h, uint64_t w)
-{
-    h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-    return h ^ (h >> 29);
-}
-
-static uint64_t hash_words(const void *bytes, size_t n, uint64_t h)
-{
-    const unsigned char *p = bytes;
-    uint64_t lane[4] = {h, h ^ 0x1111, h ^ 0x2222, h ^ 0x3333};
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        uint64_t w[4];
-        memcpy(w, p + i, 32);
-        for (int k = 0; k < 4; k++)
-            lane[k] = mix64(lane[k], w[k]);
-    }
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        lane[0] = mix64(lane[0], w);
-    }
-    uint64_t w = 0;
-    memcpy(&w, p + i, n - i);
-    h = mix64(mix64(mix64(mix64(lane[0], lane[1]), lane[2]), lane[3]), w ^ (uint64_t)n);
-    h *= 0xBF58476D1CE4E5B9ull;
-    return h ^ (h >> 31);
-}
-
 rp_cache_key rp_cache_key_of(const void *bytes, size_t n)
 {
-    return (rp_cache_key){rp_hash64(bytes, n, RP_HASH_INIT), hash_words(bytes, n, 0x5eedc11bull)};
+    return (rp_cache_key){rp_hash64(bytes, n, RP_HASH_INIT), rp_hash_words(bytes, n, 0x5eedc11bull)};
 }
 
 void rp_cache_key_hex(rp_cache_key k, char hex[33])
@@ -499,7 +467,7 @@ struct rp_clip_writer {
 
 static void clip_flush(rp_clip_writer *w)
 {
-    w->h.checksum = hash_words(w->s16, w->fill * sizeof *w->s16, w->h.checksum);
+    w->h.checksum = rp_hash_words(w->s16, w->fill * sizeof *w->s16, w->h.checksum);
     w->bad = w->bad || rp_write_all(w->fd, w->s16, w->fill * sizeof *w->s16);
     w->fill = 0;
 }
@@ -566,7 +534,7 @@ rp_status rp_cache_clip_end(rp_clip_writer *w, const rp_word_mark *words, size_t
     w->h.n_words = n_words;
     w->h.voiced_frames = (uint32_t)voiced_frames;
     if (!bad) {
-        w->h.checksum = hash_words(marks, n_words * sizeof *marks, w->h.checksum);
+        w->h.checksum = rp_hash_words(marks, n_words * sizeof *marks, w->h.checksum);
         bad = rp_write_all(w->fd, marks, n_words * sizeof *marks) ||
               pwrite(w->fd, &w->h, sizeof w->h, 0) != (ssize_t)sizeof w->h;
     }
@@ -625,7 +593,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
             st = RP_ERR_IO;
             break;
         }
-        sum = hash_words(s16, k * sizeof *s16, sum);
+        sum = rp_hash_words(s16, k * sizeof *s16, sum);
         rp_s16_to_float(s16, out->pcm + at, k, 1.0f / 32768.0f);
     }
     // The word marks follow the samples.
@@ -635,7 +603,7 @@ static rp_status read_clip(const char *path, rp_clip *out, int pcm, int touch)
         st = RP_ERR_IO;
     out->n_words = st ? 0 : h.n_words;
     if (!st) {
-        sum = hash_words(out->words, words_bytes, sum);
+        sum = rp_hash_words(out->words, words_bytes, sum);
         out->n_frames = h.n_frames;
         out->voiced_frames = h.voiced_frames;
         out->rate_hz = (int)h.rate_hz;

@@ -1319,7 +1319,7 @@ static void test_a_longer_line_mixes_only_from_there(void)
 // The record, as src/checkpoint.c lays it out: an 88-byte head (its point
 // count n at byte 16), n + 1 points of 64 bytes (8 + 8, then the lengths of
 // six buffers: mix, pre, out, file, pre_d, out_d), the buffers point by
-// point, and a checksum (rp_hash64) over all of that.
+// point, and a checksum (rp_hash_words) over all of that.
 static void test_a_record_that_will_not_load_is_mixed_again(void)
 {
     const char *cache = tmp(1, "cache-refused"), *file = tmp(2, "refused.wav");
@@ -1363,7 +1363,7 @@ static void test_a_record_that_will_not_load_is_mixed_again(void)
         return;
     }
     memset(b + out_at, 0xff, out_len);
-    uint64_t sum = rp_hash64(b, (size_t)len - 8, RP_HASH_INIT);
+    uint64_t sum = rp_hash_words(b, (size_t)len - 8, RP_HASH_INIT);
     memcpy(b + len - 8, &sum, sizeof sum);
     f = fopen(path, "wb");
     CHECK(f != NULL && fwrite(b, 1, (size_t)len, f) == (size_t)len);
