@@ -77,7 +77,8 @@ size_t rp_workers_pending(const rp_workers *w);
 // cut a file write in half).
 void rp_worker_hold(int hold);
 
-// Ends the zygote and any jobs still running (SIGTERM), and waits for it.
+// Ends the zygote and any jobs still running (SIGTERM), and waits for it;
+// the groups' zygotes, idle, end on their own after it.
 void rp_workers_stop(rp_workers *w);
 
 // The number of processors online (at least 1): --jobs's default.

@@ -320,6 +320,34 @@ static void test_a_group_whose_zygote_died_between_jobs_gets_a_new_one(void)
     test_remove(path);
 }
 
+// A group's zygote holds none of its caller's standard output and error
+// (they are /dev/null in it): when the pool stops, the groups end on their
+// own, after the caller, and must not keep a pipe it writes to open.
+// They do end.
+static void test_a_group_s_zygote_ends_on_its_own_holding_no_caller_s_pipe(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    rp_workers *w = grouped_pool(path);
+    if (!w)
+        return;
+    static const char *const one[] = {"g:speak"};
+    grouped_round(w, one, 1, 500);
+    pid_t pid = noted_pid(path, 'g');  // the group's zygote
+    CHECK(pid > 1);
+    for (int fd = 1; pid > 1 && fd <= 2; fd++) {
+        char link[64], to[256] = "";
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+        ssize_t n = readlink(link, to, sizeof to - 1);
+        to[n > 0 ? n : 0] = '\0';
+        CHECK_MSG(!strcmp(to, "/dev/null"), "the group's zygote's descriptor %d is %s", fd, to);
+    }
+    rp_workers_stop(w);
+    for (int k = 0; pid > 1 && k < 10000 && !process_ended(pid); k++)
+        usleep(1000);
+    CHECK(pid > 1 && process_ended(pid));
+    test_remove(path);
+}
+
 // When the pool's zygote itself dies (here killed by its job), the caller
 // hears of it at once, not when the jobs still running end: they do not
 // hold its reply pipe.
@@ -1642,6 +1670,7 @@ int main(void)
     RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
     RUN(test_a_late_reply_does_not_stand_for_a_retry);
     RUN(test_a_group_whose_zygote_died_between_jobs_gets_a_new_one);
+    RUN(test_a_group_s_zygote_ends_on_its_own_holding_no_caller_s_pipe);
     RUN(test_the_caller_hears_at_once_of_its_zygote_dying);
     RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
