@@ -32,8 +32,9 @@ rp_status rp_list_dir(const char *dir, const char *ext, char ***names, size_t *n
 char *rp_temp_template(const char *path);
 
 // Creates the temporary file for path (rp_temp_template), and returns its
-// descriptor, with its name in *tmp (caller frees), or -1 with errno. The
-// file is locked (flock) for as long as *lock_fd is open: keep it open
+// descriptor, with its name in *tmp (caller frees), or -1 with errno. It
+// has an output's permissions (0666 less the umask, not mkstemp's 0600).
+// The file is locked (flock) for as long as *lock_fd is open: keep it open
 // until the file is renamed into place, then rp_temp_release it (-1: the
 // file system has no locks). First removes the temporaries of path that
 // killed writes left: a minute untouched and locked by no one.

@@ -228,6 +228,11 @@ int rp_temp_create(const char *path, char **tmp, int *lock_fd)
         errno = err;
         return -1;
     }
+    // mkstemp makes the file 0600; an output gets the usual permissions. A
+    // file system without permissions (vfat) refuses, and the file is as good.
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     // A file system without flock (some network ones) still writes.
     if (flock(fd, LOCK_EX | LOCK_NB) == 0)
         *lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -495,11 +500,6 @@ static rp_status write_atomic(const char *path, const char *bytes, size_t len, i
         free(target);
         return nomem ? RP_ERR_NOMEM : RP_ERR_IO;
     }
-    // mkstemp makes the file 0600; a text file gets the usual permissions. A
-    // file system without permissions (vfat) refuses, and the file is as good.
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
     int err = 0;
     if (rp_write_all(fd, bytes, len))
         err = errno ? errno : EIO;
@@ -507,7 +507,7 @@ static rp_status write_atomic(const char *path, const char *bytes, size_t len, i
         err = errno;
     if (close(fd) != 0 && !err)
         err = errno;
-    if (!err && rename(tmp, target) != 0)
+    if (!err && rp_rename_into_place(tmp, target) != 0)
         err = errno;
     if (err) {
         rp_diag_add(d, RP_DIAG_ERROR, path, 0, 0, "output", NULL, "cannot write: %s",

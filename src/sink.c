@@ -396,11 +396,6 @@ static rp_status open_sink(rp_sink **out, const char *path, int rate_hz, int cha
         discard(s);
         return nomem ? RP_ERR_NOMEM : RP_ERR_IO;
     }
-    // mkstemp makes the file 0600; audio gets the usual permissions. A file
-    // system without permissions (vfat) refuses, and the file is as good.
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(s->fd, 0666 & ~mask);
     SF_VIRTUAL_IO vio = {vio_length, vio_seek, vio_read, vio_write, vio_tell};
     s->sf = sf_open_virtual(&vio, SFM_WRITE, &info, s);
     if (!s->sf) {
@@ -1014,6 +1009,31 @@ int rp_sink_copied_ahead(const rp_sink *s)
     return s && s->ahead > 0;
 }
 
+// The last render's file opened to copy (s->copy_from) and the sink's
+// temporary file made: where the old file's samples start, and *bytes of
+// them; -1 when it is not a plain 16-bit WAV of the sink's shape. s->fd is
+// -1 (errno set) when the temporary file could not be made.
+static off_t copy_open(rp_sink *s, uint64_t *bytes)
+{
+    s->copy_from = open(s->target, O_RDONLY | O_CLOEXEC);
+    off_t data =
+        s->copy_from < 0 ? -1 : wav16_data(s->copy_from, s->rate_hz, s->channels, bytes);
+    if (data >= 0)
+        s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
+    return data;
+}
+
+// Starts the copying thread: the old file's bytes from offset in, into
+// ours from offset at up to offset to. 0, or -1 when no thread started.
+static int copy_start(rp_sink *s, off_t in, off_t at, off_t to)
+{
+    s->copy_in = in;
+    s->copy_at = s->copied = at;
+    s->copy_to = to;
+    s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
+    return s->copier ? 0 : -1;
+}
+
 rp_sink *rp_sink_copy_ahead(const char *path, int rate_hz, int channels)
 {
     if (!rp_sink_can_patch(path, 16))
@@ -1023,19 +1043,9 @@ rp_sink *rp_sink_copy_ahead(const char *path, int rate_hz, int channels)
         return NULL;
     s->patch = s->keep = 1;
     uint64_t old_bytes = 0;
-    s->copy_from = open(s->target, O_RDONLY | O_CLOEXEC);
-    s->ahead = s->copy_from < 0 ? -1 : wav16_data(s->copy_from, rate_hz, channels, &old_bytes);
-    if (s->ahead > 0)
-        s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
-    if (s->fd >= 0) {
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(s->fd, 0666 & ~mask);
-        s->copy_in = s->copy_at = s->copied = 0;  // the whole file, header and all
-        s->copy_to = s->ahead + (off_t)old_bytes;
-        s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
-    }
-    if (!s->copier) {
+    s->ahead = copy_open(s, &old_bytes);
+    // The whole file, header and all, to the same offsets.
+    if (s->ahead < 0 || s->fd < 0 || copy_start(s, 0, 0, s->ahead + (off_t)old_bytes)) {
         rp_sink_close(s, 0, NULL);
         return NULL;
     }
@@ -1087,22 +1097,14 @@ rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int c
                                   dither_seed, NULL, d);
     }
     uint64_t old_bytes = 0;
+    off_t old_data = -1;
     if (!st && !adopt) {
-        s->copy_from = open(s->target, O_RDONLY | O_CLOEXEC);
-        s->copy_in =
-            s->copy_from < 0 ? -1 : wav16_data(s->copy_from, rate_hz, channels, &old_bytes);
-        st = s->copy_in < 0 ? RP_ERR_USAGE : RP_OK;
-    }
-    if (!st && !adopt) {
-        s->fd = rp_temp_create(s->target, &s->tmp, &s->lock_fd);
-        if (s->fd < 0) {
+        old_data = copy_open(s, &old_bytes);
+        if (old_data < 0)
+            st = RP_ERR_USAGE;
+        else if (s->fd < 0)
             st = errno == ENOMEM ? RP_ERR_NOMEM
                                  : fail(s, "cannot create output", strerror(errno), d);
-        } else {
-            mode_t mask = umask(0);
-            umask(mask);
-            fchmod(s->fd, 0666 & ~mask);
-        }
     }
     // Its own header (the length and marks may be another's), once the
     // copy ahead is past it; then the samples both files have, copied.
@@ -1113,14 +1115,10 @@ rp_status rp_sink_open_patch(rp_sink **out, const char *path, int rate_hz, int c
         st = fail(s, "cannot write", errno ? strerror(errno) : "short write", d);
     free(hdr);
     s->data = s->at = (off_t)len;
-    if (!st && !adopt) {
-        uint64_t bytes = (uint64_t)frames * (uint64_t)channels * 2;
-        s->copy_at = s->copied = s->data;
-        s->copy_to = s->data + (off_t)(bytes < old_bytes ? bytes : old_bytes);
-        s->copier = pthread_create(&s->copy_thread, NULL, copy_all, s) == 0;
-        if (!s->copier)
-            st = RP_ERR_NOMEM;
-    }
+    uint64_t bytes = (uint64_t)frames * (uint64_t)channels * 2;
+    if (!st && !adopt &&
+        copy_start(s, old_data, s->data, s->data + (off_t)(bytes < old_bytes ? bytes : old_bytes)))
+        st = RP_ERR_NOMEM;
     if (st) {
         rp_sink_close(s, 0, NULL);
         return st;

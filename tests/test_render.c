@@ -1758,6 +1758,39 @@ static void patch_cases(const char *path, const char *keep, int ahead)
     wav_free(&a);
 }
 
+// Every output (written anew, patched, patched from a copy ahead, text)
+// has the usual permissions, 0666 less the umask, where mkstemp would leave
+// 0600: rp_temp_create sets them.
+static int mode_of(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int)(sb.st_mode & 0777) : -1;
+}
+
+static void test_outputs_get_the_usual_permissions(void)
+{
+    mode_t old = umask(027);
+    const char *audio = tmp(0, "mode.wav"), *text = tmp(1, "mode.txt");
+    patch_file(audio, 10 * PATCH_RATE, 5 * PATCH_RATE, "Two", 1);
+    CHECK_INT(mode_of(audio), 0640);
+    int took = -1;
+    for (int ahead = 0; ahead < 2; ahead++) {
+        chmod(audio, 0600);
+        patch_silence(audio, 10 * PATCH_RATE, 5 * PATCH_RATE, "Two", 0, PATCH_BLOCK, ahead, &took);
+        CHECK_INT(took, ahead);
+        CHECK_MSG(mode_of(audio) == 0640, "patched%s: mode %o", ahead ? " from a copy ahead" : "",
+                  mode_of(audio));
+    }
+    rp_diags d;
+    rp_diags_init(&d);
+    CHECK_INT(rp_write_file_atomic(text, "x\n", 2, &d), RP_OK);
+    CHECK_INT(mode_of(text), 0640);
+    rp_diags_deinit(&d);
+    umask(old);
+    test_remove(audio);
+    test_remove(text);
+}
+
 static void test_a_patched_file_changes_only_what_was_written(void)
 {
     enum { RATE = PATCH_RATE, FRAMES = 60 * RATE, AT = 50 * RATE, N = 3 * RATE };
@@ -2033,6 +2066,7 @@ int main(void)
     RUN(test_shared_chapters);
     RUN(test_output_leaves_the_page_cache_unless_kept);
     RUN(test_a_patched_file_changes_only_what_was_written);
+    RUN(test_outputs_get_the_usual_permissions);
     RUN(test_16_bit_samples_are_dithered_rounded_and_clipped);
     RUN(test_a_saved_dither_goes_on_to_the_bit);
     RUN(test_a_file_written_over_its_frames_is_the_same_file);
