@@ -689,6 +689,12 @@ static void value_path(const rp_cache *c, uint64_t key, char *path, size_t cap)
     snprintf(path, cap, "%s/values/%016llx", c->dir, (unsigned long long)key);
 }
 
+// A record's file, beside the values.
+static void blob_path(const rp_cache *c, uint64_t key, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/values/%016llx.ckpt", c->dir, (unsigned long long)key);
+}
+
 void rp_cache_put_value(const rp_cache *c, uint64_t key, double v)
 {
     char path[4300], text[64];
@@ -705,8 +711,7 @@ void rp_cache_put_value(const rp_cache *c, uint64_t key, double v)
 void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t n)
 {
     char path[4300];
-    value_path(c, key, path, sizeof path);
-    strcat(path, ".ckpt");
+    blob_path(c, key, path, sizeof path);
     int is_new = !rp_file_exists(path);
     rp_diags quiet;
     rp_diags_init(&quiet);
@@ -720,8 +725,7 @@ void rp_cache_put_blob(const rp_cache *c, uint64_t key, const void *data, size_t
 int rp_cache_get_blob_head(const rp_cache *c, uint64_t key, void *head, size_t n)
 {
     char path[4300];
-    value_path(c, key, path, sizeof path);
-    strcat(path, ".ckpt");
+    blob_path(c, key, path, sizeof path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int got = fd >= 0 && pread(fd, head, n, 0) == (ssize_t)n ? 0 : -1;
     if (fd >= 0)
@@ -732,8 +736,7 @@ int rp_cache_get_blob_head(const rp_cache *c, uint64_t key, void *head, size_t n
 int rp_cache_get_blob(const rp_cache *c, uint64_t key, size_t max, char **data, size_t *n)
 {
     char path[4300];
-    value_path(c, key, path, sizeof path);
-    strcat(path, ".ckpt");
+    blob_path(c, key, path, sizeof path);
     rp_diags quiet;
     rp_diags_init(&quiet);
     *data = NULL;

@@ -449,23 +449,28 @@ void rp_ckpt_save(const rp_ckpt *ck, const rp_drama *dr, const char *out_path)
     rp_diags_deinit(&quiet);
 }
 
+// Whether a record's head h fits this render (its own count of stretches).
+static int head_fits(const rp_drama *dr, const char *out_path, const memo_head *h)
+{
+    memo_head want;
+    memo_head_of(dr, out_path, h->n, &want);
+    return want.ino && memcmp(h, &want, sizeof want) == 0;
+}
+
 int rp_ckpt_may_fit(const rp_drama *dr, const char *out_path)
 {
     uint64_t key = ckpt_key(dr, out_path);
     rp_cache *c;
     rp_diags quiet;
     rp_diags_init(&quiet);
-    memo_head h, want;
+    memo_head h;
     int got = -1;
     if (key && !dr->no_cache && rp_cache_open(&c, NULL, &quiet) == RP_OK) {
         got = rp_cache_get_blob_head(c, key, &h, sizeof h);
         rp_cache_close(c);
     }
     rp_diags_deinit(&quiet);
-    if (got != 0)
-        return 0;
-    memo_head_of(dr, out_path, h.n, &want);
-    return want.ino && memcmp(&h, &want, sizeof h) == 0;
+    return got == 0 && head_fits(dr, out_path, &h);
 }
 
 // The last render's points for this chapter and file, if they fit it, and
@@ -485,22 +490,20 @@ static rp_ckpt_point *recall(const rp_drama *dr, const char *out_path, size_t *n
         rp_cache_close(c);
     }
     rp_diags_deinit(&quiet);
-    memo_head want, h;
+    memo_head h;
     uint64_t sum;
     int whole = bytes && len >= sizeof h + sizeof sum;
     if (whole)
         memcpy(&h, bytes, sizeof h);
-    memo_head_of(dr, out_path, whole ? h.n : 0, &want);
-    *n = (size_t)want.n;
+    *n = whole ? (size_t)h.n : 0;
     size_t points = (*n + 1) * sizeof(memo_point);
-    if (!whole || want.n >= len / sizeof(memo_point) ||
-        len < sizeof h + points + sizeof sum || !want.ino) {
+    if (!whole || h.n >= len / sizeof(memo_point) || len < sizeof h + points + sizeof sum ||
+        !head_fits(dr, out_path, &h)) {
         free(bytes);
         return NULL;
     }
     memcpy(&sum, bytes + len - sizeof sum, sizeof sum);
-    if (memcmp(&h, &want, sizeof h) == 0 &&
-        sum == rp_hash_words(bytes, len - sizeof sum, RP_HASH_INIT))
+    if (sum == rp_hash_words(bytes, len - sizeof sum, RP_HASH_INIT))
         pt = calloc(*n + 1, sizeof *pt);  // empty buffers
     rp_unpacker u = {(const unsigned char *)bytes + sizeof h + points,
                      len - sizeof h - points - sizeof sum, 0};
