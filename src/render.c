@@ -209,10 +209,13 @@ typedef struct {
     shape_fn shape;     // NULL, or run on each slot by the mixer's thread
     take_fn take;
     int rounded;        // the slots' r is set
+    int round_ch;       // > 0: the taker rounds each slot first (round16), of so many channels
     void *ctx;
     rp_ckpt *ck;  // NULL, or recording checkpoints
     rp_diags d;  // take's messages, merged once the thread has ended
 } handoff;
+
+static void round_slot(slot *sl, int ch);
 
 static void *taker(void *arg)
 {
@@ -225,6 +228,8 @@ static void *taker(void *arg)
             break;
         slot *sl = &h->slots[h->tail % HANDOFF_SLOTS];
         pthread_mutex_unlock(&h->lock);
+        if (h->round_ch)
+            round_slot(sl, h->round_ch);
         rp_status st = h->take(h->ctx, sl->buf, h->rounded ? &sl->r : NULL, sl->n, &h->d);
         if (!st && h->ck && sl->ckpt > 0)
             rp_ckpt_taken(h->ck, sl->ckpt);
@@ -310,6 +315,16 @@ static void round16(float *x, size_t n, int ch, int8_t *shift, int16_t *q)
     } else {
         rp_s16_from_float(x, q, n, ldexpf(1.0f, e));
         rp_s16_to_float(q, x, n, ldexpf(1.0f, -e));
+    }
+}
+
+// A slot's blocks rounded, each as the mixer made it (every block whole
+// but a timeline's last).
+static void round_slot(slot *sl, int ch)
+{
+    for (size_t at = 0, b = 0; at < sl->n; at += RP_BLOCK_FRAMES, b++) {
+        size_t n = sl->n - at < RP_BLOCK_FRAMES ? sl->n - at : RP_BLOCK_FRAMES;
+        round16(sl->buf + at * (size_t)ch, n, ch, &sl->r.shifts[b], sl->r.q + at * (size_t)ch);
     }
 }
 
@@ -570,7 +585,7 @@ static rp_status mix_blocks(const pass *p, rp_mixer *mx, handoff *h, rp_diags *d
             float *out = sl->buf + sl->n * (size_t)ch;
             n = p->stems ? rp_mixer_process_stems(mx, out, stem_ptr, RP_BLOCK_FRAMES)
                          : rp_mixer_process(mx, out, RP_BLOCK_FRAMES);
-            if (p->round16)
+            if (p->round16 && !h->round_ch)
                 round16(out, n, ch, &sl->r.shifts[b], sl->r.q + (out - sl->buf));
             for (int k = 0; p->stems && k < RP_STEM_COUNT && !st; k++)
                 st = rp_sink_write(p->stems[k], stem_buf[k], n, d);
@@ -644,8 +659,13 @@ static rp_status mix_pass(const pass *p, shape_fn shape, take_fn take, void *ctx
         rp_mixer_free(mx);
         return st;
     }
+    // A pass that shapes its mix (the limiter) rounds it first, on the
+    // mixer's thread; the measuring pass leaves the rounding to the taker,
+    // whose meter and spool leave it the lighter load (a slot's rounding
+    // is the same wherever it runs).
     *h = (handoff){.shape = shape, .take = take, .ctx = ctx, .ck = p->ck,
-                   .rounded = p->round16 && !p->replay};
+                   .rounded = p->round16 && !p->replay,
+                   .round_ch = p->round16 && !p->replay && !shape ? r->channels : 0};
     rp_diags_init(&h->d);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->filled, NULL);
