@@ -122,8 +122,9 @@ void rp_drama_voicing_free(rp_drama *dr);
 // once; rp_drama_voice_begin does if need be. A program with threads
 // starts them first, while it has one thread (fork copies only the caller's).
 rp_status rp_drama_workers_start(int jobs);
-// Stops them (at the process's end).
-void rp_drama_workers_stop(void);
+// Stops them, at the process's end, without waiting for them
+// (rp_workers_leave).
+void rp_drama_workers_leave(void);
 // Checks that espeak-ng has voice v; a located error if not.
 rp_status rp_voice_check(rp_speech *sp, const char *cast_path, const rp_voice *v, rp_diags *d);
 // Mixes, masters and writes the timeline to want->audio. Loudness

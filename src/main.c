@@ -729,7 +729,7 @@ static int render_book(options *o, rp_diags *d)
                 rp_diags own;
                 rp_diags_init(&own);
                 int crc = render_one(o, o->positional[next], outs[next], &own);
-                rp_drama_workers_stop();
+                rp_drama_workers_leave();
                 rp_diags_deinit(&own);
                 fflush(NULL);
                 _exit(crc);
@@ -1351,7 +1351,7 @@ int main(int argc, char **argv)
         rp_diags d;
         rp_diags_init(&d);
         rc = table[i].fn(&o, &d);
-        rp_drama_workers_stop();
+        rp_drama_workers_leave();
         rp_diags_deinit(&d);
         return finish_stdout(rc);
     }

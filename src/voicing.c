@@ -988,8 +988,8 @@ rp_status rp_drama_workers_start(int jobs)
     return rp_workers_start(&pool, pool_jobs, zygote_init, voice_prepare, voice_job, NULL);
 }
 
-void rp_drama_workers_stop(void)
+void rp_drama_workers_leave(void)
 {
-    rp_workers_stop(pool);
+    rp_workers_leave(pool);
     pool = NULL;
 }

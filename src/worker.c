@@ -522,6 +522,13 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
         fcntl(z.replies[0], F_SETFL, O_NONBLOCK);
     // At once, while the caller does its own start-up on another core.
     z.init_st = init ? init(user) : RP_OK;
+    // Once started, its own output goes nowhere either: at the caller's
+    // end it ends on its own, after the caller (rp_workers_leave), and
+    // must not hold a pipe the caller writes to.
+    if (z.quiet >= 0) {
+        dup2(z.quiet, STDOUT_FILENO);
+        dup2(z.quiet, STDERR_FILENO);
+    }
     serve(&z);
 }
 
@@ -621,7 +628,9 @@ void rp_worker_hold(int hold)
     sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
-void rp_workers_stop(rp_workers *w)
+// Ends the pool: the zygote sees its request pipe close and ends, and
+// SIGTERM ends any job still running. wait: and waits for the zygote.
+static void end_pool(rp_workers *w, int wait)
 {
     if (!w)
         return;
@@ -629,8 +638,18 @@ void rp_workers_stop(rp_workers *w)
     if (w->pending)
         kill(-w->zygote, SIGTERM);  // the zygote's group: it and its jobs
     int status;
-    while (waitpid(w->zygote, &status, 0) < 0 && errno == EINTR) {
+    while (wait && waitpid(w->zygote, &status, 0) < 0 && errno == EINTR) {
     }
     close(w->reply_fd);
     free(w);
+}
+
+void rp_workers_stop(rp_workers *w)
+{
+    end_pool(w, 1);
+}
+
+void rp_workers_leave(rp_workers *w)
+{
+    end_pool(w, 0);
 }

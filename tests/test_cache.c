@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -294,6 +295,18 @@ static pid_t noted_pid(const char *path, char c)
     return (pid_t)pid;
 }
 
+// Process pid (a zygote: whose) has /dev/null on 1 and 2.
+static void check_quiet(pid_t pid, const char *whose)
+{
+    for (int fd = 1; pid > 1 && fd <= 2; fd++) {
+        char link[64], to[256] = "";
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+        ssize_t n = readlink(link, to, sizeof to - 1);
+        to[n > 0 ? n : 0] = '\0';
+        CHECK_MSG(!strcmp(to, "/dev/null"), "the %s zygote's descriptor %d is %s", whose, fd, to);
+    }
+}
+
 // A group's zygote that dies while none of its jobs runs (the OOM killer)
 // is found when its group's next job comes: a new one is prepared, and
 // the job runs there.
@@ -334,17 +347,48 @@ static void test_a_group_s_zygote_ends_on_its_own_holding_no_caller_s_pipe(void)
     grouped_round(w, one, 1, 500);
     pid_t pid = noted_pid(path, 'g');  // the group's zygote
     CHECK(pid > 1);
-    for (int fd = 1; pid > 1 && fd <= 2; fd++) {
-        char link[64], to[256] = "";
-        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
-        ssize_t n = readlink(link, to, sizeof to - 1);
-        to[n > 0 ? n : 0] = '\0';
-        CHECK_MSG(!strcmp(to, "/dev/null"), "the group's zygote's descriptor %d is %s", fd, to);
-    }
+    check_quiet(pid, "group's");
     rp_workers_stop(w);
     for (int k = 0; pid > 1 && k < 10000 && !process_ended(pid); k++)
         usleep(1000);
     CHECK(pid > 1 && process_ended(pid));
+    test_remove(path);
+}
+
+// The pool's zygote notes its pid ("z PID") as it starts.
+static rp_status note_zygote(void *user)
+{
+    FILE *f = fopen(user, "a");
+    if (f) {
+        fprintf(f, "z %ld\n", (long)getpid());
+        fclose(f);
+    }
+    return RP_OK;
+}
+
+// A program at its end leaves the pool rather than stop it: the zygote's
+// exit is not waited for (a cold render's end waited 3 to 6 ms for it). It
+// ends on its own, the caller's child still (waited for here), and holds
+// none of the caller's output meanwhile (/dev/null on 1 and 2).
+static void test_a_pool_left_ends_on_its_own_not_waited_for(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    rp_workers *w = NULL;
+    CHECK_INT(rp_workers_start(&w, 2, note_zygote, group_prepare, group_job, (void *)path),
+              RP_OK);
+    if (!w)
+        return;
+    static const char *const one[] = {"-:speak"};
+    grouped_round(w, one, 1, 600);
+    pid_t pid = noted_pid(path, 'z');
+    CHECK(pid > 1);
+    check_quiet(pid, "pool's");
+    rp_workers_leave(w);
+    int status = -1;
+    pid_t got = pid > 1 ? waitpid(pid, &status, 0) : -1;
+    CHECK_MSG(got == pid, "the zygote was waited for already (waitpid: %s)",
+              got < 0 ? strerror(errno) : "another child");
+    CHECK(got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     test_remove(path);
 }
 
@@ -1671,6 +1715,7 @@ int main(void)
     RUN(test_a_late_reply_does_not_stand_for_a_retry);
     RUN(test_a_group_whose_zygote_died_between_jobs_gets_a_new_one);
     RUN(test_a_group_s_zygote_ends_on_its_own_holding_no_caller_s_pipe);
+    RUN(test_a_pool_left_ends_on_its_own_not_waited_for);
     RUN(test_the_caller_hears_at_once_of_its_zygote_dying);
     RUN(test_a_job_runs_in_a_process_forked_ahead);
     RUN(test_clips_round_trip_and_damage_is_caught);
