@@ -81,9 +81,10 @@ void rp_worker_hold(int hold);
 // the groups' zygotes, idle, end on their own after it.
 void rp_workers_stop(rp_workers *w);
 // The same without waiting, at the caller's own end: the zygote ends on
-// its own (its exit took a cold render's end 3 to 6 ms), holding none of
-// the caller's files or pipes, and is the caller's child still (or, the
-// caller gone, init's) to reap.
+// its own (its exit took a cold render's end 3 to 6 ms), and is the
+// caller's child still (or, the caller gone, init's) to reap. Once its
+// init has run it holds none of the caller's files or output (its 1 and 2
+// are /dev/null); left during init, it holds them until init ends.
 void rp_workers_leave(rp_workers *w);
 
 // The number of processors online (at least 1): --jobs's default.

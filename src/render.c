@@ -167,7 +167,7 @@ static rp_status pad_clip(rp_clip *c, rp_voice_fx fx, int rate_hz)
 #define HANDOFF_SLOTS 4
 #define HANDOFF_BLOCKS 32  // mixer blocks in one slot
 
-// A slot's blocks as the mixer rounded them for a 16-bit file (round16):
+// A slot's blocks as they were rounded for a 16-bit file (round16):
 // each block's shift, and its samples as the 16-bit numbers they are on
 // that grid (which the spool keeps).
 typedef struct {
@@ -176,7 +176,7 @@ typedef struct {
 } rounded;
 
 // Mixes the whole timeline from the start, handing each block to take.
-// r: NULL, or the blocks as the mixer rounded them.
+// r: NULL, or the blocks as they were rounded (round16).
 typedef rp_status (*take_fn)(void *ctx, float *frames, const rounded *r, size_t n,
                              rp_diags *d);
 // A step before take, on the same context, that may drop frames from the
@@ -276,7 +276,8 @@ static void handoff_fill(handoff *h)
 // ---- a 16-bit file's mix ------------------------------------------------------------
 //
 // A render to a file of 16-bit samples (rp_sink_at_most_16bit) rounds its
-// mix as the mixer makes it: each block, its channels together, to a
+// mix as it makes it (on the taker's thread in the measuring pass, on the
+// mixer's before the limiter): each block, its channels together, to a
 // 16-bit grid scaled by a power of two to the block's peak (block floating
 // point, as NICAM does). The rounding lies 96 dB under the block's peak,
 // below the file's own dither after the master's gain. Every pass rounds
@@ -417,7 +418,7 @@ static void spool_write(spool *sp, const float *frames, const rounded *r, size_t
         return;
     const void *bytes = frames;
     if (sp->compact) {
-        // Blocks the mixer rounded: their 16-bit numbers and shifts.
+        // The rounded blocks: their 16-bit numbers and shifts.
         int64_t b0 = sp->frames / RP_BLOCK_FRAMES;
         size_t nb = (n + RP_BLOCK_FRAMES - 1) / RP_BLOCK_FRAMES;
         int8_t *s = r ? realloc(sp->shifts, (size_t)b0 + nb) : NULL;
