@@ -754,7 +754,8 @@ static int render_book(options *o, rp_diags *d)
         if (got < 0)
             break;
         // Only a chapter's: run as process 1 (a container) or a subreaper,
-        // this process also reaps the orphans of others (rp_rename_into_place's).
+        // this process also reaps the orphans of others (rp_rename_into_place's,
+        // a chapter's left pool: rp_workers_leave).
         int ours = 0;
         for (int i = 0; i < n && !ours; i++)
             if (pids[i] == got)

@@ -77,7 +77,6 @@ typedef struct {
 typedef struct {
     int req_fd, reply_fd;
     int jobs;
-    int quiet;  // a job's standard error (/dev/null), or -1
     double timeout_s;
     rp_status init_st;  // not RP_OK: what every job reports
     rp_worker_prepare_fn prepare;
@@ -155,8 +154,6 @@ static void child_setup(const zygote *z)
     close(chld_pipe[1]);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    if (z->quiet >= 0)
-        dup2(z->quiet, STDERR_FILENO);
 }
 
 // The spare: a child forked ahead of its job, waiting for it on a pipe of
@@ -329,18 +326,11 @@ static int group_for(zygote *z, const queued *q, const spare *sp, running *run, 
             close(sp->fd);
         close(chld_pipe[0]);
         close(chld_pipe[1]);
-        // Nothing of the caller's standard output and error either: when the
-        // pool ends, this zygote and its spare end on their own, after the
-        // caller (serve), and would keep a pipe the caller writes to open.
-        if (z->quiet >= 0) {
-            dup2(z->quiet, STDOUT_FILENO);
-            dup2(z->quiet, STDERR_FILENO);
-        }
         watch_children();
         // Twice the jobs: a job that has replied may not be reaped yet
         // when the next comes.
         zygote gz = {.req_fd = p[0], .reply_fd = z->replies[1], .jobs = 2 * z->jobs,
-                     .quiet = z->quiet, .timeout_s = z->timeout_s, .job = z->job,
+                     .timeout_s = z->timeout_s, .job = z->job,
                      .user = z->user, .replies = {-1, -1}, .direct = 1};
         gz.init_st = z->prepare(z->user, q->bytes, q->len);
         serve(&gz);
@@ -510,10 +500,6 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
     watch_children();
     zygote z = {.req_fd = req_fd, .reply_fd = reply_fd, .jobs = jobs, .prepare = prepare,
                 .job = job, .user = user, .replies = {-1, -1}};
-    // A job's standard error goes nowhere: espeak-ng aborts on some text,
-    // and the C library's "stack smashing detected" would reach the
-    // terminal; the caller reports the crash at the line instead.
-    z.quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
     const char *limit = getenv("RADIOPLAY_JOB_TIMEOUT");
     z.timeout_s = limit && atof(limit) > 0.0 ? atof(limit) : RP_WORKER_TIMEOUT_S;
     if (prepare && pipe(z.replies) != 0)
@@ -522,12 +508,18 @@ static _Noreturn void zygote_main(int req_fd, int reply_fd, int jobs, rp_worker_
         fcntl(z.replies[0], F_SETFL, O_NONBLOCK);
     // At once, while the caller does its own start-up on another core.
     z.init_st = init ? init(user) : RP_OK;
-    // Once started, its own output goes nowhere either: at the caller's
-    // end it ends on its own, after the caller (rp_workers_leave), and
-    // must not hold a pipe the caller writes to.
-    if (z.quiet >= 0) {
-        dup2(z.quiet, STDOUT_FILENO);
-        dup2(z.quiet, STDERR_FILENO);
+    // Once started, its standard output and error go nowhere, and so do
+    // those of everything it forks (the groups' zygotes, spares and jobs):
+    // espeak-ng aborts on some text, and the C library's "stack smashing
+    // detected" would reach the terminal (the caller reports the crash at
+    // the line instead); and at the caller's end the zygotes end on their
+    // own, after it (rp_workers_leave), and must not hold a pipe the
+    // caller writes to open.
+    int quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (quiet >= 0) {
+        dup2(quiet, STDOUT_FILENO);
+        dup2(quiet, STDERR_FILENO);
+        close(quiet);
     }
     serve(&z);
 }
