@@ -25,10 +25,14 @@
 #include "rp_config.h"
 #include "rp_io.h"
 
+// A job's end (status and signal), or a note it sent before its end
+// (rp_worker_note).
 typedef struct {
     uint64_t id;
     int32_t status;
     int32_t signal;
+    uint32_t note;
+    int32_t noted;  // a note, not the end
 } reply;
 
 typedef struct {
@@ -91,6 +95,10 @@ typedef struct {
 
 // A job's exit status once it has written its own reply.
 enum { REPLIED = 125 };
+
+// In a group's job: where its notes go, and the job's tag there.
+static int note_fd = -1;
+static uint64_t note_tag;
 
 static int chld_pipe[2] = {-1, -1};
 
@@ -172,9 +180,13 @@ typedef struct {
 // crashes, or ends without replying, its zygote reports on reaping it.
 static _Noreturn void run_job(const zygote *z, const queued *q)
 {
+    if (z->direct) {
+        note_fd = z->reply_fd;
+        note_tag = q->id;
+    }
     rp_status st = z->job(z->user, q->bytes, q->len);
     if (z->direct) {
-        reply r = {q->id, (int32_t)st, 0};
+        reply r = {q->id, (int32_t)st, 0, 0, 0};
         if (rp_write_all(z->reply_fd, &r, sizeof r) == 0)
             _exit(REPLIED);
     }
@@ -224,11 +236,15 @@ static int spare_take(spare *sp, const queued *q)
     return bad;
 }
 
+static void send(const zygote *z, const reply *r)
+{
+    if (rp_write_all(z->reply_fd, r, sizeof *r))
+        _exit(0);  // the caller is gone
+}
+
 static void send_reply(const zygote *z, uint64_t id, rp_status st, int sig)
 {
-    reply r = {id, (int32_t)st, sig};
-    if (rp_write_all(z->reply_fd, &r, sizeof r))
-        _exit(0);  // the caller is gone
+    send(z, &(reply){id, (int32_t)st, sig, 0, 0});
 }
 
 // Its own SIGCHLD self-pipe (a group's zygote makes its own).
@@ -247,17 +263,21 @@ static void watch_children(void)
 
 static _Noreturn void serve(zygote *z);
 
-// Passes on the groups' replies waiting on their pipe.
+// Passes on the groups' replies (and their jobs' notes) waiting on their
+// pipe.
 static void pass_replies(zygote *z, running *run, int *n_run)
 {
     reply got[32];
-    ssize_t r;
-    while ((r = read(z->replies[0], got, sizeof got)) > 0) {
-        for (size_t i = 0; i < (size_t)r / sizeof *got; i++) {
+    ssize_t n;
+    while ((n = read(z->replies[0], got, sizeof got)) > 0) {
+        for (size_t i = 0; i < (size_t)n / sizeof *got; i++) {
             for (int k = 0; k < *n_run; k++) {
                 if (run[k].group >= 0 && run[k].tag == got[i].id) {
-                    send_reply(z, run[k].id, (rp_status)got[i].status, got[i].signal);
-                    run[k] = run[--*n_run];
+                    reply r = got[i];
+                    r.id = run[k].id;
+                    send(z, &r);
+                    if (!r.noted)
+                        run[k] = run[--*n_run];
                     break;
                 }
             }
@@ -583,8 +603,8 @@ rp_status rp_workers_submit(rp_workers *w, uint64_t id, uint64_t group, const vo
     return RP_OK;
 }
 
-rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
-                          rp_status *result, int *signal)
+rp_status rp_workers_next_note(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
+                               rp_status *result, int *signal, int64_t *note)
 {
     reply r;
     for (;;) {
@@ -599,17 +619,37 @@ rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *
     }
     if (rp_read_all(w->reply_fd, &r, sizeof r))
         return RP_ERR_SPEECH;
-    if (w->pending)
+    if (w->pending && !r.noted)
         w->pending--;
     *id = r.id;
-    *result = (rp_status)r.status;
-    *signal = r.signal;
+    *result = r.noted ? RP_OK : (rp_status)r.status;
+    *signal = r.noted ? 0 : r.signal;
+    *note = r.noted ? (int64_t)r.note : -1;
     return RP_OK;
+}
+
+rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
+                          rp_status *result, int *signal)
+{
+    int64_t note;
+    rp_status st;
+    do
+        st = rp_workers_next_note(w, stop, id, result, signal, &note);
+    while (!st && note >= 0);
+    return st;
 }
 
 size_t rp_workers_pending(const rp_workers *w)
 {
     return w->pending;
+}
+
+void rp_worker_note(uint32_t note)
+{
+    reply r = {note_tag, 0, 0, note, 1};
+    if (note_fd >= 0 && rp_write_all(note_fd, &r, sizeof r)) {
+        // the pool is gone: the job's end will find it so
+    }
 }
 
 void rp_worker_hold(int hold)

@@ -145,6 +145,23 @@ static rp_status group_job(void *user, const void *req, size_t len)
         nanosleep(&ts, NULL);
         return RP_ERR_INPUT;
     }
+    if (len > 2 && !strncmp(r + 2, "notes", len - 2)) {
+        // Three notes, then (in a group) waits for the caller to say it
+        // heard them: they reach it while the job runs.
+        for (uint32_t k = 1; k <= 3; k++)
+            rp_worker_note(k);
+        if (r[0] == '-')
+            return RP_OK;
+        char heard[1200];
+        snprintf(heard, sizeof heard, "%s.heard", (const char *)user);
+        for (int t = 0; t < 500; t++) {
+            if (access(heard, F_OK) == 0)
+                return RP_OK;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        return RP_ERR_IO;
+    }
     if (r[0] == '-')  // in no group: straight from the pool's zygote
         return prepares == 0 && prepared_for == 0 && jobs_run == 1 ? RP_OK : RP_ERR_SPEECH;
     return prepares == 1 && prepared_for == r[0] && prepared_by == getppid() && jobs_run == 1
@@ -270,6 +287,64 @@ static void test_a_group_prepares_once_and_its_jobs_start_from_that(void)
     CHECK_INT(prepared_lines(path, 'd'), 2);
     CHECK_INT(prepared_lines(path, 'x'), 1);  // failed, and said so to each of its jobs
     CHECK_INT(prepared_lines(path, '-'), 0);  // jobs in no group are not prepared
+    test_remove(path);
+}
+
+// A group's job tells its caller how it is doing before it ends: its
+// notes come in order, while it still runs (it waits to hear that they
+// did), and before its end, which alone counts as the job's reply;
+// rp_workers_next passes them over; a job in no group sends none.
+static void test_a_job_s_notes_come_while_it_runs(void)
+{
+    const char *path = tmp(0, "prepared.txt");
+    char heard[1200];
+    snprintf(heard, sizeof heard, "%s.heard", path);
+    test_remove(heard);
+    rp_workers *w = grouped_pool(path);
+    if (!w)
+        return;
+    CHECK_INT(rp_workers_submit(w, 1, 'n', "n:notes", 7), RP_OK);
+    CHECK_INT(rp_workers_submit(w, 2, 0, "-:notes", 7), RP_OK);
+    int notes = 0, ended[3] = {0};
+    for (int k = 0; k < 10 && ended[1] + ended[2] < 2; k++) {
+        uint64_t id = 0;
+        rp_status result = RP_ERR_IO;
+        int sig = -1;
+        int64_t note = -2;
+        if (rp_workers_next_note(w, NULL, &id, &result, &sig, &note) != RP_OK) {
+            CHECK_MSG(0, "the zygote stopped after %d replies", k);
+            break;
+        }
+        CHECK(id == 1 || id == 2);
+        if (note >= 0) {
+            CHECK_MSG(id == 1 && !ended[1], "a note from job %d (ended: %d)", (int)id,
+                      id < 3 ? ended[id] : -1);
+            CHECK_INT(note, ++notes);
+            CHECK_MSG(result == RP_OK && sig == 0, "a note with status %d signal %d", result, sig);
+            CHECK_INT(rp_workers_pending(w), 2 - ended[1] - ended[2]);
+            if (note == 3)
+                write_text(heard, "");
+            continue;
+        }
+        if (id == 1 || id == 2)
+            ended[id]++;
+        CHECK_MSG(result == RP_OK && sig == 0, "job %d: status %d signal %d", (int)id, result,
+                  sig);
+    }
+    CHECK_INT(notes, 3);
+    CHECK_INT(ended[1], 1);
+    CHECK_INT(ended[2], 1);
+    // Passed over: the next reply is the job's end.
+    CHECK_INT(rp_workers_submit(w, 3, 'n', "n:notes", 7), RP_OK);
+    uint64_t id = 0;
+    rp_status result = RP_ERR_IO;
+    int sig = -1;
+    CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+    CHECK_MSG(id == 3 && result == RP_OK && sig == 0, "job %d: status %d signal %d", (int)id,
+              result, sig);
+    CHECK_INT(rp_workers_pending(w), 0);
+    rp_workers_stop(w);
+    test_remove(heard);
     test_remove(path);
 }
 
@@ -1174,6 +1249,11 @@ static void test_lines_are_spoken_in_runs(void)
     sscanf(clips, "clips: %d from the cache, %d synthesized in %d jobs", &hits, &misses, &jobs);
     printf("  cold: %d lines in %d jobs\n", misses, jobs);
     CHECK(misses >= 20 && jobs > 0 && jobs <= misses * 2 / 3);
+    // Each line but a job's last is taken as soon as it is made.
+    const char *taken = strstr(clips, " (");
+    int noted = taken ? atoi(taken + 2) : -1;
+    CHECK_MSG(noted == misses - jobs && strstr(clips, "taken as they were made"),
+              "%d lines taken before their job's end, of %d in %d jobs", noted, misses, jobs);
     // Every third clip file gone (by name: lines all over the chapter).
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/radioplay/clips", cache);
@@ -1719,6 +1799,7 @@ int main(void)
     RUN(test_every_job_starts_from_the_zygote);
     RUN(test_jobs_hold_none_of_the_caller_s_files);
     RUN(test_a_group_prepares_once_and_its_jobs_start_from_that);
+    RUN(test_a_job_s_notes_come_while_it_runs);
     RUN(test_a_late_reply_does_not_stand_for_a_retry);
     RUN(test_a_group_whose_zygote_died_between_jobs_gets_a_new_one);
     RUN(test_a_group_s_zygote_ends_on_its_own_holding_no_caller_s_pipe);
