@@ -114,9 +114,11 @@ rp_status rp_drama_clips_load_all(rp_drama *dr, rp_diags *d);
 // cache key (known once voicing has started), its voice effect and the
 // effect's seed (applied after the cache).
 void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2]);
-// Clips the cache had, clips the workers made, and the jobs they made them
-// in (a job speaks a run of a speaker's lines), for this drama.
-void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses, size_t *jobs);
+// Clips the cache had, clips the workers made, the jobs they made them in
+// (a job speaks a run of a speaker's lines), and the clips taken while
+// their job still ran (each but a job's last), for this drama.
+void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses, size_t *jobs,
+                             size_t *noted);
 void rp_drama_voicing_free(rp_drama *dr);
 // Starts this process's synthesis workers (jobs <= 0: one per processor),
 // once; rp_drama_voice_begin does if need be. A program with threads

@@ -572,8 +572,8 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
     double t3 = rp_now_s();
     print_diags(d);
     if (verbosity > 1) {
-        size_t hits, misses, jobs;
-        rp_drama_voicing_counts(&dr, &hits, &misses, &jobs);
+        size_t hits, misses, jobs, noted;
+        rp_drama_voicing_counts(&dr, &hits, &misses, &jobs, &noted);
         // The measuring pass mixes alongside the speech; mix+write is
         // what came after the last line's clip.
         double t2 = dr.voiced_s > t1 ? dr.voiced_s : t1;
@@ -586,6 +586,8 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         fprintf(stderr, "radioplay: clips: %zu from the cache, %zu synthesized", hits, misses);
         if (jobs)
             fprintf(stderr, " in %zu job%s", jobs, jobs == 1 ? "" : "s");
+        if (noted)
+            fprintf(stderr, " (%zu taken as they were made, before their job's end)", noted);
         fputc('\n', stderr);
         if (!st)
             fprintf(stderr, "radioplay: passes over the mix: %d%s%s\n", dr.passes,

@@ -57,6 +57,7 @@ struct rp_voicing {
     size_t ready;           // utterances voiced from the first on
     size_t hits, misses;
     size_t jobs;            // submitted
+    size_t noted;           // lines taken from a job's note, before its end
     uint64_t grown;         // bytes of the clips synthesized into the cache
     // The clip window: samples held for events that may sound soon.
     size_t win_next;        // the first event not yet looked at
@@ -86,6 +87,7 @@ typedef struct {
     char voice[64], variant[32];
     int32_t simplify;  // a retry after espeak-ng crashed: simplify_punctuation
     int32_t write;     // its clip goes into the cache (else spoken for the state it leaves)
+    uint32_t utt;      // which line it is (the job's notes name it)
 } request;
 
 static void put_str(rp_strbuf *b, const char *s)
@@ -353,6 +355,10 @@ static rp_status voice_job(void *user, const void *bytes, size_t len)
         if (!st && q.write)
             st = store(c, &q, h.out_hz, &clip, pcm16);
         rp_clip_deinit(&clip);
+        // The clip is in the cache: the caller can take it now, not once
+        // the whole run is spoken (the last line's news is the job's end).
+        if (!st && q.write && i + 1 < h.n_lines)
+            rp_worker_note(q.utt);
     }
     rp_speech_set_respellings(zygote_speech, NULL, 0);
     rp_cache_close(c);
@@ -482,6 +488,7 @@ static void put_line(rp_strbuf *b, const rp_drama *dr, size_t i, int simplify, i
     q.key = dr->voicing->keys[i];
     q.simplify = simplify;
     q.write = write;
+    q.utt = (uint32_t)i;
     q.rate_wpm = u->voice->rate_wpm;
     q.pitch = u->voice->pitch;
     q.range = u->voice->range;
@@ -687,18 +694,21 @@ static rp_status line_done(rp_drama *dr, size_t i, rp_status result, int sig, rp
 }
 
 // The job line `by` asked for ended. A job of one line is that line's. A
-// run's gives every line it wrote; when it failed, the lines it wrote
-// before it failed are taken as they are and the others are spoken alone,
-// where a line that fails is its own (espeak-ng crashes on a line).
+// run's gives every line it wrote and sent no note for; when it failed,
+// the lines it wrote before it failed are taken as they are and the others
+// are spoken alone, where a line that fails is its own (espeak-ng crashes
+// on a line).
 static rp_status job_done(rp_drama *dr, size_t by, rp_status result, int sig, rp_diags *d)
 {
     rp_voicing *V = dr->voicing;
-    if (V->state[by] != SUBMITTED)
+    if (V->state[by] != SUBMITTED && V->state[by] != VOICED)
         return line_done(dr, by, result, sig, d);
-    size_t last = by;
-    for (size_t k = V->next[by]; k != NONE; k = V->next[k])
+    size_t last = NONE;
+    for (size_t k = by; k != NONE; k = V->next[k])
         if (V->state[k] == SUBMITTED && V->by[k] == by)
             last = k;
+    if (last == NONE)  // every line came with a note
+        return RP_OK;
     if (last == by && V->prev[by] == NONE)  // one line: as if alone
         return line_done(dr, by, result, sig, d);
     rp_status st = RP_OK;
@@ -717,25 +727,44 @@ static rp_status job_done(rp_drama *dr, size_t by, rp_status result, int sig, rp
     return st;
 }
 
-// Waits for one job of this drama to end.
+// Whether a line waits on the job line `by` asked for: by itself, alone
+// (SINGLE, RETRYING), or a line of its run that job writes.
+static int job_waited(const rp_voicing *V, size_t by)
+{
+    if (V->state[by] == SINGLE || V->state[by] == RETRYING)
+        return 1;
+    for (size_t k = by; k != NONE; k = V->next[k])
+        if (V->state[k] == SUBMITTED && V->by[k] == by)
+            return 1;
+    return 0;
+}
+
+// Waits for one job of this drama to end, or for a note from one: a run's
+// job sends one as each line's clip is in the cache but its last, so that
+// the line is placed and mixed while the job speaks the rest of the run.
 static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d)
 {
+    rp_voicing *V = dr->voicing;
     uint64_t id;
     rp_status result;
     int sig;
-    rp_status st = rp_workers_next(pool, stop, &id, &result, &sig);
+    int64_t note;
+    rp_status st = rp_workers_next_note(pool, stop, &id, &result, &sig, &note);
     if (st == RP_ERR_SPEECH)
         rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "speech", NULL,
                     "the synthesis workers stopped unexpectedly");
     if (st)
         return st;
-    size_t i = (size_t)(id & 0xffffffffu);
-    if (id >> 32 != dr->voicing->gen || i >= dr->plan.n_utts ||
-        (dr->voicing->state[i] != SUBMITTED && dr->voicing->state[i] != SINGLE &&
-         dr->voicing->state[i] != RETRYING) ||
-        (dr->voicing->state[i] == SUBMITTED && dr->voicing->by[i] != i))
+    size_t i = (size_t)(id & 0xffffffffu), n = dr->plan.n_utts;
+    if (id >> 32 != V->gen || i >= n || !job_waited(V, i))
         return RP_OK;  // a job of an earlier drama (an interrupted one)
-    return job_done(dr, i, result, sig, d);
+    if (note < 0)
+        return job_done(dr, i, result, sig, d);
+    size_t k = (size_t)note;
+    // (A clip not readable after all is tried again at the job's end.)
+    if (k < n && V->state[k] == SUBMITTED && V->by[k] == i)
+        V->noted += take_info(dr, k, 1, d) == RP_OK;
+    return RP_OK;
 }
 
 // Looks up the lines of the run that line i starts: those in the cache are
@@ -871,9 +900,11 @@ void rp_drama_clip_key(const rp_drama *dr, size_t i, uint64_t out[2])
     out[1] = rp_hash64(&after, sizeof after, RP_HASH_INIT);
 }
 
-void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses, size_t *jobs)
+void rp_drama_voicing_counts(const rp_drama *dr, size_t *hits, size_t *misses, size_t *jobs,
+                             size_t *noted)
 {
     *jobs = dr->voicing ? dr->voicing->jobs : 0;
+    *noted = dr->voicing ? dr->voicing->noted : 0;
     *hits = dr->voicing ? dr->voicing->hits : 0;
     *misses = dr->voicing ? dr->voicing->misses : 0;
 }
