@@ -40,10 +40,12 @@ struct rp_master {
     float gain;              // gain reached at the end of the last chunk
     float release_step;      // largest gain rise per chunk
     float need_mid;          // gain needed by the middle chunk
+    float peak_mid, peak_in; // the largest |sample| of the middle chunk, of the third so far
     float bound;             // largest |interpolated| / largest |sample| the filter allows
     float ramp[CHUNK * 2];   // ramp[i]: the frame of sample i in a chunk, from 1
     float phase[OVER][2 * HALF + 1];  // phase[p][i]: weight of x[t + i - HALF] in x(t + p/4)
-    float win[3 * CHUNK * 2];  // three chunks: emitting, middle, collecting
+    float win[3 * CHUNK * 2];  // three chunks, a ring: emitting, middle, collecting
+    int first;                 // the emitting chunk's place in win (the others follow)
     float out[CHUNK * 2];      // the limited chunk being emitted
     size_t fill;               // frames collected in the third chunk (and emitted from out)
     int64_t stepped;           // chunks limited (the first two: the look-ahead's silence)
@@ -142,8 +144,9 @@ rp_status rp_master_load(rp_master *m, rp_unpacker *in)
     if (!c)
         return RP_ERR_NOMEM;
     rp_unpack(in, c, offsetof(rp_master, untouched));
-    rp_status st = in->bad || c->channels != m->channels || c->fill >= CHUNK ? RP_ERR_FORMAT
-                                                                            : RP_OK;
+    int bad = in->bad || c->channels != m->channels || c->fill >= CHUNK || c->first < 0 ||
+              c->first > 2;
+    rp_status st = bad ? RP_ERR_FORMAT : RP_OK;
     if (!st)
         memcpy(m, c, offsetof(rp_master, untouched));
     free(c);
@@ -158,14 +161,26 @@ rp_status rp_master_load(rp_master *m, rp_unpacker *in)
 // ceiling and the peak found so far: the largest of the values computed is
 // the largest of them all whenever it matters, to the bit.
 enum { GROUP = 8, QUAD = 4, QUADS = (CHUNK + 2 * HALF) / QUAD };
+_Static_assert(GROUP == 8, "a group's values are two vectors of four");
 _Static_assert(CHUNK % GROUP == 0 && GROUP % QUAD == 0 && 2 * HALF % QUAD == 0,
                "a group's reach is whole quads");
+
+// Chunk k of the window (0: emitting, 1: middle, 2: collecting).
+static float *chunk_at(const rp_master *m, int k)
+{
+    return (float *)m->win + (size_t)((m->first + k) % 3) * CHUNK * (size_t)m->channels;
+}
 
 static float middle_need(const rp_master *m)
 {
     int ch = m->channels;
-    const float *w = m->win;
-    float sample_peak = rp_peak(w + (size_t)(CHUNK - HALF) * ch, (size_t)(CHUNK + 2 * HALF) * ch);
+    const float *e = chunk_at(m, 0), *mid = chunk_at(m, 1), *next = chunk_at(m, 2);
+    // The middle chunk's largest sample was taken as it came in (exchange):
+    // only the HALF frames either side are looked at here.
+    float before = rp_peak(e + (size_t)(CHUNK - HALF) * ch, (size_t)HALF * ch);
+    float after = rp_peak(next, (size_t)HALF * ch);
+    float sample_peak = before > after ? before : after;
+    sample_peak = m->peak_mid > sample_peak ? m->peak_mid : sample_peak;
     // Nothing the interpolator can make of these samples reaches the ceiling.
     if (sample_peak * m->bound <= m->ceiling)
         return 1.0f;
@@ -174,10 +189,20 @@ static float middle_need(const rp_master *m)
         // One channel around the middle chunk, contiguous, so that the
         // loops below run over t and vectorize.
         float x[CHUNK + 2 * HALF], near[QUADS];
-        for (int t = 0; t < CHUNK + 2 * HALF; t++)
-            x[t] = w[(size_t)(CHUNK - HALF + t) * ch + c];
-        for (int q = 0; q < QUADS; q++)
-            near[q] = rp_peak(x + q * QUAD, QUAD);
+        for (int t = 0; t < HALF; t++)
+            x[t] = e[(size_t)(CHUNK - HALF + t) * ch + c];
+        for (int t = 0; t < CHUNK; t++)
+            x[HALF + t] = mid[(size_t)t * ch + c];
+        for (int t = 0; t < HALF; t++)
+            x[HALF + CHUNK + t] = next[(size_t)t * ch + c];
+        for (int q = 0; q < QUADS; q++) {
+            float most = 0.0f;
+            for (int j = 0; j < QUAD; j++) {
+                float a = fabsf(x[q * QUAD + j]);
+                most = a > most ? a : most;
+            }
+            near[q] = most;
+        }
         for (int g = 0; g < CHUNK; g += GROUP) {
             // Values g..g+GROUP-1 reach x[g .. g + GROUP - 1 + 2 HALF].
             float most = 0.0f;
@@ -185,18 +210,28 @@ static float middle_need(const rp_master *m)
                 most = near[q] > most ? near[q] : most;
             if (most * reach <= (peak > m->ceiling ? peak : m->ceiling))
                 continue;
+            // The group's values in two vectors kept in registers (as an
+            // array they made a chain through memory), each summed tap by
+            // tap in the same order.
+            const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+            v4f top = {peak, peak, peak, peak};
             for (int p = 1; p < OVER; p++) {
-                float y[GROUP] = {0};
+                v4f y0 = {0}, y1 = {0};
                 for (int i = 0; i <= 2 * HALF; i++) {
                     float k = m->phase[p][i];
-                    for (int t = 0; t < GROUP; t++)
-                        y[t] += k * x[g + t + i];
+                    v4f kv = {k, k, k, k}, a, b;
+                    memcpy(&a, x + g + i, sizeof a);
+                    memcpy(&b, x + g + i + 4, sizeof b);
+                    y0 += kv * a;
+                    y1 += kv * b;
                 }
-                for (int t = 0; t < GROUP; t++) {
-                    float a = fabsf(y[t]);
-                    peak = a > peak ? a : peak;
-                }
+                y0 = (v4f)((v4i)y0 & magnitude);
+                y1 = (v4f)((v4i)y1 & magnitude);
+                top = rp_vec_pick(y0 > top, y0, top);
+                top = rp_vec_pick(y1 > top, y1, top);
             }
+            for (int k = 0; k < 4; k++)
+                peak = top[k] > peak ? top[k] : peak;
         }
     }
     return peak > m->ceiling ? m->ceiling / peak : 1.0f;
@@ -221,7 +256,8 @@ static void apply_ramp(float *restrict out, const float *restrict x, const float
 }
 
 // The third chunk is complete: limit the first into out, with the middle
-// one as look-ahead, and move the window on by a chunk.
+// one as look-ahead, and move the window on by a chunk (the ring turns:
+// the first chunk's place takes the next chunk in).
 static void step(rp_master *m)
 {
     float need_next = middle_need(m);
@@ -232,9 +268,9 @@ static void step(rp_master *m)
     float g0 = m->gain, dg = (target - g0) / CHUNK;
     // (A constant count, which GCC needs to vectorize the loop once inlined.)
     if (ch == 2)
-        apply_ramp(m->out, m->win, m->ramp, g0, dg, m->ceiling, 2 * CHUNK);
+        apply_ramp(m->out, chunk_at(m, 0), m->ramp, g0, dg, m->ceiling, 2 * CHUNK);
     else
-        apply_ramp(m->out, m->win, m->ramp, g0, dg, m->ceiling, CHUNK);
+        apply_ramp(m->out, chunk_at(m, 0), m->ramp, g0, dg, m->ceiling, CHUNK);
     // The chunk limited here is the mix's chunk stepped - 2 (the first two
     // are the silence the look-ahead starts with).
     if (m->stepped >= 2 && (uint64_t)(m->stepped - 2) < m->n_untouched)
@@ -242,31 +278,69 @@ static void step(rp_master *m)
     m->stepped++;
     m->gain = target;
     m->need_mid = need_next;
-    memmove(m->win, m->win + CHUNK * ch, sizeof(float) * 2 * CHUNK * ch);
+    m->first = (m->first + 1) % 3;
+    m->peak_mid = m->peak_in;
+    m->peak_in = 0.0f;
+}
+
+// Four samples of io, times gain, into in, and four of out into io; the
+// magnitudes put into in.
+static inline v4f scale_in(float *restrict io, float *restrict in, const float *restrict out,
+                           v4f gain)
+{
+    const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    v4f x, o;
+    memcpy(&x, io, sizeof x);
+    memcpy(&o, out, sizeof o);
+    x *= gain;
+    memcpy(in, &x, sizeof x);
+    memcpy(io, &o, sizeof o);
+    return (v4f)((v4i)x & magnitude);
 }
 
 // n samples of io, times g, into in; as many limited ones from out into io.
-static void exchange(float *restrict io, float *restrict in, const float *restrict out, float g,
-                     size_t n)
+// Returns the largest magnitude put into in, or peak when that is larger
+// (a NaN is passed over, as rp_peak does).
+static float exchange(float *restrict io, float *restrict in, const float *restrict out, float g,
+                      size_t n, float peak)
 {
-    size_t n8 = n & ~(size_t)7, i;
-    for (i = 0; i < n8; i++) {
-        in[i] = io[i] * g;
-        io[i] = out[i];
+    const v4f gain = {g, g, g, g};
+    // Four running maxima (as rp_peak keeps), so that each compare waits on
+    // the one four vectors back.
+    v4f t0 = {peak, peak, peak, peak}, t1 = {0}, t2 = {0}, t3 = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v4f a = scale_in(io + i, in + i, out + i, gain);
+        v4f b = scale_in(io + i + 4, in + i + 4, out + i + 4, gain);
+        v4f c = scale_in(io + i + 8, in + i + 8, out + i + 8, gain);
+        v4f e = scale_in(io + i + 12, in + i + 12, out + i + 12, gain);
+        t0 = rp_vec_pick(a > t0, a, t0);
+        t1 = rp_vec_pick(b > t1, b, t1);
+        t2 = rp_vec_pick(c > t2, c, t2);
+        t3 = rp_vec_pick(e > t3, e, t3);
     }
+    t0 = rp_vec_pick(t1 > t0, t1, t0);
+    t2 = rp_vec_pick(t3 > t2, t3, t2);
+    t0 = rp_vec_pick(t2 > t0, t2, t0);
+    for (int k = 0; k < 4; k++)
+        peak = t0[k] > peak ? t0[k] : peak;
     for (; i < n; i++) {
         in[i] = io[i] * g;
         io[i] = out[i];
+        float a = fabsf(in[i]);
+        peak = a > peak ? a : peak;
     }
+    return peak;
 }
 
 void rp_master_process(rp_master *m, float *io, size_t n)
 {
     size_t ch = (size_t)m->channels;
-    float *in = m->win + 2 * CHUNK * ch;
     while (n > 0) {
+        float *in = chunk_at(m, 2);
         size_t k = CHUNK - m->fill < n ? CHUNK - m->fill : n;
-        exchange(io, in + m->fill * ch, m->out + m->fill * ch, m->pre_gain, k * ch);
+        m->peak_in = exchange(io, in + m->fill * ch, m->out + m->fill * ch, m->pre_gain, k * ch,
+                              m->peak_in);
         io += k * ch;
         n -= k;
         if ((m->fill += k) == CHUNK) {
