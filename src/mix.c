@@ -597,28 +597,38 @@ static float clear_limit(rp_mixer *m, size_t from, int64_t at)
 
 // The clearance gain of every frame of the block, from the background of it.
 // from: the first line that may still matter at the block's start (the
-// ducking has moved m->speech_from on to its end).
-static void fill_clear(rp_mixer *m, size_t from, size_t n)
+// ducking has moved m->speech_from on to its end). fed: an effect or bed
+// sounded in the block. Without, the background is zeros, of level 0, and
+// the gains multiply nothing but zeros: only where the gain ends each slice
+// is worked out (smooth's last value, to the bit), and m->clear is left as
+// it was (gains all, so finite).
+static void fill_clear(rp_mixer *m, size_t from, size_t n, int fed)
 {
     float g = m->clear_gain, avg = m->clear_env, env, gains[SLICE];
     for (size_t s = 0; s < n; s += SLICE) {
         size_t e = s + SLICE < n ? s + SLICE : n;
-        float sum = sum_sq2(m->bg_sfx + 2 * s, m->bg_bed + 2 * s, 2 * (e - s));
+        float sum = fed ? sum_sq2(m->bg_sfx + 2 * s, m->bg_bed + 2 * s, 2 * (e - s)) : 0.0f;
         float ms = sum / (float)(2 * (e - s));
         // The level: a 50 ms average, but a sudden crack counts at once.
         avg += (ms - avg) * m->clear_avg;
         env = ms * 0.25f > avg ? ms * 0.25f : avg;
         float limit = clear_limit(m, from, m->pos + (int64_t)s);
         float target = limit >= 0 && env > limit ? sqrtf(limit / env) : 1.0f;
-        smooth(gains, e - s, &g, target,
-               m->ramp[target < g ? RAMP_CLEAR_ATTACK : RAMP_CLEAR_RELEASE]);
+        const float *ramp = m->ramp[target < g ? RAMP_CLEAR_ATTACK : RAMP_CLEAR_RELEASE];
+        if (!fed) {
+            g = target + (g - target) * ramp[e - s - 1];
+            continue;
+        }
+        smooth(gains, e - s, &g, target, ramp);
         spread_lr(m->clear + 2 * s, gains, e - s);
     }
     m->clear_gain = g;
     m->clear_env = avg < 1e-20f ? 0.0f : avg;  // no subnormals in the average
 }
 
-static void fill_duck(rp_mixer *m, size_t n)
+// The beds' ducking gain of every frame of the block; with no bed in it,
+// only where the gain ends each slice (smooth's last value, to the bit).
+static void fill_duck(rp_mixer *m, size_t n, int beds)
 {
     // Decided per 64-frame slice: fine enough for a 150 ms attack.
     float g = m->duck_gain, gains[SLICE];
@@ -626,8 +636,12 @@ static void fill_duck(rp_mixer *m, size_t n)
         size_t e = s + SLICE < n ? s + SLICE : n;
         int near = speech_near(m, m->pos + (int64_t)s, m->pos + (int64_t)e);
         float target = near ? m->duck_floor : 1.0f;
-        smooth(gains, e - s, &g, target,
-               m->ramp[target < g ? RAMP_DUCK_ATTACK : RAMP_DUCK_RELEASE]);
+        const float *ramp = m->ramp[target < g ? RAMP_DUCK_ATTACK : RAMP_DUCK_RELEASE];
+        if (!beds) {
+            g = target + (g - target) * ramp[e - s - 1];
+            continue;
+        }
+        smooth(gains, e - s, &g, target, ramp);
         spread_lr(m->duck + 2 * s, gains, e - s);
     }
     m->duck_gain = g;
@@ -819,7 +833,10 @@ size_t rp_mixer_process_stems(rp_mixer *m, float *out, float *stems[RP_STEM_COUN
         m->act[m->n_act++] = a;
     }
     size_t lines_from = m->speech_from;
-    fill_duck(m, n);
+    int beds = 0, fed = 0;
+    for (size_t i = 0; i < m->n_act && !beds; i++)
+        beds = t->ev[m->act[i].ev].kind == RP_EV_BED;
+    fill_duck(m, n, beds);
 
     for (size_t i = 0; i < m->n_act;) {
         active *a = &m->act[i];
@@ -828,10 +845,12 @@ size_t rp_mixer_process_stems(rp_mixer *m, float *out, float *stems[RP_STEM_COUN
         int64_t f = e->end < b1 ? e->end : b1;
         if (f > s) {
             size_t from = (size_t)(s - b0), len = (size_t)(f - s);
-            if (e->kind == RP_EV_SPEECH)
+            if (e->kind == RP_EV_SPEECH) {
                 add_speech(m, a, s - e->start, from, len);
-            else
+            } else {
                 add_effect(m, a, s, from, len);
+                fed = 1;
+            }
         }
         if (e->end <= b1) {
             rp_sfx_voice_free(a->voice);
@@ -844,7 +863,7 @@ size_t rp_mixer_process_stems(rp_mixer *m, float *out, float *stems[RP_STEM_COUN
     }
 
     // The background, cleared under the voices, joins the speech.
-    fill_clear(m, lines_from, n);
+    fill_clear(m, lines_from, n, fed);
     float use_sfx = m->buses & RP_BUS_EFFECTS ? 1.0f : 0.0f;
     float use_bed = m->buses & RP_BUS_BEDS ? 1.0f : 0.0f;
     add_cleared(m->mix, m->bg_sfx, use_sfx, m->bg_bed, use_bed, m->clear, 2 * n);

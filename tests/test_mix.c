@@ -574,6 +574,52 @@ static void test_background_cleared_under_voice(void)
     fixture_deinit(&f);
 }
 
+// A block with no effect or bed in it works out only where the ducking's
+// and the clearance's gains end (nothing there uses their frames); a block
+// with one works out every frame. What such blocks carry is what working
+// out every frame gives: with a silent bed all along (so that every block
+// has one), a bed that comes in while both gains still move after lines and
+// an earlier bed is mixed to the same frames, to the bit.
+static int moving_gains_fixture(fixture *f, int silent_bed)
+{
+    const rp_sfx_preset *p = a_bed();
+    if (!p)
+        return -1;
+    fixture_init(f, 5 * RATE);
+    if (silent_bed)
+        add_bed(f, p, 0, 5 * RATE, 9, 0.0f, 0, 0);
+    add_speech(f, add_clip(f, RATE, 300.0, 0.05), RATE / 2, 1.0f, 0.0f);
+    add_bed(f, p, RATE, RATE + RATE / 2, 3, 4.0f, 0, 0);  // cleared under the line
+    add_speech(f, add_clip(f, RATE / 2, 250.0, 0.05), 2 * RATE + 300, 1.0f, 0.2f);
+    add_bed(f, p, 2 * RATE + RATE / 2 + 77, 5 * RATE, 5, 4.0f, 0, 0);
+    add_speech(f, add_clip(f, RATE / 2, 200.0, 0.05), 3 * RATE + 1000, 1.0f, -0.2f);
+    return 0;
+}
+
+static void test_gains_carried_through_blocks_without_background(void)
+{
+    fixture a, b;
+    if (moving_gains_fixture(&a, 0) || moving_gains_fixture(&b, 1))
+        return;
+    int64_t na = 0, nb = 0;
+    float *x = mix_all(&a, 2, 1024, &na), *y = mix_all(&b, 2, 1024, &nb);
+    CHECK(x && y && na == nb && na == 5 * RATE);
+    int64_t first = -1;
+    for (int64_t i = 0; x && y && na == nb && i < 2 * na && first < 0; i++)
+        if (memcmp(&x[i], &y[i], sizeof *x))
+            first = i / 2;
+    CHECK_MSG(first < 0, "frame %lld differs: %g against %g with a bed all along",
+              (long long)first, first >= 0 ? x[2 * first] : 0.0, first >= 0 ? y[2 * first] : 0.0);
+    // The late bed is ducked and cleared as it comes in (the gains moved).
+    double late = x ? rms(x + 2 * (3 * RATE + 1000), RATE / 2, 2) : 0;
+    printf("  %lld frames compared; the late bed under the last line: %.4f RMS\n", (long long)na,
+           late);
+    free(x);
+    free(y);
+    fixture_deinit(&a);
+    fixture_deinit(&b);
+}
+
 // A built-in room into the fixture's rooms; returns its rp_event.room.
 static int add_room(fixture *f, const char *name)
 {
@@ -1071,6 +1117,7 @@ int main(void)
     RUN(test_bed_ducks_under_speech);
     RUN(test_bed_crossfade_keeps_level);
     RUN(test_background_cleared_under_voice);
+    RUN(test_gains_carried_through_blocks_without_background);
     RUN(test_same_frames_whatever_the_split);
     RUN(test_rooms_same_frames_whatever_the_split);
     RUN(test_a_saved_mixer_goes_on_to_the_bit);
