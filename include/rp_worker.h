@@ -82,10 +82,10 @@ rp_status rp_workers_next_note(rp_workers *w, volatile sig_atomic_t *stop, uint6
 size_t rp_workers_pending(const rp_workers *w);
 
 // In a job: tells the caller something before the job ends (what it has
-// done so far, say), as a note for rp_workers_next_note. Only a group's
-// jobs send notes (the others have no pipe to the caller but their exit
-// status): for a job in no group it does nothing, so a note is news, never
-// the only word.
+// done so far, say), as a note for rp_workers_next_note. A note is news,
+// never the only word: only a group's jobs send notes (the others have no
+// pipe to the caller but their exit status; for them it does nothing), and
+// a note that finds a pipe on its way full is dropped, not waited for.
 void rp_worker_note(uint32_t note);
 
 // In a job: while held, SIGTERM waits (so that stopping the pool does not

@@ -263,6 +263,16 @@ static void watch_children(void)
 
 static _Noreturn void serve(zygote *z);
 
+// Whether a reply can be written to fd at once. A note is dropped rather
+// than waited for: it is news, never the only word (the job's end says it
+// all again), and a caller that reads no reply for a while (the mixer
+// working) must not hold up the jobs or the zygote that passes them on.
+static int room_for(int fd)
+{
+    struct pollfd pf = {fd, POLLOUT, 0};
+    return poll(&pf, 1, 0) == 1 && (pf.revents & POLLOUT);
+}
+
 // Passes on the groups' replies (and their jobs' notes) waiting on their
 // pipe.
 static void pass_replies(zygote *z, running *run, int *n_run)
@@ -275,9 +285,10 @@ static void pass_replies(zygote *z, running *run, int *n_run)
                 if (run[k].group >= 0 && run[k].tag == got[i].id) {
                     reply r = got[i];
                     r.id = run[k].id;
-                    send(z, &r);
                     if (!r.noted)
                         run[k] = run[--*n_run];
+                    if (!r.noted || room_for(z->reply_fd))
+                        send(z, &r);
                     break;
                 }
             }
@@ -647,8 +658,9 @@ size_t rp_workers_pending(const rp_workers *w)
 void rp_worker_note(uint32_t note)
 {
     reply r = {note_tag, 0, 0, note, 1};
-    if (note_fd >= 0 && rp_write_all(note_fd, &r, sizeof r)) {
-        // the pool is gone: the job's end will find it so
+    // One write under PIPE_BUF: whole or not at all; and none without room.
+    if (note_fd >= 0 && room_for(note_fd) && write(note_fd, &r, sizeof r) < 0) {
+        // dropped, as a note may be
     }
 }
 
