@@ -52,6 +52,7 @@ struct rp_voicing {
     unsigned char *state;
     size_t *prev, *next;    // the line before and after it in its run, or NONE
     size_t *by;             // SUBMITTED: the line whose job speaks it
+    unsigned char *live;    // jobs known by each line (a job goes by its line `by`) not yet ended
     size_t next_up;         // the first utterance not looked up yet (or in a run looked up)
     size_t n_voiced;        // utterances with their clip's length known
     size_t ready;           // utterances voiced from the first on
@@ -507,7 +508,7 @@ static void put_line(rp_strbuf *b, const rp_drama *dr, size_t i, int simplify, i
 // that line. RETRYING simplifies the punctuation.
 static rp_status submit_job(rp_drama *dr, size_t first, size_t last, size_t by)
 {
-    const rp_voicing *V = dr->voicing;
+    rp_voicing *V = dr->voicing;
     job_head h = {.n_say = (uint32_t)dr->cast.n_say, .out_hz = dr->cast.render.rate_hz};
     for (size_t k = first;; k = V->next[k]) {
         h.n_lines++;
@@ -536,7 +537,8 @@ static rp_status submit_job(rp_drama *dr, size_t first, size_t last, size_t by)
     uint64_t group = rp_hash64(voice, (size_t)n, RP_HASH_INIT) | 1;
     rp_status st = b.s ? rp_workers_submit(pool, id, group, b.s, b.len) : RP_ERR_NOMEM;
     rp_strbuf_deinit(&b);
-    dr->voicing->jobs += !st;
+    V->jobs += !st;
+    V->live[by] += !st;
     return st;
 }
 
@@ -622,7 +624,8 @@ rp_status rp_drama_voice_begin(rp_drama *dr, rp_diags *d)
     V->prev = calloc(n ? n : 1, sizeof *V->prev);
     V->next = calloc(n ? n : 1, sizeof *V->next);
     V->by = calloc(n ? n : 1, sizeof *V->by);
-    if (!V->keys || !V->state || !V->prev || !V->next || !V->by)
+    V->live = calloc(n ? n : 1, 1);
+    if (!V->keys || !V->state || !V->prev || !V->next || !V->by || !V->live)
         return RP_ERR_NOMEM;
     for (size_t i = 0; i < n && !st; i++)
         st = clip_key(dr, i, &V->keys[i]);
@@ -756,10 +759,12 @@ static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d
     if (st)
         return st;
     size_t i = (size_t)(id & 0xffffffffu), n = dr->plan.n_utts;
-    if (id >> 32 != V->gen || i >= n || !job_waited(V, i))
+    if (id >> 32 != V->gen || i >= n || !V->live[i])
         return RP_OK;  // a job of an earlier drama (an interrupted one)
-    if (note < 0)
-        return job_done(dr, i, result, sig, d);
+    if (note < 0) {
+        V->live[i]--;
+        return job_waited(V, i) ? job_done(dr, i, result, sig, d) : RP_OK;
+    }
     size_t k = (size_t)note;
     // (A clip not readable after all is tried again at the job's end.)
     if (k < n && V->state[k] == SUBMITTED && V->by[k] == i)
@@ -921,6 +926,15 @@ static rp_status load_samples(rp_drama *dr, size_t i, rp_diags *d)
     rp_clip c;
     rp_status st = rp_cache_get_clip(V->cache, V->keys[i], &c);
     if (st == RP_ERR_IO) {
+        // Gone from the cache (trimmed by another render, or damaged), it
+        // is spoken again. Its run's job may not have ended yet (the line
+        // came with a note): that job's end comes first, so that the job
+        // asked for here is the only one known by this line.
+        st = RP_OK;
+        while (!st && V->live[i])
+            st = wait_one(dr, NULL, d);
+        if (st)
+            return st;
         V->state[i] = SUBMITTED;
         V->by[i] = i;
         V->n_voiced--;
@@ -1006,6 +1020,7 @@ void rp_drama_voicing_free(rp_drama *dr)
     free(V->prev);
     free(V->next);
     free(V->by);
+    free(V->live);
     free(V->held);
     free(V);
     dr->voicing = NULL;

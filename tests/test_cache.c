@@ -4,6 +4,7 @@
 // least recently used clips go first; and the proof the issue asks for:
 // -j1, -j2, a cold cache, a warm cache and no cache give byte-identical
 // files.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "rp_cache.h"
+#include "rp_render.h"
 #include "rp_worker.h"
 #include "test.h"
 #include "wav.h"
@@ -144,6 +146,11 @@ static rp_status group_job(void *user, const void *req, size_t len)
         struct timespec ts = {0, 600 * 1000 * 1000};
         nanosleep(&ts, NULL);
         return RP_ERR_INPUT;
+    }
+    if (len > 2 && !strncmp(r + 2, "flood", len - 2)) {  // more notes than any pipe holds
+        for (uint32_t k = 1; k <= 100000; k++)
+            rp_worker_note(k);
+        return RP_OK;
     }
     if (len > 2 && !strncmp(r + 2, "notes", len - 2)) {
         // Three notes, then (in a group) waits for the caller to say it
@@ -343,6 +350,27 @@ static void test_a_job_s_notes_come_while_it_runs(void)
     CHECK_MSG(id == 3 && result == RP_OK && sig == 0, "job %d: status %d signal %d", (int)id,
               result, sig);
     CHECK_INT(rp_workers_pending(w), 0);
+    // A caller that reads nothing for a while: the notes that find the
+    // pipes full are dropped, not waited for; those that come are in order,
+    // and the job's end comes after them.
+    CHECK_INT(rp_workers_submit(w, 4, 'n', "n:flood", 7), RP_OK);
+    struct timespec pause_ts = {1, 0};
+    nanosleep(&pause_ts, NULL);
+    int64_t last = 0, got = 0, note = -1;
+    do {
+        if (rp_workers_next_note(w, NULL, &id, &result, &sig, &note) != RP_OK)
+            break;
+        CHECK(id == 4);
+        if (note >= 0) {
+            CHECK_MSG(note > last, "note %lld after %lld", (long long)note, (long long)last);
+            last = note;
+            got++;
+        }
+    } while (note >= 0);
+    CHECK_MSG(note < 0 && result == RP_OK && got > 0 && got < 100000,
+              "%lld of 100000 notes, then the end (status %d)", (long long)got, result);
+    printf("  a flood of notes, unread for a second: %lld of 100000 came, in order\n",
+           (long long)got);
     rp_workers_stop(w);
     test_remove(heard);
     test_remove(path);
@@ -1691,6 +1719,93 @@ static void test_a_book_renders_each_chapter_as_alone(void)
 // espeak-ng 1.51 aborts ("stack smashing detected") on "é." sixty times
 // over. The line is spoken again with its punctuation simplified, with a
 // warning at the line, and the drama goes on: no error, no gap.
+// The file in dir whose name holds part and that was written first (by
+// its mtime) into path; 0, or -1 when there is none.
+static int first_written(const char *dir, const char *part, char *path, size_t cap)
+{
+    DIR *dp = opendir(dir);
+    struct timespec best = {0, 0};
+    int found = -1;
+    for (struct dirent *e; dp && (e = readdir(dp));) {
+        char p[4096];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (!strstr(e->d_name, part) || stat(p, &sb) != 0)
+            continue;
+        if (found < 0 || sb.st_mtim.tv_sec < best.tv_sec ||
+            (sb.st_mtim.tv_sec == best.tv_sec && sb.st_mtim.tv_nsec < best.tv_nsec)) {
+            best = sb.st_mtim;
+            snprintf(path, cap, "%s", p);
+            found = 0;
+        }
+    }
+    if (dp)
+        closedir(dp);
+    return found;
+}
+
+// A line taken as its job made it (a note), whose clip then leaves the
+// cache (trimmed by another render, or damaged) while the job is still
+// speaking the rest of its run: the mixer asks for its samples, and it is
+// spoken again. The job that runs on is known by the same line; its end
+// must not stand for the new job's, nor the new job's for its own: the
+// line's samples come, and so does every other line.
+static void test_a_clip_gone_while_its_run_is_spoken_is_spoken_again(void)
+{
+    char text[4096] = "", cache[1200], clips[1300], gone[4096];
+    for (int k = 0; k < 10; k++)
+        snprintf(text + strlen(text), sizeof text - strlen(text),
+                 "The tower stood over the river at dusk, and the lamps came on one by one, "
+                 "%d.\n\n", k + 1);
+    write_text(tmp(0, "one-run.txt"), text);
+    snprintf(cache, sizeof cache, "%s", tmp(1, "cache-gone"));
+    snprintf(clips, sizeof clips, "%s/radioplay/clips", cache);
+    const char *was = getenv("XDG_CACHE_HOME");
+    char *saved = was ? rp_strdup(was) : NULL;
+    setenv("XDG_CACHE_HOME", cache, 1);
+    rp_drama dr;
+    rp_diags d;
+    rp_diags_init(&d);
+    rp_drama_options o = {.chapter_path = tmp(0, "one-run.txt"), .seed = -1, .jobs = 1};
+    rp_status st = rp_drama_load(&dr, &o, &d);
+    if (!st)
+        st = rp_drama_voice_start(&dr, &d);
+    size_t ready = 0, hits = 0, misses = 0, jobs = 0, noted = 0;
+    while (!st && ready < 1)
+        st = rp_drama_voice_more(&dr, NULL, &ready, &d);
+    rp_drama_voicing_counts(&dr, &hits, &misses, &jobs, &noted);
+    CHECK_MSG(!st && noted == 1, "the first line came with a note: %zu noted (status %d)", noted,
+              st);
+    CHECK(first_written(clips, ".clip", gone, sizeof gone) == 0 && unlink(gone) == 0);
+    // The mixer asks for the first line's samples (a timeline of it alone).
+    rp_timeline placed = dr.timeline;
+    rp_event e = {.kind = RP_EV_SPEECH, .utt = 0, .start = 0, .end = 100};
+    dr.timeline.ev = &e;
+    dr.timeline.n = 1;
+    if (!st)
+        st = rp_drama_clips_window(&dr, 0, 10, &d);
+    CHECK_MSG(st == RP_OK && dr.plan.utts[0].clip.pcm, "the line spoken again: %s",
+              rp_strerror(st));
+    dr.timeline = placed;
+    while (!st && ready < dr.plan.n_utts)
+        st = rp_drama_voice_more(&dr, NULL, &ready, &d);
+    CHECK_MSG(st == RP_OK && ready == dr.plan.n_utts, "%zu of %zu lines voiced: %s", ready,
+              dr.plan.n_utts, rp_strerror(st));
+    for (size_t i = 0; i < d.n; i++) {
+        char line[1024];
+        CHECK_MSG(d.items[i].sev != RP_DIAG_ERROR, "%s",
+                  rp_diag_format(&d.items[i], line, sizeof line));
+    }
+    rp_drama_deinit(&dr);
+    rp_diags_deinit(&d);
+    if (saved)
+        setenv("XDG_CACHE_HOME", saved, 1);
+    else
+        unsetenv("XDG_CACHE_HOME");
+    free(saved);
+    test_remove(cache);
+}
+
 static void test_a_crashing_line_is_spoken_again(void)
 {
     char text[400] = "The night was cold.\n\n", cmd[2400], *out = NULL;
@@ -1822,6 +1937,7 @@ int main(void)
     RUN(test_two_renders_at_once_share_the_cache);
     RUN(test_watch_renders_again);
     RUN(test_a_book_renders_each_chapter_as_alone);
+    RUN(test_a_clip_gone_while_its_run_is_spoken_is_spoken_again);
     RUN(test_a_crashing_line_is_spoken_again);
     RUN(test_silent_speech_is_reported);
     RUN(test_cache_command);
