@@ -2,7 +2,8 @@
 // The zygote and its jobs (see rp_worker.h). The zygote is single-threaded:
 // it polls its request pipe and a self-pipe its SIGCHLD handler writes to,
 // starts a child per request while fewer than jobs run (the spare, forked
-// ahead and waiting, when there is one), and writes one reply per job.
+// ahead and waiting, when there is one), and writes one reply per job (a
+// group's job may send notes before it, rp_worker_note).
 // A job of a group goes to the group's zygote instead, forked from this
 // one and prepared once: it runs the same loop on its own pipe, and its
 // replies come back on a pipe all groups share, to be passed on (replies
