@@ -21,6 +21,26 @@ static inline v4f rp_vec_pick(v4i mask, v4f a, v4f b)
     return (v4f)(((v4i)a & mask) | ((v4i)b & ~mask));
 }
 
+// |v|, lane by lane: v without its sign bit.
+static inline v4f rp_vec_abs(v4f v)
+{
+    return (v4f)((v4i)v & 0x7fffffff);
+}
+
+// The larger of top and v, lane by lane; a NaN in v is passed over.
+static inline v4f rp_vec_larger(v4f top, v4f v)
+{
+    return rp_vec_pick(v > top, v, top);
+}
+
+// The largest of v's lanes and floor (NaNs passed over).
+static inline float rp_vec_top(v4f v, float floor)
+{
+    for (int k = 0; k < 4; k++)
+        floor = v[k] > floor ? v[k] : floor;
+    return floor;
+}
+
 // The low halves of a's and b's lanes (each within 16 bits), in order.
 static inline v8s rp_vec_pack16(v4i a, v4i b)
 {

@@ -724,14 +724,8 @@ void rp_s16_to_float(const int16_t *in, float *out, size_t n, float scale)
 
 // Four running maxima, so that each compare waits on the one four vectors
 // back, not the last.
-static v4f larger(v4f top, v4f v)
-{
-    return rp_vec_pick(v > top, v, top);
-}
-
 float rp_peak(const float *x, size_t n)
 {
-    const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
     v4f t0 = {0}, t1 = {0}, t2 = {0}, t3 = {0};
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -740,20 +734,18 @@ float rp_peak(const float *x, size_t n)
         memcpy(&b, x + i + 4, sizeof b);
         memcpy(&c, x + i + 8, sizeof c);
         memcpy(&e, x + i + 12, sizeof e);
-        t0 = larger(t0, (v4f)((v4i)a & magnitude));
-        t1 = larger(t1, (v4f)((v4i)b & magnitude));
-        t2 = larger(t2, (v4f)((v4i)c & magnitude));
-        t3 = larger(t3, (v4f)((v4i)e & magnitude));
+        t0 = rp_vec_larger(t0, rp_vec_abs(a));
+        t1 = rp_vec_larger(t1, rp_vec_abs(b));
+        t2 = rp_vec_larger(t2, rp_vec_abs(c));
+        t3 = rp_vec_larger(t3, rp_vec_abs(e));
     }
-    t0 = larger(larger(t0, t1), larger(t2, t3));
+    t0 = rp_vec_larger(rp_vec_larger(t0, t1), rp_vec_larger(t2, t3));
     for (; i + 4 <= n; i += 4) {
         v4f v;
         memcpy(&v, x + i, sizeof v);
-        t0 = larger(t0, (v4f)((v4i)v & magnitude));
+        t0 = rp_vec_larger(t0, rp_vec_abs(v));
     }
-    float p = 0.0f;
-    for (int k = 0; k < 4; k++)
-        p = t0[k] > p ? t0[k] : p;
+    float p = rp_vec_top(t0, 0.0f);
     for (; i < n; i++)
         p = fabsf(x[i]) > p ? fabsf(x[i]) : p;
     return p;

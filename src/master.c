@@ -213,7 +213,6 @@ static float middle_need(const rp_master *m)
             // The group's values in two vectors kept in registers (as an
             // array they made a chain through memory), each summed tap by
             // tap in the same order.
-            const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
             v4f top = {peak, peak, peak, peak};
             for (int p = 1; p < OVER; p++) {
                 v4f y0 = {0}, y1 = {0};
@@ -225,13 +224,9 @@ static float middle_need(const rp_master *m)
                     y0 += kv * a;
                     y1 += kv * b;
                 }
-                y0 = (v4f)((v4i)y0 & magnitude);
-                y1 = (v4f)((v4i)y1 & magnitude);
-                top = rp_vec_pick(y0 > top, y0, top);
-                top = rp_vec_pick(y1 > top, y1, top);
+                top = rp_vec_larger(rp_vec_larger(top, rp_vec_abs(y0)), rp_vec_abs(y1));
             }
-            for (int k = 0; k < 4; k++)
-                peak = top[k] > peak ? top[k] : peak;
+            peak = rp_vec_top(top, peak);
         }
     }
     return peak > m->ceiling ? m->ceiling / peak : 1.0f;
@@ -288,14 +283,13 @@ static void step(rp_master *m)
 static inline v4f scale_in(float *restrict io, float *restrict in, const float *restrict out,
                            v4f gain)
 {
-    const v4i magnitude = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
     v4f x, o;
     memcpy(&x, io, sizeof x);
     memcpy(&o, out, sizeof o);
     x *= gain;
     memcpy(in, &x, sizeof x);
     memcpy(io, &o, sizeof o);
-    return (v4f)((v4i)x & magnitude);
+    return rp_vec_abs(x);
 }
 
 // n samples of io, times g, into in; as many limited ones from out into io.
@@ -314,16 +308,12 @@ static float exchange(float *restrict io, float *restrict in, const float *restr
         v4f b = scale_in(io + i + 4, in + i + 4, out + i + 4, gain);
         v4f c = scale_in(io + i + 8, in + i + 8, out + i + 8, gain);
         v4f e = scale_in(io + i + 12, in + i + 12, out + i + 12, gain);
-        t0 = rp_vec_pick(a > t0, a, t0);
-        t1 = rp_vec_pick(b > t1, b, t1);
-        t2 = rp_vec_pick(c > t2, c, t2);
-        t3 = rp_vec_pick(e > t3, e, t3);
+        t0 = rp_vec_larger(t0, a);
+        t1 = rp_vec_larger(t1, b);
+        t2 = rp_vec_larger(t2, c);
+        t3 = rp_vec_larger(t3, e);
     }
-    t0 = rp_vec_pick(t1 > t0, t1, t0);
-    t2 = rp_vec_pick(t3 > t2, t3, t2);
-    t0 = rp_vec_pick(t2 > t0, t2, t0);
-    for (int k = 0; k < 4; k++)
-        peak = t0[k] > peak ? t0[k] : peak;
+    peak = rp_vec_top(rp_vec_larger(rp_vec_larger(t0, t1), rp_vec_larger(t2, t3)), peak);
     for (; i < n; i++) {
         in[i] = io[i] * g;
         io[i] = out[i];
@@ -541,14 +531,13 @@ static double kweight_stereo(const biquad kw[2], double z[][2][4], const float *
     kstate2 st = {zpair(z, 0, 0), zpair(z, 0, 1), zpair(z, 0, 2),
                   zpair(z, 0, 3), zpair(z, 1, 2), zpair(z, 1, 3)};
     v2d e = {0.0, 0.0}, s = {0.0, 0.0};
-    // |v| is v without its sign bit; the lanes are left, right, left, right.
+    // The peak's lanes are left, right, left, right.
     v4f pk = {*peak, *peak, *peak, *peak};
     size_t i = 0;
     for (; i + 2 <= n; i += 2) {
         v4f q;
         memcpy(&q, x + 2 * i, sizeof q);
-        v4i a = (v4i)q & 0x7fffffff, more = (v4f)a > pk;
-        pk = (v4f)((a & more) | ((v4i)pk & ~more));
+        pk = rp_vec_larger(pk, rp_vec_abs(q));
         v2d v0 = {x[2 * i], x[2 * i + 1]}, v1 = {x[2 * i + 2], x[2 * i + 3]};
         v2d y0 = kweight_step2(&p, &h, &st, v0), y1 = kweight_step2(&p, &h, &st, v1);
         e = (e + y0 * y0) + y1 * y1;
