@@ -67,22 +67,18 @@ rp_status rp_workers_submit(rp_workers *w, uint64_t id, uint64_t group, const vo
 // and *signal (0, or the signal that ended it: a crash, or SIGKILL after
 // the time limit). RP_ERR_SPEECH when the zygote itself is gone;
 // RP_ERR_INTERRUPTED when *stop (may be NULL) becomes non-zero meanwhile.
-// Notes (rp_worker_note) are passed over.
+// note: NULL, and notes (rp_worker_note) are passed over; else a note a
+// running job sent comes too: *note is -1 for a job's end, else the note
+// (*result RP_OK, *signal 0). A job's notes come in the order it sent
+// them, and before its end.
 rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
-                          rp_status *result, int *signal);
-
-// The same, or a note a running job sent (rp_worker_note): *note is -1
-// for a job's end (with *result and *signal), else the note (*result
-// RP_OK, *signal 0). A job's notes come in the order it sent them, and
-// before its end.
-rp_status rp_workers_next_note(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
-                               rp_status *result, int *signal, int64_t *note);
+                          rp_status *result, int *signal, int64_t *note);
 
 // Jobs submitted and not yet reported.
 size_t rp_workers_pending(const rp_workers *w);
 
 // In a job: tells the caller something before the job ends (what it has
-// done so far, say), as a note for rp_workers_next_note. A note is news,
+// done so far, say), as a note for rp_workers_next. A note is news,
 // never the only word: only a group's jobs send notes (the others have no
 // pipe to the caller but their exit status; for them it does nothing), and
 // a note that finds a pipe on its way full is dropped, not waited for.

@@ -730,18 +730,6 @@ static rp_status job_done(rp_drama *dr, size_t by, rp_status result, int sig, rp
     return st;
 }
 
-// Whether a line waits on the job line `by` asked for: by itself, alone
-// (SINGLE, RETRYING), or a line of its run that job writes.
-static int job_waited(const rp_voicing *V, size_t by)
-{
-    if (V->state[by] == SINGLE || V->state[by] == RETRYING)
-        return 1;
-    for (size_t k = by; k != NONE; k = V->next[k])
-        if (V->state[k] == SUBMITTED && V->by[k] == by)
-            return 1;
-    return 0;
-}
-
 // Waits for one job of this drama to end, or for a note from one: a run's
 // job sends one as each line's clip is in the cache but its last, so that
 // the line is placed and mixed while the job speaks the rest of the run.
@@ -752,7 +740,7 @@ static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d
     rp_status result;
     int sig;
     int64_t note;
-    rp_status st = rp_workers_next_note(pool, stop, &id, &result, &sig, &note);
+    rp_status st = rp_workers_next(pool, stop, &id, &result, &sig, &note);
     if (st == RP_ERR_SPEECH)
         rp_diag_add(d, RP_DIAG_ERROR, NULL, 0, 0, "speech", NULL,
                     "the synthesis workers stopped unexpectedly");
@@ -763,7 +751,7 @@ static rp_status wait_one(rp_drama *dr, volatile sig_atomic_t *stop, rp_diags *d
         return RP_OK;  // a job of an earlier drama (an interrupted one)
     if (note < 0) {
         V->live[i]--;
-        return job_waited(V, i) ? job_done(dr, i, result, sig, d) : RP_OK;
+        return job_done(dr, i, result, sig, d);
     }
     size_t k = (size_t)note;
     // (A clip not readable after all is tried again at the job's end.)

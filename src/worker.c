@@ -615,10 +615,9 @@ rp_status rp_workers_submit(rp_workers *w, uint64_t id, uint64_t group, const vo
     return RP_OK;
 }
 
-rp_status rp_workers_next_note(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
-                               rp_status *result, int *signal, int64_t *note)
+// The next reply (or note) on the caller's pipe.
+static rp_status next_reply(rp_workers *w, volatile sig_atomic_t *stop, reply *r)
 {
-    reply r;
     for (;;) {
         if (stop && *stop)
             return RP_ERR_INTERRUPTED;
@@ -629,26 +628,26 @@ rp_status rp_workers_next_note(rp_workers *w, volatile sig_atomic_t *stop, uint6
         if (k < 0 && errno != EINTR)
             return RP_ERR_SPEECH;
     }
-    if (rp_read_all(w->reply_fd, &r, sizeof r))
-        return RP_ERR_SPEECH;
+    return rp_read_all(w->reply_fd, r, sizeof *r) ? RP_ERR_SPEECH : RP_OK;
+}
+
+rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
+                          rp_status *result, int *signal, int64_t *note)
+{
+    reply r;
+    do {
+        rp_status st = next_reply(w, stop, &r);
+        if (st)
+            return st;
+    } while (r.noted && !note);  // notes passed over
     if (w->pending && !r.noted)
         w->pending--;
     *id = r.id;
     *result = r.noted ? RP_OK : (rp_status)r.status;
     *signal = r.noted ? 0 : r.signal;
-    *note = r.noted ? (int64_t)r.note : -1;
+    if (note)
+        *note = r.noted ? (int64_t)r.note : -1;
     return RP_OK;
-}
-
-rp_status rp_workers_next(rp_workers *w, volatile sig_atomic_t *stop, uint64_t *id,
-                          rp_status *result, int *signal)
-{
-    int64_t note;
-    rp_status st;
-    do
-        st = rp_workers_next_note(w, stop, id, result, signal, &note);
-    while (!st && note >= 0);
-    return st;
 }
 
 size_t rp_workers_pending(const rp_workers *w)

@@ -65,7 +65,7 @@ static void test_every_job_starts_from_the_zygote(void)
         uint64_t id;
         rp_status result;
         int sig;
-        if (rp_workers_next(w, NULL, &id, &result, &sig) != RP_OK) {
+        if (rp_workers_next(w, NULL, &id, &result, &sig, NULL) != RP_OK) {
             CHECK_MSG(0, "the zygote stopped after %d replies", k);
             break;
         }
@@ -190,7 +190,7 @@ static void grouped_round(rp_workers *w, const char *const *reqs, int n, uint64_
         uint64_t id;
         rp_status result;
         int sig;
-        if (rp_workers_next(w, NULL, &id, &result, &sig) != RP_OK) {
+        if (rp_workers_next(w, NULL, &id, &result, &sig, NULL) != RP_OK) {
             CHECK_MSG(0, "the zygote stopped after %d replies", k);
             return;
         }
@@ -238,7 +238,7 @@ static void test_jobs_hold_none_of_the_caller_s_files(void)
         uint64_t id;
         rp_status result = RP_ERR_IO;
         int sig = 0;
-        CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+        CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig, NULL), RP_OK);
         CHECK_MSG(result == RP_OK && sig == 0, "a job held the caller's file (status %d)",
                   result);
     }
@@ -300,7 +300,7 @@ static void test_a_group_prepares_once_and_its_jobs_start_from_that(void)
 // A group's job tells its caller how it is doing before it ends: its
 // notes come in order, while it still runs (it waits to hear that they
 // did), and before its end, which alone counts as the job's reply;
-// rp_workers_next passes them over; a job in no group sends none.
+// rp_workers_next with no note passes them over; a job in no group sends none.
 static void test_a_job_s_notes_come_while_it_runs(void)
 {
     const char *path = tmp(0, "prepared.txt");
@@ -318,7 +318,7 @@ static void test_a_job_s_notes_come_while_it_runs(void)
         rp_status result = RP_ERR_IO;
         int sig = -1;
         int64_t note = -2;
-        if (rp_workers_next_note(w, NULL, &id, &result, &sig, &note) != RP_OK) {
+        if (rp_workers_next(w, NULL, &id, &result, &sig, &note) != RP_OK) {
             CHECK_MSG(0, "the zygote stopped after %d replies", k);
             break;
         }
@@ -346,7 +346,7 @@ static void test_a_job_s_notes_come_while_it_runs(void)
     uint64_t id = 0;
     rp_status result = RP_ERR_IO;
     int sig = -1;
-    CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+    CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig, NULL), RP_OK);
     CHECK_MSG(id == 3 && result == RP_OK && sig == 0, "job %d: status %d signal %d", (int)id,
               result, sig);
     CHECK_INT(rp_workers_pending(w), 0);
@@ -358,7 +358,7 @@ static void test_a_job_s_notes_come_while_it_runs(void)
     nanosleep(&pause_ts, NULL);
     int64_t last = 0, got = 0, note = -1;
     do {
-        if (rp_workers_next_note(w, NULL, &id, &result, &sig, &note) != RP_OK)
+        if (rp_workers_next(w, NULL, &id, &result, &sig, &note) != RP_OK)
             break;
         CHECK(id == 4);
         if (note >= 0) {
@@ -515,7 +515,7 @@ static void test_the_caller_hears_at_once_of_its_zygote_dying(void)
     uint64_t id;
     rp_status result;
     int sig;
-    CHECK(rp_workers_next(w, NULL, &id, &result, &sig) != RP_OK);
+    CHECK(rp_workers_next(w, NULL, &id, &result, &sig, NULL) != RP_OK);
     pid_t pid = noted_pid(path, 'k');  // the job
     CHECK(pid > 1);
     CHECK_MSG(pid > 1 && !process_ended(pid), "the caller heard only once its job ended");
@@ -540,7 +540,7 @@ static void test_a_late_reply_does_not_stand_for_a_retry(void)
         uint64_t id = 0;
         rp_status result = RP_OK;
         int sig = 0;
-        CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+        CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig, NULL), RP_OK);
         CHECK_INT(id, 7);
         if (k == 0)
             CHECK_MSG(sig == SIGKILL && result != RP_OK, "status %d signal %d", result, sig);
@@ -601,7 +601,7 @@ static void test_a_job_runs_in_a_process_forked_ahead(void)
     uint64_t id;
     rp_status result;
     int sig;
-    CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig), RP_OK);
+    CHECK_INT(rp_workers_next(w, NULL, &id, &result, &sig, NULL), RP_OK);
     CHECK_MSG(result == RP_OK && sig == 0, "the job's process was new (status %d: %s)", result,
               result == RP_ERR_INPUT ? "younger than 0.15 s" : "its age unknown");
     rp_workers_stop(w);
