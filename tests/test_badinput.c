@@ -535,7 +535,7 @@ static int is_char_device(const char *path)
 // /dev/full: every write fails with ENOSPC.
 static void test_full_disk_dev_full(void)
 {
-    char args[3 * PATH_CAP], out[PATH_CAP], link[PATH_CAP], *log = NULL;
+    char args[4 * PATH_CAP], out[PATH_CAP], link[PATH_CAP], *log = NULL;
     snprintf(args, sizeof args, "{ %s cues %s > /dev/full; }", radioplay_bin(), ch_plain);
     CHECK_INT(run(args, &log), 1);
     CHECK_MSG(strstr(log, "radioplay: standard output: error: cannot write: No space left on "

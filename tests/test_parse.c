@@ -1109,7 +1109,7 @@ static void test_corpus_detection(void)
     size_t gold = 0, found = 0;
     for (size_t b = 0; b < sizeof books / sizeof books[0]; b++) {
         char path[512];
-        size_t n, gn;
+        size_t n = 0, gn = 0;
         snprintf(path, sizeof path, "%s/passages/%s.txt", root, books[b]);
         char *text = slurp(path, &n);
         snprintf(path, sizeof path, "%s/gold/%s.tsv", root, books[b]);
