@@ -49,7 +49,17 @@ $(BUILD)/libradioplay.a: $(OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: src/%.c
+# The compiler and its flags as the objects were built with: rewritten only
+# when they change (a new OPT or CFLAGS into the same build folder), and
+# every object depends on it, so such a change builds them all again.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(CC) $(ALL_CFLAGS)' | cmp -s - $@ || printf '%s\n' '$(CC) $(ALL_CFLAGS)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/obj/%.o: src/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -68,12 +78,12 @@ $(BUILD)/gen/room_builtin.c: $(ROOMS) src/embed.sh
 	$(Q)sh src/embed.sh rp_room.h rp_room_builtin rp_room_n_builtin .room \
 	    $(ROOMS) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%_builtin.o: $(BUILD)/gen/%_builtin.c
+$(BUILD)/obj/%_builtin.o: $(BUILD)/gen/%_builtin.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
