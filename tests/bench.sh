@@ -23,11 +23,12 @@ best() { printf '%s\n' "$@" | sort -g | head -n 1; }
 # a third over minutes), each render is timed beside the espeak-ng run
 # before it. Each is the best of COLD_RUNS; the ratio of each pair is
 # printed too. Each cold render has a cache folder of its own, never used
-# before, all removed at the end: deleting the last run's clips just before
-# a render would make it pay for the deletion (on ext4 without a journal,
-# every new file is placed by skipping the inodes freed in the last half
-# minute, one by one: about 50 ms of CPU after 200 clips), which a user's
-# first render does not.
+# before, all removed when the bench ends: deleting the last run's clips
+# just before a render would make it pay for the deletion (on ext4 without
+# a journal, every new file is placed by skipping the inodes freed in the
+# last half minute, one by one: about 50 ms of CPU after 200 clips), which
+# a user's first render does not. The stage times below come from a render
+# in a folder of its own too.
 sed 's/{[^}]*}//g' "$CHAPTER" > "$out/plain.txt"
 es=""
 rp=""
@@ -41,10 +42,9 @@ for i in $(seq "${COLD_RUNS:-5}"); do
     rp="$rp $r"
     pairs="$pairs $(printf '%.2f' "$(echo "$r / $e" | bc -l)")"
 done
-rm -rf "$out"/cold*
 es=$(best $es)
 rp=$(best $rp)
-stages=$(XDG_CACHE_HOME="$out/cold2" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -v 2>&1 | grep 'times:' | sed 's/^radioplay: times: //')
+stages=$(XDG_CACHE_HOME="$out/stages" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -v 2>&1 | grep 'times:' | sed 's/^radioplay: times: //')
 
 # Warm, after a one-parameter tweak of the cast sheet: one voice's pitch
 # (that speaker's lines are synthesized again, the rest come from the
@@ -203,7 +203,6 @@ for i in $(seq "$RUNS"); do
     firsts="$firsts $(play_first "$out/warm")"
     colds="$colds $(play_first "$out/play-cold$i")"  # (a folder of its own, as above)
 done
-rm -rf "$out"/play-cold*
 printf 'bench: play cold    %.3f s from main() to first audio, nothing cached (best of %s; runs:%s)\n' "$(best $colds)" "$RUNS" "$colds"
 printf 'bench: play warm    %.3f s from main() to first audio, clips cached (best of %s; runs:%s)\n' "$(best $firsts)" "$RUNS" "$firsts"
 # What comes before main(): loading the shared libraries.
