@@ -126,6 +126,9 @@ int64_t rp_placer_horizon(const rp_placer *pl);
 int rp_placer_done(const rp_placer *pl);
 void rp_placer_free(rp_placer *pl);
 void rp_timeline_deinit(rp_timeline *t);
+// Whether two events are the same, field by field (their padding is
+// nothing: a copy need not keep it).
+int rp_event_same(const rp_event *a, const rp_event *b);
 
 // The cue sheet as TSV: "start\tend\tkind\twho\ttext", seconds with three
 // decimals. A room row names the room and, in its text, the settings in

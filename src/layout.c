@@ -52,6 +52,15 @@ void rp_timeline_deinit(rp_timeline *t)
     memset(t, 0, sizeof *t);
 }
 
+int rp_event_same(const rp_event *a, const rp_event *b)
+{
+    return a->kind == b->kind && a->start == b->start && a->end == b->end && a->utt == b->utt &&
+           a->preset == b->preset && a->name == b->name && a->seed == b->seed &&
+           a->gain == b->gain && a->pan == b->pan && a->fade_in == b->fade_in &&
+           a->fade_out == b->fade_out && a->room == b->room && a->send == b->send &&
+           a->line == b->line && a->col == b->col && a->order == b->order;
+}
+
 // ---- building the plan -----------------------------------------------------
 
 typedef struct {

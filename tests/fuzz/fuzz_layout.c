@@ -88,15 +88,6 @@ static void check_timeline(const rp_timeline *t, const rp_plan *p)
     }
 }
 
-static int same_event(const rp_event *a, const rp_event *b)
-{
-    return a->kind == b->kind && a->start == b->start && a->end == b->end && a->utt == b->utt &&
-           a->preset == b->preset && a->name == b->name && a->seed == b->seed &&
-           a->gain == b->gain && a->pan == b->pan && a->fade_in == b->fade_in &&
-           a->fade_out == b->fade_out && a->room == b->room && a->send == b->send &&
-           a->line == b->line && a->col == b->col && a->order == b->order;
-}
-
 // Places the plan at once and step by step; the two timelines must agree.
 // *all gets the first.
 static void place(const rp_plan *p, const rp_render_config *r, rp_timeline *all)
@@ -114,7 +105,7 @@ static void place(const rp_plan *p, const rp_render_config *r, rp_timeline *all)
     rp_placer_free(pl);
     FUZZ_ASSERT(steps.n == all->n && steps.n_frames == all->n_frames);
     for (size_t i = 0; i < all->n; i++)
-        FUZZ_ASSERT(same_event(&steps.ev[i], &all->ev[i]));
+        FUZZ_ASSERT(rp_event_same(&steps.ev[i], &all->ev[i]));
     rp_strbuf tsv;
     rp_strbuf_init(&tsv);
     rp_timeline_write_tsv(all, p, &tsv);
