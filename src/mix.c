@@ -543,11 +543,15 @@ static float sum_sq(const float *a, size_t n)
 
 // One-pole smoothing of *g towards target over n <= SLICE values into out:
 // g += (target - g) * k at each, in closed form from ramp (the powers of
-// 1 - k), so that it vectorizes.
+// 1 - k), so that it vectorizes. out NULL: only where *g ends, to the bit.
 static void smooth(float *restrict out, size_t n, float *g, float target,
                    const float *restrict ramp)
 {
     float d = *g - target;
+    if (!out) {
+        *g = target + d * ramp[n - 1];
+        return;
+    }
     size_t n8 = n & ~(size_t)7, j;
     for (j = 0; j < n8; j++)
         out[j] = target + d * ramp[j];
@@ -600,8 +604,7 @@ static float clear_limit(rp_mixer *m, size_t from, int64_t at)
 // ducking has moved m->speech_from on to its end). fed: an effect or bed
 // sounded in the block. Without, the background is zeros, of level 0, and
 // the gains multiply nothing but zeros: only where the gain ends each slice
-// is worked out (smooth's last value, to the bit), and m->clear is left as
-// it was (gains all, so finite).
+// is worked out, and m->clear is left as it was (gains all, so finite).
 static void fill_clear(rp_mixer *m, size_t from, size_t n, int fed)
 {
     float g = m->clear_gain, avg = m->clear_env, env, gains[SLICE];
@@ -614,20 +617,17 @@ static void fill_clear(rp_mixer *m, size_t from, size_t n, int fed)
         env = ms * 0.25f > avg ? ms * 0.25f : avg;
         float limit = clear_limit(m, from, m->pos + (int64_t)s);
         float target = limit >= 0 && env > limit ? sqrtf(limit / env) : 1.0f;
-        const float *ramp = m->ramp[target < g ? RAMP_CLEAR_ATTACK : RAMP_CLEAR_RELEASE];
-        if (!fed) {
-            g = target + (g - target) * ramp[e - s - 1];
-            continue;
-        }
-        smooth(gains, e - s, &g, target, ramp);
-        spread_lr(m->clear + 2 * s, gains, e - s);
+        smooth(fed ? gains : NULL, e - s, &g, target,
+               m->ramp[target < g ? RAMP_CLEAR_ATTACK : RAMP_CLEAR_RELEASE]);
+        if (fed)
+            spread_lr(m->clear + 2 * s, gains, e - s);
     }
     m->clear_gain = g;
     m->clear_env = avg < 1e-20f ? 0.0f : avg;  // no subnormals in the average
 }
 
 // The beds' ducking gain of every frame of the block; with no bed in it,
-// only where the gain ends each slice (smooth's last value, to the bit).
+// only where the gain ends each slice.
 static void fill_duck(rp_mixer *m, size_t n, int beds)
 {
     // Decided per 64-frame slice: fine enough for a 150 ms attack.
@@ -636,13 +636,10 @@ static void fill_duck(rp_mixer *m, size_t n, int beds)
         size_t e = s + SLICE < n ? s + SLICE : n;
         int near = speech_near(m, m->pos + (int64_t)s, m->pos + (int64_t)e);
         float target = near ? m->duck_floor : 1.0f;
-        const float *ramp = m->ramp[target < g ? RAMP_DUCK_ATTACK : RAMP_DUCK_RELEASE];
-        if (!beds) {
-            g = target + (g - target) * ramp[e - s - 1];
-            continue;
-        }
-        smooth(gains, e - s, &g, target, ramp);
-        spread_lr(m->duck + 2 * s, gains, e - s);
+        smooth(beds ? gains : NULL, e - s, &g, target,
+               m->ramp[target < g ? RAMP_DUCK_ATTACK : RAMP_DUCK_RELEASE]);
+        if (beds)
+            spread_lr(m->duck + 2 * s, gains, e - s);
     }
     m->duck_gain = g;
 }
