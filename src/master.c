@@ -161,7 +161,7 @@ rp_status rp_master_load(rp_master *m, rp_unpacker *in)
 // ceiling and the peak found so far: the largest of the values computed is
 // the largest of them all whenever it matters, to the bit.
 enum { GROUP = 8, QUAD = 4, QUADS = (CHUNK + 2 * HALF) / QUAD };
-_Static_assert(GROUP == 8, "a group's values are two vectors of four");
+_Static_assert(GROUP == 8 && QUAD == 4, "a group's values are two vectors, a quad one");
 _Static_assert(CHUNK % GROUP == 0 && GROUP % QUAD == 0 && 2 * HALF % QUAD == 0,
                "a group's reach is whole quads");
 
@@ -196,12 +196,9 @@ static float middle_need(const rp_master *m)
         for (int t = 0; t < HALF; t++)
             x[HALF + CHUNK + t] = next[(size_t)t * ch + c];
         for (int q = 0; q < QUADS; q++) {
-            float most = 0.0f;
-            for (int j = 0; j < QUAD; j++) {
-                float a = fabsf(x[q * QUAD + j]);
-                most = a > most ? a : most;
-            }
-            near[q] = most;
+            v4f v;
+            memcpy(&v, x + q * QUAD, sizeof v);
+            near[q] = rp_vec_top(rp_vec_abs(v), 0.0f);
         }
         for (int g = 0; g < CHUNK; g += GROUP) {
             // Values g..g+GROUP-1 reach x[g .. g + GROUP - 1 + 2 HALF].
