@@ -50,11 +50,13 @@ $(BUILD)/libradioplay.a: $(OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The compiler and its flags as the objects were built with: rewritten only
-# when they change (a new OPT or CFLAGS into the same build folder), and
-# every object depends on it, so such a change builds them all again.
+# when they change (a new OPT, CFLAGS or LDFLAGS into the same build
+# folder), and every object depends on it, so such a change builds them all
+# again, and links the programs again.
+BUILT_WITH = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 $(BUILD)/flags: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' '$(CC) $(ALL_CFLAGS)' | cmp -s - $@ || printf '%s\n' '$(CC) $(ALL_CFLAGS)' > $@
+	@printf '%s\n' '$(BUILT_WITH)' | cmp -s - $@ || printf '%s\n' '$(BUILT_WITH)' > $@
 
 .PHONY: FORCE
 FORCE:
