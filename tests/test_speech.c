@@ -4,8 +4,9 @@
 // respelled word changes the audio exactly as speaking the respelling would,
 // that phonemes in [[ ]] are spoken as phonemes, that word marks after a
 // respelled word still point at the right code points of the original text,
-// and that a voice loaded ahead of a line (a worker's zygote per voice)
-// leaves the line the same samples as loading it with the line.
+// that a voice loaded ahead of a line (a worker's zygote per voice)
+// leaves the line the same samples as loading it with the line, and that
+// espeak-ng linked statically brings no audio library with it.
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -302,6 +303,32 @@ static void test_a_voice_loaded_ahead_says_the_same(void)
     free(c);
 }
 
+// Linked with libespeak-ng.a (the Makefile, where it is installed),
+// espeak-ng brings no audio library into the process: src/espeak_quiet.c
+// stands in for pcaudiolib, so neither it nor PulseAudio is mapped, even
+// with espeak-ng initialised (SP, below). With the shared library, which
+// needs them, there is nothing to check.
+static void test_espeak_brings_no_audio_library(void)
+{
+#ifdef RP_ESPEAK_STATIC
+    FILE *f = fopen("/proc/self/maps", "r");
+    CHECK(f != NULL);
+    char line[4096];
+    int lines = 0, audio = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        lines++;
+        if (strstr(line, "libpcaudio") || strstr(line, "libpulse") || strstr(line, "libX11"))
+            audio++;
+    }
+    if (f)
+        fclose(f);
+    CHECK(lines > 0);
+    CHECK_MSG(audio == 0, "%d mappings of pcaudiolib, PulseAudio or X11", audio);
+#else
+    printf("  (shared libespeak-ng: it brings its audio library)\n");
+#endif
+}
+
 int main(void)
 {
     RUN(test_respell_text);
@@ -315,6 +342,7 @@ int main(void)
         RUN(test_respelling_changes_audio);
         RUN(test_phonemes_are_spoken_as_phonemes);
         RUN(test_a_voice_loaded_ahead_says_the_same);
+        RUN(test_espeak_brings_no_audio_library);
     }
     rp_speech_free(SP);
     rp_speech_terminate();
