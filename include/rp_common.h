@@ -2,7 +2,8 @@
 // Shared vocabulary of every radioplay module: the status enum, located
 // diagnostics (the only way a module reports a problem; only main.c prints
 // them), a growable string buffer, overflow-checked allocation, a
-// deterministic PRNG and the did-you-mean helper used by every name lookup.
+// deterministic PRNG, the effects' fast tanh and sine, and the did-you-mean
+// helper used by every name lookup.
 #ifndef RP_COMMON_H
 #define RP_COMMON_H
 
@@ -200,6 +201,55 @@ uint64_t rp_seed_mix(uint64_t a, uint64_t b);
 double rp_now_s(void);
 
 static inline double rp_db_to_gain(double db) { return pow(10.0, db / 20.0); }
+
+// sin(2 pi s) for s in [-0.5, 0.5]: folded to a quarter turn, then the Taylor
+// series to the 11th power (error below 6e-8, float rounding dominates).
+// Fast enough for every sample of a sine oscillator and every control value.
+static inline float rp_sin_turns(float s)
+{
+    float a = fabsf(s);
+    float u = a < 0.5f - a ? a : 0.5f - a; // sin(pi - x) = sin(x)
+    float u2 = u * u;
+    // Coefficients of u^11, u^9, ... u: (-1)^k (2 pi)^(2k+1) / (2k+1)!.
+    float p = -15.094642576822984f;
+    p = p * u2 + 42.058693944897634f;
+    p = p * u2 - 76.70585975306136f;
+    p = p * u2 + 81.60524927607504f;
+    p = p * u2 - 41.341702240399755f;
+    p = p * u2 + 6.283185307179586f;
+    return copysignf(p * u, s);
+}
+
+// tanh(x) to float precision (error below 4e-7, |result| <= 1): the 13/6
+// rational minimax approximation of Eigen's float ptanh (MPL-2.0), clamped
+// where it reaches 1. Several times faster than tanhf (which goes through
+// expm1f), and its loops vectorize: the clamp compares the magnitude's bits
+// as an integer, as a float compare would count as control flow that may
+// trap.
+static inline float rp_fast_tanh(float x)
+{
+    const float lim = 7.90531110763549805f;
+    int32_t bits, lim_bits;
+    __builtin_memcpy(&bits, &x, sizeof bits);
+    __builtin_memcpy(&lim_bits, &lim, sizeof lim_bits);
+    int32_t mag = bits & INT32_MAX;
+    mag = mag > lim_bits ? lim_bits : mag;
+    bits = (bits & INT32_MIN) | mag;
+    __builtin_memcpy(&x, &bits, sizeof x);
+    float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 - 8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return x * p / q;
+}
 
 // Samples to 16-bit numbers: each times scale, to the nearest whole number
 // (ties to even, as lrintf), clamped to the 16-bit range, NaN as 0. And

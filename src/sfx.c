@@ -61,10 +61,11 @@
 // Speed (`make bench` times every preset; issue 4 asks for 500x real time):
 // work is done a control block at a time, in fixed-count loops the compiler
 // vectorizes, with no libm call per sample (drive's tanh is a rational
-// approximation, sines a polynomial, see fast_tanh and sin_turns); gates and
-// grains decay in closed form between their random events; a silent layer
-// stops; a slowly modulated filter or pan is updated once it has moved by
-// FC_STEP or PAN_STEP; feedback state is flushed to zero below DENORMAL.
+// approximation, sines a polynomial: rp_fast_tanh and rp_sin_turns in
+// rp_common.h); gates and grains decay in closed form between their random
+// events; a silent layer stops; a slowly modulated filter or pan is updated
+// once it has moved by FC_STEP or PAN_STEP; feedback state is flushed to
+// zero below DENORMAL.
 // Each fast formula matches the plain one to float precision.
 #include "rp_sfx.h"
 
@@ -1068,54 +1069,6 @@ static inline float flush_tiny(float v)
     return fabsf(v) < DENORMAL ? 0.0f : v;
 }
 
-// sin(2 pi s) for s in [-0.5, 0.5]: folded to a quarter turn, then the Taylor
-// series to the 11th power (error below 6e-8, float rounding dominates).
-// Fast enough for every sample of a sine oscillator and every control value.
-static inline float sin_turns(float s)
-{
-    float a = fabsf(s);
-    float u = a < 0.5f - a ? a : 0.5f - a; // sin(pi - x) = sin(x)
-    float u2 = u * u;
-    // Coefficients of u^11, u^9, ... u: (-1)^k (2 pi)^(2k+1) / (2k+1)!.
-    float p = -15.094642576822984f;
-    p = p * u2 + 42.058693944897634f;
-    p = p * u2 - 76.70585975306136f;
-    p = p * u2 + 81.60524927607504f;
-    p = p * u2 - 41.341702240399755f;
-    p = p * u2 + 6.283185307179586f;
-    return copysignf(p * u, s);
-}
-
-// tanh(x) to float precision (error below 4e-7, |result| <= 1): the 13/6
-// rational minimax approximation of Eigen's float ptanh (MPL-2.0), clamped
-// where it reaches 1. Several times faster than tanhf, and its loops
-// vectorize: the clamp compares the magnitude's bits as an integer, as a
-// float compare would count as control flow that may trap.
-static inline float fast_tanh(float x)
-{
-    const float lim = 7.90531110763549805f;
-    int32_t bits, lim_bits;
-    memcpy(&bits, &x, sizeof bits);
-    memcpy(&lim_bits, &lim, sizeof lim_bits);
-    int32_t mag = bits & INT32_MAX;
-    mag = mag > lim_bits ? lim_bits : mag;
-    bits = (bits & INT32_MIN) | mag;
-    memcpy(&x, &bits, sizeof x);
-    float x2 = x * x;
-    float p = -2.76076847742355e-16f;
-    p = p * x2 + 2.00018790482477e-13f;
-    p = p * x2 - 8.60467152213735e-11f;
-    p = p * x2 + 5.12229709037114e-08f;
-    p = p * x2 + 1.48572235717979e-05f;
-    p = p * x2 + 6.37261928875436e-04f;
-    p = p * x2 + 4.89352455891786e-03f;
-    float q = 1.19825839466702e-06f;
-    q = q * x2 + 1.18534705686654e-04f;
-    q = q * x2 + 2.26843463243900e-03f;
-    q = q * x2 + 4.89352518554385e-03f;
-    return x * p / q;
-}
-
 // A low-frequency oscillator, evaluated at the control rate, bipolar [-1, 1].
 typedef struct {
     double phase; // [0, 1)
@@ -1140,11 +1093,11 @@ static float lfo_eval(const lfo *o)
     case SHAPE_RANDOM: {
         // Cosine-interpolated random steps: smooth, no corners to click.
         // cos(pi ph) = -sin(2 pi (ph / 2 - 1/4)).
-        float w = 0.5f + 0.5f * sin_turns((float)(0.5 * ph - 0.25));
+        float w = 0.5f + 0.5f * rp_sin_turns((float)(0.5 * ph - 0.25));
         return o->r0 + (o->r1 - o->r0) * w;
     }
     default:
-        return -sin_turns((float)(ph - 0.5));
+        return -rp_sin_turns((float)(ph - 0.5));
     }
 }
 
@@ -1199,7 +1152,7 @@ static void biquad_design(biquad *f, int type, double fc, double q, double rate)
     // 2 sin^2, which stays accurate for the lowest cutoffs. (cos enters
     // only through alpha, and there float precision is plenty.)
     double h = 0.5 * fc / rate;
-    double s = sin_turns((float)h), c = sin_turns((float)(0.25 - h));
+    double s = rp_sin_turns((float)h), c = rp_sin_turns((float)(0.25 - h));
     double omc = 2.0 * s * s, opc = 2.0 - omc; // 1 - cos w0, 1 + cos w0
     double cw = 1.0 - omc, sw = 2.0 * s * c;
     double alpha = sw / (2.0 * q);
@@ -1556,7 +1509,7 @@ static double sweep_pos(const voice_layer *l, double t)
         x = 1.0;
     if (l->sweep == SWEEP_DOPPLER) {
         // The pitch of a passing source changes fastest at closest approach.
-        x = 0.5 + 0.5 * (double)fast_tanh((float)(DOPPLER_K * (2.0 * x - 1.0))) * l->doppler_norm;
+        x = 0.5 + 0.5 * (double)rp_fast_tanh((float)(DOPPLER_K * (2.0 * x - 1.0))) * l->doppler_norm;
     }
     return x;
 }
@@ -1602,8 +1555,8 @@ static void pan_gains(double p, float *gl, float *gr)
         p = 1.0;
     // The angle (p + 1) pi / 4 in turns, and cos x = sin(pi / 2 - x).
     float th = (float)((p + 1.0) / 8.0);
-    *gl = sin_turns(0.25f - th);
-    *gr = sin_turns(th);
+    *gl = rp_sin_turns(0.25f - th);
+    *gr = rp_sin_turns(th);
 }
 
 static void layer_setup(voice_layer *vl, const rp_sfx_preset *p, const layer_def *ld, int rate,
@@ -1654,7 +1607,7 @@ static void layer_setup(voice_layer *vl, const rp_sfx_preset *p, const layer_def
     vl->pan_b = v[L_PAN].b;
     vl->pan_swept = v[L_PAN].swept;
     vl->freq_lr = log(vl->freq_b / vl->freq_a);
-    vl->doppler_norm = 1.0 / (double)fast_tanh(DOPPLER_K);
+    vl->doppler_norm = 1.0 / (double)rp_fast_tanh(DOPPLER_K);
     vl->cutoff_lr = log(vl->cutoff_b / vl->cutoff_a);
     vl->gain = (float)rp_db_to_gain(v[L_GAIN].a);
     vl->duty = (float)v[L_DUTY].a;
@@ -1925,10 +1878,10 @@ static void osc_shape(const voice_layer *l, const float *p, float *xb, int i0, i
     case SRC_SINE:
         if (whole) {
             for (int i = 0; i < CTRL_FRAMES; i++)
-                xb[i] = -sin_turns(p[i] - 0.5f);
+                xb[i] = -rp_sin_turns(p[i] - 0.5f);
         } else {
             for (int i = i0; i < i1; i++)
-                xb[i] = -sin_turns(p[i] - 0.5f);
+                xb[i] = -rp_sin_turns(p[i] - 0.5f);
         }
         break;
     case SRC_SAW:
@@ -2220,7 +2173,7 @@ static void layer_block(voice_layer *l, double rate, double t0, int i0, int i1,
     if (l->drive_g > 0.0f) {
         float g = l->drive_g, norm = l->drive_norm;
         for (int i = 0; i < CTRL_FRAMES; i++)
-            xb[i] = fast_tanh(g * xb[i]) * norm;
+            xb[i] = rp_fast_tanh(g * xb[i]) * norm;
     }
     if (l->dc_block) {
         // DC blocker at the control rate: the span's mean through a one-pole

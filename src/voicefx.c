@@ -230,15 +230,16 @@ static double active_rms(const float *x, int64_t n)
 }
 
 // tanh(a x) / tanh(a) on the clip scaled to DRIVE_RMS (level is restored by
-// the caller's RMS match).
+// the caller's RMS match); tanh as the effects compute it (rp_fast_tanh: to
+// float precision, and the loop vectorizes).
 static void drive(float *x, int64_t n, float amount)
 {
     double r = active_rms(x, n);
     if (r <= 0)
         return;
-    float pre = (float)(DRIVE_RMS / r) * amount, norm = 1.0f / tanhf(amount);
+    float pre = (float)(DRIVE_RMS / r) * amount, norm = 1.0f / rp_fast_tanh(amount);
     for (int64_t i = 0; i < n; i++)
-        x[i] = tanhf(pre * x[i]) * norm;
+        x[i] = rp_fast_tanh(pre * x[i]) * norm;
 }
 
 // ---- radio --------------------------------------------------------------------
@@ -315,9 +316,10 @@ static void radio(float *x, int64_t n, int rate_hz, uint64_t seed, double before
 
 static void robot(float *x, int64_t n, int rate_hz)
 {
+    // Phases in turns; sin(2 pi p) = -sin(2 pi (p - 1/2)), in [-1/2, 1/2).
     double p1 = 0, p2 = 0, d1 = 30.0 / rate_hz, d2 = 110.0 / rate_hz;
     for (int64_t i = 0; i < n; i++) {
-        float m = (float)(0.6 * sin(2 * PI * p1) + 0.4 * sin(2 * PI * p2));
+        float m = -(0.6f * rp_sin_turns((float)(p1 - 0.5)) + 0.4f * rp_sin_turns((float)(p2 - 0.5)));
         x[i] *= m;
         p1 += d1;
         p2 += d2;
