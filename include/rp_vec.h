@@ -15,10 +15,32 @@ typedef int16_t v8s __attribute__((vector_size(16)));
 typedef double v2d __attribute__((vector_size(16)));
 
 // a where mask is set, else b, lane by lane (the compiler makes no vector
-// select of its own from a ternary in C, nor a maximum without SSE4.1).
+// select of its own from a ternary in C).
 static inline v4f rp_vec_pick(v4i mask, v4f a, v4f b)
 {
     return (v4f)(((v4i)a & mask) | ((v4i)b & ~mask));
+}
+
+// a > b ? a : b and a < b ? a : b, lane by lane, exactly: b where they are
+// equal or either is a NaN. That is what SSE's maxps and minps do, one
+// instruction each where the select takes four (the compiler makes neither
+// of the comparison itself, as it must keep a NaN's place).
+static inline v4f rp_vec_max(v4f a, v4f b)
+{
+#ifdef __SSE__
+    return __builtin_ia32_maxps(a, b);
+#else
+    return rp_vec_pick(a > b, a, b);
+#endif
+}
+
+static inline v4f rp_vec_min(v4f a, v4f b)
+{
+#ifdef __SSE__
+    return __builtin_ia32_minps(a, b);
+#else
+    return rp_vec_pick(a < b, a, b);
+#endif
 }
 
 // |v|, lane by lane: v without its sign bit.
@@ -30,7 +52,7 @@ static inline v4f rp_vec_abs(v4f v)
 // The larger of top and v, lane by lane; a NaN in v is passed over.
 static inline v4f rp_vec_larger(v4f top, v4f v)
 {
-    return rp_vec_pick(v > top, v, top);
+    return rp_vec_max(v, top);
 }
 
 // The largest of v's lanes and floor (NaNs passed over).

@@ -648,8 +648,8 @@ static v4i s16_of(v4f v, v4f scale)
 {
     const v4f hi = {32767.0f, 32767.0f, 32767.0f, 32767.0f}, lo = -hi - 1.0f;
     v = grid_of(v, scale);
-    v = rp_vec_pick(v < hi, v, hi);
-    v = rp_vec_pick(v > lo, v, lo);
+    v = rp_vec_min(v, hi);
+    v = rp_vec_max(v, lo);
     return __builtin_convertvector(v, v4i);
 }
 

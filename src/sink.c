@@ -475,8 +475,8 @@ static v4i pcm16_of(v4f x, v4f d)
 {
     const v4f top = {65535.0f, 65535.0f, 65535.0f, 65535.0f}, zero = {0};
     v4f v = (x * 32767.0f + d) + 32768.5f;
-    v = rp_vec_pick(v > top, top, v);
-    v = rp_vec_pick(v < zero, zero, v);
+    v = rp_vec_min(top, v);   // v > top ? top : v, a NaN kept
+    v = rp_vec_max(zero, v);  // v < 0 ? 0 : v
     return __builtin_convertvector(v, v4i) - 32768;
 }
 
