@@ -142,11 +142,18 @@ echo "bench: peak memory  $((mem / 1024)) MiB; five times the chapter: $((mem5 /
 if command -v perf > /dev/null 2>&1 && perf record -q -o "$out/perf.data" true > /dev/null 2>&1; then
     rm -rf "$out/prof"
     XDG_CACHE_HOME="$out/prof" perf record -q -o "$out/perf.data" "$BUILD/radioplay" render "$CHAPTER" -o "$out/render.wav" -q > /dev/null 2>&1
-    perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio 2> /dev/null | awk '
+    # espeak-ng's functions by name, as it is linked into radioplay where its
+    # archive is installed (Makefile); not those radioplay defines too.
+    nm --defined-only "$BUILD/libradioplay.a" "$BUILD/obj/main.o" 2> /dev/null |
+        awk 'NF == 3 { print $3 }' | sort -u > "$out/ours.syms"
+    nm --defined-only "$(pkg-config --variable=libdir espeak-ng)/libespeak-ng.a" 2> /dev/null |
+        awk 'NF == 3 { print $3 }' | sort -u | comm -23 - "$out/ours.syms" > "$out/espeak.syms"
+    perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio 2> /dev/null | awk -v es="$out/espeak.syms" '
+        BEGIN { while ((getline s < es) > 0) espeak[s] = 1 }
         /^#/ || NF < 3 { next }
         {
             pct = $1; sub(/%/, "", pct); dso = $2; sym = $NF
-            if (dso ~ /espeak/) st = "synthesis (espeak-ng)"
+            if (dso ~ /espeak|sonic/ || (dso ~ /radioplay/ && sym in espeak)) st = "synthesis (espeak-ng)"
             else if (dso ~ /soxr|samplerate/) st = "resampling"
             else if (dso ~ /ebur128/ || sym ~ /meter|kweight|loudness/) st = "loudness"
             else if (sym ~ /master|limit|middle_need/) st = "limiter"
@@ -157,7 +164,7 @@ if command -v perf > /dev/null 2>&1 && perf record -q -o "$out/perf.data" true >
             else if (sym ~ /sfx|layer|gen_source|biquad|cascade|lfo|render_block|noise|osc/) st = "effects"
             else if (sym ~ /hash|clip|cache|read_clip|job_take/) st = "clip cache"
             else if (sym ~ /rp_s16_|rp_peak/) st = "16-bit samples and peaks (clips, the mix kept)"
-            else if (dso ~ /libm\./) st = "maths library (sin, tanh: effects)"
+            else if (dso ~ /libm\./) st = "maths library (libm)"
             else if (dso ~ /kernel/) st = "kernel (fork, page faults, I/O)"
             else st = "other"
             share[st] += pct
