@@ -23,8 +23,8 @@ static inline v4f rp_vec_pick(v4i mask, v4f a, v4f b)
 
 // a > b ? a : b and a < b ? a : b, lane by lane, exactly: b where they are
 // equal or either is a NaN. That is what SSE's maxps and minps do, one
-// instruction each where the select takes four (the compiler makes neither
-// of the comparison itself, as it must keep a NaN's place).
+// instruction each where the select takes four (GCC does not turn the
+// select into either by itself).
 static inline v4f rp_vec_max(v4f a, v4f b)
 {
 #ifdef __SSE__

@@ -319,7 +319,8 @@ static void robot(float *x, int64_t n, int rate_hz)
     // Phases in turns; sin(2 pi p) = -sin(2 pi (p - 1/2)), in [-1/2, 1/2).
     double p1 = 0, p2 = 0, d1 = 30.0 / rate_hz, d2 = 110.0 / rate_hz;
     for (int64_t i = 0; i < n; i++) {
-        float m = -(0.6f * rp_sin_turns((float)(p1 - 0.5)) + 0.4f * rp_sin_turns((float)(p2 - 0.5)));
+        float m =
+            -(0.6f * rp_sin_turns((float)(p1 - 0.5)) + 0.4f * rp_sin_turns((float)(p2 - 0.5)));
         x[i] *= m;
         p1 += d1;
         p2 += d2;
