@@ -49,7 +49,7 @@ ALL_CFLAGS += -DRP_ESPEAK_STATIC
 endif
 endif
 
-SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
+SRC      := $(filter-out src/main.c src/worker_main.c,$(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/sfx_builtin.o $(BUILD)/obj/room_builtin.o
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_LIB := $(BUILD)/obj/tests/wav.o
@@ -58,12 +58,20 @@ ROOMS    := $(sort $(wildcard sfx/rooms/*.room))
 
 .PHONY: all check bench bench-attribution fmt install uninstall clean deps demo tests
 
-all: $(BUILD)/radioplay
+all: $(BUILD)/radioplay $(BUILD)/radioplay-worker
 
 # ---- build -----------------------------------------------------------------
 $(BUILD)/radioplay: $(BUILD)/obj/main.o $(BUILD)/libradioplay.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The synthesis workers' program (src/worker_main.c), which radioplay runs
+# from beside itself: the same libraries offered, and only those its part
+# of the archive calls recorded (--as-needed), so it loads no libsndfile,
+# PortAudio or their dependencies.
+$(BUILD)/radioplay-worker: $(BUILD)/obj/worker_main.o $(BUILD)/libradioplay.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libradioplay.a: $(OBJ)
 	@echo "  AR      $@"
@@ -115,7 +123,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_LIB) $(BUILD)/libradioplay.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(BUILD)/radioplay $(TESTS)
+tests: $(BUILD)/radioplay $(BUILD)/radioplay-worker $(TESTS)
 
 # ---- user targets ----------------------------------------------------------
 # Installs the Debian packages that are missing (with sudo when not root).
@@ -163,13 +171,17 @@ bench-attribution: deps
 fmt:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
 
-install: $(BUILD)/radioplay
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: $(BUILD)/radioplay $(BUILD)/radioplay-worker
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/libexec/radioplay
 	install -m 755 $(BUILD)/radioplay $(DESTDIR)$(PREFIX)/bin/radioplay
+	install -m 755 $(BUILD)/radioplay-worker $(DESTDIR)$(PREFIX)/libexec/radioplay/radioplay-worker
 	install -m 644 src/radioplay.1 $(DESTDIR)$(PREFIX)/share/man/man1/radioplay.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/radioplay $(DESTDIR)$(PREFIX)/share/man/man1/radioplay.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/radioplay $(DESTDIR)$(PREFIX)/share/man/man1/radioplay.1 \
+	    $(DESTDIR)$(PREFIX)/libexec/radioplay/radioplay-worker
+	-rmdir $(DESTDIR)$(PREFIX)/libexec/radioplay 2>/dev/null
 
 clean:
 	rm -rf build

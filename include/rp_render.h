@@ -124,6 +124,9 @@ void rp_drama_voicing_free(rp_drama *dr);
 // once; rp_drama_voice_begin does if need be. A program with threads
 // starts them first, while it has one thread (fork copies only the caller's).
 rp_status rp_drama_workers_start(int jobs);
+// The program the workers run (radioplay-worker, found beside this one),
+// or NULL: forks of this process, or not started.
+const char *rp_drama_worker_program(void);
 // Stops them, at the process's end, without waiting for them
 // (rp_workers_leave).
 void rp_drama_workers_leave(void);

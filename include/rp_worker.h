@@ -57,6 +57,19 @@ typedef rp_status (*rp_worker_job_fn)(void *user, const void *req, size_t len);
 // has its own copy).
 rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
                            rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user);
+// The same with the zygote in a program of its own, exe: forked, then
+// exe run in its place, which calls rp_workers_serve with the same
+// callbacks (user is NULL there). A process carries what its program
+// links, and every job is a fork of the zygote and an exit: exe, linking
+// only what the jobs use, makes each of them lighter. Where exe cannot
+// run, the zygote runs in the forked process as rp_workers_start's does.
+rp_status rp_workers_start_exec(rp_workers **out, int jobs, const char *exe,
+                                rp_worker_init_fn init, rp_worker_prepare_fn prepare,
+                                rp_worker_job_fn job, void *user);
+// exe's main: serves as the zygote on the pipes it was given (argv from
+// rp_workers_start_exec; anything else: a message on stderr and exit 2).
+_Noreturn void rp_workers_serve(int argc, char **argv, rp_worker_init_fn init,
+                                rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user);
 
 // Queues a job; id comes back with its result. group: 0, or the key of
 // the group it belongs to (with a prepare function).

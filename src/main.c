@@ -589,6 +589,10 @@ static int render_one(options *o, const char *chapter, const char *out_path, rp_
         if (noted)
             fprintf(stderr, " (%zu taken as they were made, before their job's end)", noted);
         fputc('\n', stderr);
+        if (jobs)
+            fprintf(stderr, "radioplay: workers: %s\n",
+                    rp_drama_worker_program() ? rp_drama_worker_program()
+                                              : "forks of radioplay itself");
         if (!st)
             fprintf(stderr, "radioplay: passes over the mix: %d%s%s\n", dr.passes,
                     dr.guessed ? " (the gain the last render measured held)" : "",

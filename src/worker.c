@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -564,8 +565,47 @@ int rp_workers_default_jobs(void)
     return n < 1 ? 1 : n > RP_MAX_JOBS ? RP_MAX_JOBS : (int)n;
 }
 
+// The zygote's descriptors in a program it runs (rp_workers_serve).
+enum { EXEC_REQ_FD = 3, EXEC_REPLY_FD = 4 };
+
+// In the forked zygote: run exe as the zygote, its request pipe on 3 and
+// its reply pipe on 4. Returns only when exe cannot run: the zygote then
+// runs here, as it would without one.
+static void exec_zygote(const char *exe, int *req_fd, int *reply_fd, int jobs)
+{
+    // Out of the way of 3 and 4 first, then onto them.
+    int r = fcntl(*req_fd, F_DUPFD, 5), p = fcntl(*reply_fd, F_DUPFD, 5);
+    if (r < 0 || p < 0 || dup2(r, EXEC_REQ_FD) < 0 || dup2(p, EXEC_REPLY_FD) < 0)
+        return;
+    char n[16];
+    snprintf(n, sizeof n, "%d", jobs);
+    execl(exe, exe, "--zygote", n, (char *)NULL);
+    // Not run: on with the descriptors that are open now.
+    *req_fd = EXEC_REQ_FD;
+    *reply_fd = EXEC_REPLY_FD;
+}
+
+_Noreturn void rp_workers_serve(int argc, char **argv, rp_worker_init_fn init,
+                                rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user)
+{
+    int jobs = argc == 3 && !strcmp(argv[1], "--zygote") ? atoi(argv[2]) : 0;
+    if (jobs < 1 || fcntl(EXEC_REQ_FD, F_GETFD) < 0 || fcntl(EXEC_REPLY_FD, F_GETFD) < 0) {
+        fprintf(stderr, "%s: the worker processes of radioplay, which starts it itself\n",
+                argc > 0 ? argv[0] : "radioplay-worker");
+        _exit(2);
+    }
+    zygote_main(EXEC_REQ_FD, EXEC_REPLY_FD, jobs, init, prepare, job, user);
+}
+
 rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
                            rp_worker_prepare_fn prepare, rp_worker_job_fn job, void *user)
+{
+    return rp_workers_start_exec(out, jobs, NULL, init, prepare, job, user);
+}
+
+rp_status rp_workers_start_exec(rp_workers **out, int jobs, const char *exe,
+                                rp_worker_init_fn init, rp_worker_prepare_fn prepare,
+                                rp_worker_job_fn job, void *user)
 {
     *out = NULL;
     int req[2], rep[2];
@@ -583,6 +623,8 @@ rp_status rp_workers_start(rp_workers **out, int jobs, rp_worker_init_fn init,
     if (pid == 0) {
         close(req[1]);
         close(rep[0]);
+        if (exe)
+            exec_zygote(exe, &req[0], &rep[1], jobs);
         zygote_main(req[0], rep[1], jobs, init, prepare, job, user);
     }
     close(req[0]);

@@ -3,8 +3,8 @@
 # Runs the test programs in $BUILD/tests (all of them, or those named as
 # arguments) and adds up their summary lines ("NAME: N passed, N failed").
 # Exit 0 only when nothing failed. $VALGRIND, when set, prefixes each
-# program, and the programs the tests start ($RP_BUILD/radioplay and
-# $RP_BUILD/fuzz/replay_*) too: RP_BUILD then names a folder of scripts that
+# program, and the programs the tests start ($RP_BUILD/radioplay,
+# radioplay-worker and fuzz/replay_*) too: RP_BUILD then names a folder of scripts that
 # start them under it, except where a test leaves valgrind no room for its
 # own files (a TMPDIR it cannot write, a limit on file sizes), where its
 # reports could not be written either. $RP_SAN_LOGS, when set, is the directory the
@@ -28,7 +28,7 @@ if [ -n "$VALGRIND" ]; then
     rp_build=$(mktemp -d "${TMPDIR:-/tmp}/radioplay-valgrind.XXXXXX")
     abs=$(cd "$BUILD" && pwd)
     mkdir -p "$rp_build/fuzz"
-    for prog in "$abs"/radioplay "$abs"/fuzz/replay_*; do
+    for prog in "$abs"/radioplay "$abs"/radioplay-worker "$abs"/fuzz/replay_*; do
         [ -x "$prog" ] || continue
         wrapper=$rp_build/${prog#"$abs"/}
         {

@@ -1094,6 +1094,32 @@ static uint64_t stem_hash(const char *path, long long *frames)
     return h;
 }
 
+// The workers run radioplay-worker, found beside radioplay; with
+// RADIOPLAY_WORKER empty they are forks of radioplay itself: the same
+// bytes (the render of test_jobs_and_cache_give_the_same_bytes, ref_wav).
+// -v says which. radioplay-worker run by hand says what it is and exits 2.
+static void test_the_workers_program_gives_the_same_bytes(void)
+{
+    char cmd[4096], *out;
+    snprintf(cmd, sizeof cmd, "XDG_CACHE_HOME='%s' %s render %s -o '%s' -v -j 2",
+             tmp(1, "cache-worker"), radioplay_bin(), CHAPTER, tmp(2, "worker.wav"));
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(strstr(out, "workers: ") && strstr(out, "/radioplay-worker\n"), "%s", out);
+    free(out);
+    CHECK(same_then_drop(ref_wav, tmp(2, "worker.wav")));
+    snprintf(cmd, sizeof cmd, "RADIOPLAY_WORKER= XDG_CACHE_HOME='%s' %s render %s -o '%s' -v -j 2",
+             tmp(1, "cache-forks"), radioplay_bin(), CHAPTER, tmp(2, "forks.wav"));
+    CHECK_INT(run(cmd, &out), 0);
+    CHECK_MSG(strstr(out, "workers: forks of radioplay itself"), "%s", out);
+    free(out);
+    CHECK(same_then_drop(ref_wav, tmp(2, "forks.wav")));
+    const char *build = getenv("RP_BUILD");
+    snprintf(cmd, sizeof cmd, "%s/radioplay-worker", build ? build : "build");
+    CHECK_INT(run(cmd, &out), 2);
+    CHECK_MSG(strstr(out, "the worker processes of radioplay"), "%s", out);
+    free(out);
+}
+
 static void test_jobs_and_cache_give_the_same_bytes(void)
 {
     char clips[256];
@@ -1928,6 +1954,7 @@ int main(void)
     RUN(test_checkpoint_records_are_within_the_bound);
     RUN(test_the_cache_is_walked_only_when_it_may_be_past_its_bound);
     RUN(test_jobs_and_cache_give_the_same_bytes);
+    RUN(test_the_workers_program_gives_the_same_bytes);
     RUN(test_a_tweak_synthesizes_only_what_changed);
     RUN(test_lines_are_spoken_in_runs);
     RUN(test_a_tweak_mixes_only_what_changed);
