@@ -200,6 +200,12 @@ uint64_t rp_seed_mix(uint64_t a, uint64_t b);
 // Seconds on CLOCK_MONOTONIC, for timings and deadlines.
 double rp_now_s(void);
 
+// For a program's start (radioplay's, its workers'): clips are large and
+// short-lived, so freed memory stays in the heap instead of going back to
+// the kernel, which would zero fresh pages for every clip (a fifth of a
+// render's time without this).
+void rp_keep_freed_memory(void);
+
 static inline double rp_db_to_gain(double db) { return pow(10.0, db / 20.0); }
 
 // sin(2 pi s) for s in [-0.5, 0.5]: folded to a quarter turn, then the Taylor

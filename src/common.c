@@ -3,6 +3,7 @@
 // allocation, UTF-8 decoding, hashing and did-you-mean suggestions.
 #include "rp_common.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +612,12 @@ uint64_t rp_seed_mix(uint64_t a, uint64_t b)
 {
     rp_rng r = {a ^ (b * 0x9E3779B97F4A7C15ull)};
     return rp_rng_next(&r);
+}
+
+void rp_keep_freed_memory(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 }
 
 double rp_now_s(void)

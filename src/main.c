@@ -3,7 +3,6 @@
 // (render.c), prints diagnostics and picks the exit code: 0 success, 1 input,
 // render or I/O failure, 2 usage.
 #include <errno.h>
-#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1316,11 +1315,7 @@ static int finish_stdout(int rc)
 
 int main(int argc, char **argv)
 {
-    // Clips are large and short-lived: keep freed memory in the heap instead
-    // of returning it to the kernel, which would zero fresh pages for every
-    // clip (a fifth of a render's time without this).
-    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    rp_keep_freed_memory();
     started_s = rp_now_s();
     if (argc < 2) {
         fputs(usage_text, stderr);

@@ -5,17 +5,13 @@
 // and what the clip cache needs: radioplay's own process also carries
 // libsndfile and its codecs, PortAudio, ALSA and JACK, and a process forks
 // and exits in time that grows with what it carries.
-#include <malloc.h>
-
 #include "rp_voicejob.h"
 #include "rp_worker.h"
 
 int main(int argc, char **argv)
 {
     // As radioplay's own main does, and as the workers were when they were
-    // its forks: freed clip buffers stay in the heap, not handed back to
-    // the kernel to be zeroed again for the next clip.
-    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    // its forks.
+    rp_keep_freed_memory();
     rp_workers_serve(argc, argv, rp_voicejob_init, rp_voicejob_prepare, rp_voicejob_run, NULL);
 }
