@@ -129,5 +129,8 @@ int rp_word_next(const char *text, size_t len, size_t *pos, size_t *start, size_
 // "ksena" matches every Ksena); ' and U+2019 are the same letter.
 const rp_respelling *rp_respelling_find(const rp_respelling *list, size_t n, const char *w,
                                         size_t len);
+// Whether w[0..len) has key's letters, in any case (' and U+2019 the same):
+// two [say] keys that do would claim the same words.
+int rp_word_same_letters(const char *key, const char *w, size_t len);
 
 #endif

@@ -113,91 +113,6 @@ void rp_voice_espeak_name(const rp_voice *v, char *buf, size_t cap)
         snprintf(buf, cap, "%s", v->voice);
 }
 
-// ---- words -----------------------------------------------------------------
-
-// Letters of any script: everything outside ASCII counts except the
-// punctuation and symbol blocks prose uses (Latin-1 signs, general
-// punctuation such as U+2019 and U+2014, CJK punctuation, BOM, U+FFFD).
-static int is_word_cp(uint32_t c)
-{
-    if (c < 0x80)
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    return c >= 0xC0 && c != 0xD7 && c != 0xF7 && !(c >= 0x2000 && c <= 0x2BFF) &&
-           !(c >= 0x3000 && c <= 0x303F) && c != 0xFEFF && c != 0xFFFD;
-}
-
-static int is_joiner(uint32_t c)
-{
-    return c == '\'' || c == 0x2019 || c == '-' || c == 0x2010;
-}
-
-int rp_word_next(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
-{
-    size_t i = *pos;
-    int l;
-    while (i < len && !is_word_cp(rp_utf8_decode(text + i, len - i, &l)))
-        i += (size_t)l;
-    if (i >= len) {
-        *pos = len;
-        return 0;
-    }
-    *start = i;
-    while (i < len) {
-        uint32_t c = rp_utf8_decode(text + i, len - i, &l);
-        if (is_word_cp(c)) {
-            i += (size_t)l;
-            continue;
-        }
-        int l2;
-        if (!is_joiner(c) || i + (size_t)l >= len ||
-            !is_word_cp(rp_utf8_decode(text + i + l, len - i - (size_t)l, &l2)))
-            break;
-        i += (size_t)l;
-    }
-    *pos = *end = i;
-    return 1;
-}
-
-// One code point of a [say] key or word, folded for comparison: ASCII
-// letters to lower case, U+2019 to '.
-static uint32_t fold_cp(const char *s, size_t n, int *len)
-{
-    uint32_t c = rp_utf8_decode(s, n, len);
-    if (c >= 'A' && c <= 'Z')
-        return c + 32;
-    return c == 0x2019 ? '\'' : c;
-}
-
-static int same_letters(const char *key, const char *w, size_t len)
-{
-    size_t i = 0, j = 0, klen = strlen(key);
-    while (i < klen && j < len) {
-        int a, b;
-        if (fold_cp(key + i, klen - i, &a) != fold_cp(w + j, len - j, &b))
-            return 0;
-        i += (size_t)a, j += (size_t)b;
-    }
-    return i == klen && j == len;
-}
-
-static int word_matches(const char *key, const char *w, size_t len)
-{
-    if ((key[0] >= 'A' && key[0] <= 'Z') && !(w[0] >= 'A' && w[0] <= 'Z'))
-        return 0;
-    return same_letters(key, w, len);
-}
-
-const rp_respelling *rp_respelling_find(const rp_respelling *list, size_t n, const char *w,
-                                        size_t len)
-{
-    if (!len)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (word_matches(list[i].word, w, len))
-            return &list[i];
-    return NULL;
-}
-
 // ---- loading -------------------------------------------------------------
 
 enum section { SEC_NONE, SEC_RENDER, SEC_NARRATOR, SEC_VOICE, SEC_SFX, SEC_RULES, SEC_SAY, SEC_BAD };
@@ -764,7 +679,7 @@ static int add_say(loader *L, const char *key, const char *value)
     }
     // "Ksena" and "ksena" would both claim the capitalized word.
     for (size_t i = 0; i < c->n_say; i++) {
-        if (same_letters(c->say[i].word, key, len)) {
+        if (rp_word_same_letters(c->say[i].word, key, len)) {
             char first[32];
             snprintf(first, sizeof first, "%d", c->say[i].line);
             err(L, col_of(L, key), "keep one of the two lines",
