@@ -59,7 +59,16 @@ enum {
     // block (memory grows with the length), the figure the meter's own is
     // checked against.
     RP_METER_REFERENCE = 2,
+    // For tests: the K-weighting without fused multiply-adds, as on a
+    // processor that has none (rp_meter_fused).
+    RP_METER_UNFUSED = 4,
 };
+
+// 1 when the meters of this process K-weight with fused multiply-adds (the
+// processor has them), else 0. The two ways differ in the last bits of a
+// measurement, so the choice is made once per process, and a render's
+// checkpoints are kept for it (checkpoint.c).
+int rp_meter_fused(void);
 
 // Bounded memory whatever the length (unless RP_METER_REFERENCE). The
 // integrated loudness is BS.1770-4's, measured in master.c.

@@ -334,7 +334,9 @@ static int build_id_of(struct dl_phdr_info *info, size_t size, void *user)
 
 // This program's identity: checkpoints are states of its structures, so
 // another build's are not used. Its build-id (reading and hashing its 1.9
-// MB took a render 2 to 4 ms), else its bytes.
+// MB took a render 2 to 4 ms), else its bytes; and the meters' arithmetic
+// on this processor (rp_meter_fused), which the same program chooses
+// differently on another.
 static uint64_t exe_id(void)
 {
     static uint64_t id;
@@ -350,7 +352,7 @@ static uint64_t exe_id(void)
         rp_diags_deinit(&quiet);
         free(bytes);
     }
-    return id;
+    return id ? id ^ (uint64_t)rp_meter_fused() << 1 : 0;
 }
 
 // Where the checkpoints of rendering this chapter to out_path are kept (0: nowhere).

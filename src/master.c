@@ -378,6 +378,7 @@ typedef struct {
 struct rp_meter {
     ebur128_state *st;  // RP_METER_PEAKS or RP_METER_REFERENCE only
     int channels, flags;
+    int fused;  // its filters use fused multiply-adds (kweight)
     int64_t frames;
     // Loudness.
     biquad kw[2];                 // the shelf, the high-pass
@@ -442,16 +443,48 @@ static void kweight_design(biquad kw[2], double rate_hz)
 }
 
 // K-weighting is two direct form I biquads in a row, each sum ordered so
-// that only a1 y[n-1] waits on the previous output. The high-pass reads the
-// shelf's output, so its x[n-1], x[n-2] are the shelf's y[n-1], y[n-2]
-// (z[c][1][0..1] always equals z[c][0][2..3]), a history kept once here;
-// and its b0 = 1, b1 = -2, b2 = 1 are taken as such, which leaves every sum
-// the same to the bit. Both save instructions, and the count of those bounds
-// these loops more than the a1 y[n-1] chain does.
+// that only the a1 y[n-1] and a2 y[n-2] terms wait on earlier outputs. The
+// high-pass reads the shelf's output, so its x[n-1], x[n-2] are the shelf's
+// y[n-1], y[n-2] (z[c][1][0..1] always equals z[c][0][2..3]), a history
+// kept once here; and its b0 = 1, b1 = -2, b2 = 1 are taken as such.
+//
+// Where the processor has fused multiply-adds (x86-64's FMA3, and those
+// that always have them), each product is added in the same instruction,
+// rounded once: a step's wait on the last output is one fused
+// multiply-add (4 cycles) where it was a product and a sum (6 to 8), and
+// the meter takes a third less time (57 -> 40 ms over chapter 000's 24 M
+// frames). The two ways differ by rounding only (the sums by about 1e-15
+// of themselves); which one a process uses is fixed when it starts
+// (rp_meter_fused), so every meter in it, and so every pass of a render,
+// makes the same bits.
 //
 // Both channels of a stereo frame go through in one vector (GCC's vector
 // extension), in half the instructions; other channel counts one at a
 // time, in a vector's first lane, by the same arithmetic to the bit.
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define FUSED_TARGET __attribute__((target("fma")))
+#else
+#define FUSED_TARGET
+#endif
+
+int rp_meter_fused(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    static int fused = -1;
+    if (fused < 0) {
+        __builtin_cpu_init();
+        fused = __builtin_cpu_supports("fma") ? 1 : 0;
+    }
+    return fused;
+#elif defined(__FP_FAST_FMA)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 typedef struct {
     v2d b0, b1, b2, a1, a2;
@@ -463,10 +496,26 @@ typedef struct {
     v2d h1, h2;  // the high-pass's y[n-1], y[n-2]
 } kstate2;
 
-static inline v2d kweight_step2(const biquad2 *p, const biquad2 *h, kstate2 *s, v2d v)
+// a b + c, rounded once (an instruction where the function it is inlined
+// into targets fused multiply-adds).
+ALWAYS_INLINE v2d fma2(v2d a, v2d b, v2d c)
 {
-    v2d y = ((p->b0 * v + p->b1 * s->x1) + (p->b2 * s->x2 - p->a2 * s->y2)) - p->a1 * s->y1;
-    v2d g = ((y - 2.0 * s->y1) + (s->y2 - h->a2 * s->h2)) - h->a1 * s->h1;
+    return (v2d){__builtin_fma(a[0], b[0], c[0]), __builtin_fma(a[1], b[1], c[1])};
+}
+
+ALWAYS_INLINE v2d kweight_step2(const biquad2 *p, const biquad2 *h, kstate2 *s, v2d v,
+                                int fused)
+{
+    v2d y, g;
+    if (fused) {
+        const v2d minus2 = {-2.0, -2.0};
+        y = fma2(p->b2, s->x2, fma2(p->b1, s->x1, p->b0 * v));
+        y = fma2(-p->a1, s->y1, fma2(-p->a2, s->y2, y));
+        g = fma2(-h->a1, s->h1, fma2(-h->a2, s->h2, fma2(minus2, s->y1, y + s->y2)));
+    } else {
+        y = ((p->b0 * v + p->b1 * s->x1) + (p->b2 * s->x2 - p->a2 * s->y2)) - p->a1 * s->y1;
+        g = ((y - 2.0 * s->y1) + (s->y2 - h->a2 * s->h2)) - h->a1 * s->h1;
+    }
     s->x2 = s->x1;
     s->x1 = v;
     s->y2 = s->y1;
@@ -486,8 +535,8 @@ static biquad2 widen(const biquad *c)
 // squared weighted samples over all of them; adds the sum of the squared
 // samples themselves to *sq and takes their largest magnitude into *peak.
 // One channel at a time, for any channel count.
-static double kweight_plain(const biquad kw[2], double z[][2][4], const float *x, size_t n,
-                            int ch, double *sq, float *peak)
+ALWAYS_INLINE double kweight_plain(const biquad kw[2], double z[][2][4], const float *x,
+                                   size_t n, int ch, double *sq, float *peak, int fused)
 {
     biquad2 p = widen(&kw[0]), h = widen(&kw[1]);
     double e = 0;
@@ -498,7 +547,7 @@ static double kweight_plain(const biquad kw[2], double z[][2][4], const float *x
         float pk = *peak;
         for (size_t i = 0; i < n; i++) {
             float v = x[i * (size_t)ch + (size_t)c], a = fabsf(v);
-            double y = kweight_step2(&p, &h, &st, (v2d){v, 0.0})[0];
+            double y = kweight_step2(&p, &h, &st, (v2d){v, 0.0}, fused)[0];
             ec += y * y;
             sc += (double)v * v;
             pk = a > pk ? a : pk;
@@ -521,8 +570,8 @@ static v2d zpair(double z[][2][4], int b, int j)
 
 // Stereo: both channels at once, two frames at a time, whose four samples
 // give the peak in one vector too.
-static double kweight_stereo(const biquad kw[2], double z[][2][4], const float *x, size_t n,
-                             double *sq, float *peak)
+ALWAYS_INLINE double kweight_stereo(const biquad kw[2], double z[][2][4], const float *x,
+                                    size_t n, double *sq, float *peak, int fused)
 {
     biquad2 p = widen(&kw[0]), h = widen(&kw[1]);
     kstate2 st = {zpair(z, 0, 0), zpair(z, 0, 1), zpair(z, 0, 2),
@@ -536,14 +585,15 @@ static double kweight_stereo(const biquad kw[2], double z[][2][4], const float *
         memcpy(&q, x + 2 * i, sizeof q);
         pk = rp_vec_larger(pk, rp_vec_abs(q));
         v2d v0 = {x[2 * i], x[2 * i + 1]}, v1 = {x[2 * i + 2], x[2 * i + 3]};
-        v2d y0 = kweight_step2(&p, &h, &st, v0), y1 = kweight_step2(&p, &h, &st, v1);
+        v2d y0 = kweight_step2(&p, &h, &st, v0, fused);
+        v2d y1 = kweight_step2(&p, &h, &st, v1, fused);
         e = (e + y0 * y0) + y1 * y1;
         s = (s + v0 * v0) + v1 * v1;
     }
     float pl = pk[0] > pk[2] ? pk[0] : pk[2], pr = pk[1] > pk[3] ? pk[1] : pk[3];
     if (i < n) {
         float al = fabsf(x[2 * i]), ar = fabsf(x[2 * i + 1]);
-        v2d v = {x[2 * i], x[2 * i + 1]}, y = kweight_step2(&p, &h, &st, v);
+        v2d v = {x[2 * i], x[2 * i + 1]}, y = kweight_step2(&p, &h, &st, v, fused);
         e += y * y;
         s += v * v;
         pl = al > pl ? al : pl;
@@ -558,11 +608,24 @@ static double kweight_stereo(const biquad kw[2], double z[][2][4], const float *
     return e[0] + e[1];
 }
 
-static double kweight(rp_meter *m, const float *x, size_t n, double *sq, float *peak)
+static double kweight_unfused(rp_meter *m, const float *x, size_t n, double *sq, float *peak)
 {
     if (m->channels == 2)
-        return kweight_stereo(m->kw, m->z, x, n, sq, peak);
-    return kweight_plain(m->kw, m->z, x, n, m->channels, sq, peak);
+        return kweight_stereo(m->kw, m->z, x, n, sq, peak, 0);
+    return kweight_plain(m->kw, m->z, x, n, m->channels, sq, peak, 0);
+}
+
+FUSED_TARGET static double kweight_fused(rp_meter *m, const float *x, size_t n, double *sq,
+                                         float *peak)
+{
+    if (m->channels == 2)
+        return kweight_stereo(m->kw, m->z, x, n, sq, peak, 1);
+    return kweight_plain(m->kw, m->z, x, n, m->channels, sq, peak, 1);
+}
+
+static double kweight(rp_meter *m, const float *x, size_t n, double *sq, float *peak)
+{
+    return m->fused ? kweight_fused(m, x, n, sq, peak) : kweight_unfused(m, x, n, sq, peak);
 }
 
 // Frames in a 100 ms loudness step (rounded as libebur128 does).
@@ -592,6 +655,7 @@ rp_meter *rp_meter_new(int channels, int rate_hz, int flags)
     }
     m->channels = channels;
     m->flags = flags;
+    m->fused = rp_meter_fused() && !(flags & RP_METER_UNFUSED);
     kweight_design(m->kw, rate_hz);
     m->step_frames = step_frames_at(rate_hz);
     m->gate_abs = pow(10.0, (HIST_FLOOR_LUFS + 0.691) / 10.0);

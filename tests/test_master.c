@@ -616,6 +616,44 @@ static void test_meter_matches_libebur128(void)
     free(log);
 }
 
+// K-weighting with fused multiply-adds (where the processor has them,
+// rp_meter_fused) and without: the same figures but for rounding, each
+// within libebur128's; and a meter made without RP_METER_UNFUSED uses the
+// fused one where there is one (the sums differ in their last bits).
+static void test_meter_fused_and_unfused_agree(void)
+{
+    size_t n = 10 * RATE;
+    float *x = malloc(2 * n * sizeof *x);
+    CHECK(x != NULL);
+    if (!x)
+        return;
+    rp_rng r = {91};
+    for (size_t i = 0; i < n; i++) {
+        double a = rp_db_to_gain(i / (RATE / 2) % 3 ? -14.0 : -40.0);
+        double t = (double)i / RATE;
+        x[2 * i] = (float)(a * rp_rng_bipolar(&r) + 0.05 * sin(2.0 * PI * 31.0 * t));
+        x[2 * i + 1] = (float)(0.5 * a * rp_rng_bipolar(&r) + 0.05 * sin(2.0 * PI * 7000.0 * t));
+    }
+    int fused = rp_meter_fused();
+    printf("  fused multiply-adds on this processor: %s\n", fused ? "yes" : "no");
+    int differs = 0;
+    for (int ch = 1; ch <= 2; ch++) {
+        rp_loudness f = measure_as(x, n, ch, RATE, 0);
+        rp_loudness u = measure_as(x, n, ch, RATE, RP_METER_UNFUSED);
+        rp_loudness ref = measure_as(x, n, ch, RATE, RP_METER_REFERENCE);
+        printf("  %d channel(s): %.15f LUFS, unfused %.15f, libebur128 %.4f\n", ch,
+               f.integrated_lufs, u.integrated_lufs, ref.integrated_lufs);
+        CHECK(isfinite(f.integrated_lufs) && isfinite(u.integrated_lufs));
+        CHECK_NEAR(f.integrated_lufs, u.integrated_lufs, 1e-9);
+        CHECK_NEAR(f.integrated_lufs, ref.integrated_lufs, 0.05);
+        CHECK(f.rms_db == u.rms_db && f.sample_peak_dbfs == u.sample_peak_dbfs);
+        differs |= f.integrated_lufs != u.integrated_lufs;
+    }
+    CHECK_MSG(differs == fused, "fused %d, but the figures %s", fused,
+              differs ? "differ" : "are the same to the bit");
+    free(x);
+}
+
 // A 1 kHz tone with pauses holding noise at floor_db RMS, scaled so that
 // the whole measures rms_db, with one crest at peak_db.
 // Checkpoints: a meter that takes the sums of some stretches from an
@@ -1053,6 +1091,7 @@ int main(void)
     RUN(test_gain_before_limiting);
     RUN(test_meter_ebu_cases);
     RUN(test_meter_matches_libebur128);
+    RUN(test_meter_fused_and_unfused_agree);
     RUN(test_meter_sums_from_a_checkpoint);
     RUN(test_a_saved_limiter_goes_on_to_the_bit);
     RUN(test_the_file_meter_follows_the_mix_meter);
