@@ -464,24 +464,18 @@ static void kweight_design(biquad kw[2], double rate_hz)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FUSED_TARGET __attribute__((target("fma")))
+#define FUSED_HERE __builtin_cpu_supports("fma")
+#elif defined(__FP_FAST_FMA)
+#define FUSED_TARGET
+#define FUSED_HERE 1
 #else
 #define FUSED_TARGET
+#define FUSED_HERE 0
 #endif
 
 int rp_meter_fused(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    static int fused = -1;
-    if (fused < 0) {
-        __builtin_cpu_init();
-        fused = __builtin_cpu_supports("fma") ? 1 : 0;
-    }
-    return fused;
-#elif defined(__FP_FAST_FMA)
-    return 1;
-#else
-    return 0;
-#endif
+    return FUSED_HERE != 0;
 }
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
